@@ -1,0 +1,19 @@
+import type { AppConfig } from '../shared/config/settings.js';
+import type { FunctionDefinition } from '../shared/app/registry.js';
+import type { SyncDependencies } from '../shared/sync/dependencies.js';
+import { finaliseJobFunction } from './finalise-job.js';
+import { httpApiFunction } from './http-api.js';
+import { pageJobFunction } from './page-job.js';
+import { reconcileJobFunction } from './reconcile-job.js';
+import { timerTickFunction } from './timer-tick.js';
+
+/** Every function of the app, for the Functions host (main.ts) and the local host alike. */
+export function functionDefinitions(deps: SyncDependencies, config: AppConfig): FunctionDefinition[] {
+  return [
+    timerTickFunction(deps, config.timerSchedule),
+    pageJobFunction(deps, config.names.pagesQueue),
+    reconcileJobFunction(deps, config.names.reconcileQueue),
+    finaliseJobFunction(deps, config.names.finaliseQueue),
+    httpApiFunction(deps),
+  ];
+}

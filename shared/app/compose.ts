@@ -1,0 +1,59 @@
+import { environmentSecrets } from '../config/secrets.js';
+import { loadConfig, type AppConfig } from '../config/settings.js';
+import { CsvDirectorySource } from '../providers/csv/csv-directory-source.js';
+import { BlobFileStore } from '../store/blob/blob-file-store.js';
+import type { FileStore } from '../store/ports.js';
+import { StorageJobQueue } from '../store/queue/storage-job-queue.js';
+import { ensureStorage, storageClients } from '../store/storage-clients.js';
+import { TableAuditLog } from '../store/table/table-audit-log.js';
+import { TableConnectionStore } from '../store/table/table-connection-store.js';
+import { TableRunStore } from '../store/table/table-run-store.js';
+import { TableUserStore } from '../store/table/table-user-store.js';
+import type { SyncDependencies } from '../sync/dependencies.js';
+import type { DirectorySource } from '../sync/directory-source.js';
+
+export interface ComposedApp {
+  config: AppConfig;
+  deps: SyncDependencies;
+  /** Uploaded CSV files (the "intranet DMS"). */
+  csvFiles: FileStore;
+  ensureStorage(): Promise<void>;
+}
+
+/**
+ * The one wiring point: settings → typed config (throws when invalid) → adapters → the use cases'
+ * dependencies. Used by the Functions entry point, the local host, the CLI, tests and the benchmark.
+ */
+export function composeApp(env: Record<string, string | undefined>, options: { log?: (line: string) => void } = {}): ComposedApp {
+  const config = loadConfig(env);
+  const clients = storageClients(config.storageConnectionString);
+  const { names } = config;
+  const secrets = environmentSecrets(env);
+  const runFiles = new BlobFileStore(clients.container(names.runsContainer));
+  const csvFiles = new BlobFileStore(clients.container(names.csvContainer));
+  const csv: DirectorySource = new CsvDirectorySource({
+    runFiles,
+    csvFiles,
+    secrets,
+    pageSize: config.pageSize,
+    allowInsecureHttp: config.allowInsecureHttp,
+  });
+  const deps: SyncDependencies = {
+    connections: new TableConnectionStore(clients.table(names.connectionsTable)),
+    runs: new TableRunStore(clients.table(names.runsTable)),
+    users: new TableUserStore(clients.table(names.usersTable)),
+    audit: new TableAuditLog(clients.table(names.auditTable)),
+    runFiles,
+    queue: new StorageJobQueue(clients.queues, names),
+    sources: (profile) => {
+      switch (profile.type) {
+        case 'csv':
+          return csv;
+      }
+    },
+    secrets,
+    clock: () => new Date(),
+    log: options.log ?? (() => undefined),
+  };
+  return { config, deps, csvFiles, ensureStorage: () => ensureStorage(clients, names) };
+}

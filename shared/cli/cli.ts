@@ -1,0 +1,280 @@
+import { createReadStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import type { ComposedApp } from '../app/compose.js';
+import type { FunctionDefinition } from '../app/registry.js';
+import { parseProfile } from '../connections/profile.js';
+import { AppError, isAppError } from '../errors/app-error.js';
+import { awaitRun } from '../host/await-run.js';
+import { requestReset } from '../http/api.js';
+import { summarise } from '../sync/finalise-job.js';
+import { SHARD_COUNT } from '../sync/partitioning.js';
+import type { Run } from '../sync/run-model.js';
+import { startRun } from '../sync/start-run.js';
+import { paths, type ShardPlan } from '../sync/staging.js';
+import type { AuditAction } from '../audit/audit-log.js';
+
+export interface CliIo {
+  out: (line: string) => void;
+  err: (line: string) => void;
+}
+
+export interface CliContext {
+  app: ComposedApp;
+  definitions: FunctionDefinition[];
+  io: CliIo;
+  /** How `sync` processes the run's queue messages while it waits (the same handlers as the Functions host). */
+  queueWorkers?: number;
+}
+
+export const USAGE = `usersync — User Directory Sync admin CLI
+
+  usersync connection put FILE.json        create or replace a connection profile
+  usersync connection list                 list profiles with their last run
+  usersync csv upload NAME FILE            upload the CSV file a "blob" profile reads
+  usersync sync NAME [--dry-run] [--from-run RUN_ID]
+                                           run a sync now and wait for it (exit 1 if it failed)
+  usersync reset NAME                      let the scheduler start a run on its next tick
+  usersync status [NAME]                   profiles and recent runs
+  usersync users [--connection NAME] [--json]
+  usersync audit [--run RUN_ID] [--action ACTION] [--user KEY] [--limit N] [--json]
+
+Settings come from the environment or local.settings.json (see local.settings.sample.json).`;
+
+/** Runs one CLI command; returns the exit code (0 ok, 1 the run failed, 2 bad usage or input). */
+export async function runCli(argv: string[], context: CliContext): Promise<number> {
+  const { io } = context;
+  try {
+    const [command, ...rest] = argv;
+    switch (command) {
+      case 'connection':
+        return await connectionCommand(rest, context);
+      case 'csv':
+        return await csvCommand(rest, context);
+      case 'sync':
+        return await syncCommand(rest, context);
+      case 'reset':
+        return await resetCommand(rest, context);
+      case 'status':
+        return await statusCommand(rest, context);
+      case 'users':
+        return await usersCommand(rest, context);
+      case 'audit':
+        return await auditCommand(rest, context);
+      case undefined:
+      case 'help':
+      case '--help':
+        io.out(USAGE);
+        return command === undefined ? 2 : 0;
+      default:
+        io.err(`Unknown command "${command}".\n\n${USAGE}`);
+        return 2;
+    }
+  } catch (error) {
+    if (!isAppError(error)) throw error;
+    io.err(`error [${error.code}]: ${error.message}`);
+    const problems = error.details?.problems;
+    if (Array.isArray(problems)) for (const problem of problems) io.err(`  - ${problem.field}: ${problem.message}`);
+    return 2;
+  }
+}
+
+async function connectionCommand(args: string[], { app, io }: CliContext): Promise<number> {
+  const [action, file] = args;
+  if (action === 'put' && file) {
+    let json: unknown;
+    try {
+      json = JSON.parse(await readFile(file, 'utf8'));
+    } catch (error) {
+      throw new AppError('profile-invalid', `${file} is not readable JSON: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    const { connection, created } = await app.deps.connections.put(parseProfile(json), app.deps.clock().toISOString());
+    io.out(`${created ? 'Created' : 'Updated'} connection "${connection.profile.name}" (${connection.profile.type}, directory key ${connection.directoryKey}).`);
+    return 0;
+  }
+  if (action === 'list') {
+    const connections = await app.deps.connections.list();
+    if (!connections.length) io.out('No connection profiles yet: usersync connection put FILE.json');
+    printTable(
+      io,
+      ['NAME', 'TYPE', 'ENABLED', 'SCHEDULE', 'LAST RUN', 'STATUS', 'ACTIVE RUN'],
+      connections.map(({ profile, state }) => [
+        profile.name,
+        profile.type,
+        profile.enabled ? 'yes' : 'no',
+        describeSchedule(profile.schedule),
+        state.lastRunId ?? '-',
+        state.lastRunStatus ?? '-',
+        state.activeRunId ?? '-',
+      ]),
+    );
+    return 0;
+  }
+  throw new AppError('body-invalid', 'Use: usersync connection put FILE.json | usersync connection list');
+}
+
+async function csvCommand(args: string[], { app, io }: CliContext): Promise<number> {
+  const [action, name, file] = args;
+  if (action !== 'upload' || !name || !file) throw new AppError('body-invalid', 'Use: usersync csv upload NAME FILE');
+  const connection = await app.deps.connections.get(name);
+  if (!connection) throw new AppError('connection-not-found', `There is no connection profile named "${name}".`);
+  const { profile } = connection;
+  if (profile.type !== 'csv' || profile.source.kind !== 'blob') {
+    throw new AppError('profile-invalid', `"${profile.name}" does not read an uploaded CSV file (its source is not "blob").`);
+  }
+  const bytes = await app.csvFiles.putStream(profile.source.blobName, createReadStream(file));
+  io.out(`Uploaded ${file} (${bytes} bytes) as "${profile.source.blobName}" for "${profile.name}".`);
+  return 0;
+}
+
+async function syncCommand(args: string[], context: CliContext): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { 'dry-run': { type: 'boolean', default: false }, 'from-run': { type: 'string' } },
+  });
+  const [name] = positionals;
+  if (!name) throw new AppError('body-invalid', 'Use: usersync sync NAME [--dry-run] [--from-run RUN_ID]');
+  const { app, io } = context;
+  const started = await startRun(app.deps, {
+    connection: name,
+    trigger: 'manual',
+    dryRun: values['dry-run'],
+    ...(values['from-run'] ? { fromRunId: values['from-run'] } : {}),
+  });
+  io.out(`Run ${started.runId} started for "${started.connection}"${started.dryRun ? ' (dry run: nothing will change)' : ''}.`);
+  const run = await awaitRun(app, context.definitions, started.runId, { ...(context.queueWorkers ? { queueWorkers: context.queueWorkers } : {}) });
+  printRun(io, run);
+  if (run.dryRun) await printPlan(context, run);
+  return run.state === 'succeeded' ? 0 : 1;
+}
+
+function printRun(io: CliIo, run: Run): void {
+  io.out(`Run ${run.runId} ${run.state}${run.dryRun ? ' (dry run)' : ''}: ${summarise(run.counts)}.`);
+  io.out(`  pages read: ${run.pagesFetched}; listing ${run.listing}; started ${run.startedAt}${run.endedAt ? `, ended ${run.endedAt}` : ''}`);
+  if (run.error) io.out(`  error [${run.error.code}]: ${run.error.message}`);
+  for (const warning of run.warnings) io.out(`  warning: ${warning}`);
+  if (run.counts.skipped) io.out(`  skipped records and their reasons: usersync audit --run ${run.runId} --action skipped`);
+}
+
+/** A dry run's plan, from its shard plans: what would happen to whom. */
+async function printPlan({ app, io }: CliContext, run: Run): Promise<void> {
+  const lines: string[] = [];
+  for (let shard = 0; shard < SHARD_COUNT; shard++) {
+    const content = await app.deps.runFiles.get(paths.plan(run.runId, shard));
+    if (!content) continue;
+    const plan = JSON.parse(String(content)) as ShardPlan;
+    for (const decision of [...plan.decisions, ...plan.pendingDisables]) {
+      if (decision.action === 'unchanged') continue;
+      if (decision.action === 'skip') lines.push(`skip      ${decision.ref}: ${decision.reason} — ${decision.detail}`);
+      else lines.push(`${decision.action.padEnd(9)} ${decision.user.username} (${decision.ref})${decision.changedFields.length ? ` fields: ${decision.changedFields.join(', ')}` : ''}`);
+    }
+  }
+  io.out(lines.length ? 'Plan:' : 'Plan: no changes.');
+  for (const line of lines.sort()) io.out(`  ${line}`);
+}
+
+async function resetCommand(args: string[], { app, io }: CliContext): Promise<number> {
+  const [name] = args;
+  if (!name) throw new AppError('body-invalid', 'Use: usersync reset NAME');
+  const connection = await requestReset(app.deps, name);
+  io.out(`Reset "${connection}": the scheduler starts a run on its next tick.`);
+  return 0;
+}
+
+async function statusCommand(args: string[], { app, io }: CliContext): Promise<number> {
+  const [name] = args;
+  const runs = await app.deps.runs.list({ ...(name ? { connection: name } : {}), limit: name ? 10 : 20 });
+  if (!runs.length) io.out('No runs yet.');
+  printTable(
+    io,
+    ['RUN', 'CONNECTION', 'STATE', 'TRIGGER', 'PAGES', 'CREATED', 'UPDATED', 'UNCHANGED', 'DISABLED', 'RE-ENABLED', 'SKIPPED', 'ERROR'],
+    runs.map((run) => [
+      run.runId + (run.dryRun ? ' (dry)' : ''),
+      run.connection,
+      run.state,
+      run.trigger,
+      String(run.pagesFetched),
+      String(run.counts.created),
+      String(run.counts.updated),
+      String(run.counts.unchanged),
+      String(run.counts.disabled),
+      String(run.counts['re-enabled']),
+      String(run.counts.skipped),
+      run.error?.code ?? '',
+    ]),
+  );
+  return 0;
+}
+
+async function usersCommand(args: string[], { app, io }: CliContext): Promise<number> {
+  const { values } = parseArgs({ args, options: { connection: { type: 'string' }, json: { type: 'boolean', default: false } } });
+  let directoryKey: string | undefined;
+  if (values.connection) {
+    const connection = await app.deps.connections.get(values.connection);
+    if (!connection) throw new AppError('connection-not-found', `There is no connection profile named "${values.connection}".`);
+    directoryKey = connection.directoryKey;
+  }
+  const rows: string[][] = [];
+  for await (const user of app.deps.users.list(directoryKey)) {
+    // Password hashes stay in the table: never printed.
+    const { passwordHash: _hash, ...visible } = user;
+    if (values.json) io.out(JSON.stringify(visible));
+    else rows.push([user.username, user.email, user.firstName, user.lastName, user.status, user.connection, Object.entries(user.attributes).map(([k, v]) => `${k}=${v}`).join(' ')]);
+  }
+  if (!values.json) {
+    rows.sort((a, b) => (a[0] ?? '').localeCompare(b[0] ?? ''));
+    printTable(io, ['USERNAME', 'EMAIL', 'FIRST NAME', 'LAST NAME', 'STATUS', 'CONNECTION', 'ATTRIBUTES'], rows);
+    io.out(`${rows.length} user(s).`);
+  }
+  return 0;
+}
+
+async function auditCommand(args: string[], { app, io }: CliContext): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      run: { type: 'string' },
+      action: { type: 'string' },
+      user: { type: 'string' },
+      limit: { type: 'string', default: '200' },
+      json: { type: 'boolean', default: false },
+    },
+  });
+  const page = await app.deps.audit.query({
+    ...(values.run ? { runId: values.run } : {}),
+    ...(values.action ? { action: values.action as AuditAction } : {}),
+    ...(values.user ? { subject: values.user.toLowerCase() } : {}),
+    limit: Number(values.limit),
+  });
+  page.records.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
+  for (const record of page.records) {
+    if (values.json) io.out(JSON.stringify(record));
+    else {
+      const what = [record.username ?? record.subject, record.ref ? `(${record.ref})` : ''].filter(Boolean).join(' ');
+      const why = [record.changedFields?.length ? `fields: ${record.changedFields.join(', ')}` : '', record.reason ?? '', record.detail ?? ''].filter(Boolean).join(' — ');
+      io.out(`${record.at}  ${record.runId}  ${record.action.padEnd(13)} ${what}${why ? `  ${why}` : ''}`);
+    }
+  }
+  if (!values.json) io.out(`${page.records.length} record(s)${page.continuationToken ? ' (more: raise --limit)' : ''}.`);
+  return 0;
+}
+
+function describeSchedule(schedule: ReturnType<typeof parseProfile>['schedule']): string {
+  switch (schedule.kind) {
+    case 'off':
+      return 'off';
+    case 'interval':
+      return `every ${schedule.minutes} min`;
+    case 'daily':
+      return `daily ${String(schedule.hour).padStart(2, '0')}:00 ${schedule.timeZone}`;
+  }
+}
+
+function printTable(io: CliIo, header: string[], rows: string[][]): void {
+  if (!rows.length) return;
+  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)));
+  const format = (row: string[]) => row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ').trimEnd();
+  io.out(format(header));
+  for (const row of rows) io.out(format(row));
+}

@@ -1,0 +1,86 @@
+import { z } from 'zod';
+import { AppError } from '../errors/app-error.js';
+
+/**
+ * Every app setting the code reads. `local.settings.sample.json` lists the same names
+ * (a test keeps the two in step). Parsed once at start-up: an invalid value stops the host
+ * instead of starting it with no functions registered.
+ */
+const booleanSetting = z
+  .enum(['true', 'false', '1', '0'])
+  .default('false')
+  .transform((value) => value === 'true' || value === '1');
+
+export const settingsSchema = z.object({
+  AzureWebJobsStorage: z.string().min(1, 'the storage connection string is required'),
+  USERSYNC_NAME_PREFIX: z
+    .string()
+    .regex(/^[a-z][a-z0-9]{1,23}$/, 'use 2–24 lowercase letters or digits, starting with a letter')
+    .default('usersync'),
+  USERSYNC_PAGE_SIZE: z.coerce.number().int().min(1).max(5000).default(1000),
+  USERSYNC_ALLOW_INSECURE_HTTP: booleanSetting,
+  USERSYNC_TIMER_SCHEDULE: z.string().min(1).default('0 */1 * * * *'),
+});
+
+export type Settings = z.infer<typeof settingsSchema>;
+
+export interface AppConfig {
+  storageConnectionString: string;
+  names: StorageNames;
+  pageSize: number;
+  /** Test-only switch: lets a CSV profile read a plain http:// URL. */
+  allowInsecureHttp: boolean;
+  timerSchedule: string;
+}
+
+/** Table, queue and container names, all derived from one prefix so tests and benchmarks can isolate themselves. */
+export interface StorageNames {
+  connectionsTable: string;
+  runsTable: string;
+  usersTable: string;
+  auditTable: string;
+  pagesQueue: string;
+  reconcileQueue: string;
+  finaliseQueue: string;
+  /** Uploaded CSV files (the "intranet DMS" source). */
+  csvContainer: string;
+  /** Each run's archived input and its staged pages and plans. */
+  runsContainer: string;
+}
+
+export function storageNames(prefix: string): StorageNames {
+  return {
+    connectionsTable: `${prefix}Connections`,
+    runsTable: `${prefix}Runs`,
+    usersTable: `${prefix}Users`,
+    auditTable: `${prefix}Audit`,
+    pagesQueue: `${prefix}-pages`,
+    reconcileQueue: `${prefix}-reconcile`,
+    finaliseQueue: `${prefix}-finalise`,
+    csvContainer: `${prefix}-csv`,
+    runsContainer: `${prefix}-runs`,
+  };
+}
+
+export function loadConfig(env: Record<string, string | undefined>): AppConfig {
+  const parsed = settingsSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    throw new AppError('config-invalid', `Invalid app settings: ${problems.join('; ')}`, { problems });
+  }
+  const settings = parsed.data;
+  return {
+    storageConnectionString: settings.AzureWebJobsStorage,
+    names: storageNames(settings.USERSYNC_NAME_PREFIX),
+    pageSize: settings.USERSYNC_PAGE_SIZE,
+    allowInsecureHttp: settings.USERSYNC_ALLOW_INSECURE_HTTP,
+    timerSchedule: settings.USERSYNC_TIMER_SCHEDULE,
+  };
+}
+
+/**
+ * Deliveries of one queue message before the host moves it to the poison queue. Must equal
+ * host.json `extensions.queues.maxDequeueCount` (a test checks): the last delivery of a job records
+ * its failure instead of throwing, so a run always finishes.
+ */
+export const MAX_DEQUEUE_COUNT = 5;

@@ -1,0 +1,121 @@
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import { AppError } from '../errors/app-error.js';
+
+/**
+ * A connection profile: one named directory (a CSV export now; Entra and Okta tenants next) and
+ * everything scoped to it. Secrets are never part of a profile, only the names of the app settings
+ * that hold them.
+ */
+
+export const STANDARD_FIELDS = ['username', 'email', 'firstName', 'lastName'] as const;
+export type StandardField = (typeof STANDARD_FIELDS)[number];
+
+const secretName = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, 'name an app setting (letters, digits, underscores), not a secret value');
+
+const fieldName = z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,63}$/, 'a field name of letters, digits and underscores');
+
+export const scheduleSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('off') }),
+  z.object({ kind: z.literal('interval'), minutes: z.number().int().min(5).max(7 * 24 * 60) }),
+  z.object({
+    kind: z.literal('daily'),
+    hour: z.number().int().min(0).max(23),
+    timeZone: z
+      .string()
+      .default('UTC')
+      .refine(isTimeZone, 'an IANA time zone such as Europe/London'),
+  }),
+]);
+export type Schedule = z.infer<typeof scheduleSchema>;
+
+const csvSourceSchema = z.discriminatedUnion('kind', [
+  z.object({
+    /** A file uploaded to the app's CSV container (`usersync csv upload`): the "intranet DMS" source. */
+    kind: z.literal('blob'),
+    blobName: z.string().min(1).max(1024),
+  }),
+  z.object({
+    /** A file an HR system publishes on a web server, fetched with basic authentication. */
+    kind: z.literal('https'),
+    url: z.url({ protocol: /^https?$/ }),
+    username: z.string().max(256).optional(),
+    passwordSecret: secretName.optional(),
+  }),
+]);
+
+const csvProfileSchema = z.object({
+  name: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$/, '1–64 letters, digits, spaces, dots, dashes or underscores'),
+  type: z.literal('csv'),
+  enabled: z.boolean().default(true),
+  schedule: scheduleSchema.default({ kind: 'daily', hour: 2, timeZone: 'UTC' }),
+  source: csvSourceSchema,
+  /** The directory field that identifies a user across runs (the reference product's "user match field"). */
+  matchField: fieldName.default('username'),
+  /** The column holding the username of the user's manager. */
+  managerField: z.string().min(1).max(128).optional(),
+  /** A column of group names separated by `;` or `|`. */
+  groupsColumn: z.string().min(1).max(128).optional(),
+  passwordColumn: z.string().min(1).max(128).default('password'),
+  /** App setting holding the password given to new users whose row has none. */
+  defaultPasswordSecret: secretName.optional(),
+  /** CSV column → directory field, for columns whose names differ from the directory's fields. */
+  columnMap: z.record(z.string().min(1).max(128), fieldName).default({}),
+  /** Leave unset to detect from the header line. */
+  delimiter: z.enum([',', ';', '\t', '|']).optional(),
+  /** Leave unset to detect (UTF-8 with or without BOM, UTF-16 with BOM, else Windows-1252). */
+  encoding: z.enum(['utf-8', 'utf-16le', 'utf-16be', 'windows-1252']).optional(),
+});
+
+export const connectionProfileSchema = z.discriminatedUnion('type', [csvProfileSchema]);
+
+export type ConnectionProfile = z.infer<typeof connectionProfileSchema>;
+export type CsvProfile = z.infer<typeof csvProfileSchema>;
+export type ConnectionProfileInput = z.input<typeof connectionProfileSchema>;
+
+/** A stored profile: what the admin wrote plus the key the system gave it. */
+export interface Connection {
+  profile: ConnectionProfile;
+  /** Auto-generated once, stable for the profile's life: partitions its users. */
+  directoryKey: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface FieldProblem {
+  field: string;
+  message: string;
+}
+
+/** Validates a profile, listing every invalid field at once. */
+export function parseProfile(input: unknown): ConnectionProfile {
+  const parsed = connectionProfileSchema.safeParse(input);
+  if (parsed.success) return parsed.data;
+  const problems: FieldProblem[] = parsed.error.issues.map((issue) => ({
+    field: issue.path.join('.') || '(profile)',
+    message: issue.message,
+  }));
+  throw new AppError(
+    'profile-invalid',
+    `The connection profile is invalid: ${problems.map((p) => `${p.field}: ${p.message}`).join('; ')}`,
+    { problems },
+  );
+}
+
+export function newDirectoryKey(): string {
+  // Lowercase letters and digits only: it becomes part of table partition keys.
+  return `dk${randomBytes(6).toString('hex')}`;
+}
+
+function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-GB', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}

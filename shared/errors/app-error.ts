@@ -1,0 +1,48 @@
+/**
+ * Every error we expect carries a stable code (for scripts, problem+json and audit records)
+ * and a sentence an admin can act on. Never put a secret value in either.
+ */
+export type ErrorCode =
+  | 'config-invalid'
+  | 'profile-invalid'
+  | 'connection-not-found'
+  | 'run-not-found'
+  | 'run-active'
+  | 'connection-disabled'
+  | 'secret-missing'
+  | 'source-unavailable'
+  | 'source-auth-failed'
+  | 'source-not-found'
+  | 'source-insecure-url'
+  | 'csv-empty'
+  | 'csv-header-invalid'
+  | 'message-invalid'
+  | 'not-found'
+  | 'method-not-allowed'
+  | 'body-too-large'
+  | 'body-invalid';
+
+export class AppError extends Error {
+  override readonly name = 'AppError';
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    /** Extra machine-readable facts (field errors, run id…); never secrets. */
+    readonly details?: Record<string, unknown>,
+    /** A transient failure is worth retrying by redelivering the queue message. */
+    readonly transient = false,
+  ) {
+    super(message);
+  }
+}
+
+export function isAppError(error: unknown): error is AppError {
+  return error instanceof AppError;
+}
+
+/** One line for logs and audit records: the code and sentence of an AppError, the message of anything else. */
+export function describeError(error: unknown): { code: string; message: string } {
+  if (isAppError(error)) return { code: error.code, message: error.message };
+  if (error instanceof Error) return { code: 'internal-error', message: error.message };
+  return { code: 'internal-error', message: String(error) };
+}

@@ -1,0 +1,39 @@
+import type { ComposedApp } from '../app/compose.js';
+import { isQueueFunction, type FunctionDefinition } from '../app/registry.js';
+import { AppError } from '../errors/app-error.js';
+import { isTerminal, type Run } from '../sync/run-model.js';
+import { LocalHost } from './local-host.js';
+
+export interface AwaitRunOptions {
+  queueWorkers?: number;
+  /** Gives up (throws) after this long. */
+  timeoutMs?: number;
+  log?: (line: string) => void;
+}
+
+/**
+ * Works the app's queues with its own handlers — as the Functions host would — until the run ends.
+ * Used by the CLI's `sync`, the demo, the benchmark and the integration tests.
+ */
+export async function awaitRun(app: ComposedApp, definitions: FunctionDefinition[], runId: string, options: AwaitRunOptions = {}): Promise<Run> {
+  const host = new LocalHost(definitions.filter(isQueueFunction), {
+    connectionString: app.config.storageConnectionString,
+    queueWorkers: options.queueWorkers ?? 4,
+    pollIntervalMs: 20,
+    queues: { maxPollingIntervalMs: 100, visibilityTimeoutMs: 200 },
+    log: options.log ?? (() => undefined),
+  });
+  const deadline = Date.now() + (options.timeoutMs ?? 10 * 60_000);
+  await host.start();
+  try {
+    for (;;) {
+      const run = await app.deps.runs.get(runId);
+      if (!run) throw new AppError('run-not-found', `Run ${runId} disappeared.`);
+      if (isTerminal(run.state)) return run;
+      if (Date.now() > deadline) throw new AppError('run-active', `Run ${runId} is still ${run.state} after the wait.`, { runId });
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  } finally {
+    await host.stop();
+  }
+}

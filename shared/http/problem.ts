@@ -1,0 +1,36 @@
+import { isAppError, type ErrorCode } from '../errors/app-error.js';
+
+export interface ApiResponse {
+  status: number;
+  headers?: Record<string, string>;
+  jsonBody: unknown;
+}
+
+const STATUS: Partial<Record<ErrorCode, number>> = {
+  'connection-not-found': 404,
+  'run-not-found': 404,
+  'not-found': 404,
+  'method-not-allowed': 405,
+  'run-active': 409,
+  'connection-disabled': 409,
+  'body-too-large': 413,
+  'profile-invalid': 400,
+  'body-invalid': 400,
+  'secret-missing': 422,
+};
+
+/** The one place errors become HTTP: application/problem+json with the error's stable code. */
+export function problemOf(error: unknown): ApiResponse {
+  if (!isAppError(error)) {
+    return problem(500, 'internal-error', 'The request failed unexpectedly; see the function logs.');
+  }
+  return problem(STATUS[error.code] ?? 500, error.code, error.message, error.details);
+}
+
+function problem(status: number, code: string, detail: string, extra?: Record<string, unknown>): ApiResponse {
+  return {
+    status,
+    headers: { 'content-type': 'application/problem+json' },
+    jsonBody: { type: `urn:usersync:error:${code}`, title: code, status, code, detail, ...extra },
+  };
+}

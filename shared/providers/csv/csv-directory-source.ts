@@ -1,0 +1,155 @@
+import { Readable } from 'node:stream';
+import { z } from 'zod';
+import type { SecretResolver } from '../../config/secrets.js';
+import type { CsvProfile } from '../../connections/profile.js';
+import { AppError } from '../../errors/app-error.js';
+import type { FileStore } from '../../store/ports.js';
+import type { DirectorySource, SourcePage } from '../../sync/directory-source.js';
+import type { SourceEntry } from '../../sync/model.js';
+import type { Run } from '../../sync/run-model.js';
+import { paths } from '../../sync/staging.js';
+import { detectDelimiter, detectEncoding, transcodeToUtf8 } from './format.js';
+import { mapErrorRecord, mapRow, planColumns } from './map-row.js';
+import { readCsvRecords } from './records.js';
+import { openRemoteCsv } from './remote-csv.js';
+
+/** Where the next page starts in the run's (UTF-8) copy of the file. */
+const cursorSchema = z.object({
+  path: z.string().min(1),
+  offset: z.number().int().min(0),
+  line: z.number().int().min(1),
+  delimiter: z.enum([',', ';', '\t', '|']),
+  header: z.array(z.string()),
+});
+type CsvCursor = z.infer<typeof cursorSchema>;
+
+const PREFIX_BYTES = 64 * 1024;
+
+export interface CsvSourceOptions {
+  /** The runs container: each run archives the exact bytes it read here. */
+  runFiles: FileStore;
+  /** The CSV container (files uploaded with `usersync csv upload`). */
+  csvFiles: FileStore;
+  secrets: SecretResolver;
+  pageSize: number;
+  allowInsecureHttp: boolean;
+}
+
+/**
+ * A CSV export as a directory. The first page archives the file's exact bytes for the run (the
+ * roll-back point), detects encoding and delimiter and reads the header; every page then streams from
+ * a byte offset in that archive, so no page reads the whole file and re-reading a page gives the same rows.
+ */
+export class CsvDirectorySource implements DirectorySource {
+  readonly requiresPassword = true;
+
+  constructor(private readonly options: CsvSourceOptions) {}
+
+  async readPage(request: { run: Run; page: number; cursor: unknown }): Promise<SourcePage> {
+    const profile = csvProfileOf(request.run);
+    const cursor = request.cursor === null || request.cursor === undefined ? await this.open(request.run, profile) : cursorSchema.parse(request.cursor);
+    const columns = planColumns(cursor.header, profile);
+    const input = await this.options.runFiles.read(cursor.path, cursor.offset);
+    if (!input) throw new AppError('source-not-found', `The archived input of run ${request.run.runId} is missing.`);
+
+    const entries: SourceEntry[] = [];
+    let next: CsvCursor | null = null;
+    let position = { offset: cursor.offset, line: cursor.line };
+    try {
+      for await (const record of readCsvRecords(input, { delimiter: cursor.delimiter, startOffset: cursor.offset, startLine: cursor.line })) {
+        if (entries.length >= this.options.pageSize) {
+          // There is at least one more record: the next page starts where the last one taken ended.
+          next = { ...cursor, ...position };
+          break;
+        }
+        entries.push(record.kind === 'record' ? mapRow(columns, record) : mapErrorRecord(record));
+        position = { offset: record.endOffset, line: record.nextLine };
+      }
+    } finally {
+      input.destroy();
+    }
+    if (request.page === 0 && entries.length === 0) {
+      throw new AppError('csv-empty', 'The CSV file has a header but no rows; nothing was changed and no one was disabled.');
+    }
+    return { entries, next };
+  }
+
+  private async open(run: Run, profile: CsvProfile): Promise<CsvCursor> {
+    const { runFiles } = this.options;
+    const archive = paths.input(run.runId);
+    // A redelivered first page reuses the archive: every page of a run reads the same bytes.
+    if (!(await runFiles.exists(archive))) await runFiles.putStream(archive, await this.openInput(run, profile));
+
+    const prefix = await readPrefix(runFiles, archive);
+    if (prefix.length === 0) throw new AppError('csv-empty', 'The CSV file is empty; nothing was changed and no one was disabled.');
+    const detected = detectEncoding(prefix);
+    const encoding = profile.encoding ?? detected.encoding;
+    let path = archive;
+    let offset = detected.bomLength;
+    if (encoding !== 'utf-8') {
+      path = `${run.runId}/input.utf8.csv`;
+      if (!(await runFiles.exists(path))) {
+        const original = await runFiles.read(archive);
+        if (!original) throw new AppError('source-not-found', `The archived input of run ${run.runId} is missing.`);
+        await runFiles.putStream(path, Readable.from(transcodeToUtf8(original, encoding, detected.bomLength)));
+      }
+      offset = 0;
+    }
+    const firstLine = (await readPrefix(runFiles, path, offset)).toString('utf8').split(/\r?\n/, 1)[0] ?? '';
+    const delimiter = profile.delimiter ?? detectDelimiter(firstLine);
+    const input = await runFiles.read(path, offset);
+    if (!input) throw new AppError('source-not-found', `The archived input of run ${run.runId} is missing.`);
+    try {
+      for await (const record of readCsvRecords(input, { delimiter, startOffset: offset, startLine: 1 })) {
+        if (record.kind === 'error') {
+          throw new AppError('csv-header-invalid', `The header line cannot be read: ${record.message}`);
+        }
+        const header = record.fields.map((field) => field.trim());
+        planColumns(header, profile); // fail on a bad header before any page is staged
+        return { path, offset: record.endOffset, line: record.nextLine, delimiter, header };
+      }
+    } finally {
+      input.destroy();
+    }
+    throw new AppError('csv-empty', 'The CSV file has no header line; nothing was changed and no one was disabled.');
+  }
+
+  private async openInput(run: Run, profile: CsvProfile): Promise<Readable> {
+    if (run.fromRunId) {
+      const earlier = await this.options.runFiles.read(paths.input(run.fromRunId));
+      if (!earlier) throw new AppError('run-not-found', `Run ${run.fromRunId} kept no archived input to re-sync from.`);
+      return earlier;
+    }
+    const { source } = profile;
+    if (source.kind === 'blob') {
+      const file = await this.options.csvFiles.read(source.blobName);
+      if (!file) {
+        throw new AppError('source-not-found', `The CSV file "${source.blobName}" has not been uploaded (usersync csv upload "${profile.name}" FILE).`);
+      }
+      return file;
+    }
+    return openRemoteCsv(source, { secrets: this.options.secrets, allowInsecureHttp: this.options.allowInsecureHttp });
+  }
+}
+
+function csvProfileOf(run: Run): CsvProfile {
+  if (run.profile.type !== 'csv') throw new AppError('profile-invalid', `Run ${run.runId} is not a CSV run.`);
+  return run.profile;
+}
+
+async function readPrefix(files: FileStore, path: string, offset = 0): Promise<Buffer> {
+  const input = await files.read(path, offset);
+  if (!input) return Buffer.alloc(0);
+  const chunks: Buffer[] = [];
+  let length = 0;
+  try {
+    for await (const chunk of input as AsyncIterable<Buffer>) {
+      chunks.push(chunk);
+      length += chunk.length;
+      if (length >= PREFIX_BYTES) break;
+    }
+  } finally {
+    input.destroy();
+  }
+  return Buffer.concat(chunks).subarray(0, PREFIX_BYTES);
+}

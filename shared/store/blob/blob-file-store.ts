@@ -1,0 +1,75 @@
+import type { Readable } from 'node:stream';
+import type { ContainerClient } from '@azure/storage-blob';
+import type { FileStore } from '../ports.js';
+import { statusOf } from '../table/keys.js';
+
+/** Files as block blobs in one container. */
+export class BlobFileStore implements FileStore {
+  constructor(private readonly container: ContainerClient) {}
+
+  async put(path: string, content: Buffer | string): Promise<void> {
+    const body = typeof content === 'string' ? Buffer.from(content) : content;
+    await this.container.getBlockBlobClient(path).uploadData(body);
+  }
+
+  async putStream(path: string, content: Readable): Promise<number> {
+    let bytes = 0;
+    content.on('data', (chunk: Buffer) => {
+      bytes += chunk.length;
+    });
+    await this.container.getBlockBlobClient(path).uploadStream(content, 4 * 1024 * 1024, 4);
+    return bytes;
+  }
+
+  async putIfAbsent(path: string, content: Buffer | string): Promise<boolean> {
+    const body = typeof content === 'string' ? Buffer.from(content) : content;
+    try {
+      await this.container.getBlockBlobClient(path).uploadData(body, { conditions: { ifNoneMatch: '*' } });
+      return true;
+    } catch (error) {
+      const status = statusOf(error);
+      if (status === 409 || status === 412) return false;
+      throw error;
+    }
+  }
+
+  async get(path: string): Promise<Buffer | undefined> {
+    try {
+      return await this.container.getBlobClient(path).downloadToBuffer();
+    } catch (error) {
+      if (statusOf(error) === 404) return undefined;
+      throw error;
+    }
+  }
+
+  async read(path: string, offset = 0): Promise<Readable | undefined> {
+    try {
+      const response = await this.container.getBlobClient(path).download(offset);
+      return response.readableStreamBody as Readable | undefined;
+    } catch (error) {
+      // 416: the offset is the end of the file.
+      if (statusOf(error) === 416) {
+        const { Readable: ReadableStream } = await import('node:stream');
+        return ReadableStream.from([]);
+      }
+      if (statusOf(error) === 404) return undefined;
+      throw error;
+    }
+  }
+
+  async exists(path: string): Promise<boolean> {
+    return this.container.getBlobClient(path).exists();
+  }
+
+  async list(prefix: string): Promise<string[]> {
+    const names: string[] = [];
+    for await (const blob of this.container.listBlobsFlat({ prefix })) names.push(blob.name);
+    return names.sort();
+  }
+
+  async deletePrefix(prefix: string): Promise<number> {
+    const names = await this.list(prefix);
+    await Promise.all(names.map((name) => this.container.getBlobClient(name).deleteIfExists()));
+    return names.length;
+  }
+}

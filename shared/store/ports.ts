@@ -1,0 +1,82 @@
+import type { Readable } from 'node:stream';
+import type { Connection, ConnectionProfile } from '../connections/profile.js';
+import type { StoredUser } from '../sync/model.js';
+import type { PageRecord, Run, ShardResult } from '../sync/run-model.js';
+
+/** Scheduling state kept beside a profile; only the sync changes it. */
+export interface ConnectionState {
+  /** The run holding the profile's single active-run slot. */
+  activeRunId?: string;
+  activeRunSince?: string;
+  lastRunId?: string;
+  lastRunStartedAt?: string;
+  lastRunEndedAt?: string;
+  lastRunStatus?: string;
+  lastManualRunAt?: string;
+  /** Set by "reset": the scheduler starts a run on its next tick. */
+  resetRequestedAt?: string;
+}
+
+export interface StoredConnection extends Connection {
+  state: ConnectionState;
+}
+
+export interface ConnectionStore {
+  get(name: string): Promise<StoredConnection | undefined>;
+  list(): Promise<StoredConnection[]>;
+  /** Creates or replaces a profile, keeping its directory key and state. */
+  put(profile: ConnectionProfile, now: string): Promise<{ connection: StoredConnection; created: boolean }>;
+  /**
+   * Optimistic read-modify-write of the state (ETag): `change` sees the latest state and returns the
+   * new one, or undefined to leave it. Retries on a concurrent write. Returns what was stored.
+   */
+  updateState(
+    name: string,
+    change: (current: StoredConnection) => ConnectionState | undefined,
+  ): Promise<StoredConnection | undefined>;
+}
+
+export interface RunStore {
+  create(run: Run): Promise<void>;
+  get(runId: string): Promise<Run | undefined>;
+  /** Optimistic read-modify-write (ETag) with retries; `change` returns undefined to leave the run. */
+  update(runId: string, change: (current: Run) => Run | undefined): Promise<Run | undefined>;
+  /** Newest first. */
+  list(filter: { connection?: string; limit: number }): Promise<Run[]>;
+  /** Stores a page record unless one exists; returns the stored one either way. */
+  putPage(runId: string, page: PageRecord): Promise<PageRecord>;
+  getPage(runId: string, page: number): Promise<PageRecord | undefined>;
+  putShardResult(runId: string, result: ShardResult): Promise<void>;
+  listShardResults(runId: string): Promise<ShardResult[]>;
+}
+
+export interface UserStore {
+  /** Every user of one partition (`{directoryKey}-{bucket}`): one scan. */
+  listBucket(directoryKey: string, bucket: number): Promise<StoredUser[]>;
+  get(directoryKey: string, key: string): Promise<StoredUser | undefined>;
+  /** Writes users (insert or replace), batched per partition. */
+  write(users: readonly StoredUser[]): Promise<void>;
+  /** All users of a directory, or of every directory, partition by partition. */
+  list(directoryKey?: string): AsyncIterable<StoredUser>;
+}
+
+/** Files kept by path in one container: uploaded CSVs, archived run inputs, staged pages, plans. */
+export interface FileStore {
+  put(path: string, content: Buffer | string): Promise<void>;
+  /** Streams content in without holding it all; returns the byte count. */
+  putStream(path: string, content: Readable): Promise<number>;
+  /** Writes only when the path is free; returns false when something is already there. */
+  putIfAbsent(path: string, content: Buffer | string): Promise<boolean>;
+  get(path: string): Promise<Buffer | undefined>;
+  /** Streams from a byte offset to the end. Undefined when the file does not exist. */
+  read(path: string, offset?: number): Promise<Readable | undefined>;
+  exists(path: string): Promise<boolean>;
+  list(prefix: string): Promise<string[]>;
+  deletePrefix(prefix: string): Promise<number>;
+}
+
+export type JobQueueName = 'pages' | 'reconcile' | 'finalise';
+
+export interface JobQueue {
+  send(queue: JobQueueName, message: unknown): Promise<void>;
+}

@@ -1,0 +1,106 @@
+import type { TableClient } from '@azure/data-tables';
+import { parseProfile, newDirectoryKey, type ConnectionProfile } from '../../connections/profile.js';
+import type { ConnectionState, ConnectionStore, StoredConnection } from '../ports.js';
+import { encodeKey, statusOf, withEtagRetry } from './keys.js';
+
+const PARTITION = 'connection';
+
+interface ConnectionEntity {
+  partitionKey: string;
+  rowKey: string;
+  etag?: string;
+  profile: string;
+  directoryKey: string;
+  createdAt: string;
+  updatedAt: string;
+  state: string;
+}
+
+/** Connection profiles, one row each (names unique case-insensitively), with their scheduling state. */
+export class TableConnectionStore implements ConnectionStore {
+  constructor(private readonly table: TableClient) {}
+
+  async get(name: string): Promise<StoredConnection | undefined> {
+    return (await this.getEntity(name))?.connection;
+  }
+
+  async list(): Promise<StoredConnection[]> {
+    const connections: StoredConnection[] = [];
+    const query = this.table.listEntities<ConnectionEntity>({ queryOptions: { filter: `PartitionKey eq '${PARTITION}'` } });
+    for await (const entity of query) connections.push(fromEntity(entity));
+    return connections.sort((a, b) => a.profile.name.localeCompare(b.profile.name));
+  }
+
+  async put(profile: ConnectionProfile, now: string): Promise<{ connection: StoredConnection; created: boolean }> {
+    const valid = parseProfile(profile);
+    return withEtagRetry(async () => {
+      const existing = await this.getEntity(valid.name);
+      if (existing) {
+        const connection: StoredConnection = { ...existing.connection, profile: valid, updatedAt: now };
+        await this.table.updateEntity(toEntity(connection), 'Replace', { etag: existing.etag });
+        return { connection, created: false };
+      }
+      const connection: StoredConnection = {
+        profile: valid,
+        directoryKey: newDirectoryKey(),
+        createdAt: now,
+        updatedAt: now,
+        state: {},
+      };
+      await this.table.createEntity(toEntity(connection));
+      return { connection, created: true };
+    });
+  }
+
+  async updateState(
+    name: string,
+    change: (current: StoredConnection) => ConnectionState | undefined,
+  ): Promise<StoredConnection | undefined> {
+    return withEtagRetry(async () => {
+      const existing = await this.getEntity(name);
+      if (!existing) return undefined;
+      const state = change(existing.connection);
+      if (!state) return existing.connection;
+      const connection = { ...existing.connection, state };
+      await this.table.updateEntity(toEntity(connection), 'Replace', { etag: existing.etag });
+      return connection;
+    });
+  }
+
+  private async getEntity(name: string): Promise<{ connection: StoredConnection; etag: string } | undefined> {
+    try {
+      const entity = await this.table.getEntity<ConnectionEntity>(PARTITION, rowKeyOf(name));
+      return { connection: fromEntity(entity), etag: entity.etag };
+    } catch (error) {
+      if (statusOf(error) === 404) return undefined;
+      throw error;
+    }
+  }
+}
+
+function rowKeyOf(name: string): string {
+  return encodeKey(name.toLowerCase());
+}
+
+function toEntity(connection: StoredConnection): ConnectionEntity {
+  return {
+    partitionKey: PARTITION,
+    rowKey: rowKeyOf(connection.profile.name),
+    profile: JSON.stringify(connection.profile),
+    directoryKey: connection.directoryKey,
+    createdAt: connection.createdAt,
+    updatedAt: connection.updatedAt,
+    state: JSON.stringify(connection.state),
+  };
+}
+
+function fromEntity(entity: ConnectionEntity): StoredConnection {
+  return {
+    // Validated on every read too: a row edited by hand cannot smuggle in an invalid profile.
+    profile: parseProfile(JSON.parse(entity.profile)),
+    directoryKey: entity.directoryKey,
+    createdAt: entity.createdAt,
+    updatedAt: entity.updatedAt,
+    state: JSON.parse(entity.state) as ConnectionState,
+  };
+}

@@ -1,0 +1,134 @@
+import type { TableClient } from '@azure/data-tables';
+import { parseProfile } from '../../connections/profile.js';
+import type { PageRecord, Run, ShardResult } from '../../sync/run-model.js';
+import { shardLabel } from '../../sync/partitioning.js';
+import type { RunStore } from '../ports.js';
+import { odata, statusOf, withEtagRetry } from './keys.js';
+
+const RUN_ROW = 'run';
+
+/** A run's partition (PartitionKey = run id) holds the run row, one row per page and one per shard. */
+export class TableRunStore implements RunStore {
+  constructor(private readonly table: TableClient) {}
+
+  async create(run: Run): Promise<void> {
+    await this.table.createEntity({ partitionKey: run.runId, rowKey: RUN_ROW, ...runColumns(run) });
+  }
+
+  async get(runId: string): Promise<Run | undefined> {
+    return (await this.getWithEtag(runId))?.run;
+  }
+
+  async update(runId: string, change: (current: Run) => Run | undefined): Promise<Run | undefined> {
+    return withEtagRetry(async () => {
+      const current = await this.getWithEtag(runId);
+      if (!current) return undefined;
+      const next = change(current.run);
+      if (!next) return current.run;
+      await this.table.updateEntity({ partitionKey: runId, rowKey: RUN_ROW, ...runColumns(next) }, 'Replace', {
+        etag: current.etag,
+      });
+      return next;
+    });
+  }
+
+  async list(filter: { connection?: string; limit: number }): Promise<Run[]> {
+    const conditions = [`RowKey eq '${RUN_ROW}'`];
+    if (filter.connection) conditions.push(`connection eq ${odata(filter.connection)}`);
+    const runs: Run[] = [];
+    const query = this.table.listEntities<Record<string, unknown>>({ queryOptions: { filter: conditions.join(' and ') } });
+    for await (const entity of query) runs.push(runFrom(entity));
+    return runs.sort((a, b) => (a.runId < b.runId ? 1 : -1)).slice(0, filter.limit);
+  }
+
+  async putPage(runId: string, page: PageRecord): Promise<PageRecord> {
+    const rowKey = pageRow(page.page);
+    try {
+      await this.table.createEntity({ partitionKey: runId, rowKey, record: JSON.stringify(page) });
+      return page;
+    } catch (error) {
+      if (statusOf(error) !== 409) throw error;
+      return (await this.getPage(runId, page.page)) ?? page;
+    }
+  }
+
+  async getPage(runId: string, page: number): Promise<PageRecord | undefined> {
+    try {
+      const entity = await this.table.getEntity<{ record: string }>(runId, pageRow(page));
+      return JSON.parse(entity.record) as PageRecord;
+    } catch (error) {
+      if (statusOf(error) === 404) return undefined;
+      throw error;
+    }
+  }
+
+  async putShardResult(runId: string, result: ShardResult): Promise<void> {
+    await this.table.upsertEntity(
+      { partitionKey: runId, rowKey: `shard-${shardLabel(result.shard)}`, record: JSON.stringify(result) },
+      'Replace',
+    );
+  }
+
+  async listShardResults(runId: string): Promise<ShardResult[]> {
+    const results: ShardResult[] = [];
+    const query = this.table.listEntities<{ record: string }>({
+      queryOptions: { filter: `PartitionKey eq ${odata(runId)} and RowKey ge 'shard-' and RowKey lt 'shard.'` },
+    });
+    for await (const entity of query) results.push(JSON.parse(entity.record) as ShardResult);
+    return results;
+  }
+
+  private async getWithEtag(runId: string): Promise<{ run: Run; etag: string } | undefined> {
+    try {
+      const entity = await this.table.getEntity<Record<string, unknown>>(runId, RUN_ROW);
+      return { run: runFrom(entity), etag: String(entity.etag) };
+    } catch (error) {
+      if (statusOf(error) === 404) return undefined;
+      throw error;
+    }
+  }
+}
+
+function pageRow(page: number): string {
+  return `page-${page.toString().padStart(6, '0')}`;
+}
+
+/** Scalar columns stay queryable (connection, state); structured ones are JSON. */
+function runColumns(run: Run): Record<string, string | number | boolean> {
+  const { profile, counts, warnings, error, ...scalars } = run;
+  const columns: Record<string, string | number | boolean> = {
+    profile: JSON.stringify(profile),
+    counts: JSON.stringify(counts),
+    warnings: JSON.stringify(warnings),
+  };
+  if (error) columns.error = JSON.stringify(error);
+  for (const [name, value] of Object.entries(scalars)) if (value !== undefined) columns[name] = value;
+  return columns;
+}
+
+function runFrom(entity: Record<string, unknown>): Run {
+  const text = (name: string) => (typeof entity[name] === 'string' ? (entity[name] as string) : undefined);
+  const run: Run = {
+    runId: String(entity.partitionKey),
+    connection: String(entity.connection),
+    directoryKey: String(entity.directoryKey),
+    trigger: entity.trigger as Run['trigger'],
+    dryRun: entity.dryRun === true,
+    profile: parseProfile(JSON.parse(String(entity.profile))),
+    state: entity.state as Run['state'],
+    pagesFetched: Number(entity.pagesFetched ?? 0),
+    listing: entity.listing as Run['listing'],
+    shardsDone: Number(entity.shardsDone ?? 0),
+    counts: JSON.parse(String(entity.counts)) as Run['counts'],
+    unreadableRecords: Number(entity.unreadableRecords ?? 0),
+    warnings: JSON.parse(String(entity.warnings ?? '[]')) as string[],
+    startedAt: String(entity.startedAt),
+  };
+  const fromRunId = text('fromRunId');
+  if (fromRunId) run.fromRunId = fromRunId;
+  const endedAt = text('endedAt');
+  if (endedAt) run.endedAt = endedAt;
+  const error = text('error');
+  if (error) run.error = JSON.parse(error) as Run['error'];
+  return run;
+}

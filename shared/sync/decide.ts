@@ -1,0 +1,202 @@
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import type { Decision, SourceEntry, SourceUser, StoredUser } from './model.js';
+
+/**
+ * The decision for one user: (source entries for a key, stored user, context) → what to do.
+ * Pure: no I/O, no clock, no randomness. Every directory type goes through here (one write path).
+ */
+
+export interface DecisionContext {
+  directoryKey: string;
+  connection: string;
+  /** The run's timestamp, written into created/updated users. */
+  now: string;
+  /** Directories that carry passwords (CSV) need one to create an account. */
+  requiresPassword: boolean;
+  hasDefaultPassword: boolean;
+}
+
+export type Creation = Extract<Decision, { action: 'create' }> & { initialPassword?: 'row' | 'default' };
+export type PlannedDecision = Decision | Creation;
+
+const emailSchema = z.email();
+
+/** Decides what one source key means for the stored user. Several entries for one key are duplicates. */
+export function decideEntries(
+  key: string,
+  entries: readonly SourceEntry[],
+  stored: StoredUser | undefined,
+  context: DecisionContext,
+): PlannedDecision[] {
+  if (entries.length > 1) {
+    const refs = entries.map((entry) => entry.ref).join(', ');
+    return entries.map((entry) => ({
+      action: 'skip',
+      key,
+      ref: entry.ref,
+      reason: 'duplicate-match-value',
+      detail: `The match value "${key}" appears ${entries.length} times (${refs}); every copy is skipped until the source is fixed.`,
+    }));
+  }
+  const [entry] = entries;
+  if (!entry) return [];
+  if (entry.kind === 'invalid') return [decideInvalid(entry)];
+  return [decideUser(key, entry.ref, entry.user, stored, context)];
+}
+
+/** A record the source could not read. Whoever it belonged to is left as they are. */
+export function decideInvalid(entry: Extract<SourceEntry, { kind: 'invalid' }>): Decision {
+  return {
+    action: 'skip',
+    ...(entry.key === undefined ? {} : { key: entry.key }),
+    ref: entry.ref,
+    reason: entry.reason,
+    detail: entry.detail,
+  };
+}
+
+/** A stored user absent from a complete listing of its directory: disabled, never deleted. */
+export function decideMissing(stored: StoredUser, context: DecisionContext): Decision {
+  if (stored.status === 'disabled') return { action: 'unchanged', key: stored.key };
+  return {
+    action: 'disable',
+    key: stored.key,
+    ref: stored.sourceRef,
+    user: { ...stored, status: 'disabled', updatedAt: context.now, disabledReason: 'missing-from-source' },
+    changedFields: ['status'],
+    reason: 'missing-from-source',
+  };
+}
+
+function decideUser(
+  key: string,
+  ref: string,
+  source: SourceUser,
+  stored: StoredUser | undefined,
+  context: DecisionContext,
+): PlannedDecision {
+  if (!source.active) {
+    if (!stored) {
+      return { action: 'skip', key, ref, reason: 'inactive-in-source', detail: 'The directory marks this account inactive; it is not created.' };
+    }
+    if (stored.status === 'disabled') return { action: 'unchanged', key };
+    return {
+      action: 'disable',
+      key,
+      ref,
+      user: { ...stored, status: 'disabled', updatedAt: context.now, sourceRef: ref, disabledReason: 'inactive-in-source' },
+      changedFields: ['status'],
+      reason: 'inactive-in-source',
+    };
+  }
+
+  const invalid = missingRequiredField(source);
+  if (invalid) return { action: 'skip', key, ref, ...invalid };
+
+  const target = targetUser(key, ref, source, stored, context);
+  if (!stored) {
+    const initialPassword = source.password ? 'row' : context.hasDefaultPassword ? 'default' : undefined;
+    if (context.requiresPassword && !initialPassword) {
+      return {
+        action: 'skip',
+        key,
+        ref,
+        reason: 'missing-password',
+        detail: 'The row has no password and the profile names no default password, so the account cannot be created.',
+      };
+    }
+    return {
+      action: 'create',
+      key,
+      ref,
+      user: target,
+      changedFields: [...target.directoryControlled],
+      ...(initialPassword ? { initialPassword } : {}),
+    };
+  }
+
+  const changedFields = changedFieldNames(stored, target);
+  if (stored.status === 'disabled') {
+    return { action: 're-enable', key, ref, user: target, changedFields: ['status', ...changedFields] };
+  }
+  if (stored.sourceHash === target.sourceHash) return { action: 'unchanged', key };
+  return { action: 'update', key, ref, user: target, changedFields };
+}
+
+function missingRequiredField(source: SourceUser): Pick<Extract<Decision, { action: 'skip' }>, 'reason' | 'detail'> | undefined {
+  if (!source.username) return { reason: 'missing-username', detail: 'The username is empty.' };
+  if (!source.firstName) return { reason: 'missing-first-name', detail: 'The first name is empty.' };
+  if (!source.lastName) return { reason: 'missing-last-name', detail: 'The last name is empty.' };
+  if (!source.email) return { reason: 'missing-email', detail: 'The email address is empty; an account needs a valid email address.' };
+  if (!emailSchema.safeParse(source.email).success) {
+    return { reason: 'invalid-email', detail: `"${source.email}" is not a valid email address.` };
+  }
+  return undefined;
+}
+
+function targetUser(
+  key: string,
+  ref: string,
+  source: SourceUser,
+  stored: StoredUser | undefined,
+  context: DecisionContext,
+): StoredUser {
+  const attributes = sortedRecord(source.attributes);
+  const user: StoredUser = {
+    directoryKey: context.directoryKey,
+    key,
+    connection: context.connection,
+    username: source.username ?? '',
+    email: source.email ?? '',
+    firstName: source.firstName ?? '',
+    lastName: source.lastName ?? '',
+    status: 'active',
+    attributes,
+    directoryControlled: [
+      'username',
+      'email',
+      'firstName',
+      'lastName',
+      ...(source.manager !== undefined ? ['manager'] : []),
+      ...Object.keys(attributes),
+    ],
+    sourceHash: sourceHash(source),
+    sourceRef: ref,
+    createdAt: stored?.createdAt ?? context.now,
+    updatedAt: context.now,
+  };
+  if (source.manager) user.manager = source.manager;
+  if (stored?.passwordHash) user.passwordHash = stored.passwordHash;
+  return user;
+}
+
+/** Digest of everything we copy from the source (not the password: it only seeds new accounts). */
+export function sourceHash(source: SourceUser): string {
+  const canonical = JSON.stringify([
+    source.username ?? '',
+    source.email ?? '',
+    source.firstName ?? '',
+    source.lastName ?? '',
+    source.active,
+    source.manager ?? '',
+    Object.entries(sortedRecord(source.attributes)),
+  ]);
+  return createHash('sha256').update(canonical).digest('base64url').slice(0, 32);
+}
+
+function changedFieldNames(stored: StoredUser, target: StoredUser): string[] {
+  const changed: string[] = [];
+  for (const field of ['username', 'email', 'firstName', 'lastName', 'manager'] as const) {
+    if ((stored[field] ?? '') !== (target[field] ?? '')) changed.push(field);
+  }
+  const names = new Set([...Object.keys(stored.attributes), ...Object.keys(target.attributes)]);
+  for (const name of [...names].sort()) {
+    if (stored.attributes[name] !== target.attributes[name]) changed.push(name);
+  }
+  return changed;
+}
+
+function sortedRecord(record: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}

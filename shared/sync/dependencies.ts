@@ -1,0 +1,20 @@
+import type { AuditLog } from '../audit/audit-log.js';
+import type { SecretResolver } from '../config/secrets.js';
+import type { ConnectionStore, FileStore, JobQueue, RunStore, UserStore } from '../store/ports.js';
+import type { DirectorySources } from './directory-source.js';
+
+/** Everything the sync use cases need, passed in explicitly (wired once in shared/app/compose.ts). */
+export interface SyncDependencies {
+  connections: ConnectionStore;
+  runs: RunStore;
+  users: UserStore;
+  audit: AuditLog;
+  /** The runs container: archived inputs, staged pages, shard plans. */
+  runFiles: FileStore;
+  queue: JobQueue;
+  sources: DirectorySources;
+  secrets: SecretResolver;
+  clock: () => Date;
+  /** Operational log lines; never personal data or secrets. */
+  log: (line: string) => void;
+}

@@ -1,0 +1,22 @@
+import type { ConnectionProfile } from '../connections/profile.js';
+import type { Run } from './run-model.js';
+import type { SourceEntry } from './model.js';
+
+/**
+ * A directory we read users from, one page at a time. The cursor is the source's own bookmark
+ * (a byte offset, a next link…): small JSON, carried in the next page job's queue message.
+ */
+export interface DirectorySource {
+  /** Whether new accounts need a password from the source (CSV) or sign in through SSO. */
+  readonly requiresPassword: boolean;
+  /** Reads one page. `cursor` is null for the first page of a run. Throws AppError; `transient` ones are retried. */
+  readPage(request: { run: Run; page: number; cursor: unknown }): Promise<SourcePage>;
+}
+
+export interface SourcePage {
+  entries: SourceEntry[];
+  /** The cursor of the following page, or null after the last page. */
+  next: unknown;
+}
+
+export type DirectorySources = (profile: ConnectionProfile) => DirectorySource;

@@ -1,0 +1,88 @@
+import type { SyncDependencies } from './dependencies.js';
+import type { FinaliseJob } from './jobs.js';
+import { addCounts, emptyCounts, type Decision } from './model.js';
+import { SHARD_COUNT } from './partitioning.js';
+import { applyDecisions } from './reconcile-job.js';
+import { isTerminal, type Run } from './run-model.js';
+import { paths, type ShardPlan } from './staging.js';
+
+/**
+ * Runs once every shard is applied: disables the users missing from the listing — only when the
+ * listing was complete and every record was readable — then closes the run and frees the profile.
+ * Every step is idempotent, so a redelivered finalise repeats it safely.
+ */
+export async function runFinaliseJob(deps: SyncDependencies, job: FinaliseJob): Promise<void> {
+  const run = await deps.runs.get(job.runId);
+  if (!run || isTerminal(run.state)) return;
+  const results = await deps.runs.listShardResults(run.runId);
+  if (results.length < SHARD_COUNT) return;
+
+  const counts = emptyCounts();
+  for (const result of results) addCounts(counts, result.counts);
+  const unreadable = results.reduce((sum, result) => sum + result.unreadable, 0);
+  const pending = results.reduce((sum, result) => sum + result.pendingDisables, 0);
+  const shardError = results.find((result) => result.error)?.error;
+  const warnings: string[] = [];
+
+  const mayDisable = run.listing === 'complete' && !shardError && unreadable === 0;
+  if (pending > 0 && mayDisable) {
+    const disables = await pendingDisables(deps, run);
+    if (!run.dryRun) await applyDecisions(deps, run, disables);
+    counts.disabled += disables.length;
+  } else if (pending > 0 || run.listing !== 'complete') {
+    warnings.push(
+      unreadable > 0
+        ? `${unreadable} record(s) could not be read, so no one was disabled for being missing from the source.`
+        : 'The listing did not complete, so no one was disabled for being missing from the source.',
+    );
+  }
+
+  const error = run.error ?? shardError;
+  const state = error ? 'failed' : 'succeeded';
+  const now = deps.clock().toISOString();
+  const summary = summarise(counts);
+  if (!run.dryRun) {
+    await deps.audit.write([
+      {
+        runId: run.runId,
+        connection: run.connection,
+        action: state === 'succeeded' ? 'run-succeeded' : 'run-failed',
+        subject: run.runId,
+        detail: error ? `${error.message} ${summary}` : summary,
+        ...(error ? { reason: error.code } : {}),
+        at: now,
+      },
+    ]);
+  }
+  // Free the profile first: if we crash after this, the redelivered finalise completes the run.
+  await deps.connections.updateState(run.connection, (current) => {
+    if (current.state.activeRunId !== run.runId) return undefined;
+    const { activeRunId: _active, activeRunSince: _since, ...rest } = current.state;
+    return run.dryRun ? rest : { ...rest, lastRunId: run.runId, lastRunEndedAt: now, lastRunStatus: state };
+  });
+  await deps.runs.update(run.runId, (current) =>
+    isTerminal(current.state)
+      ? undefined
+      : { ...current, state, counts, unreadableRecords: unreadable, warnings: [...current.warnings, ...warnings], endedAt: now, ...(error ? { error } : {}) },
+  );
+  // Staged pages may hold initial passwords from the source: remove them. Dry runs keep their plans to show.
+  await deps.runFiles.deletePrefix(paths.pages(run.runId));
+  if (!run.dryRun) await deps.runFiles.deletePrefix(paths.plans(run.runId));
+  deps.log(`run ${run.runId} ${state}: ${summary}`);
+}
+
+async function pendingDisables(deps: SyncDependencies, run: Run): Promise<Decision[]> {
+  const plans = await Promise.all(
+    Array.from({ length: SHARD_COUNT }, async (_, shard) => {
+      const content = await deps.runFiles.get(paths.plan(run.runId, shard));
+      return content ? (JSON.parse(String(content)) as ShardPlan) : undefined;
+    }),
+  );
+  return plans.flatMap((plan) => plan?.pendingDisables ?? []);
+}
+
+export function summarise(counts: Run['counts']): string {
+  return Object.entries(counts)
+    .map(([action, count]) => `${count} ${action}`)
+    .join(', ');
+}

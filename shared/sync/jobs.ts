@@ -1,0 +1,27 @@
+import { z } from 'zod';
+import { SHARD_COUNT } from './partitioning.js';
+
+/** Queue message shapes, decoded with zod by the triggers. */
+const runId = z.string().regex(/^\d{8}T\d{6}Z-[a-z0-9]{6}$/, 'a run id');
+
+export const pageJobSchema = z.object({
+  runId,
+  page: z.number().int().min(0),
+  cursor: z.unknown().optional(),
+});
+export type PageJob = z.infer<typeof pageJobSchema>;
+
+export const reconcileJobSchema = z.object({
+  runId,
+  shard: z.number().int().min(0).max(SHARD_COUNT - 1),
+});
+export type ReconcileJob = z.infer<typeof reconcileJobSchema>;
+
+export const finaliseJobSchema = z.object({ runId });
+export type FinaliseJob = z.infer<typeof finaliseJobSchema>;
+
+/** Which delivery of a queue message this is: the last one may not throw its work away. */
+export interface Delivery {
+  attempt: number;
+  maxAttempts: number;
+}

@@ -1,0 +1,72 @@
+import { describeError, isAppError } from '../errors/app-error.js';
+import type { SyncDependencies } from './dependencies.js';
+import type { Delivery, PageJob } from './jobs.js';
+import { SHARD_COUNT } from './partitioning.js';
+import { isTerminal, type Run } from './run-model.js';
+import { stageEntries } from './staging.js';
+
+/**
+ * Reads one page of the directory, stages its entries by shard and queues the next page; after the
+ * last page (or a listing that cannot go on) it queues one reconcile job per shard.
+ */
+export async function runPageJob(deps: SyncDependencies, job: PageJob, delivery: Delivery): Promise<void> {
+  const run = await deps.runs.get(job.runId);
+  if (!run || isTerminal(run.state)) return;
+  if (run.listing !== 'in-progress') {
+    // Redelivered after the listing ended: the shards may not have been queued before a crash.
+    await queueShards(deps, run.runId);
+    return;
+  }
+
+  let record = await deps.runs.getPage(run.runId, job.page);
+  if (!record) {
+    let page;
+    try {
+      page = await deps.sources(run.profile).readPage({ run, page: job.page, cursor: job.cursor ?? null });
+    } catch (error) {
+      const retry = isAppError(error) ? error.transient : true;
+      if (retry && delivery.attempt < delivery.maxAttempts) throw error;
+      await endListing(deps, run, 'failed', describeError(error));
+      return;
+    }
+    await stageEntries(deps.runFiles, run.runId, job.page, page.entries);
+    record = await deps.runs.putPage(run.runId, {
+      page: job.page,
+      entries: page.entries.length,
+      unreadable: page.entries.filter((entry) => entry.key === undefined).length,
+      ...(page.next === null || page.next === undefined ? {} : { next: page.next }),
+    });
+  }
+  await deps.runs.update(run.runId, (current) =>
+    current.pagesFetched > job.page ? undefined : { ...current, pagesFetched: job.page + 1 },
+  );
+  if (record.next !== undefined) {
+    await deps.queue.send('pages', { runId: run.runId, page: job.page + 1, cursor: record.next });
+  } else {
+    await endListing(deps, run, 'complete');
+  }
+}
+
+/**
+ * Marks the listing complete or failed and queues every shard. A failed listing still applies what
+ * was read (the other users still sync); finalise then disables no one.
+ */
+async function endListing(
+  deps: SyncDependencies,
+  run: Run,
+  listing: 'complete' | 'failed',
+  error?: { code: string; message: string },
+): Promise<void> {
+  await deps.runs.update(run.runId, (current) =>
+    current.listing !== 'in-progress'
+      ? undefined
+      : { ...current, listing, state: 'reconciling', ...(error ? { error } : {}) },
+  );
+  if (error) deps.log(`run ${run.runId}: listing failed: ${error.code}: ${error.message}`);
+  await queueShards(deps, run.runId);
+}
+
+/** Queuing a shard twice is harmless: its plan is made once and applied once. */
+async function queueShards(deps: SyncDependencies, runId: string): Promise<void> {
+  await Promise.all(Array.from({ length: SHARD_COUNT }, (_, shard) => deps.queue.send('reconcile', { runId, shard })));
+}

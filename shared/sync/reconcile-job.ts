@@ -1,0 +1,173 @@
+import pLimit from 'p-limit';
+import type { AuditRecord } from '../audit/audit-log.js';
+import { describeError } from '../errors/app-error.js';
+import type { SyncDependencies } from './dependencies.js';
+import { decideEntries, decideInvalid, decideMissing, type DecisionContext, type PlannedDecision } from './decide.js';
+import type { Delivery, ReconcileJob } from './jobs.js';
+import { countedAs, emptyCounts, type ActionCounts, type Decision, type SourceEntry, type StoredUser } from './model.js';
+import { SHARD_COUNT, bucketsOfShard } from './partitioning.js';
+import { hashPassword } from './passwords.js';
+import { isTerminal, type Run } from './run-model.js';
+import { paths, readStagedEntries, type ShardPlan } from './staging.js';
+
+/**
+ * Reconciles one shard of a run: plans once (source entries against the stored users of the shard's
+ * partitions), then applies the plan — audit records first, then user rows — and records the shard's
+ * counts. The last shard to finish queues finalise.
+ */
+export async function runReconcileJob(deps: SyncDependencies, job: ReconcileJob, delivery: Delivery): Promise<void> {
+  const run = await deps.runs.get(job.runId);
+  if (!run || isTerminal(run.state)) return;
+  // Shards are queued only once the listing has ended; a stray earlier message must not plan on half a listing.
+  if (run.listing === 'in-progress') return;
+  const done = (await deps.runs.listShardResults(run.runId)).some((result) => result.shard === job.shard);
+  if (!done) {
+    try {
+      const plan = await loadOrMakePlan(deps, run, job.shard);
+      if (!run.dryRun) await applyDecisions(deps, run, plan.decisions);
+      await deps.runs.putShardResult(run.runId, {
+        shard: job.shard,
+        counts: countPlan(plan),
+        pendingDisables: plan.pendingDisables.length,
+        unreadable: plan.unreadable,
+      });
+    } catch (error) {
+      if (delivery.attempt < delivery.maxAttempts) throw error;
+      // Out of retries: record the failure so the run can finish (as failed, disabling no one).
+      await deps.runs.putShardResult(run.runId, {
+        shard: job.shard,
+        counts: emptyCounts(),
+        pendingDisables: 0,
+        unreadable: 0,
+        error: describeError(error),
+      });
+    }
+  }
+  const finished = (await deps.runs.listShardResults(run.runId)).length;
+  const updated = await deps.runs.update(run.runId, (current) =>
+    current.shardsDone >= finished ? undefined : { ...current, shardsDone: finished, ...(finished >= SHARD_COUNT ? { state: 'finalising' as const } : {}) },
+  );
+  if (finished >= SHARD_COUNT && updated && !isTerminal(updated.state)) await deps.queue.send('finalise', { runId: run.runId });
+}
+
+async function loadOrMakePlan(deps: SyncDependencies, run: Run, shard: number): Promise<ShardPlan> {
+  const path = paths.plan(run.runId, shard);
+  const existing = await deps.runFiles.get(path);
+  if (existing) return JSON.parse(String(existing)) as ShardPlan;
+  const plan = await makePlan(deps, run, shard);
+  // Two workers planning the same shard at once: the first stored plan is the one both apply.
+  if (await deps.runFiles.putIfAbsent(path, JSON.stringify(plan))) return plan;
+  return JSON.parse(String(await deps.runFiles.get(path))) as ShardPlan;
+}
+
+async function makePlan(deps: SyncDependencies, run: Run, shard: number): Promise<ShardPlan> {
+  const entries = await readStagedEntries(deps.runFiles, run.runId, shard);
+  const byKey = new Map<string, SourceEntry[]>();
+  const unkeyed: Extract<SourceEntry, { kind: 'invalid' }>[] = [];
+  for (const entry of entries) {
+    if (entry.key === undefined) {
+      if (entry.kind === 'invalid') unkeyed.push(entry);
+      continue;
+    }
+    const list = byKey.get(entry.key) ?? [];
+    list.push(entry);
+    byKey.set(entry.key, list);
+  }
+
+  const stored = new Map<string, StoredUser>();
+  const limit = pLimit(4);
+  const buckets = await Promise.all(bucketsOfShard(shard).map((bucket) => limit(() => deps.users.listBucket(run.directoryKey, bucket))));
+  for (const user of buckets.flat()) stored.set(user.key, user);
+
+  const source = deps.sources(run.profile);
+  const defaultPasswordSecret = run.profile.defaultPasswordSecret;
+  const context: DecisionContext = {
+    directoryKey: run.directoryKey,
+    connection: run.connection,
+    now: deps.clock().toISOString(),
+    requiresPassword: source.requiresPassword,
+    hasDefaultPassword: Boolean(defaultPasswordSecret && deps.secrets.has(defaultPasswordSecret)),
+  };
+
+  const decisions: PlannedDecision[] = [];
+  let unchanged = 0;
+  for (const [key, list] of byKey) {
+    for (const decision of decideEntries(key, list, stored.get(key), context)) {
+      if (decision.action === 'unchanged') unchanged++;
+      else decisions.push(decision);
+    }
+  }
+  for (const entry of unkeyed) decisions.push(decideInvalid(entry));
+
+  const pendingDisables: Decision[] = [];
+  if (run.listing === 'complete') {
+    for (const user of stored.values()) {
+      if (byKey.has(user.key)) continue;
+      const decision = decideMissing(user, context);
+      if (decision.action === 'disable') pendingDisables.push(decision);
+    }
+  }
+
+  await setInitialPasswords(decisions, byKey, defaultPasswordSecret ? () => deps.secrets.resolve(defaultPasswordSecret) : undefined);
+  return { shard, plannedAt: context.now, decisions, pendingDisables, unchanged, unreadable: unkeyed.length };
+}
+
+/** Hashes the initial password of each account to create: the row's own, else the profile's default (hashed once). */
+async function setInitialPasswords(
+  decisions: PlannedDecision[],
+  byKey: Map<string, SourceEntry[]>,
+  defaultPassword: (() => string) | undefined,
+): Promise<void> {
+  let defaultHash: Promise<string> | undefined;
+  const limit = pLimit(4);
+  await Promise.all(
+    decisions.map((decision) =>
+      limit(async () => {
+        if (decision.action !== 'create' || !('initialPassword' in decision) || !decision.initialPassword) return;
+        const [entry] = byKey.get(decision.key) ?? [];
+        const rowPassword = entry?.kind === 'user' ? entry.user.password : undefined;
+        if (decision.initialPassword === 'row' && rowPassword) {
+          decision.user.passwordHash = await hashPassword(rowPassword);
+        } else if (defaultPassword) {
+          defaultHash ??= hashPassword(defaultPassword());
+          decision.user.passwordHash = await defaultHash;
+        }
+      }),
+    ),
+  );
+}
+
+/** Audit records first: if the user write then fails, the redelivered job writes both again. */
+export async function applyDecisions(deps: SyncDependencies, run: Run, decisions: readonly PlannedDecision[]): Promise<void> {
+  await deps.audit.write(decisions.map((decision) => auditRecordOf(run, decision)));
+  const users: StoredUser[] = [];
+  for (const decision of decisions) if ('user' in decision) users.push(decision.user);
+  await deps.users.write(users);
+}
+
+export function auditRecordOf(run: Run, decision: Decision): AuditRecord {
+  const at = decision.action !== 'unchanged' && 'user' in decision ? decision.user.updatedAt : new Date(run.startedAt).toISOString();
+  const base = { runId: run.runId, connection: run.connection, action: countedAs(decision) as AuditRecord['action'], at };
+  switch (decision.action) {
+    case 'skip':
+      return { ...base, subject: decision.key ?? decision.ref, ref: decision.ref, reason: decision.reason, detail: decision.detail };
+    case 'unchanged':
+      return { ...base, subject: decision.key };
+    default:
+      return {
+        ...base,
+        subject: decision.key,
+        username: decision.user.username,
+        ref: decision.ref,
+        changedFields: decision.changedFields,
+        ...(decision.reason ? { reason: decision.reason } : {}),
+      };
+  }
+}
+
+function countPlan(plan: ShardPlan): ActionCounts {
+  const counts = emptyCounts();
+  counts.unchanged = plan.unchanged;
+  for (const decision of plan.decisions) counts[countedAs(decision)]++;
+  return counts;
+}

@@ -1,0 +1,62 @@
+import type { ConnectionProfile } from '../connections/profile.js';
+import type { ActionCounts } from './model.js';
+
+/** A run: one pass over one connection profile's directory, from the first page to finalise. */
+export type RunState = 'listing' | 'reconciling' | 'finalising' | 'succeeded' | 'failed';
+export type RunTrigger = 'schedule' | 'manual';
+
+export const TERMINAL_STATES: readonly RunState[] = ['succeeded', 'failed'];
+
+export interface Run {
+  runId: string;
+  connection: string;
+  directoryKey: string;
+  trigger: RunTrigger;
+  dryRun: boolean;
+  /** CSV roll-back: re-read the archived input of this earlier run instead of the source. */
+  fromRunId?: string;
+  /** The profile as it was when the run started: an edit mid-run does not mix two configurations. */
+  profile: ConnectionProfile;
+  state: RunState;
+  pagesFetched: number;
+  /** `complete` only after every page was read: only then may finalise disable anyone. */
+  listing: 'in-progress' | 'complete' | 'failed';
+  shardsDone: number;
+  counts: ActionCounts;
+  /** Records the source could not attribute to a user: while any exist, no one is disabled. */
+  unreadableRecords: number;
+  warnings: string[];
+  error?: { code: string; message: string };
+  startedAt: string;
+  endedAt?: string;
+}
+
+/** What a page job stored about its page (row `page-NNNNNN` of the run's partition). */
+export interface PageRecord {
+  page: number;
+  entries: number;
+  unreadable: number;
+  /** The cursor of the following page; absent on the last page. */
+  next?: unknown;
+}
+
+/** What a reconcile job stored about its shard once applied (row `shard-NN`). */
+export interface ShardResult {
+  shard: number;
+  counts: ActionCounts;
+  /** Users absent from the complete listing, left for finalise to disable. */
+  pendingDisables: number;
+  /** Entries without a key (unreadable records) seen by this shard. */
+  unreadable: number;
+  error?: { code: string; message: string };
+}
+
+export function isTerminal(state: RunState): boolean {
+  return TERMINAL_STATES.includes(state);
+}
+
+/** Time-sortable and unique: `20261121T235321Z-3f9a1c`. */
+export function newRunId(now: Date, random: string): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  return `${stamp}-${random}`;
+}

@@ -1,0 +1,63 @@
+import type { Schedule } from '../connections/profile.js';
+import type { ConnectionState } from '../store/ports.js';
+
+const HOUR = 3_600_000;
+
+/**
+ * Whether a profile's scheduled run is due, decided from stored state alone, so a missed tick or a
+ * restarted host neither loses nor doubles a run. Pure.
+ */
+export function isDue(schedule: Schedule, state: ConnectionState, now: Date): boolean {
+  if (state.resetRequestedAt) return true;
+  const lastStart = state.lastRunStartedAt ? Date.parse(state.lastRunStartedAt) : undefined;
+  switch (schedule.kind) {
+    case 'off':
+      return false;
+    case 'interval':
+      return lastStart === undefined || now.getTime() - lastStart >= schedule.minutes * 60_000;
+    case 'daily': {
+      const slot = latestDailySlot(now, schedule.hour, schedule.timeZone);
+      if (lastStart !== undefined && lastStart >= slot.getTime()) return false;
+      // The reference product's rule: a manual sync in the 24 hours before the slot replaces it.
+      const lastManual = state.lastManualRunAt ? Date.parse(state.lastManualRunAt) : undefined;
+      return !(lastManual !== undefined && slot.getTime() - lastManual < 24 * HOUR);
+    }
+  }
+}
+
+/** The most recent moment, at or before `now`, when the wall clock in `timeZone` read `hour`:00. */
+export function latestDailySlot(now: Date, hour: number, timeZone: string): Date {
+  const local = wallClock(now, timeZone);
+  let day = Date.UTC(local.year, local.month - 1, local.day);
+  for (let back = 0; back < 3; back++, day -= 24 * HOUR) {
+    const slot = instantOf(day + hour * HOUR, timeZone);
+    if (slot.getTime() <= now.getTime()) return slot;
+  }
+  return instantOf(day + hour * HOUR, timeZone);
+}
+
+/** The instant at which the wall clock in `timeZone` shows the given UTC-encoded local time. */
+function instantOf(localAsUtc: number, timeZone: string): Date {
+  let guess = localAsUtc;
+  // Two corrections settle the offset, also across a DST change.
+  for (let i = 0; i < 2; i++) {
+    const shown = wallClock(new Date(guess), timeZone);
+    const shownAsUtc = Date.UTC(shown.year, shown.month - 1, shown.day, shown.hour, shown.minute);
+    guess += localAsUtc - shownAsUtc;
+  }
+  return new Date(guess);
+}
+
+function wallClock(instant: Date, timeZone: string) {
+  const parts = new Intl.DateTimeFormat('en-GB', {
+    timeZone,
+    hourCycle: 'h23',
+    year: 'numeric',
+    month: 'numeric',
+    day: 'numeric',
+    hour: 'numeric',
+    minute: 'numeric',
+  }).formatToParts(instant);
+  const part = (type: string) => Number(parts.find((p) => p.type === type)?.value);
+  return { year: part('year'), month: part('month'), day: part('day'), hour: part('hour'), minute: part('minute') };
+}

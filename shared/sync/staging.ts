@@ -1,0 +1,55 @@
+import type { FileStore } from '../store/ports.js';
+import type { Decision, SourceEntry } from './model.js';
+import type { PlannedDecision } from './decide.js';
+import { SHARD_COUNT, bucketOf, shardLabel, shardOf } from './partitioning.js';
+
+/**
+ * A run's files in the runs container:
+ *   {runId}/input.csv                       the exact bytes a CSV run read (kept for roll-back)
+ *   {runId}/pages/shard-NN/page-NNNNNN.json  a page's entries that belong to shard NN
+ *   {runId}/plans/shard-NN.json             what reconciling shard NN decided (made once, then applied)
+ */
+export const paths = {
+  input: (runId: string) => `${runId}/input.csv`,
+  pages: (runId: string) => `${runId}/pages/`,
+  shardPages: (runId: string, shard: number) => `${runId}/pages/shard-${shardLabel(shard)}/`,
+  page: (runId: string, shard: number, page: number) =>
+    `${runId}/pages/shard-${shardLabel(shard)}/page-${page.toString().padStart(6, '0')}.json`,
+  plans: (runId: string) => `${runId}/plans/`,
+  plan: (runId: string, shard: number) => `${runId}/plans/shard-${shardLabel(shard)}.json`,
+};
+
+/** The shard an entry is reconciled in: its key's, or (for a record without one) its reference's. */
+export function shardOfEntry(entry: SourceEntry): number {
+  return entry.key !== undefined ? shardOf(entry.key) : bucketOf(entry.ref) % SHARD_COUNT;
+}
+
+/** Writes a page's entries, one file per shard that has any. Rewriting the same page is harmless. */
+export async function stageEntries(files: FileStore, runId: string, page: number, entries: readonly SourceEntry[]): Promise<void> {
+  const byShard = new Map<number, SourceEntry[]>();
+  for (const entry of entries) {
+    const shard = shardOfEntry(entry);
+    const list = byShard.get(shard) ?? [];
+    list.push(entry);
+    byShard.set(shard, list);
+  }
+  await Promise.all([...byShard].map(([shard, list]) => files.put(paths.page(runId, shard, page), JSON.stringify(list))));
+}
+
+export async function readStagedEntries(files: FileStore, runId: string, shard: number): Promise<SourceEntry[]> {
+  const names = await files.list(paths.shardPages(runId, shard));
+  const pages = await Promise.all(names.map(async (name) => JSON.parse(String(await files.get(name))) as SourceEntry[]));
+  return pages.flat();
+}
+
+/** What a shard decided, stored once so that a redelivered job applies and counts the same thing. */
+export interface ShardPlan {
+  shard: number;
+  plannedAt: string;
+  decisions: PlannedDecision[];
+  /** Users missing from a complete listing: finalise disables them (or not, if the run cannot). */
+  pendingDisables: Decision[];
+  unchanged: number;
+  /** Entries with no key: while any exist in a run, no one is disabled. */
+  unreadable: number;
+}

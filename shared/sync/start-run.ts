@@ -1,0 +1,110 @@
+import { randomBytes } from 'node:crypto';
+import { AppError } from '../errors/app-error.js';
+import type { ConnectionProfile } from '../connections/profile.js';
+import type { SecretResolver } from '../config/secrets.js';
+import type { SyncDependencies } from './dependencies.js';
+import { emptyCounts } from './model.js';
+import { isTerminal, newRunId, type Run, type RunTrigger } from './run-model.js';
+
+export interface StartRunRequest {
+  connection: string;
+  trigger: RunTrigger;
+  dryRun?: boolean;
+  /** CSV roll-back: read this earlier run's archived input instead of the source. */
+  fromRunId?: string;
+}
+
+/**
+ * Starts a run for one profile: claims the profile's single active-run slot (ETag), records the run
+ * and queues its first page job. Throws `run-active` (with the active run's id) when a run is going.
+ */
+export async function startRun(deps: SyncDependencies, request: StartRunRequest): Promise<Run> {
+  const connection = await deps.connections.get(request.connection);
+  if (!connection) throw new AppError('connection-not-found', `There is no connection profile named "${request.connection}".`);
+  const { profile } = connection;
+  if (!profile.enabled && !request.dryRun) {
+    throw new AppError('connection-disabled', `The connection profile "${profile.name}" is disabled; enable it to sync (a dry run is allowed).`);
+  }
+  checkSecrets(profile, deps.secrets);
+  if (request.fromRunId) await checkRollbackSource(deps, profile.name, request.fromRunId);
+
+  const now = deps.clock();
+  const runId = newRunId(now, randomBytes(3).toString('hex'));
+  const observedActive = connection.state.activeRunId;
+  if (observedActive) {
+    const active = await deps.runs.get(observedActive);
+    if (active && !isTerminal(active.state)) {
+      throw new AppError('run-active', `A run of "${profile.name}" is already active (${observedActive}).`, { runId: observedActive });
+    }
+  }
+  let lostRace: string | undefined;
+  await deps.connections.updateState(profile.name, (current) => {
+    if (current.state.activeRunId !== observedActive) {
+      lostRace = current.state.activeRunId;
+      return undefined;
+    }
+    const state = { ...current.state, activeRunId: runId, activeRunSince: now.toISOString() };
+    if (request.dryRun) return state;
+    delete state.resetRequestedAt;
+    return {
+      ...state,
+      lastRunStartedAt: now.toISOString(),
+      ...(request.trigger === 'manual' ? { lastManualRunAt: now.toISOString() } : {}),
+    };
+  });
+  if (lostRace) {
+    throw new AppError('run-active', `A run of "${profile.name}" was started at the same moment (${lostRace}).`, { runId: lostRace });
+  }
+
+  const run: Run = {
+    runId,
+    connection: profile.name,
+    directoryKey: connection.directoryKey,
+    trigger: request.trigger,
+    dryRun: request.dryRun ?? false,
+    ...(request.fromRunId ? { fromRunId: request.fromRunId } : {}),
+    profile,
+    state: 'listing',
+    pagesFetched: 0,
+    listing: 'in-progress',
+    shardsDone: 0,
+    counts: emptyCounts(),
+    unreadableRecords: 0,
+    warnings: [],
+    startedAt: now.toISOString(),
+  };
+  await deps.runs.create(run);
+  if (!run.dryRun) {
+    await deps.audit.write([
+      {
+        runId,
+        connection: profile.name,
+        action: 'run-started',
+        subject: runId,
+        detail: `${request.trigger === 'manual' ? 'Manual' : 'Scheduled'} run started${request.fromRunId ? ` from the input of run ${request.fromRunId}` : ''}.`,
+        at: run.startedAt,
+      },
+    ]);
+  }
+  await deps.queue.send('pages', { runId, page: 0, cursor: null });
+  deps.log(`run ${runId} started for ${profile.name} (${request.trigger}${run.dryRun ? ', dry run' : ''})`);
+  return run;
+}
+
+/** Fail before starting, not half way: every secret the profile names must be set. */
+function checkSecrets(profile: ConnectionProfile, secrets: SecretResolver): void {
+  const names: string[] = [];
+  if (profile.defaultPasswordSecret) names.push(profile.defaultPasswordSecret);
+  if (profile.source.kind === 'https' && profile.source.passwordSecret) names.push(profile.source.passwordSecret);
+  for (const name of names) secrets.resolve(name);
+}
+
+async function checkRollbackSource(deps: SyncDependencies, connection: string, fromRunId: string): Promise<void> {
+  const earlier = await deps.runs.get(fromRunId);
+  if (!earlier || earlier.connection !== connection) {
+    throw new AppError('run-not-found', `Run ${fromRunId} is not a run of "${connection}", so its input cannot be re-synced.`);
+  }
+  if (!(await deps.runFiles.exists(`${fromRunId}/input.csv`))) {
+    throw new AppError('run-not-found', `Run ${fromRunId} kept no archived input to re-sync from.`);
+  }
+}
