@@ -154,7 +154,10 @@ function printRun(io: CliIo, run: Run): void {
   io.out(`  pages read: ${run.pagesFetched}; listing ${run.listing}; started ${run.startedAt}${run.endedAt ? `, ended ${run.endedAt}` : ''}`);
   if (run.error) io.out(`  error [${run.error.code}]: ${run.error.message}`);
   for (const warning of run.warnings) io.out(`  warning: ${warning}`);
-  if (run.counts.skipped) io.out(`  skipped records and their reasons: usersync audit --run ${run.runId} --action skipped`);
+  if (run.counts.skipped) {
+    const reasons = Object.entries(run.skipReasons).map(([reason, count]) => `${reason} ${count}`).join(', ');
+    io.out(`  skipped: ${reasons} — each row and why: usersync audit --run ${run.runId} --action skipped`);
+  }
 }
 
 /** A dry run's plan, from its shard plans: what would happen to whom. */

@@ -18,7 +18,11 @@ export async function runFinaliseJob(deps: SyncDependencies, job: FinaliseJob): 
   if (results.length < SHARD_COUNT) return;
 
   const counts = emptyCounts();
-  for (const result of results) addCounts(counts, result.counts);
+  const skipReasons: Record<string, number> = {};
+  for (const result of results) {
+    addCounts(counts, result.counts);
+    for (const [reason, count] of Object.entries(result.skipReasons)) skipReasons[reason] = (skipReasons[reason] ?? 0) + count;
+  }
   const unreadable = results.reduce((sum, result) => sum + result.unreadable, 0);
   const pending = results.reduce((sum, result) => sum + result.pendingDisables, 0);
   const shardError = results.find((result) => result.error)?.error;
@@ -63,7 +67,7 @@ export async function runFinaliseJob(deps: SyncDependencies, job: FinaliseJob): 
   await deps.runs.update(run.runId, (current) =>
     isTerminal(current.state)
       ? undefined
-      : { ...current, state, counts, unreadableRecords: unreadable, warnings: [...current.warnings, ...warnings], endedAt: now, ...(error ? { error } : {}) },
+      : { ...current, state, counts, skipReasons, unreadableRecords: unreadable, warnings: [...current.warnings, ...warnings], endedAt: now, ...(error ? { error } : {}) },
   );
   // Staged pages may hold initial passwords from the source: remove them. Dry runs keep their plans to show.
   await deps.runFiles.deletePrefix(paths.pages(run.runId));

@@ -28,6 +28,7 @@ export async function runReconcileJob(deps: SyncDependencies, job: ReconcileJob,
       await deps.runs.putShardResult(run.runId, {
         shard: job.shard,
         counts: countPlan(plan),
+        skipReasons: countSkipReasons(plan),
         pendingDisables: plan.pendingDisables.length,
         unreadable: plan.unreadable,
       });
@@ -37,6 +38,7 @@ export async function runReconcileJob(deps: SyncDependencies, job: ReconcileJob,
       await deps.runs.putShardResult(run.runId, {
         shard: job.shard,
         counts: emptyCounts(),
+        skipReasons: {},
         pendingDisables: 0,
         unreadable: 0,
         error: describeError(error),
@@ -163,6 +165,12 @@ export function auditRecordOf(run: Run, decision: Decision): AuditRecord {
         ...(decision.reason ? { reason: decision.reason } : {}),
       };
   }
+}
+
+function countSkipReasons(plan: ShardPlan): Record<string, number> {
+  const reasons: Record<string, number> = {};
+  for (const decision of plan.decisions) if (decision.action === 'skip') reasons[decision.reason] = (reasons[decision.reason] ?? 0) + 1;
+  return reasons;
 }
 
 function countPlan(plan: ShardPlan): ActionCounts {

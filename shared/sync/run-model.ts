@@ -23,6 +23,8 @@ export interface Run {
   listing: 'in-progress' | 'complete' | 'failed';
   shardsDone: number;
   counts: ActionCounts;
+  /** Skipped records by reason code (`missing-email`: 3…). */
+  skipReasons: Record<string, number>;
   /** Records the source could not attribute to a user: while any exist, no one is disabled. */
   unreadableRecords: number;
   warnings: string[];
@@ -44,6 +46,7 @@ export interface PageRecord {
 export interface ShardResult {
   shard: number;
   counts: ActionCounts;
+  skipReasons: Record<string, number>;
   /** Users absent from the complete listing, left for finalise to disable. */
   pendingDisables: number;
   /** Entries without a key (unreadable records) seen by this shard. */

@@ -69,6 +69,7 @@ export async function startRun(deps: SyncDependencies, request: StartRunRequest)
     listing: 'in-progress',
     shardsDone: 0,
     counts: emptyCounts(),
+    skipReasons: {},
     unreadableRecords: 0,
     warnings: [],
     startedAt: now.toISOString(),

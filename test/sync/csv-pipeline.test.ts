@@ -127,6 +127,14 @@ describe('CSV directories through the real pipeline on Azurite', () => {
     });
     expect(skipped.find((r) => r.ref === 'row 5')?.detail).toMatch(/quote/i);
     expect(run.counts).toMatchObject({ created: 3, skipped: 7 });
+    expect(run.skipReasons).toEqual({
+      'missing-email': 1,
+      'invalid-email': 1,
+      'malformed-row': 1,
+      'column-count': 1,
+      'duplicate-match-value': 2,
+      'missing-match-value': 1,
+    });
     // Rows that could not be attributed to anyone make the listing unreliable: no one may be disabled.
     expect(run.unreadableRecords).toBe(2);
   });

@@ -169,9 +169,9 @@ class RecordAssembler {
   private parseRecord(lines: RecordLines): void {
     const first = lines[0];
     const last = lines[lines.length - 1] ?? first;
+    let text = first.text;
     // Line endings between the lines belong to a quoted value.
-    const text =
-      lines.length === 1 ? first.text : lines.map((line) => (line === last ? line.text : line.text + line.eol)).join('');
+    if (lines.length > 1) text = lines.slice(0, -1).map((line) => line.text + line.eol).join('') + last.text;
     const fields = splitRecord(text, this.delimiter) ?? this.parseWithCsvParse(text);
     if (fields === undefined) return this.reject(lines);
     this.out.push({ kind: 'record', line: first.line, fields, endOffset: last.endOffset, nextLine: last.line + 1 });

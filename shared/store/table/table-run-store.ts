@@ -95,10 +95,11 @@ function pageRow(page: number): string {
 
 /** Scalar columns stay queryable (connection, state); structured ones are JSON. */
 function runColumns(run: Run): Record<string, string | number | boolean> {
-  const { profile, counts, warnings, error, ...scalars } = run;
+  const { profile, counts, skipReasons, warnings, error, ...scalars } = run;
   const columns: Record<string, string | number | boolean> = {
     profile: JSON.stringify(profile),
     counts: JSON.stringify(counts),
+    skipReasons: JSON.stringify(skipReasons),
     warnings: JSON.stringify(warnings),
   };
   if (error) columns.error = JSON.stringify(error);
@@ -120,6 +121,7 @@ function runFrom(entity: Record<string, unknown>): Run {
     listing: entity.listing as Run['listing'],
     shardsDone: Number(entity.shardsDone ?? 0),
     counts: JSON.parse(String(entity.counts)) as Run['counts'],
+    skipReasons: JSON.parse(String(entity.skipReasons ?? '{}')) as Run['skipReasons'],
     unreadableRecords: Number(entity.unreadableRecords ?? 0),
     warnings: JSON.parse(String(entity.warnings ?? '[]')) as string[],
     startedAt: String(entity.startedAt),

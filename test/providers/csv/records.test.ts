@@ -200,10 +200,10 @@ describe('readCsvRecords', () => {
     }
   });
 
-  it('reads 100,000 rows in well under 2 seconds', async () => {
+  // Speed is measured by `npm run bench`, not here: this checks a large file streams through correctly.
+  it('streams 100,000 rows in 64 KiB chunks to the exact last offset', async () => {
     const rows = Array.from({ length: 100_000 }, (_, i) => `user${i},"user${i}@example.com",First ${i},Last,Sales,E${i}\n`);
     const bytes = Buffer.from(`username,email,firstName,lastName,department,employeeId\n${rows.join('')}`);
-    const started = performance.now();
     // Count rather than keep every result: a page consumer does not hold 100,000 records either.
     let count = 0;
     let last: CsvRecordResult | undefined;
@@ -211,7 +211,6 @@ describe('readCsvRecords', () => {
       count++;
       last = result;
     }
-    const elapsed = performance.now() - started;
     expect(count).toBe(100_001);
     expect(last).toEqual({
       kind: 'record',
@@ -220,7 +219,6 @@ describe('readCsvRecords', () => {
       endOffset: bytes.length,
       nextLine: 100_002,
     });
-    expect(elapsed).toBeLessThan(2000);
   });
 
   it('returns exactly the rows a CSV writer encoded', async () => {

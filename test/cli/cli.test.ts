@@ -1,0 +1,99 @@
+import { writeFile, mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../../shared/cli/cli.js';
+import { createTestApp, type TestApp } from '../support/test-app.js';
+
+interface Captured {
+  code: number;
+  out: string[];
+  err: string[];
+}
+
+describe('usersync CLI', () => {
+  let t: TestApp;
+  let dir: string;
+  const cli = async (...args: string[]): Promise<Captured> => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await runCli(args, { app: t.app, definitions: t.definitions, io: { out: (l) => out.push(l), err: (l) => err.push(l) } });
+    return { code, out, err };
+  };
+
+  beforeAll(async () => {
+    t = await createTestApp({ CLI_DEFAULT_PASSWORD: 'Cli-Initial-Pa55' });
+    dir = await mkdtemp(join(tmpdir(), 'usersync-cli-'));
+    await writeFile(join(dir, 'profile.json'), JSON.stringify({
+      name: 'Staff',
+      type: 'csv',
+      source: { kind: 'blob', blobName: 'staff.csv' },
+      defaultPasswordSecret: 'CLI_DEFAULT_PASSWORD',
+      schedule: { kind: 'interval', minutes: 30 },
+    }));
+    await writeFile(join(dir, 'staff.csv'), 'username,email,firstName,lastName\nsam,sam@example.org,Sam,Staff\nsue,,Sue,Staff\n');
+    await writeFile(join(dir, 'staff-2.csv'), 'username,email,firstName,lastName\nsam,sam@example.org,Samuel,Staff\nsue,sue@example.org,Sue,Staff\n');
+    await writeFile(join(dir, 'bad-profile.json'), JSON.stringify({ name: '', type: 'csv', source: { kind: 'https', url: 'ftp://x' }, schedule: { kind: 'interval', minutes: 1 } }));
+  });
+
+  it('puts, lists and uploads, then syncs with a summary that names the skip reasons', async () => {
+    expect(await cli('connection', 'put', join(dir, 'profile.json'))).toMatchObject({ code: 0, out: [expect.stringMatching(/^Created connection "Staff" \(csv, directory key dk[0-9a-f]{12}\)\.$/)] });
+    expect((await cli('csv', 'upload', 'Staff', join(dir, 'staff.csv'))).out[0]).toMatch(/Uploaded .*staff\.csv \(\d+ bytes\) as "staff\.csv" for "Staff"/);
+    const sync = await cli('sync', 'Staff');
+    expect(sync.code).toBe(0);
+    expect(sync.out.join('\n')).toMatch(/succeeded: 1 created, 0 updated, 0 unchanged, 0 disabled, 0 re-enabled, 1 skipped/);
+    expect(sync.out.join('\n')).toMatch(/skipped: missing-email 1 — each row and why: usersync audit --run \S+ --action skipped/);
+    const list = await cli('connection', 'list');
+    expect(list.out[0]).toMatch(/^NAME\s+TYPE\s+ENABLED\s+SCHEDULE\s+LAST RUN\s+STATUS\s+ACTIVE RUN$/);
+    expect(list.out[1]).toMatch(/^Staff\s+csv\s+yes\s+every 30 min\s+\S+\s+succeeded\s+-$/);
+  });
+
+  it('--dry-run prints the plan and changes nothing', async () => {
+    await cli('csv', 'upload', 'Staff', join(dir, 'staff-2.csv'));
+    const before = await cli('users', '--connection', 'Staff', '--json');
+    const dry = await cli('sync', 'Staff', '--dry-run');
+    expect(dry.code).toBe(0);
+    expect(dry.out).toContain('Plan:');
+    expect(dry.out).toContain('  create    sue (row 3) fields: username, email, firstName, lastName');
+    expect(dry.out).toContain('  update    sam (row 2) fields: firstName');
+    expect(await cli('users', '--connection', 'Staff', '--json')).toEqual(before);
+  });
+
+  it('shows users and audit records as text and JSON, never a password hash', async () => {
+    const json = await cli('users', '--json');
+    const users = json.out.map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(users).toEqual([expect.objectContaining({ username: 'sam', firstName: 'Sam', status: 'active', connection: 'Staff' })]);
+    expect(json.out.join('')).not.toMatch(/passwordHash|scrypt/);
+    const text = await cli('users');
+    expect(text.out.at(-1)).toBe('1 user(s).');
+    const audit = await cli('audit', '--action', 'skipped', '--json');
+    expect(audit.out.map((line) => JSON.parse(line))).toEqual([
+      expect.objectContaining({ action: 'skipped', subject: 'sue', ref: 'row 3', reason: 'missing-email' }),
+    ]);
+  });
+
+  it('reset makes the profile due; status lists the runs', async () => {
+    expect((await cli('reset', 'Staff')).out).toEqual(['Reset "Staff": the scheduler starts a run on its next tick.']);
+    expect((await t.app.deps.connections.get('Staff'))?.state.resetRequestedAt).toBeDefined();
+    const status = await cli('status', 'Staff');
+    expect(status.out[0]).toMatch(/^RUN\s+CONNECTION\s+STATE/);
+    expect(status.out.slice(1)).toEqual([expect.stringMatching(/\(dry\)\s+Staff\s+succeeded/), expect.stringMatching(/^\S+\s+Staff\s+succeeded\s+manual\s+1\s+1\s+0\s+0\s+0\s+0\s+1/)]);
+  });
+
+  it('exits 1 when the run fails and 2 on bad input, listing every invalid field', async () => {
+    await cli('connection', 'put', join(dir, 'profile.json'));
+    await t.app.csvFiles.deletePrefix('staff.csv');
+    const failed = await cli('sync', 'Staff');
+    expect(failed.code).toBe(1);
+    expect(failed.out.join('\n')).toMatch(/error \[source-not-found\]: The CSV file "staff\.csv" has not been uploaded/);
+
+    const bad = await cli('connection', 'put', join(dir, 'bad-profile.json'));
+    expect(bad.code).toBe(2);
+    expect(bad.err[0]).toMatch(/^error \[profile-invalid\]/);
+    const fields = bad.err.slice(1).map((line) => line.trim().split(':')[0]);
+    expect(fields).toEqual(expect.arrayContaining(['- name', '- source.url', '- schedule.minutes']));
+
+    expect((await cli('sync', 'Nobody')).err).toEqual(['error [connection-not-found]: There is no connection profile named "Nobody".']);
+    expect((await cli('frobnicate')).code).toBe(2);
+  });
+});
