@@ -12,14 +12,17 @@ const booleanSetting = z
   .transform((value) => value === 'true' || value === '1');
 
 export const settingsSchema = z.object({
-  AzureWebJobsStorage: z.string().min(1, 'the storage connection string is required'),
+  AzureWebJobsStorage: z.string({ error: 'the storage connection string is required' }).min(1, 'the storage connection string is required'),
   USERSYNC_NAME_PREFIX: z
     .string()
     .regex(/^[a-z][a-z0-9]{1,23}$/, 'use 2–24 lowercase letters or digits, starting with a letter')
     .default('usersync'),
   USERSYNC_PAGE_SIZE: z.coerce.number().int().min(1).max(5000).default(1000),
   USERSYNC_ALLOW_INSECURE_HTTP: booleanSetting,
-  USERSYNC_TIMER_SCHEDULE: z.string().min(1).default('0 */1 * * * *'),
+  USERSYNC_TIMER_SCHEDULE: z
+    .string()
+    .regex(/^\S+( \S+){5}$/, 'a six-field NCRONTAB expression such as "0 */1 * * * *"')
+    .default('0 */1 * * * *'),
 });
 
 export type Settings = z.infer<typeof settingsSchema>;
@@ -63,7 +66,9 @@ export function storageNames(prefix: string): StorageNames {
 }
 
 export function loadConfig(env: Record<string, string | undefined>): AppConfig {
-  const parsed = settingsSchema.safeParse(env);
+  // A setting left blank (as the Azure portal allows) means "not set": its default applies.
+  const given = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));
+  const parsed = settingsSchema.safeParse(given);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
     throw new AppError('config-invalid', `Invalid app settings: ${problems.join('; ')}`, { problems });

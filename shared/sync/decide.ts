@@ -158,7 +158,7 @@ function targetUser(
       'email',
       'firstName',
       'lastName',
-      ...(source.manager !== undefined ? ['manager'] : []),
+      ...(source.manager ? ['manager'] : []),
       ...Object.keys(attributes),
     ],
     sourceHash: sourceHash(source),

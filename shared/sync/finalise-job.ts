@@ -71,6 +71,7 @@ export async function runFinaliseJob(deps: SyncDependencies, job: FinaliseJob): 
   );
   // Staged pages may hold initial passwords from the source: remove them. Dry runs keep their plans to show.
   await deps.runFiles.deletePrefix(paths.pages(run.runId));
+  await deps.runFiles.deletePrefix(paths.utf8Input(run.runId));
   if (!run.dryRun) await deps.runFiles.deletePrefix(paths.plans(run.runId));
   deps.log(`run ${run.runId} ${state}: ${summary}`);
 }

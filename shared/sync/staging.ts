@@ -6,11 +6,13 @@ import { SHARD_COUNT, bucketOf, shardLabel, shardOf } from './partitioning.js';
 /**
  * A run's files in the runs container:
  *   {runId}/input.csv                       the exact bytes a CSV run read (kept for roll-back)
+ *   {runId}/input.utf8.csv                  its UTF-8 copy when it was in another encoding (removed at the end)
  *   {runId}/pages/shard-NN/page-NNNNNN.json  a page's entries that belong to shard NN
  *   {runId}/plans/shard-NN.json             what reconciling shard NN decided (made once, then applied)
  */
 export const paths = {
   input: (runId: string) => `${runId}/input.csv`,
+  utf8Input: (runId: string) => `${runId}/input.utf8.csv`,
   pages: (runId: string) => `${runId}/pages/`,
   shardPages: (runId: string, shard: number) => `${runId}/pages/shard-${shardLabel(shard)}/`,
   page: (runId: string, shard: number, page: number) =>

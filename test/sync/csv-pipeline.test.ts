@@ -139,6 +139,24 @@ describe('CSV directories through the real pipeline on Azurite', () => {
     expect(run.unreadableRecords).toBe(2);
   });
 
+  it('reads Excel exports in Windows-1252 and UTF-16 with their accents intact', async () => {
+    const text = 'username,email,firstName,lastName,city\nrene,rene@example.org,René,Müller,Zürich\n';
+    const windows1252 = Buffer.from(text, 'latin1'); // é, ü are the same bytes in Windows-1252
+    const utf16 = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]);
+    await putProfile(t, csvProfile('Ansi', 'ansi.csv'));
+    await putProfile(t, csvProfile('Unicode', 'unicode.csv'));
+    await uploadCsv(t, 'ansi.csv', windows1252);
+    await uploadCsv(t, 'unicode.csv', utf16);
+    for (const name of ['Ansi', 'Unicode']) {
+      const run = await syncNow(t, name);
+      expect(run.counts.created).toBe(1);
+      expect((await usersOf(t, name)).get('rene')).toMatchObject({ firstName: 'René', lastName: 'Müller', attributes: { city: 'Zürich' } });
+    }
+    // The archive keeps the exact bytes that were read, not the converted text.
+    const runs = await t.app.deps.runs.list({ connection: 'Ansi', limit: 1 });
+    expect(await t.app.deps.runFiles.get(paths.input(runs[0]!.runId))).toEqual(windows1252);
+  });
+
   it('does not disable anyone while some rows are unreadable', async () => {
     await putProfile(t, csvProfile('Guarded', 'guarded.csv'));
     await uploadCsv(t, 'guarded.csv', csv(row('gina'), row('gus')));

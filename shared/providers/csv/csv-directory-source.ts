@@ -87,7 +87,7 @@ export class CsvDirectorySource implements DirectorySource {
     let path = archive;
     let offset = detected.bomLength;
     if (encoding !== 'utf-8') {
-      path = `${run.runId}/input.utf8.csv`;
+      path = paths.utf8Input(run.runId);
       if (!(await runFiles.exists(path))) {
         const original = await runFiles.read(archive);
         if (!original) throw new AppError('source-not-found', `The archived input of run ${run.runId} is missing.`);

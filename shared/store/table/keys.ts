@@ -14,6 +14,13 @@ export function decodeKey(value: string): string {
   return value.replace(/%([0-9A-F]{2})/g, (_match, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)));
 }
 
+/** Drops what the service adds to a row it returns (etag, timestamp, odata.*), leaving our columns. */
+export function withoutServiceColumns<T extends object>(row: T): T {
+  return Object.fromEntries(
+    Object.entries(row).filter(([name]) => name !== 'etag' && name !== 'timestamp' && !name.startsWith('odata.')),
+  ) as T;
+}
+
 /** An OData string literal: single quotes doubled. */
 export function odata(value: string): string {
   return `'${value.replace(/'/g, "''")}'`;

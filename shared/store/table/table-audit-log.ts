@@ -1,11 +1,8 @@
-import type { TableClient, TransactionAction } from '@azure/data-tables';
-import pLimit from 'p-limit';
+import type { TableClient } from '@azure/data-tables';
 import type { AuditLog, AuditPage, AuditQuery, AuditRecord } from '../../audit/audit-log.js';
 import { bucketLabel, bucketOf } from '../../sync/partitioning.js';
-import { encodeKey, odata } from './keys.js';
-
-const BATCH_SIZE = 100;
-const PARALLEL_BATCHES = 8;
+import { upsertInBatches } from './batches.js';
+import { encodeKey, odata, withoutServiceColumns } from './keys.js';
 
 type AuditEntity = Omit<AuditRecord, 'changedFields'> & {
   partitionKey: string;
@@ -22,24 +19,7 @@ export class TableAuditLog implements AuditLog {
   constructor(private readonly table: TableClient) {}
 
   async write(records: readonly AuditRecord[]): Promise<void> {
-    const byPartition = new Map<string, TransactionAction[]>();
-    for (const record of records) {
-      const entity = toEntity(record);
-      const actions = byPartition.get(entity.partitionKey) ?? [];
-      // Two records with one key in one batch would be rejected; the later one wins.
-      const existing = actions.findIndex(([, e]) => e.rowKey === entity.rowKey);
-      if (existing >= 0) actions.splice(existing, 1);
-      actions.push(['upsert', entity, 'Replace']);
-      byPartition.set(entity.partitionKey, actions);
-    }
-    const limit = pLimit(PARALLEL_BATCHES);
-    const batches: Promise<unknown>[] = [];
-    for (const actions of byPartition.values()) {
-      for (let start = 0; start < actions.length; start += BATCH_SIZE) {
-        batches.push(limit(() => this.table.submitTransaction(actions.slice(start, start + BATCH_SIZE))));
-      }
-    }
-    await Promise.all(batches);
+    await upsertInBatches(this.table, records.map(toEntity));
   }
 
   async query(query: AuditQuery): Promise<AuditPage> {
@@ -55,8 +35,8 @@ export class TableAuditLog implements AuditLog {
       .byPage({ maxPageSize: query.limit, ...(query.continuationToken ? { continuationToken: query.continuationToken } : {}) });
     const records: AuditRecord[] = [];
     let continuationToken: string | undefined = query.continuationToken;
-    // A filtered page can come back short or even empty with a token; keep reading until the page is full.
-    while (records.length < query.limit) {
+    // A filtered page can come back empty with a token: read on until something arrives (never past one page).
+    while (records.length === 0) {
       const next = await pages.next();
       if (next.done) {
         continuationToken = undefined;
@@ -87,9 +67,7 @@ function toEntity(record: AuditRecord): AuditEntity {
 
 function fromEntity(entity: AuditEntity): AuditRecord {
   const { partitionKey: _p, rowKey: _r, changedFields, ...rest } = entity;
-  const record = Object.fromEntries(
-    Object.entries(rest).filter(([name]) => !['etag', 'timestamp', 'odata.etag'].includes(name)),
-  ) as unknown as AuditRecord;
+  const record = withoutServiceColumns(rest) as AuditRecord;
   if (changedFields) record.changedFields = JSON.parse(changedFields) as string[];
   return record;
 }

@@ -1,34 +1,16 @@
-import type { TableClient, TransactionAction } from '@azure/data-tables';
-import pLimit from 'p-limit';
+import type { TableClient } from '@azure/data-tables';
 import type { StoredUser } from '../../sync/model.js';
 import { BUCKET_COUNT, bucketLabel, bucketOf } from '../../sync/partitioning.js';
 import type { UserStore } from '../ports.js';
-import { encodeKey, odata, statusOf } from './keys.js';
+import { upsertInBatches } from './batches.js';
+import { encodeKey, odata, statusOf, withoutServiceColumns } from './keys.js';
 
-/** Table Storage takes at most 100 operations, all in one partition, per transaction. */
-const BATCH_SIZE = 100;
-const PARALLEL_BATCHES = 8;
-
-type UserEntity = {
+/** A user row: the user's fields as columns (readable in Storage Explorer), structured ones as JSON. */
+type UserEntity = Omit<StoredUser, 'attributes' | 'directoryControlled'> & {
   partitionKey: string;
   rowKey: string;
-  key: string;
-  directoryKey: string;
-  connection: string;
-  username: string;
-  email: string;
-  firstName: string;
-  lastName: string;
-  status: string;
   attributes: string;
-  manager?: string;
   directoryControlled: string;
-  sourceHash: string;
-  passwordHash?: string;
-  sourceRef: string;
-  createdAt: string;
-  updatedAt: string;
-  disabledReason?: string;
 };
 
 /** Users, partitioned `{directoryKey}-{bucket}` (see sync/partitioning.ts), RowKey = encoded source key. */
@@ -52,21 +34,7 @@ export class TableUserStore implements UserStore {
   }
 
   async write(users: readonly StoredUser[]): Promise<void> {
-    const byPartition = new Map<string, TransactionAction[]>();
-    for (const user of users) {
-      const entity = toEntity(user);
-      const actions = byPartition.get(entity.partitionKey) ?? [];
-      actions.push(['upsert', entity, 'Replace']);
-      byPartition.set(entity.partitionKey, actions);
-    }
-    const limit = pLimit(PARALLEL_BATCHES);
-    const batches: Promise<unknown>[] = [];
-    for (const actions of byPartition.values()) {
-      for (let start = 0; start < actions.length; start += BATCH_SIZE) {
-        batches.push(limit(() => this.table.submitTransaction(actions.slice(start, start + BATCH_SIZE))));
-      }
-    }
-    await Promise.all(batches);
+    await upsertInBatches(this.table, users.map(toEntity));
   }
 
   async *list(directoryKey?: string): AsyncIterable<StoredUser> {
@@ -83,49 +51,21 @@ function partitionOf(directoryKey: string, bucket: number): string {
 }
 
 function toEntity(user: StoredUser): UserEntity {
-  const entity: UserEntity = {
+  const columns = Object.fromEntries(Object.entries(user).filter(([, value]) => value !== undefined)) as StoredUser;
+  return {
+    ...columns,
     partitionKey: partitionOf(user.directoryKey, bucketOf(user.key)),
     rowKey: encodeKey(user.key),
-    key: user.key,
-    directoryKey: user.directoryKey,
-    connection: user.connection,
-    username: user.username,
-    email: user.email,
-    firstName: user.firstName,
-    lastName: user.lastName,
-    status: user.status,
     attributes: JSON.stringify(user.attributes),
     directoryControlled: JSON.stringify(user.directoryControlled),
-    sourceHash: user.sourceHash,
-    sourceRef: user.sourceRef,
-    createdAt: user.createdAt,
-    updatedAt: user.updatedAt,
   };
-  if (user.manager) entity.manager = user.manager;
-  if (user.passwordHash) entity.passwordHash = user.passwordHash;
-  if (user.disabledReason) entity.disabledReason = user.disabledReason;
-  return entity;
 }
 
 function fromEntity(entity: UserEntity): StoredUser {
-  const user: StoredUser = {
-    directoryKey: entity.directoryKey,
-    key: entity.key,
-    connection: entity.connection,
-    username: entity.username,
-    email: entity.email,
-    firstName: entity.firstName,
-    lastName: entity.lastName,
-    status: entity.status as StoredUser['status'],
-    attributes: JSON.parse(entity.attributes) as Record<string, string>,
-    directoryControlled: JSON.parse(entity.directoryControlled) as string[],
-    sourceHash: entity.sourceHash,
-    sourceRef: entity.sourceRef,
-    createdAt: entity.createdAt,
-    updatedAt: entity.updatedAt,
+  const { partitionKey: _partition, rowKey: _row, attributes, directoryControlled, ...columns } = entity;
+  return {
+    ...withoutServiceColumns(columns),
+    attributes: JSON.parse(attributes) as Record<string, string>,
+    directoryControlled: JSON.parse(directoryControlled) as string[],
   };
-  if (entity.manager) user.manager = entity.manager;
-  if (entity.passwordHash) user.passwordHash = entity.passwordHash;
-  if (entity.disabledReason) user.disabledReason = entity.disabledReason;
-  return user;
 }
