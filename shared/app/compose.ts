@@ -9,6 +9,8 @@ import { TableAuditLog } from '../store/table/table-audit-log.js';
 import { TableConnectionStore } from '../store/table/table-connection-store.js';
 import { TableRunStore } from '../store/table/table-run-store.js';
 import { TableUserStore } from '../store/table/table-user-store.js';
+import { TableUsernameClaims } from '../store/table/table-username-claims.js';
+import { TableGroupStore } from '../store/table/table-group-store.js';
 import type { SyncDependencies } from '../sync/dependencies.js';
 import type { DirectorySource } from '../sync/directory-source.js';
 
@@ -42,6 +44,8 @@ export function composeApp(env: Record<string, string | undefined>, options: { l
     connections: new TableConnectionStore(clients.table(names.connectionsTable)),
     runs: new TableRunStore(clients.table(names.runsTable)),
     users: new TableUserStore(clients.table(names.usersTable)),
+    usernames: new TableUsernameClaims(clients.table(names.usernamesTable)),
+    groups: new TableGroupStore(clients.table(names.groupsTable)),
     audit: new TableAuditLog(clients.table(names.auditTable)),
     runFiles,
     queue: new StorageJobQueue(clients.queues, names),

@@ -13,6 +13,7 @@ import type { Run } from '../sync/run-model.js';
 import { startRun } from '../sync/start-run.js';
 import { paths, type ShardPlan } from '../sync/staging.js';
 import type { AuditAction } from '../audit/audit-log.js';
+import { addLocalAccount, adopt } from '../accounts/local-accounts.js';
 
 export interface CliIo {
   out: (line: string) => void;
@@ -37,6 +38,10 @@ export const USAGE = `usersync — User Directory Sync admin CLI
   usersync reset NAME                      let the scheduler start a run on its next tick
   usersync status [NAME]                   profiles and recent runs
   usersync users [--connection NAME] [--json]
+  usersync user add USERNAME --email E --first-name F --last-name L [--password-setting NAME]
+                                           create a local account (never changed by sync)
+  usersync adopt NAME [--dry-run]          move local accounts the last run of NAME reported as
+                                           conflicts into that directory
   usersync audit [--run RUN_ID] [--action ACTION] [--user KEY] [--limit N] [--json]
 
 Settings come from the environment or local.settings.json (see local.settings.sample.json).`;
@@ -61,6 +66,10 @@ export async function runCli(argv: string[], context: CliContext): Promise<numbe
         return await usersCommand(rest, context);
       case 'audit':
         return await auditCommand(rest, context);
+      case 'user':
+        return await userCommand(rest, context);
+      case 'adopt':
+        return await adoptCommand(rest, context);
       case undefined:
       case 'help':
       case '--help':
@@ -170,6 +179,7 @@ async function printPlan({ app, io }: CliContext, run: Run): Promise<void> {
     for (const decision of [...plan.decisions, ...plan.pendingDisables]) {
       if (decision.action === 'unchanged') continue;
       if (decision.action === 'skip') lines.push(`skip      ${decision.ref}: ${decision.reason} — ${decision.detail}`);
+      else if (decision.action === 'conflict') lines.push(`conflict  ${decision.username} (${decision.ref}): ${decision.detail}`);
       else lines.push(`${decision.action.padEnd(9)} ${decision.user.username} (${decision.ref})${decision.changedFields.length ? ` fields: ${decision.changedFields.join(', ')}` : ''}`);
     }
   }
@@ -260,6 +270,43 @@ async function auditCommand(args: string[], { app, io }: CliContext): Promise<nu
     }
   }
   if (!values.json) io.out(`${page.records.length} record(s)${page.continuationToken ? ' (more: raise --limit)' : ''}.`);
+  return 0;
+}
+
+async function userCommand(args: string[], { app, io }: CliContext): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      email: { type: 'string' },
+      'first-name': { type: 'string' },
+      'last-name': { type: 'string' },
+      'password-setting': { type: 'string' },
+    },
+  });
+  const [action, username] = positionals;
+  if (action !== 'add' || !username) throw new AppError('body-invalid', 'Use: usersync user add USERNAME --email E --first-name F --last-name L [--password-setting NAME]');
+  const password = values['password-setting'] ? app.deps.secrets.resolve(values['password-setting']) : undefined;
+  const user = await addLocalAccount(app.deps, {
+    username,
+    email: values.email ?? '',
+    firstName: values['first-name'] ?? '',
+    lastName: values['last-name'] ?? '',
+    ...(password ? { password } : {}),
+  });
+  io.out(`Created local account "${user.username}" (${user.status}).`);
+  return 0;
+}
+
+async function adoptCommand(args: string[], { app, io }: CliContext): Promise<number> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { 'dry-run': { type: 'boolean', default: false } } });
+  const [name] = positionals;
+  if (!name) throw new AppError('body-invalid', 'Use: usersync adopt NAME [--dry-run]');
+  const plan = await adopt(app.deps, name, { dryRun: values['dry-run'] });
+  const verb = values['dry-run'] ? 'Would adopt' : 'Adopted';
+  for (const adoption of plan.adoptions) io.out(`${verb} local account "${adoption.username}" into "${plan.connection}".`);
+  for (const note of plan.notes) io.out(`note: ${note}`);
+  io.out(`${plan.adoptions.length} local account(s) ${values['dry-run'] ? 'to adopt (dry run: nothing changed)' : 'adopted'}${plan.fromRunId ? `, from the conflicts of run ${plan.fromRunId}` : ''}.`);
   return 0;
 }
 

@@ -42,6 +42,8 @@ export interface StorageNames {
   runsTable: string;
   usersTable: string;
   auditTable: string;
+  usernamesTable: string;
+  groupsTable: string;
   pagesQueue: string;
   reconcileQueue: string;
   finaliseQueue: string;
@@ -57,6 +59,8 @@ export function storageNames(prefix: string): StorageNames {
     runsTable: `${prefix}Runs`,
     usersTable: `${prefix}Users`,
     auditTable: `${prefix}Audit`,
+    usernamesTable: `${prefix}Usernames`,
+    groupsTable: `${prefix}Groups`,
     pagesQueue: `${prefix}-pages`,
     reconcileQueue: `${prefix}-reconcile`,
     finaliseQueue: `${prefix}-finalise`,

@@ -20,7 +20,10 @@ export type ErrorCode =
   | 'not-found'
   | 'method-not-allowed'
   | 'body-too-large'
-  | 'body-invalid';
+  | 'body-invalid'
+  | 'username-taken'
+  | 'user-not-found'
+  | 'account-invalid';
 
 export class AppError extends Error {
   override readonly name = 'AppError';

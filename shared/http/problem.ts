@@ -17,6 +17,9 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   'profile-invalid': 400,
   'body-invalid': 400,
   'secret-missing': 422,
+  'username-taken': 409,
+  'user-not-found': 404,
+  'account-invalid': 400,
 };
 
 /** The one place errors become HTTP: application/problem+json with the error's stable code. */

@@ -56,6 +56,8 @@ export interface UserStore {
   get(directoryKey: string, key: string): Promise<StoredUser | undefined>;
   /** Writes users (insert or replace), batched per partition. */
   write(users: readonly StoredUser[]): Promise<void>;
+  /** Removes one user row (only adoption moves a user; sync never deletes). */
+  delete(directoryKey: string, key: string): Promise<void>;
   /** All users of a directory, or of every directory, partition by partition. */
   list(directoryKey?: string): AsyncIterable<StoredUser>;
 }
@@ -73,6 +75,44 @@ export interface FileStore {
   exists(path: string): Promise<boolean>;
   list(prefix: string): Promise<string[]>;
   deletePrefix(prefix: string): Promise<number>;
+}
+
+/** Who a username belongs to: a directory's user, or a local account (directoryKey `local`). */
+export interface UsernameOwner {
+  directoryKey: string;
+  key: string;
+  /** The profile's name, or `local` for a local account: for messages. */
+  connection: string;
+}
+
+/**
+ * Usernames are unique across all directories and local accounts, case-insensitively. A claim is an
+ * atomic insert-if-absent, so two syncs racing for one name cannot both win.
+ */
+export interface UsernameClaims {
+  /** Claims the name for `owner`; a name the owner already holds is won again. */
+  claim(username: string, owner: UsernameOwner): Promise<{ won: true } | { won: false; owner: UsernameOwner }>;
+  /** Releases the name if `owner` holds it. */
+  release(username: string, owner: UsernameOwner): Promise<void>;
+  /** Hands a name from its current holder to another (adoption), only if `from` still holds it. */
+  transfer(username: string, from: UsernameOwner, to: UsernameOwner): Promise<boolean>;
+  find(username: string): Promise<UsernameOwner | undefined>;
+}
+
+/** A group of the intranet: created by a directory's sync (never deleted by it) or by an admin (local). */
+export interface Group {
+  name: string;
+  /** The directory key of the profile whose sync created it, or `local`. */
+  origin: string;
+  connection: string;
+  createdAt: string;
+}
+
+export interface GroupStore {
+  /** Creates the group unless one of that name (case-insensitively) exists; true when it created it. */
+  createIfAbsent(group: Group): Promise<boolean>;
+  get(name: string): Promise<Group | undefined>;
+  list(): Promise<Group[]>;
 }
 
 export type JobQueueName = 'pages' | 'reconcile' | 'finalise';

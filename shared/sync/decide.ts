@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import type { Decision, SourceEntry, SourceUser, StoredUser } from './model.js';
+import type { Decision, Holder, SourceEntry, SourceUser, StoredUser } from './model.js';
 
 /**
  * The decision for one user: (source entries for a key, stored user, context) → what to do.
@@ -169,6 +169,30 @@ function targetUser(
   if (source.manager) user.manager = source.manager;
   if (stored?.passwordHash) user.passwordHash = stored.passwordHash;
   return user;
+}
+
+/** A user whose username another directory or a local account already holds: not applied, reported. */
+export function conflictOf(decision: { key: string; ref: string; user: StoredUser }, holder: Holder, connection: string): Decision {
+  const { username } = decision.user;
+  return holder.local
+    ? {
+        action: 'conflict',
+        key: decision.key,
+        ref: decision.ref,
+        username,
+        holder,
+        reason: 'username-owned-by-local-account',
+        detail: `The username "${username}" belongs to a local account; adopt it into this directory (usersync adopt "${connection}") or rename one of them.`,
+      }
+    : {
+        action: 'conflict',
+        key: decision.key,
+        ref: decision.ref,
+        username,
+        holder,
+        reason: 'username-owned-by-directory',
+        detail: `The username "${username}" already belongs to a user of the directory "${holder.connection}"; usernames are unique across all directories.`,
+      };
 }
 
 /** Digest of everything we copy from the source (not the password: it only seeds new accounts). */

@@ -40,6 +40,9 @@ export type SourceEntry =
 
 export type UserStatus = 'active' | 'disabled';
 
+/** The directory key of local accounts (created by an admin, never changed by sync). */
+export const LOCAL_DIRECTORY = 'local';
+
 /** A directory user as kept in the Users table. */
 export interface StoredUser {
   directoryKey: string;
@@ -65,6 +68,20 @@ export interface StoredUser {
   updatedAt: string;
   /** Why the user is disabled, when disabled. */
   disabledReason?: string;
+  /** The manager's user (its key in the same directory), resolved by finalise from `manager`. */
+  managerKey?: string;
+  /** Directory groups, as the source lists them after the profile's group filter. */
+  groups?: string[];
+  /** Local (admin-managed) groups; removed by a group-syncing run unless the profile keeps them. */
+  localGroups?: string[];
+  /** Roles are managed in the intranet only: sync never changes them. */
+  roles?: string[];
+}
+
+/** Who holds a username, for conflict messages. */
+export interface Holder {
+  connection: string;
+  local: boolean;
 }
 
 export type ActionKind = 'create' | 'update' | 'disable' | 're-enable' | 'skip';
@@ -72,15 +89,27 @@ export type ActionKind = 'create' | 'update' | 'disable' | 're-enable' | 'skip';
 /** What reconciling one entry (or one missing user) decided. `unchanged` is counted, not audited. */
 export type Decision =
   | { action: 'unchanged'; key: string }
-  | { action: 'create' | 'update' | 're-enable' | 'disable'; key: string; ref: string; user: StoredUser; changedFields: string[]; reason?: string }
-  | { action: 'skip'; key?: string; ref: string; reason: SkipReason; detail: string };
+  | {
+      action: 'create' | 'update' | 're-enable' | 'disable';
+      key: string;
+      ref: string;
+      user: StoredUser;
+      changedFields: string[];
+      reason?: string;
+      /** A renamed user's old username, released once the new one is written. */
+      previousUsername?: string;
+    }
+  | { action: 'skip'; key?: string; ref: string; reason: SkipReason; detail: string }
+  | { action: 'conflict'; key: string; ref: string; username: string; holder: Holder; reason: ConflictReason; detail: string };
 
-export const COUNTED_ACTIONS = ['created', 'updated', 'unchanged', 'disabled', 're-enabled', 'skipped'] as const;
+export type ConflictReason = 'username-owned-by-local-account' | 'username-owned-by-directory';
+
+export const COUNTED_ACTIONS = ['created', 'updated', 'unchanged', 'disabled', 're-enabled', 'conflict', 'skipped'] as const;
 export type CountedAction = (typeof COUNTED_ACTIONS)[number];
 export type ActionCounts = Record<CountedAction, number>;
 
 export function emptyCounts(): ActionCounts {
-  return { created: 0, updated: 0, unchanged: 0, disabled: 0, 're-enabled': 0, skipped: 0 };
+  return { created: 0, updated: 0, unchanged: 0, disabled: 0, 're-enabled': 0, conflict: 0, skipped: 0 };
 }
 
 export function addCounts(into: ActionCounts, from: Partial<ActionCounts>): ActionCounts {
@@ -103,5 +132,7 @@ export function countedAs(decision: Decision): CountedAction {
       return 're-enabled';
     case 'skip':
       return 'skipped';
+    case 'conflict':
+      return 'conflict';
   }
 }

@@ -2,9 +2,9 @@ import pLimit from 'p-limit';
 import type { AuditRecord } from '../audit/audit-log.js';
 import { describeError } from '../errors/app-error.js';
 import type { SyncDependencies } from './dependencies.js';
-import { decideEntries, decideInvalid, decideMissing, type DecisionContext, type PlannedDecision } from './decide.js';
+import { conflictOf, decideEntries, decideInvalid, decideMissing, type DecisionContext, type PlannedDecision } from './decide.js';
 import type { Delivery, ReconcileJob } from './jobs.js';
-import { countedAs, emptyCounts, type ActionCounts, type Decision, type SourceEntry, type StoredUser } from './model.js';
+import { LOCAL_DIRECTORY, countedAs, emptyCounts, type ActionCounts, type Decision, type SourceEntry, type StoredUser } from './model.js';
 import { SHARD_COUNT, bucketsOfShard } from './partitioning.js';
 import { hashPassword } from './passwords.js';
 import { isTerminal, type Run } from './run-model.js';
@@ -110,8 +110,43 @@ async function makePlan(deps: SyncDependencies, run: Run, shard: number): Promis
     }
   }
 
-  await setInitialPasswords(decisions, byKey, defaultPasswordSecret ? () => deps.secrets.resolve(defaultPasswordSecret) : undefined);
-  return { shard, plannedAt: context.now, decisions, pendingDisables, unchanged, unreadable: unkeyed.length };
+  const claimed = await claimUsernames(deps, run, decisions, stored);
+  await setInitialPasswords(claimed, byKey, defaultPasswordSecret ? () => deps.secrets.resolve(defaultPasswordSecret) : undefined);
+  return { shard, plannedAt: context.now, decisions: claimed, pendingDisables, unchanged, unreadable: unkeyed.length };
+}
+
+/**
+ * Claims the username of every user about to get one (new, or renamed): an atomic insert, so of two
+ * directories racing for a name exactly one wins; the other's user becomes a conflict.
+ */
+async function claimUsernames(
+  deps: SyncDependencies,
+  run: Run,
+  decisions: PlannedDecision[],
+  stored: Map<string, StoredUser>,
+): Promise<PlannedDecision[]> {
+  const limit = pLimit(8);
+  return Promise.all(
+    decisions.map((decision) =>
+      limit(async (): Promise<PlannedDecision> => {
+        if (decision.action !== 'create' && decision.action !== 'update' && decision.action !== 're-enable') return decision;
+        const previous = stored.get(decision.key)?.username;
+        if (previous !== undefined && previous.toLowerCase() === decision.user.username.toLowerCase()) return decision;
+        const owner = { directoryKey: run.directoryKey, key: decision.key, connection: run.connection };
+        // A dry run changes nothing, not even a claim: it only looks at who holds the name.
+        const holder = run.dryRun ? await deps.usernames.find(decision.user.username) : undefined;
+        const claim = run.dryRun
+          ? holder && (holder.directoryKey !== owner.directoryKey || holder.key !== owner.key)
+            ? { won: false as const, owner: holder }
+            : { won: true as const }
+          : await deps.usernames.claim(decision.user.username, owner);
+        if (!claim.won) {
+          return conflictOf(decision, { connection: claim.owner.connection, local: claim.owner.directoryKey === LOCAL_DIRECTORY }, run.connection);
+        }
+        return previous === undefined ? decision : { ...decision, previousUsername: previous };
+      }),
+    ),
+  );
 }
 
 /** Hashes the initial password of each account to create: the row's own, else the profile's default (hashed once). */
@@ -145,6 +180,12 @@ export async function applyDecisions(deps: SyncDependencies, run: Run, decisions
   const users: StoredUser[] = [];
   for (const decision of decisions) if ('user' in decision) users.push(decision.user);
   await deps.users.write(users);
+  // A renamed user's old name is free only once the new one is stored.
+  for (const decision of decisions) {
+    if ('previousUsername' in decision && decision.previousUsername) {
+      await deps.usernames.release(decision.previousUsername, { directoryKey: run.directoryKey, key: decision.key, connection: run.connection });
+    }
+  }
 }
 
 export function auditRecordOf(run: Run, decision: Decision): AuditRecord {
@@ -155,6 +196,8 @@ export function auditRecordOf(run: Run, decision: Decision): AuditRecord {
       return { ...base, subject: decision.key ?? decision.ref, ref: decision.ref, reason: decision.reason, detail: decision.detail };
     case 'unchanged':
       return { ...base, subject: decision.key };
+    case 'conflict':
+      return { ...base, subject: decision.key, username: decision.username, ref: decision.ref, reason: decision.reason, detail: decision.detail };
     default:
       return {
         ...base,

@@ -24,6 +24,8 @@ describe('loadConfig', () => {
         runsTable: 'usersyncRuns',
         usersTable: 'usersyncUsers',
         auditTable: 'usersyncAudit',
+        usernamesTable: 'usersyncUsernames',
+        groupsTable: 'usersyncGroups',
         pagesQueue: 'usersync-pages',
         reconcileQueue: 'usersync-reconcile',
         finaliseQueue: 'usersync-finalise',

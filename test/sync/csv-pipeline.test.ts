@@ -11,6 +11,8 @@ const row = (name: string, department = 'Sales') => `${name},${name}@example.org
 const cap = (name: string) => name.charAt(0).toUpperCase() + name.slice(1);
 const csv = (...rows: string[]) => [HEADER, ...rows].join('\n') + '\n';
 const PEOPLE = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'grace', 'heidi', 'ivan'];
+/** Usernames are unique across directories, so each profile of this file gets its own people. */
+const people = (suffix: string) => PEOPLE.map((name) => `${name}.${suffix}`);
 const DEFAULT_PASSWORD = 'Default-Pa55word!';
 
 describe('CSV directories through the real pipeline on Azurite', () => {
@@ -61,7 +63,7 @@ describe('CSV directories through the real pipeline on Azurite', () => {
 
   it('writes no user entity on an unchanged re-sync', async () => {
     await putProfile(t, csvProfile('Unchanged', 'unchanged.csv'));
-    await uploadCsv(t, 'unchanged.csv', csv(...PEOPLE.map((name) => row(name))));
+    await uploadCsv(t, 'unchanged.csv', csv(...people('u').map((name) => row(name))));
     await syncNow(t, 'Unchanged');
     const before = await etags(t, 'usersTable');
     const again = await syncNow(t, 'Unchanged');
@@ -140,17 +142,17 @@ describe('CSV directories through the real pipeline on Azurite', () => {
   });
 
   it('reads Excel exports in Windows-1252 and UTF-16 with their accents intact', async () => {
-    const text = 'username,email,firstName,lastName,city\nrene,rene@example.org,René,Müller,Zürich\n';
-    const windows1252 = Buffer.from(text, 'latin1'); // é, ü are the same bytes in Windows-1252
-    const utf16 = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]);
+    const text = (name: string) => `username,email,firstName,lastName,city\n${name},${name}@example.org,René,Müller,Zürich\n`;
+    const windows1252 = Buffer.from(text('rene'), 'latin1'); // é, ü are the same bytes in Windows-1252
+    const utf16 = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text('rene2'), 'utf16le')]);
     await putProfile(t, csvProfile('Ansi', 'ansi.csv'));
     await putProfile(t, csvProfile('Unicode', 'unicode.csv'));
     await uploadCsv(t, 'ansi.csv', windows1252);
     await uploadCsv(t, 'unicode.csv', utf16);
-    for (const name of ['Ansi', 'Unicode']) {
+    for (const [name, username] of [['Ansi', 'rene'], ['Unicode', 'rene2']] as const) {
       const run = await syncNow(t, name);
       expect(run.counts.created).toBe(1);
-      expect((await usersOf(t, name)).get('rene')).toMatchObject({ firstName: 'René', lastName: 'Müller', attributes: { city: 'Zürich' } });
+      expect((await usersOf(t, name)).get(username)).toMatchObject({ firstName: 'René', lastName: 'Müller', attributes: { city: 'Zürich' } });
     }
     // The archive keeps the exact bytes that were read, not the converted text.
     const runs = await t.app.deps.runs.list({ connection: 'Ansi', limit: 1 });
@@ -222,12 +224,12 @@ describe('CSV directories through the real pipeline on Azurite', () => {
 
   it('applies a redelivered page or reconcile message once', async () => {
     await putProfile(t, csvProfile('Twice', 'twice.csv'));
-    await uploadCsv(t, 'twice.csv', csv(...PEOPLE.map((name) => row(name))));
+    await uploadCsv(t, 'twice.csv', csv(...people('t').map((name) => row(name))));
     const started = await startRun(t.app.deps, { connection: 'Twice', trigger: 'manual' });
     // The first page job delivered three times; a stray reconcile job before the listing ended is ignored.
     await t.app.deps.queue.send('pages', { runId: started.runId, page: 0, cursor: null });
     await t.app.deps.queue.send('pages', { runId: started.runId, page: 0, cursor: null });
-    await t.app.deps.queue.send('reconcile', { runId: started.runId, shard: shardOf('alice') });
+    await t.app.deps.queue.send('reconcile', { runId: started.runId, shard: shardOf('alice.t') });
     const pagesOnly = t.definitions.filter((d) => d.name === 'pageJob');
     const host = new LocalHost(pagesOnly, { connectionString: t.env.AzureWebJobsStorage!, log: () => undefined, pollIntervalMs: 20, queues: { maxPollingIntervalMs: 50, visibilityTimeoutMs: 100 } });
     await host.start();

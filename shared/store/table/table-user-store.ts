@@ -37,6 +37,14 @@ export class TableUserStore implements UserStore {
     await upsertInBatches(this.table, users.map(toEntity));
   }
 
+  async delete(directoryKey: string, key: string): Promise<void> {
+    try {
+      await this.table.deleteEntity(partitionOf(directoryKey, bucketOf(key)), encodeKey(key));
+    } catch (error) {
+      if (statusOf(error) !== 404) throw error;
+    }
+  }
+
   async *list(directoryKey?: string): AsyncIterable<StoredUser> {
     if (directoryKey) {
       for (let bucket = 0; bucket < BUCKET_COUNT; bucket++) yield* await this.listBucket(directoryKey, bucket);

@@ -1,0 +1,149 @@
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import type { AuditRecord } from '../audit/audit-log.js';
+import { AppError } from '../errors/app-error.js';
+import type { SyncDependencies } from '../sync/dependencies.js';
+import { LOCAL_DIRECTORY, type StoredUser } from '../sync/model.js';
+import { hashPassword } from '../sync/passwords.js';
+import { isTerminal, newRunId } from '../sync/run-model.js';
+
+/**
+ * Local accounts: created by an admin, never changed by sync, holding their username like any other
+ * user. Adoption moves local accounts into a directory when the directory lists the same username.
+ */
+
+const accountSchema = z.object({
+  username: z.string().trim().min(1, 'a username is required').max(256),
+  email: z.email('a valid email address is required'),
+  firstName: z.string().trim().min(1, 'a first name is required'),
+  lastName: z.string().trim().min(1, 'a last name is required'),
+  password: z.string().min(8, 'at least 8 characters').optional(),
+});
+export type LocalAccountInput = z.input<typeof accountSchema>;
+
+export async function addLocalAccount(deps: SyncDependencies, input: LocalAccountInput): Promise<StoredUser> {
+  const parsed = accountSchema.safeParse(input);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => ({ field: issue.path.join('.'), message: issue.message }));
+    throw new AppError('account-invalid', `The local account is invalid: ${problems.map((p) => `${p.field}: ${p.message}`).join('; ')}`, { problems });
+  }
+  const account = parsed.data;
+  const key = account.username.toLowerCase();
+  if (await deps.users.get(LOCAL_DIRECTORY, key)) {
+    throw new AppError('username-taken', `The username "${account.username}" already belongs to a local account.`);
+  }
+  const claim = await deps.usernames.claim(account.username, { directoryKey: LOCAL_DIRECTORY, key, connection: LOCAL_DIRECTORY });
+  if (!claim.won) {
+    const holder = claim.owner.directoryKey === LOCAL_DIRECTORY ? 'a local account' : `a user of the directory "${claim.owner.connection}"`;
+    throw new AppError('username-taken', `The username "${account.username}" already belongs to ${holder}.`);
+  }
+  const now = deps.clock().toISOString();
+  const user: StoredUser = {
+    directoryKey: LOCAL_DIRECTORY,
+    key,
+    connection: LOCAL_DIRECTORY,
+    username: account.username,
+    email: account.email,
+    firstName: account.firstName,
+    lastName: account.lastName,
+    status: 'active',
+    attributes: {},
+    directoryControlled: [],
+    sourceHash: '',
+    sourceRef: 'local',
+    createdAt: now,
+    updatedAt: now,
+  };
+  if (account.password) user.passwordHash = await hashPassword(account.password);
+  await deps.users.write([user]);
+  await deps.audit.write([
+    { ...operation(deps), connection: LOCAL_DIRECTORY, action: 'local-account-created', subject: key, username: user.username, detail: `Local account "${user.username}" created by an admin.`, at: now },
+  ]);
+  return user;
+}
+
+export interface Adoption {
+  username: string;
+  /** The user's key in the directory (from the conflict the last run reported). */
+  sourceKey: string;
+}
+
+export interface AdoptionPlan {
+  connection: string;
+  /** The run whose conflicts the plan comes from. */
+  fromRunId?: string;
+  adoptions: Adoption[];
+  /** Conflicts that cannot be adopted, and why. */
+  notes: string[];
+}
+
+/**
+ * Switches local accounts whose username a directory lists to that directory (the product we replace
+ * needed a support ticket for this). The candidates are the `username-owned-by-local-account`
+ * conflicts of the profile's last completed run; the next sync then updates them from the directory.
+ */
+export async function adopt(deps: SyncDependencies, connectionName: string, options: { dryRun: boolean }): Promise<AdoptionPlan> {
+  const connection = await deps.connections.get(connectionName);
+  if (!connection) throw new AppError('connection-not-found', `There is no connection profile named "${connectionName}".`);
+  const name = connection.profile.name;
+  const lastRun = (await deps.runs.list({ connection: name, limit: 50 })).find((run) => !run.dryRun && isTerminal(run.state));
+  const plan: AdoptionPlan = { connection: name, adoptions: [], notes: [] };
+  if (!lastRun) {
+    plan.notes.push(`"${name}" has no completed run yet: sync it first; its conflicts with local accounts are what adoption takes over.`);
+    return plan;
+  }
+  plan.fromRunId = lastRun.runId;
+  for (const record of await allConflicts(deps, lastRun.runId)) {
+    if (record.reason !== 'username-owned-by-local-account' || !record.username) continue;
+    const holder = await deps.usernames.find(record.username);
+    const local = await deps.users.get(LOCAL_DIRECTORY, record.username.toLowerCase());
+    if (!local || holder?.directoryKey !== LOCAL_DIRECTORY) {
+      plan.notes.push(`"${record.username}" is no longer a local account; nothing to adopt.`);
+      continue;
+    }
+    plan.adoptions.push({ username: local.username, sourceKey: record.subject });
+  }
+  if (options.dryRun) return plan;
+
+  const now = deps.clock().toISOString();
+  const op = operation(deps);
+  for (const adoption of plan.adoptions) {
+    const localKey = adoption.username.toLowerCase();
+    const local = await deps.users.get(LOCAL_DIRECTORY, localKey);
+    if (!local) continue;
+    // Keep the account's history (created, password, roles, local groups); the next sync fills in the directory's fields.
+    const moved: StoredUser = { ...local, directoryKey: connection.directoryKey, key: adoption.sourceKey, connection: name, sourceHash: '', sourceRef: 'adopted', updatedAt: now };
+    await deps.users.write([moved]);
+    const owner = { directoryKey: connection.directoryKey, key: adoption.sourceKey, connection: name };
+    await deps.usernames.transfer(local.username, { directoryKey: LOCAL_DIRECTORY, key: localKey, connection: LOCAL_DIRECTORY }, owner);
+    await deps.users.delete(LOCAL_DIRECTORY, localKey);
+    await deps.audit.write([
+      {
+        ...op,
+        connection: name,
+        action: 'adopted',
+        subject: adoption.sourceKey,
+        username: local.username,
+        detail: `Local account "${local.username}" now belongs to the directory "${name}"; its next sync updates it from the directory.`,
+        at: now,
+      },
+    ]);
+  }
+  return plan;
+}
+
+async function allConflicts(deps: SyncDependencies, runId: string): Promise<AuditRecord[]> {
+  const records: AuditRecord[] = [];
+  let continuationToken: string | undefined;
+  do {
+    const page = await deps.audit.query({ runId, action: 'conflict', limit: 1000, ...(continuationToken ? { continuationToken } : {}) });
+    records.push(...page.records);
+    continuationToken = page.continuationToken;
+  } while (continuationToken);
+  return records;
+}
+
+/** Admin operations are audited under an id of the run-id form, so `usersync audit --run` finds them. */
+function operation(deps: SyncDependencies): { runId: string } {
+  return { runId: newRunId(deps.clock(), randomBytes(3).toString('hex')) };
+}
