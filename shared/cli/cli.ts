@@ -10,6 +10,7 @@ import { requestReset } from '../http/api.js';
 import { summarise } from '../sync/finalise-job.js';
 import { SHARD_COUNT } from '../sync/partitioning.js';
 import type { Run } from '../sync/run-model.js';
+import type { StoredUser } from '../sync/model.js';
 import { startRun } from '../sync/start-run.js';
 import { paths, type ShardPlan } from '../sync/staging.js';
 import type { AuditAction } from '../audit/audit-log.js';
@@ -40,6 +41,7 @@ export const USAGE = `usersync — User Directory Sync admin CLI
   usersync users [--connection NAME] [--json]
   usersync user add USERNAME --email E --first-name F --last-name L [--password-setting NAME]
                                            create a local account (never changed by sync)
+  usersync orgchart USERNAME              the user's managers up the chain and direct reports
   usersync adopt NAME [--dry-run]          move local accounts the last run of NAME reported as
                                            conflicts into that directory
   usersync audit [--run RUN_ID] [--action ACTION] [--user KEY] [--limit N] [--json]
@@ -70,6 +72,8 @@ export async function runCli(argv: string[], context: CliContext): Promise<numbe
         return await userCommand(rest, context);
       case 'adopt':
         return await adoptCommand(rest, context);
+      case 'orgchart':
+        return await orgChartCommand(rest, context);
       case undefined:
       case 'help':
       case '--help':
@@ -307,6 +311,40 @@ async function adoptCommand(args: string[], { app, io }: CliContext): Promise<nu
   for (const adoption of plan.adoptions) io.out(`${verb} local account "${adoption.username}" into "${plan.connection}".`);
   for (const note of plan.notes) io.out(`note: ${note}`);
   io.out(`${plan.adoptions.length} local account(s) ${values['dry-run'] ? 'to adopt (dry run: nothing changed)' : 'adopted'}${plan.fromRunId ? `, from the conflicts of run ${plan.fromRunId}` : ''}.`);
+  return 0;
+}
+
+async function orgChartCommand(args: string[], { app, io }: CliContext): Promise<number> {
+  const [username] = args;
+  if (!username) throw new AppError('body-invalid', 'Use: usersync orgchart USERNAME');
+  const owner = await app.deps.usernames.find(username);
+  const user = owner ? await app.deps.users.get(owner.directoryKey, owner.key) : undefined;
+  if (!owner || !user) throw new AppError('user-not-found', `There is no user "${username}".`);
+  const describe = (u: StoredUser) => `${u.username} — ${u.firstName} ${u.lastName}${u.status === 'active' ? '' : ` (${u.status})`}`;
+  const chain: StoredUser[] = [];
+  const seen = new Set([user.key]);
+  let loops = false;
+  for (let key = user.managerKey; key !== undefined; ) {
+    if (seen.has(key)) {
+      loops = true;
+      break;
+    }
+    seen.add(key);
+    const manager = await app.deps.users.get(owner.directoryKey, key);
+    if (!manager) break;
+    chain.push(manager);
+    key = manager.managerKey;
+  }
+  io.out(`Org chart of ${user.username} (${user.connection})`);
+  [...chain].reverse().forEach((manager, depth) => io.out(`${'  '.repeat(depth)}${describe(manager)}`));
+  if (loops) io.out('  (the chain loops back here: a management cycle in the directory)');
+  io.out(`${'  '.repeat(chain.length)}${describe(user)}   ← this user`);
+  if (user.manager && !user.managerKey) io.out(`  manager "${user.manager}" is not a user of this directory`);
+  const reports: StoredUser[] = [];
+  for await (const candidate of app.deps.users.list(owner.directoryKey)) if (candidate.managerKey === user.key) reports.push(candidate);
+  reports.sort((a, b) => a.username.localeCompare(b.username));
+  for (const report of reports) io.out(`${'  '.repeat(chain.length + 1)}${describe(report)}`);
+  io.out(`${reports.length} direct report(s).`);
   return 0;
 }
 

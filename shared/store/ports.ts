@@ -56,6 +56,8 @@ export interface UserStore {
   get(directoryKey: string, key: string): Promise<StoredUser | undefined>;
   /** Writes users (insert or replace), batched per partition. */
   write(users: readonly StoredUser[]): Promise<void>;
+  /** Sets (or clears) the resolved manager link of users, touching no other field. */
+  setManagerLinks(directoryKey: string, links: readonly { key: string; managerKey?: string }[]): Promise<void>;
   /** Removes one user row (only adoption moves a user; sync never deletes). */
   delete(directoryKey: string, key: string): Promise<void>;
   /** All users of a directory, or of every directory, partition by partition. */

@@ -167,7 +167,10 @@ function targetUser(
     updatedAt: context.now,
   };
   if (source.manager) user.manager = source.manager;
+  // What the sync does not own carries over: the password, roles, and the link finalise resolves.
   if (stored?.passwordHash) user.passwordHash = stored.passwordHash;
+  if (stored?.roles) user.roles = stored.roles;
+  if (stored?.managerKey && source.manager) user.managerKey = stored.managerKey;
   return user;
 }
 

@@ -2,6 +2,7 @@ import type { SyncDependencies } from './dependencies.js';
 import type { FinaliseJob } from './jobs.js';
 import { addCounts, emptyCounts, type Decision } from './model.js';
 import { SHARD_COUNT } from './partitioning.js';
+import { linkManagers } from './link-managers.js';
 import { applyDecisions } from './reconcile-job.js';
 import { isTerminal, type Run } from './run-model.js';
 import { paths, type ShardPlan } from './staging.js';
@@ -44,6 +45,8 @@ export async function runFinaliseJob(deps: SyncDependencies, job: FinaliseJob): 
   const error = run.error ?? shardError;
   const state = error ? 'failed' : 'succeeded';
   const now = deps.clock().toISOString();
+  // Links can only change when users did; an unchanged re-sync skips the directory scan.
+  if (!run.dryRun && counts.created + counts.updated + counts['re-enabled'] > 0) await linkManagers(deps, run, now);
   const summary = summarise(counts);
   if (!run.dryRun) {
     await deps.audit.write([

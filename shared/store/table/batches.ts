@@ -10,6 +10,19 @@ const PARALLEL_BATCHES = 8;
  * a time. A row given twice is written once (the later copy): one transaction may not touch a row twice.
  */
 export async function upsertInBatches(table: TableClient, entities: readonly TableEntity[]): Promise<void> {
+  await submitInBatches(table, entities, (entity) => ['upsert', entity, 'Replace']);
+}
+
+/** Merges the given columns into existing rows, batched the same way. */
+export async function mergeInBatches(table: TableClient, entities: readonly TableEntity[]): Promise<void> {
+  await submitInBatches(table, entities, (entity) => ['update', entity, 'Merge']);
+}
+
+async function submitInBatches(
+  table: TableClient,
+  entities: readonly TableEntity[],
+  action: (entity: TableEntity) => TransactionAction,
+): Promise<void> {
   const byPartition = new Map<string, Map<string, TableEntity>>();
   for (const entity of entities) {
     const rows = byPartition.get(entity.partitionKey) ?? new Map<string, TableEntity>();
@@ -19,7 +32,7 @@ export async function upsertInBatches(table: TableClient, entities: readonly Tab
   const limit = pLimit(PARALLEL_BATCHES);
   const batches: Promise<unknown>[] = [];
   for (const rows of byPartition.values()) {
-    const actions: TransactionAction[] = [...rows.values()].map((entity) => ['upsert', entity, 'Replace']);
+    const actions = [...rows.values()].map(action);
     for (let start = 0; start < actions.length; start += BATCH_SIZE) {
       batches.push(limit(() => table.submitTransaction(actions.slice(start, start + BATCH_SIZE))));
     }

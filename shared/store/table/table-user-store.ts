@@ -2,7 +2,7 @@ import type { TableClient } from '@azure/data-tables';
 import type { StoredUser } from '../../sync/model.js';
 import { BUCKET_COUNT, bucketLabel, bucketOf } from '../../sync/partitioning.js';
 import type { UserStore } from '../ports.js';
-import { upsertInBatches } from './batches.js';
+import { mergeInBatches, upsertInBatches } from './batches.js';
 import { encodeKey, odata, statusOf, withoutServiceColumns } from './keys.js';
 
 /** A user row: the user's fields as columns (readable in Storage Explorer), structured ones as JSON. */
@@ -35,6 +35,14 @@ export class TableUserStore implements UserStore {
 
   async write(users: readonly StoredUser[]): Promise<void> {
     await upsertInBatches(this.table, users.map(toEntity));
+  }
+
+  async setManagerLinks(directoryKey: string, links: readonly { key: string; managerKey?: string }[]): Promise<void> {
+    // An empty string clears the column (a merge cannot remove one); reads treat it as no link.
+    await mergeInBatches(
+      this.table,
+      links.map((link) => ({ partitionKey: partitionOf(directoryKey, bucketOf(link.key)), rowKey: encodeKey(link.key), managerKey: link.managerKey ?? '' })),
+    );
   }
 
   async delete(directoryKey: string, key: string): Promise<void> {
@@ -70,9 +78,10 @@ function toEntity(user: StoredUser): UserEntity {
 }
 
 function fromEntity(entity: UserEntity): StoredUser {
-  const { partitionKey: _partition, rowKey: _row, attributes, directoryControlled, ...columns } = entity;
+  const { partitionKey: _partition, rowKey: _row, attributes, directoryControlled, managerKey, ...columns } = entity;
   return {
     ...withoutServiceColumns(columns),
+    ...(managerKey ? { managerKey } : {}),
     attributes: JSON.parse(attributes) as Record<string, string>,
     directoryControlled: JSON.parse(directoryControlled) as string[],
   };

@@ -1,0 +1,50 @@
+import type { AuditRecord } from '../audit/audit-log.js';
+import type { SyncDependencies } from './dependencies.js';
+import { resolveOrgChart, type OrgNode } from './org-chart.js';
+import type { Run } from './run-model.js';
+
+/**
+ * Finalise's org-chart step: resolves every user's manager to the manager's user within the
+ * directory and writes only the links that changed. Reports managers it cannot find and cycles.
+ */
+export async function linkManagers(deps: SyncDependencies, run: Run, now: string): Promise<{ linksChanged: number }> {
+  const nodes: OrgNode[] = [];
+  for await (const user of deps.users.list(run.directoryKey)) {
+    nodes.push({ key: user.key, username: user.username, ...(user.manager ? { manager: user.manager } : {}), ...(user.managerKey ? { managerKey: user.managerKey } : {}) });
+  }
+  const chart = resolveOrgChart(nodes);
+  const changes = nodes
+    .filter((node) => chart.managerOf.get(node.key) !== node.managerKey)
+    .map((node) => {
+      const managerKey = chart.managerOf.get(node.key);
+      return managerKey ? { key: node.key, managerKey } : { key: node.key };
+    });
+  await deps.users.setManagerLinks(run.directoryKey, changes);
+
+  const usernameOf = new Map(nodes.map((node) => [node.key, node.username]));
+  const base = { runId: run.runId, connection: run.connection, at: now };
+  const notes: AuditRecord[] = [
+    ...chart.unresolved.map(
+      (missing): AuditRecord => ({
+        ...base,
+        action: 'manager-unresolved',
+        subject: missing.key,
+        username: missing.username,
+        reason: 'manager-not-synced',
+        detail: `The manager "${missing.manager}" of "${missing.username}" is not a user of this directory; the org chart link is left empty.`,
+      }),
+    ),
+    ...chart.cycles.map(
+      (cycle): AuditRecord => ({
+        ...base,
+        action: 'manager-cycle',
+        subject: cycle[0]!,
+        username: usernameOf.get(cycle[0]!) ?? cycle[0]!,
+        reason: 'manager-cycle',
+        detail: `Managers form a cycle: ${[...cycle, cycle[0]!].map((key) => usernameOf.get(key) ?? key).join(' → ')}. The links are kept as the directory gives them; fix them there.`,
+      }),
+    ),
+  ];
+  await deps.audit.write(notes);
+  return { linksChanged: changes.length };
+}
