@@ -10,11 +10,12 @@ import { requestReset } from '../http/api.js';
 import { summarise } from '../sync/finalise-job.js';
 import { SHARD_COUNT } from '../sync/partitioning.js';
 import type { Run } from '../sync/run-model.js';
-import type { StoredUser } from '../sync/model.js';
+import { LOCAL_DIRECTORY, type StoredUser } from '../sync/model.js';
 import { startRun } from '../sync/start-run.js';
 import { paths, type ShardPlan } from '../sync/staging.js';
 import type { AuditAction } from '../audit/audit-log.js';
 import { addLocalAccount, adopt } from '../accounts/local-accounts.js';
+import { addLocalGroup, addLocalGroupMember, groupMembers } from '../accounts/local-groups.js';
 
 export interface CliIo {
   out: (line: string) => void;
@@ -41,6 +42,10 @@ export const USAGE = `usersync — User Directory Sync admin CLI
   usersync users [--connection NAME] [--json]
   usersync user add USERNAME --email E --first-name F --last-name L [--password-setting NAME]
                                            create a local account (never changed by sync)
+  usersync groups                          every group, where it comes from
+  usersync group add NAME                  create a local group
+  usersync group add-member NAME USERNAME  add a user to a local group
+  usersync group members NAME              list a group's members
   usersync orgchart USERNAME              the user's managers up the chain and direct reports
   usersync adopt NAME [--dry-run]          move local accounts the last run of NAME reported as
                                            conflicts into that directory
@@ -74,6 +79,10 @@ export async function runCli(argv: string[], context: CliContext): Promise<numbe
         return await adoptCommand(rest, context);
       case 'orgchart':
         return await orgChartCommand(rest, context);
+      case 'groups':
+        return await groupsCommand(context);
+      case 'group':
+        return await groupCommand(rest, context);
       case undefined:
       case 'help':
       case '--help':
@@ -346,6 +355,34 @@ async function orgChartCommand(args: string[], { app, io }: CliContext): Promise
   for (const report of reports) io.out(`${'  '.repeat(chain.length + 1)}${describe(report)}`);
   io.out(`${reports.length} direct report(s).`);
   return 0;
+}
+
+async function groupsCommand({ app, io }: CliContext): Promise<number> {
+  const groups = await app.deps.groups.list();
+  if (!groups.length) io.out('No groups yet.');
+  printTable(io, ['GROUP', 'ORIGIN', 'CREATED'], groups.map((g) => [g.name, g.origin === LOCAL_DIRECTORY ? 'local' : `directory "${g.connection}"`, g.createdAt]));
+  return 0;
+}
+
+async function groupCommand(args: string[], { app, io }: CliContext): Promise<number> {
+  const [action, name, username] = args;
+  if (action === 'add' && name) {
+    const group = await addLocalGroup(app.deps, name);
+    io.out(`Created local group "${group.name}".`);
+    return 0;
+  }
+  if (action === 'add-member' && name && username) {
+    const user = await addLocalGroupMember(app.deps, name, username);
+    io.out(`Added "${user.username}" to the local group "${name}".`);
+    return 0;
+  }
+  if (action === 'members' && name) {
+    const members = await groupMembers(app.deps, name);
+    for (const member of members) io.out(`${member.username}  (${member.connection})`);
+    io.out(`${members.length} member(s).`);
+    return 0;
+  }
+  throw new AppError('body-invalid', 'Use: usersync group add NAME | group add-member NAME USERNAME | group members NAME');
 }
 
 function describeSchedule(schedule: ReturnType<typeof parseProfile>['schedule']): string {

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import safeRegex from 'safe-regex2';
 import { z } from 'zod';
 import { AppError } from '../errors/app-error.js';
 
@@ -31,6 +32,40 @@ export const scheduleSchema = z.discriminatedUnion('kind', [
 ]);
 export type Schedule = z.infer<typeof scheduleSchema>;
 
+/**
+ * Group sync: `off` leaves every membership alone; `all` or `regex` make directory users' directory
+ * groups follow the source (groups matching `pattern` only, for `regex`).
+ */
+export const groupSettingsSchema = z
+  .object({
+    mode: z.enum(['off', 'all', 'regex']).default('off'),
+    /** For `regex`: a JavaScript regular expression matched against each group name (e.g. `^Intranet-`). */
+    pattern: z.string().min(1).max(200).optional(),
+    /**
+     * Keep directory users' memberships of local (admin-managed) groups. Off by default, as in the
+     * product we replace: with group sync on, the directory is the one truth about memberships.
+     */
+    keepLocalGroups: z.boolean().default(false),
+  })
+  .superRefine((settings, context) => {
+    if (settings.mode !== 'regex') return;
+    if (!settings.pattern) {
+      context.addIssue({ code: 'custom', path: ['pattern'], message: 'a pattern is required when mode is "regex"' });
+      return;
+    }
+    try {
+      new RegExp(settings.pattern, 'u');
+    } catch (error) {
+      context.addIssue({ code: 'custom', path: ['pattern'], message: `the pattern does not compile: ${(error as Error).message}` });
+      return;
+    }
+    // An admin-supplied pattern must not be able to hang a sync (catastrophic backtracking).
+    if (!safeRegex(settings.pattern)) {
+      context.addIssue({ code: 'custom', path: ['pattern'], message: 'the pattern can backtrack catastrophically (nested quantifiers such as (a+)+); simplify it' });
+    }
+  });
+export type GroupSettings = z.infer<typeof groupSettingsSchema>;
+
 const csvSourceSchema = z.discriminatedUnion('kind', [
   z.object({
     /** A file uploaded to the app's CSV container (`usersync csv upload`): the "intranet DMS" source. */
@@ -60,6 +95,7 @@ const csvProfileSchema = z.object({
   managerField: z.string().min(1).max(128).optional(),
   /** A column of group names separated by `;` or `|`. */
   groupsColumn: z.string().min(1).max(128).optional(),
+  groups: groupSettingsSchema.default({ mode: 'off', keepLocalGroups: false }),
   passwordColumn: z.string().min(1).max(128).default('password'),
   /** App setting holding the password given to new users whose row has none. */
   defaultPasswordSecret: secretName.optional(),

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { sameGroups } from './groups.js';
 import type { Decision, Holder, SourceEntry, SourceUser, StoredUser } from './model.js';
 
 /**
@@ -15,6 +16,8 @@ export interface DecisionContext {
   /** Directories that carry passwords (CSV) need one to create an account. */
   requiresPassword: boolean;
   hasDefaultPassword: boolean;
+  /** With group sync on, keep directory users' memberships of local groups (else they are removed). */
+  keepLocalGroups: boolean;
 }
 
 export type Creation = Extract<Decision, { action: 'create' }> & { initialPassword?: 'row' | 'default' };
@@ -120,7 +123,7 @@ function decideUser(
   if (stored.status === 'disabled') {
     return { action: 're-enable', key, ref, user: target, changedFields: ['status', ...changedFields] };
   }
-  if (stored.sourceHash === target.sourceHash) return { action: 'unchanged', key };
+  if (stored.sourceHash === target.sourceHash && sameGroups(stored.localGroups, target.localGroups)) return { action: 'unchanged', key };
   return { action: 'update', key, ref, user: target, changedFields };
 }
 
@@ -159,6 +162,7 @@ function targetUser(
       'firstName',
       'lastName',
       ...(source.manager ? ['manager'] : []),
+      ...(source.groups ? ['groups'] : []),
       ...Object.keys(attributes),
     ],
     sourceHash: sourceHash(source),
@@ -171,6 +175,12 @@ function targetUser(
   if (stored?.passwordHash) user.passwordHash = stored.passwordHash;
   if (stored?.roles) user.roles = stored.roles;
   if (stored?.managerKey && source.manager) user.managerKey = stored.managerKey;
+  // Group sync on: directory groups follow the source; local groups go unless the profile keeps them.
+  // Group sync off: memberships stay as they are.
+  const groups = source.groups ?? stored?.groups;
+  if (groups?.length) user.groups = groups;
+  const keepLocal = source.groups === undefined || context.keepLocalGroups;
+  if (keepLocal && stored?.localGroups?.length) user.localGroups = stored.localGroups;
   return user;
 }
 
@@ -208,6 +218,8 @@ export function sourceHash(source: SourceUser): string {
     source.active,
     source.manager ?? '',
     Object.entries(sortedRecord(source.attributes)),
+    // Only with group sync on, so profiles without it keep the same digests.
+    ...(source.groups ? [source.groups] : []),
   ]);
   return createHash('sha256').update(canonical).digest('base64url').slice(0, 32);
 }
@@ -217,6 +229,8 @@ function changedFieldNames(stored: StoredUser, target: StoredUser): string[] {
   for (const field of ['username', 'email', 'firstName', 'lastName', 'manager'] as const) {
     if ((stored[field] ?? '') !== (target[field] ?? '')) changed.push(field);
   }
+  if (!sameGroups(stored.groups, target.groups)) changed.push('groups');
+  if (!sameGroups(stored.localGroups, target.localGroups)) changed.push('localGroups');
   const names = new Set([...Object.keys(stored.attributes), ...Object.keys(target.attributes)]);
   for (const name of [...names].sort()) {
     if (stored.attributes[name] !== target.attributes[name]) changed.push(name);

@@ -29,6 +29,8 @@ export interface SourceUser {
   attributes: Record<string, string>;
   /** The manager's username as the source gives it. */
   manager?: string;
+  /** Group names as the source lists them; absent when the source says nothing about groups. */
+  groups?: string[];
   /** Only for directories that carry passwords (CSV). Used when the account is created, never stored in clear. */
   password?: string;
 }

@@ -6,6 +6,7 @@ import { conflictOf, decideEntries, decideInvalid, decideMissing, type DecisionC
 import type { Delivery, ReconcileJob } from './jobs.js';
 import { LOCAL_DIRECTORY, countedAs, emptyCounts, type ActionCounts, type Decision, type SourceEntry, type StoredUser } from './model.js';
 import { SHARD_COUNT, bucketsOfShard } from './partitioning.js';
+import { selectGroups } from './groups.js';
 import { hashPassword } from './passwords.js';
 import { isTerminal, type Run } from './run-model.js';
 import { paths, readStagedEntries, type ShardPlan } from './staging.js';
@@ -67,6 +68,11 @@ async function makePlan(deps: SyncDependencies, run: Run, shard: number): Promis
   const byKey = new Map<string, SourceEntry[]>();
   const unkeyed: Extract<SourceEntry, { kind: 'invalid' }>[] = [];
   for (const entry of entries) {
+    if (entry.kind === 'user') {
+      const groups = selectGroups(run.profile.groups, entry.user.groups);
+      if (groups) entry.user.groups = groups;
+      else delete entry.user.groups;
+    }
     if (entry.key === undefined) {
       if (entry.kind === 'invalid') unkeyed.push(entry);
       continue;
@@ -89,6 +95,7 @@ async function makePlan(deps: SyncDependencies, run: Run, shard: number): Promis
     now: deps.clock().toISOString(),
     requiresPassword: source.requiresPassword,
     hasDefaultPassword: Boolean(defaultPasswordSecret && deps.secrets.has(defaultPasswordSecret)),
+    keepLocalGroups: run.profile.groups.keepLocalGroups,
   };
 
   const decisions: PlannedDecision[] = [];
@@ -177,6 +184,7 @@ async function setInitialPasswords(
 /** Audit records first: if the user write then fails, the redelivered job writes both again. */
 export async function applyDecisions(deps: SyncDependencies, run: Run, decisions: readonly PlannedDecision[]): Promise<void> {
   await deps.audit.write(decisions.map((decision) => auditRecordOf(run, decision)));
+  await createGroups(deps, run, decisions);
   const users: StoredUser[] = [];
   for (const decision of decisions) if ('user' in decision) users.push(decision.user);
   await deps.users.write(users);
@@ -185,6 +193,36 @@ export async function applyDecisions(deps: SyncDependencies, run: Run, decisions
     if ('previousUsername' in decision && decision.previousUsername) {
       await deps.usernames.release(decision.previousUsername, { directoryKey: run.directoryKey, key: decision.key, connection: run.connection });
     }
+  }
+}
+
+/**
+ * Creates the directory groups the decisions put users in that do not exist yet. Sync creates groups
+ * but never deletes one: permissions elsewhere hang on them even when they are empty.
+ */
+async function createGroups(deps: SyncDependencies, run: Run, decisions: readonly PlannedDecision[]): Promise<void> {
+  const wanted = new Map<string, string>();
+  for (const decision of decisions) {
+    if (!('user' in decision)) continue;
+    for (const name of decision.user.groups ?? []) wanted.set(name.toLowerCase(), name);
+  }
+  if (!wanted.size) return;
+  const existing = new Set((await deps.groups.list()).map((group) => group.name.toLowerCase()));
+  const missing = [...wanted].filter(([lower]) => !existing.has(lower)).map(([, name]) => name);
+  const at = new Date(run.startedAt).toISOString();
+  // Audit first (deterministic key), so a crash between the two still leaves the record.
+  await deps.audit.write(
+    missing.map((name) => ({
+      runId: run.runId,
+      connection: run.connection,
+      action: 'group-created' as const,
+      subject: `group:${name.toLowerCase()}`,
+      detail: `Group "${name}" created by the sync of "${run.connection}".`,
+      at,
+    })),
+  );
+  for (const name of missing) {
+    await deps.groups.createIfAbsent({ name, origin: run.directoryKey, connection: run.connection, createdAt: at });
   }
 }
 

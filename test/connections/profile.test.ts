@@ -33,6 +33,7 @@ describe('parseProfile', () => {
       matchField: 'username',
       passwordColumn: 'password',
       columnMap: {},
+      groups: { mode: 'off', keepLocalGroups: false },
     });
   });
 
@@ -46,6 +47,7 @@ describe('parseProfile', () => {
       matchField: 'email',
       managerField: 'Line Manager',
       groupsColumn: 'Groups',
+      groups: { mode: 'regex', pattern: '^Intranet-', keepLocalGroups: true },
       passwordColumn: 'Initial Password',
       defaultPasswordSecret: 'HR_DEFAULT_PASSWORD',
       columnMap: { 'Given Name': 'firstName', Dept: 'department' },
@@ -162,5 +164,30 @@ describe('newDirectoryKey', () => {
   it('is different every time', () => {
     const keys = new Set(Array.from({ length: 1000 }, () => newDirectoryKey()));
     expect(keys.size).toBe(1000);
+  });
+});
+
+describe('group settings', () => {
+  const withGroups = (groups: unknown) => ({ ...minimal, groups });
+
+  it.each([
+    [{ mode: 'all' }, { mode: 'all', keepLocalGroups: false }],
+    [{ mode: 'regex', pattern: '^Intranet-' }, { mode: 'regex', pattern: '^Intranet-', keepLocalGroups: false }],
+    [{ mode: 'regex', pattern: '^(Sales|HR)-.*$', keepLocalGroups: true }, { mode: 'regex', pattern: '^(Sales|HR)-.*$', keepLocalGroups: true }],
+  ])('accepts %j', (groups, expected) => {
+    expect(parseProfile(withGroups(groups)).groups).toEqual(expected);
+  });
+
+  it.each([
+    [{ mode: 'regex' }, 'a pattern is required when mode is "regex"'],
+    [{ mode: 'regex', pattern: '(unclosed' }, 'the pattern does not compile'],
+    [{ mode: 'regex', pattern: '(a+)+$' }, 'the pattern can backtrack catastrophically'],
+    [{ mode: 'regex', pattern: '(x+x+)+y' }, 'the pattern can backtrack catastrophically'],
+    [{ mode: 'sometimes' }, 'Invalid option'],
+  ])('rejects %j', (groups, message) => {
+    const problems = problemsOf(withGroups(groups));
+    expect(problems).toHaveLength(1);
+    expect(problems[0]!.field).toMatch(/^groups/);
+    expect(problems[0]!.message).toContain(message);
   });
 });

@@ -22,7 +22,7 @@ export function describeUserStoreContract(name: string, make: () => Promise<User
       expect(await store.get(dk, 'alice')).toStrictEqual(full);
       expect(await store.get(dk, 'bob')).toStrictEqual(minimal);
       const stored = await store.get(dk, 'bob');
-      for (const optional of ['manager', 'passwordHash', 'disabledReason']) expect(Object.keys(stored ?? {})).not.toContain(optional);
+      for (const optional of ['manager', 'passwordHash', 'disabledReason', 'managerKey', 'groups', 'localGroups', 'roles']) expect(Object.keys(stored ?? {})).not.toContain(optional);
 
       expect((await store.listBucket(dk, bucketOf('alice'))).find((u) => u.key === 'alice')).toStrictEqual(full);
       expect((await store.listBucket(dk, bucketOf('bob'))).find((u) => u.key === 'bob')).toStrictEqual(minimal);
@@ -193,6 +193,10 @@ function fullUser(dk: string, key: string): StoredUser {
     createdAt: '2026-01-01T10:00:00.000Z',
     updatedAt: '2026-01-05T10:00:00.000Z',
     disabledReason: 'missing-from-source',
+    managerKey: 'boss',
+    groups: ['Intranet-All', 'Sales, EMEA'],
+    localGroups: ['Onboarding'],
+    roles: ['Editor'],
   };
 }
 

@@ -20,6 +20,7 @@ const context: DecisionContext = {
   now: NOW,
   requiresPassword: true,
   hasDefaultPassword: false,
+  keepLocalGroups: false,
 };
 
 function sourceUser(overrides: Partial<SourceUser> = {}): SourceUser {

@@ -139,6 +139,9 @@ export function mapRow(plan: ColumnPlan, record: { line: number; fields: string[
         user.manager = value;
         break;
       case 'groups':
+        // `Intranet-Sales;Intranet-All` (or `|`-separated, for `;`-delimited files).
+        user.groups = value.split(/[;|]/).map((group) => group.trim()).filter(Boolean);
+        break;
       case 'ignored':
         break;
     }

@@ -5,13 +5,11 @@ import type { UserStore } from '../ports.js';
 import { mergeInBatches, upsertInBatches } from './batches.js';
 import { encodeKey, odata, statusOf, withoutServiceColumns } from './keys.js';
 
+/** Structured fields, kept as JSON text (Table Storage columns are scalars). */
+const JSON_COLUMNS = ['attributes', 'directoryControlled', 'groups', 'localGroups', 'roles'] as const;
+
 /** A user row: the user's fields as columns (readable in Storage Explorer), structured ones as JSON. */
-type UserEntity = Omit<StoredUser, 'attributes' | 'directoryControlled'> & {
-  partitionKey: string;
-  rowKey: string;
-  attributes: string;
-  directoryControlled: string;
-};
+type UserEntity = Record<string, string> & { partitionKey: string; rowKey: string };
 
 /** Users, partitioned `{directoryKey}-{bucket}` (see sync/partitioning.ts), RowKey = encoded source key. */
 export class TableUserStore implements UserStore {
@@ -67,22 +65,19 @@ function partitionOf(directoryKey: string, bucket: number): string {
 }
 
 function toEntity(user: StoredUser): UserEntity {
-  const columns = Object.fromEntries(Object.entries(user).filter(([, value]) => value !== undefined)) as StoredUser;
-  return {
-    ...columns,
-    partitionKey: partitionOf(user.directoryKey, bucketOf(user.key)),
-    rowKey: encodeKey(user.key),
-    attributes: JSON.stringify(user.attributes),
-    directoryControlled: JSON.stringify(user.directoryControlled),
-  };
+  const entity: UserEntity = { partitionKey: partitionOf(user.directoryKey, bucketOf(user.key)), rowKey: encodeKey(user.key) };
+  for (const [name, value] of Object.entries(user)) {
+    if (value === undefined) continue;
+    entity[name] = (JSON_COLUMNS as readonly string[]).includes(name) ? JSON.stringify(value) : String(value);
+  }
+  return entity;
 }
 
 function fromEntity(entity: UserEntity): StoredUser {
-  const { partitionKey: _partition, rowKey: _row, attributes, directoryControlled, managerKey, ...columns } = entity;
-  return {
-    ...withoutServiceColumns(columns),
-    ...(managerKey ? { managerKey } : {}),
-    attributes: JSON.parse(attributes) as Record<string, string>,
-    directoryControlled: JSON.parse(directoryControlled) as string[],
-  };
+  const { partitionKey: _partition, rowKey: _row, managerKey, ...columns } = withoutServiceColumns(entity);
+  const user: Record<string, unknown> = { ...columns };
+  for (const name of JSON_COLUMNS) if (typeof columns[name] === 'string') user[name] = JSON.parse(columns[name]);
+  // An empty managerKey is a cleared link (see setManagerLinks).
+  if (managerKey) user.managerKey = managerKey;
+  return user as unknown as StoredUser;
 }

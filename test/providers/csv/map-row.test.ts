@@ -113,8 +113,14 @@ describe('mapRow', () => {
         attributes: { Department: 'Sales' },
         manager: 'bob',
         password: 's3cret',
+        groups: ['staff', 'admins'],
       },
     });
+  });
+
+  it('splits the groups column on ; or |, trimming and dropping empty names', () => {
+    const entry = mapRow(plan, { line: 4, fields: ['dan', 'd@x.com', 'Dan', 'D', '', '', '', ' Intranet-Sales | Intranet-All;; ', ''] });
+    expect(entry).toMatchObject({ kind: 'user', user: { groups: ['Intranet-Sales', 'Intranet-All'] } });
   });
 
   it('leaves out empty standard fields, manager and password', () => {

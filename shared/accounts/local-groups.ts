@@ -1,0 +1,43 @@
+import { AppError } from '../errors/app-error.js';
+import type { Group } from '../store/ports.js';
+import type { SyncDependencies } from '../sync/dependencies.js';
+import { LOCAL_DIRECTORY, type StoredUser } from '../sync/model.js';
+
+/**
+ * Local groups: made and filled by an admin. A directory user's membership of a local group lasts until
+ * the next group-syncing run of its profile, unless that profile keeps local groups.
+ */
+export async function addLocalGroup(deps: SyncDependencies, name: string): Promise<Group> {
+  const trimmed = name.trim();
+  if (!trimmed) throw new AppError('body-invalid', 'A group needs a name.');
+  const group: Group = { name: trimmed, origin: LOCAL_DIRECTORY, connection: LOCAL_DIRECTORY, createdAt: deps.clock().toISOString() };
+  if (!(await deps.groups.createIfAbsent(group))) throw new AppError('body-invalid', `A group named "${trimmed}" already exists.`);
+  return group;
+}
+
+export async function addLocalGroupMember(deps: SyncDependencies, groupName: string, username: string): Promise<StoredUser> {
+  const group = await deps.groups.get(groupName);
+  if (!group) throw new AppError('not-found', `There is no group "${groupName}".`);
+  if (group.origin !== LOCAL_DIRECTORY) {
+    throw new AppError('body-invalid', `"${group.name}" is synced from the directory "${group.connection}"; change its members there.`);
+  }
+  const owner = await deps.usernames.find(username);
+  const user = owner ? await deps.users.get(owner.directoryKey, owner.key) : undefined;
+  if (!user) throw new AppError('user-not-found', `There is no user "${username}".`);
+  const localGroups = [...new Set([...(user.localGroups ?? []), group.name])];
+  const updated = { ...user, localGroups, updatedAt: deps.clock().toISOString() };
+  await deps.users.write([updated]);
+  return updated;
+}
+
+/** Members of a group, directory and local memberships alike (a scan: an admin query, not a sync path). */
+export async function groupMembers(deps: SyncDependencies, groupName: string): Promise<StoredUser[]> {
+  const group = await deps.groups.get(groupName);
+  if (!group) throw new AppError('not-found', `There is no group "${groupName}".`);
+  const name = group.name.toLowerCase();
+  const members: StoredUser[] = [];
+  for await (const user of deps.users.list()) {
+    if ([...(user.groups ?? []), ...(user.localGroups ?? [])].some((g) => g.toLowerCase() === name)) members.push(user);
+  }
+  return members.sort((a, b) => a.username.localeCompare(b.username));
+}
