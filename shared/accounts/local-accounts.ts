@@ -38,6 +38,8 @@ export async function addLocalAccount(deps: SyncDependencies, input: LocalAccoun
     throw new AppError('username-taken', `The username "${account.username}" already belongs to ${holder}.`);
   }
   const now = deps.clock().toISOString();
+  // Local accounts count against the licence limit like directory users.
+  const licensed = (await deps.licences.take(`local:${key}:${now}`, 1)) === 1;
   const user: StoredUser = {
     directoryKey: LOCAL_DIRECTORY,
     key,
@@ -46,7 +48,7 @@ export async function addLocalAccount(deps: SyncDependencies, input: LocalAccoun
     email: account.email,
     firstName: account.firstName,
     lastName: account.lastName,
-    status: 'active',
+    status: licensed ? 'active' : 'blocked',
     attributes: {},
     directoryControlled: [],
     sourceHash: '',
@@ -57,7 +59,7 @@ export async function addLocalAccount(deps: SyncDependencies, input: LocalAccoun
   if (account.password) user.passwordHash = await hashPassword(account.password);
   await deps.users.write([user]);
   await deps.audit.write([
-    { ...operation(deps), connection: LOCAL_DIRECTORY, action: 'local-account-created', subject: key, username: user.username, detail: `Local account "${user.username}" created by an admin.`, at: now },
+    { ...operation(deps), connection: LOCAL_DIRECTORY, action: 'local-account-created', subject: key, username: user.username, detail: `Local account "${user.username}" created by an admin${licensed ? '' : ', blocked: no licence is free'}.`, at: now },
   ]);
   return user;
 }

@@ -11,6 +11,7 @@ import { TableRunStore } from '../store/table/table-run-store.js';
 import { TableUserStore } from '../store/table/table-user-store.js';
 import { TableUsernameClaims } from '../store/table/table-username-claims.js';
 import { TableGroupStore } from '../store/table/table-group-store.js';
+import { TableLicenceLedger } from '../store/table/table-licence-ledger.js';
 import type { SyncDependencies } from '../sync/dependencies.js';
 import type { DirectorySource } from '../sync/directory-source.js';
 
@@ -46,6 +47,7 @@ export function composeApp(env: Record<string, string | undefined>, options: { l
     users: new TableUserStore(clients.table(names.usersTable)),
     usernames: new TableUsernameClaims(clients.table(names.usernamesTable)),
     groups: new TableGroupStore(clients.table(names.groupsTable)),
+    licences: new TableLicenceLedger(clients.table(names.licencesTable), config.licenceLimit),
     audit: new TableAuditLog(clients.table(names.auditTable)),
     runFiles,
     queue: new StorageJobQueue(clients.queues, names),

@@ -8,6 +8,8 @@ export type AuditAction =
   | 'updated'
   | 'disabled'
   | 're-enabled'
+  | 'blocked'
+  | 'activated'
   | 'skipped'
   | 'conflict'
   | 'adopted'

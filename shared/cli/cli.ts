@@ -42,6 +42,7 @@ export const USAGE = `usersync — User Directory Sync admin CLI
   usersync users [--connection NAME] [--json]
   usersync user add USERNAME --email E --first-name F --last-name L [--password-setting NAME]
                                            create a local account (never changed by sync)
+  usersync licences [recount]              licences in use against USERSYNC_LICENCE_LIMIT
   usersync groups                          every group, where it comes from
   usersync group add NAME                  create a local group
   usersync group add-member NAME USERNAME  add a user to a local group
@@ -81,6 +82,8 @@ export async function runCli(argv: string[], context: CliContext): Promise<numbe
         return await orgChartCommand(rest, context);
       case 'groups':
         return await groupsCommand(context);
+      case 'licences':
+        return await licencesCommand(rest, context);
       case 'group':
         return await groupCommand(rest, context);
       case undefined:
@@ -354,6 +357,18 @@ async function orgChartCommand(args: string[], { app, io }: CliContext): Promise
   reports.sort((a, b) => a.username.localeCompare(b.username));
   for (const report of reports) io.out(`${'  '.repeat(chain.length + 1)}${describe(report)}`);
   io.out(`${reports.length} direct report(s).`);
+  return 0;
+}
+
+async function licencesCommand(args: string[], { app, io }: CliContext): Promise<number> {
+  const { licences } = app.deps;
+  if (args[0] === 'recount') {
+    // The ledger is kept exact by the sync; a recount repairs it after manual edits of the tables.
+    let active = 0;
+    for await (const user of app.deps.users.list()) if (user.status === 'active') active++;
+    await licences.reset(active);
+  }
+  io.out(`Licences in use: ${await licences.used()} of ${licences.limit ?? 'unlimited'}.`);
   return 0;
 }
 

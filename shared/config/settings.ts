@@ -19,6 +19,8 @@ export const settingsSchema = z.object({
     .default('usersync'),
   USERSYNC_PAGE_SIZE: z.coerce.number().int().min(1).max(5000).default(1000),
   USERSYNC_ALLOW_INSECURE_HTTP: booleanSetting,
+  /** Licences: active users of all directories and local accounts; unset means no limit. */
+  USERSYNC_LICENCE_LIMIT: z.coerce.number().int().min(1).optional(),
   USERSYNC_TIMER_SCHEDULE: z
     .string()
     .regex(/^\S+( \S+){5}$/, 'a six-field NCRONTAB expression such as "0 */1 * * * *"')
@@ -34,6 +36,7 @@ export interface AppConfig {
   /** Test-only switch: lets a CSV profile read a plain http:// URL. */
   allowInsecureHttp: boolean;
   timerSchedule: string;
+  licenceLimit: number | undefined;
 }
 
 /** Table, queue and container names, all derived from one prefix so tests and benchmarks can isolate themselves. */
@@ -44,6 +47,7 @@ export interface StorageNames {
   auditTable: string;
   usernamesTable: string;
   groupsTable: string;
+  licencesTable: string;
   pagesQueue: string;
   reconcileQueue: string;
   finaliseQueue: string;
@@ -61,6 +65,7 @@ export function storageNames(prefix: string): StorageNames {
     auditTable: `${prefix}Audit`,
     usernamesTable: `${prefix}Usernames`,
     groupsTable: `${prefix}Groups`,
+    licencesTable: `${prefix}Licences`,
     pagesQueue: `${prefix}-pages`,
     reconcileQueue: `${prefix}-reconcile`,
     finaliseQueue: `${prefix}-finalise`,
@@ -84,6 +89,7 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     pageSize: settings.USERSYNC_PAGE_SIZE,
     allowInsecureHttp: settings.USERSYNC_ALLOW_INSECURE_HTTP,
     timerSchedule: settings.USERSYNC_TIMER_SCHEDULE,
+    licenceLimit: settings.USERSYNC_LICENCE_LIMIT,
   };
 }
 

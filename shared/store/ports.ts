@@ -117,6 +117,23 @@ export interface GroupStore {
   list(): Promise<Group[]>;
 }
 
+/**
+ * The licence ledger: how many users are active against the global limit. Every change is keyed by
+ * an operation id and applied once, so a redelivered job cannot take or free seats twice.
+ */
+export interface LicenceLedger {
+  /** The limit (undefined: unlimited). */
+  readonly limit: number | undefined;
+  /** Takes up to `wanted` seats; returns how many it got (the same answer again for a repeated id). */
+  take(operationId: string, wanted: number): Promise<number>;
+  /** Frees seats (once per id). */
+  release(operationId: string, count: number): Promise<void>;
+  /** Seats in use now. */
+  used(): Promise<number>;
+  /** Replaces the count with a recount of active users. */
+  reset(used: number): Promise<void>;
+}
+
 export type JobQueueName = 'pages' | 'reconcile' | 'finalise';
 
 export interface JobQueue {

@@ -26,7 +26,7 @@ export function storageClients(connectionString: string): StorageClients {
 
 /** Creates every table, queue and container the app uses (idempotent; run at start-up). */
 export async function ensureStorage(clients: StorageClients, names: StorageNames): Promise<void> {
-  const tables = [names.connectionsTable, names.runsTable, names.usersTable, names.auditTable, names.usernamesTable, names.groupsTable];
+  const tables = [names.connectionsTable, names.runsTable, names.usersTable, names.auditTable, names.usernamesTable, names.groupsTable, names.licencesTable];
   const queues = [names.pagesQueue, names.reconcileQueue, names.finaliseQueue];
   const containers = [names.csvContainer, names.runsContainer];
   await Promise.all([

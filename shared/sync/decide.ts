@@ -69,6 +69,7 @@ export function decideMissing(stored: StoredUser, context: DecisionContext): Dec
     user: { ...stored, status: 'disabled', updatedAt: context.now, disabledReason: 'missing-from-source' },
     changedFields: ['status'],
     reason: 'missing-from-source',
+    ...(stored.status === 'active' ? { seat: -1 as const } : {}),
   };
 }
 
@@ -91,6 +92,7 @@ function decideUser(
       user: { ...stored, status: 'disabled', updatedAt: context.now, sourceRef: ref, disabledReason: 'inactive-in-source' },
       changedFields: ['status'],
       reason: 'inactive-in-source',
+      ...(stored.status === 'active' ? { seat: -1 as const } : {}),
     };
   }
 
@@ -115,13 +117,14 @@ function decideUser(
       ref,
       user: target,
       changedFields: [...target.directoryControlled],
+      seat: 1,
       ...(initialPassword ? { initialPassword } : {}),
     };
   }
 
   const changedFields = changedFieldNames(stored, target);
   if (stored.status === 'disabled') {
-    return { action: 're-enable', key, ref, user: target, changedFields: ['status', ...changedFields] };
+    return { action: 're-enable', key, ref, user: target, changedFields: ['status', ...changedFields], seat: 1 };
   }
   if (stored.sourceHash === target.sourceHash && sameGroups(stored.localGroups, target.localGroups)) return { action: 'unchanged', key };
   return { action: 'update', key, ref, user: target, changedFields };
@@ -154,7 +157,8 @@ function targetUser(
     email: source.email ?? '',
     firstName: source.firstName ?? '',
     lastName: source.lastName ?? '',
-    status: 'active',
+    // A blocked user stays blocked until finalise gives it a licence.
+    status: stored?.status === 'blocked' ? 'blocked' : 'active',
     attributes,
     directoryControlled: [
       'username',

@@ -1,6 +1,6 @@
 import type { AuditLog } from '../audit/audit-log.js';
 import type { SecretResolver } from '../config/secrets.js';
-import type { ConnectionStore, FileStore, GroupStore, JobQueue, RunStore, UsernameClaims, UserStore } from '../store/ports.js';
+import type { ConnectionStore, FileStore, GroupStore, JobQueue, LicenceLedger, RunStore, UsernameClaims, UserStore } from '../store/ports.js';
 import type { DirectorySources } from './directory-source.js';
 
 /** Everything the sync use cases need, passed in explicitly (wired once in shared/app/compose.ts). */
@@ -10,6 +10,7 @@ export interface SyncDependencies {
   users: UserStore;
   usernames: UsernameClaims;
   groups: GroupStore;
+  licences: LicenceLedger;
   audit: AuditLog;
   /** The runs container: archived inputs, staged pages, shard plans. */
   runFiles: FileStore;

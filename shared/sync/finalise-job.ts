@@ -4,6 +4,7 @@ import { addCounts, emptyCounts, type Decision } from './model.js';
 import { SHARD_COUNT } from './partitioning.js';
 import { linkManagers } from './link-managers.js';
 import { applyDecisions } from './reconcile-job.js';
+import { seatsFreed } from './licences.js';
 import { isTerminal, type Run } from './run-model.js';
 import { paths, type ShardPlan } from './staging.js';
 
@@ -29,10 +30,14 @@ export async function runFinaliseJob(deps: SyncDependencies, job: FinaliseJob): 
   const shardError = results.find((result) => result.error)?.error;
   const warnings: string[] = [];
 
+  const plans = await shardPlans(deps, run);
   const mayDisable = run.listing === 'complete' && !shardError && unreadable === 0;
   if (pending > 0 && mayDisable) {
-    const disables = await pendingDisables(deps, run);
-    if (!run.dryRun) await applyDecisions(deps, run, disables);
+    const disables = plans.flatMap((plan) => plan.pendingDisables);
+    if (!run.dryRun) {
+      await applyDecisions(deps, run, disables);
+      await deps.licences.release(`${run.runId}:finalise:freed`, seatsFreed(disables));
+    }
     counts.disabled += disables.length;
   } else if (pending > 0 || run.listing !== 'complete') {
     warnings.push(
@@ -41,6 +46,8 @@ export async function runFinaliseJob(deps: SyncDependencies, job: FinaliseJob): 
         : 'The listing did not complete, so no one was disabled for being missing from the source.',
     );
   }
+
+  if (!run.dryRun) counts.activated += await activateBlocked(deps, run, plans);
 
   const error = run.error ?? shardError;
   const state = error ? 'failed' : 'succeeded';
@@ -79,14 +86,35 @@ export async function runFinaliseJob(deps: SyncDependencies, job: FinaliseJob): 
   deps.log(`run ${run.runId} ${state}: ${summary}`);
 }
 
-async function pendingDisables(deps: SyncDependencies, run: Run): Promise<Decision[]> {
+async function shardPlans(deps: SyncDependencies, run: Run): Promise<ShardPlan[]> {
   const plans = await Promise.all(
     Array.from({ length: SHARD_COUNT }, async (_, shard) => {
       const content = await deps.runFiles.get(paths.plan(run.runId, shard));
       return content ? (JSON.parse(String(content)) as ShardPlan) : undefined;
     }),
   );
-  return plans.flatMap((plan) => plan?.pendingDisables ?? []);
+  return plans.filter((plan): plan is ShardPlan => plan !== undefined);
+}
+
+/**
+ * Blocked users still in scope become active as licences allow, oldest first. The licences are taken
+ * under one operation id, so a redelivered finalise activates the same users and counts them once.
+ */
+async function activateBlocked(deps: SyncDependencies, run: Run, plans: readonly ShardPlan[]): Promise<number> {
+  const candidates = plans
+    .flatMap((plan) => plan.blockedInScope ?? [])
+    .sort((a, b) => (a.createdAt === b.createdAt ? (a.key < b.key ? -1 : 1) : a.createdAt < b.createdAt ? -1 : 1));
+  if (!candidates.length) return 0;
+  const granted = await deps.licences.take(`${run.runId}:activate`, candidates.length);
+  const now = deps.clock().toISOString();
+  const activations: Decision[] = [];
+  for (const candidate of candidates.slice(0, granted)) {
+    const user = await deps.users.get(run.directoryKey, candidate.key);
+    if (!user) continue;
+    activations.push({ action: 'activate', key: user.key, ref: user.sourceRef, user: { ...user, status: 'active', updatedAt: now }, changedFields: ['status'], reason: 'licence-available' });
+  }
+  await applyDecisions(deps, run, activations);
+  return activations.length;
 }
 
 export function summarise(counts: Run['counts']): string {

@@ -40,7 +40,8 @@ export type SourceEntry =
   | { kind: 'user'; key: string; ref: string; user: SourceUser }
   | { kind: 'invalid'; key?: string; ref: string; reason: SkipReason; detail: string };
 
-export type UserStatus = 'active' | 'disabled';
+/** `blocked`: in scope, but created (or kept) without a licence; activated when one frees up. */
+export type UserStatus = 'active' | 'disabled' | 'blocked';
 
 /** The directory key of local accounts (created by an admin, never changed by sync). */
 export const LOCAL_DIRECTORY = 'local';
@@ -92,7 +93,7 @@ export type ActionKind = 'create' | 'update' | 'disable' | 're-enable' | 'skip';
 export type Decision =
   | { action: 'unchanged'; key: string }
   | {
-      action: 'create' | 'update' | 're-enable' | 'disable';
+      action: 'create' | 'update' | 're-enable' | 'disable' | 'activate';
       key: string;
       ref: string;
       user: StoredUser;
@@ -100,18 +101,20 @@ export type Decision =
       reason?: string;
       /** A renamed user's old username, released once the new one is written. */
       previousUsername?: string;
+      /** Licences this decision takes (+1: the user becomes active) or frees (-1: an active user is disabled). */
+      seat?: 1 | -1;
     }
   | { action: 'skip'; key?: string; ref: string; reason: SkipReason; detail: string }
   | { action: 'conflict'; key: string; ref: string; username: string; holder: Holder; reason: ConflictReason; detail: string };
 
 export type ConflictReason = 'username-owned-by-local-account' | 'username-owned-by-directory';
 
-export const COUNTED_ACTIONS = ['created', 'updated', 'unchanged', 'disabled', 're-enabled', 'conflict', 'skipped'] as const;
+export const COUNTED_ACTIONS = ['created', 'updated', 'unchanged', 'disabled', 're-enabled', 'blocked', 'activated', 'conflict', 'skipped'] as const;
 export type CountedAction = (typeof COUNTED_ACTIONS)[number];
 export type ActionCounts = Record<CountedAction, number>;
 
 export function emptyCounts(): ActionCounts {
-  return { created: 0, updated: 0, unchanged: 0, disabled: 0, 're-enabled': 0, conflict: 0, skipped: 0 };
+  return { created: 0, updated: 0, unchanged: 0, disabled: 0, 're-enabled': 0, blocked: 0, activated: 0, conflict: 0, skipped: 0 };
 }
 
 export function addCounts(into: ActionCounts, from: Partial<ActionCounts>): ActionCounts {
@@ -121,9 +124,13 @@ export function addCounts(into: ActionCounts, from: Partial<ActionCounts>): Acti
 
 /** The past-tense name a decision is counted and audited under. */
 export function countedAs(decision: Decision): CountedAction {
+  // A user who would have become active but got no licence is counted (and audited) as blocked.
+  if ((decision.action === 'create' || decision.action === 're-enable') && decision.user.status === 'blocked') return 'blocked';
   switch (decision.action) {
     case 'create':
       return 'created';
+    case 'activate':
+      return 'activated';
     case 'update':
       return 'updated';
     case 'unchanged':

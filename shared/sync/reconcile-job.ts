@@ -8,6 +8,7 @@ import { LOCAL_DIRECTORY, countedAs, emptyCounts, type ActionCounts, type Decisi
 import { SHARD_COUNT, bucketsOfShard } from './partitioning.js';
 import { selectGroups } from './groups.js';
 import { hashPassword } from './passwords.js';
+import { grantSeats, seatsFreed, seatsWanted } from './licences.js';
 import { isTerminal, type Run } from './run-model.js';
 import { paths, readStagedEntries, type ShardPlan } from './staging.js';
 
@@ -25,7 +26,10 @@ export async function runReconcileJob(deps: SyncDependencies, job: ReconcileJob,
   if (!done) {
     try {
       const plan = await loadOrMakePlan(deps, run, job.shard);
-      if (!run.dryRun) await applyDecisions(deps, run, plan.decisions);
+      if (!run.dryRun) {
+        await applyDecisions(deps, run, plan.decisions);
+        await deps.licences.release(`${run.runId}:shard-${job.shard}:freed`, seatsFreed(plan.decisions));
+      }
       await deps.runs.putShardResult(run.runId, {
         shard: job.shard,
         counts: countPlan(plan),
@@ -117,9 +121,30 @@ async function makePlan(deps: SyncDependencies, run: Run, shard: number): Promis
     }
   }
 
-  const claimed = await claimUsernames(deps, run, decisions, stored);
+  const claimed = await grantLicences(deps, run, shard, await claimUsernames(deps, run, decisions, stored));
   await setInitialPasswords(claimed, byKey, defaultPasswordSecret ? () => deps.secrets.resolve(defaultPasswordSecret) : undefined);
-  return { shard, plannedAt: context.now, decisions: claimed, pendingDisables, unchanged, unreadable: unkeyed.length };
+  const leaving = new Set(claimed.filter((decision) => decision.action === 'disable').map((decision) => decision.key));
+  const blockedInScope = [...byKey.keys()]
+    .map((key) => stored.get(key))
+    .filter((user): user is StoredUser => user?.status === 'blocked' && !leaving.has(user.key))
+    .map((user) => ({ key: user.key, createdAt: user.createdAt }));
+  return { shard, plannedAt: context.now, decisions: claimed, pendingDisables, unchanged, unreadable: unkeyed.length, blockedInScope };
+}
+
+/**
+ * Takes a licence for each user about to become active; those the limit leaves without one are still
+ * created (or re-enabled) but blocked. A dry run only looks at what is free.
+ */
+async function grantLicences(deps: SyncDependencies, run: Run, shard: number, decisions: PlannedDecision[]): Promise<PlannedDecision[]> {
+  const wanted = seatsWanted(decisions);
+  if (wanted === 0) return decisions;
+  const { licences } = deps;
+  const granted = run.dryRun
+    ? licences.limit === undefined
+      ? wanted
+      : Math.max(0, Math.min(wanted, licences.limit - (await licences.used())))
+    : await licences.take(`${run.runId}:shard-${shard}`, wanted);
+  return grantSeats(decisions, granted);
 }
 
 /**
@@ -244,6 +269,9 @@ export function auditRecordOf(run: Run, decision: Decision): AuditRecord {
         ref: decision.ref,
         changedFields: decision.changedFields,
         ...(decision.reason ? { reason: decision.reason } : {}),
+        ...(decision.reason === 'licence-limit'
+          ? { detail: 'No licence is free, so the account is blocked; it becomes active when a licence frees up (oldest first).' }
+          : {}),
       };
   }
 }

@@ -54,4 +54,6 @@ export interface ShardPlan {
   unchanged: number;
   /** Entries with no key: while any exist in a run, no one is disabled. */
   unreadable: number;
+  /** Blocked users still in scope: finalise activates them, oldest first, as licences allow. */
+  blockedInScope: { key: string; createdAt: string }[];
 }

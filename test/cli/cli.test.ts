@@ -41,7 +41,7 @@ describe('usersync CLI', () => {
     expect((await cli('csv', 'upload', 'Staff', join(dir, 'staff.csv'))).out[0]).toMatch(/Uploaded .*staff\.csv \(\d+ bytes\) as "staff\.csv" for "Staff"/);
     const sync = await cli('sync', 'Staff');
     expect(sync.code).toBe(0);
-    expect(sync.out.join('\n')).toMatch(/succeeded: 1 created, 0 updated, 0 unchanged, 0 disabled, 0 re-enabled, 0 conflict, 1 skipped/);
+    expect(sync.out.join('\n')).toMatch(/succeeded: 1 created, 0 updated, 0 unchanged, 0 disabled, 0 re-enabled, 0 blocked, 0 activated, 0 conflict, 1 skipped/);
     expect(sync.out.join('\n')).toMatch(/skipped: missing-email 1 — each row and why: usersync audit --run \S+ --action skipped/);
     const list = await cli('connection', 'list');
     expect(list.out[0]).toMatch(/^NAME\s+TYPE\s+ENABLED\s+SCHEDULE\s+LAST RUN\s+STATUS\s+ACTIVE RUN$/);

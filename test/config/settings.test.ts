@@ -26,6 +26,7 @@ describe('loadConfig', () => {
         auditTable: 'usersyncAudit',
         usernamesTable: 'usersyncUsernames',
         groupsTable: 'usersyncGroups',
+        licencesTable: 'usersyncLicences',
         pagesQueue: 'usersync-pages',
         reconcileQueue: 'usersync-reconcile',
         finaliseQueue: 'usersync-finalise',
@@ -35,6 +36,7 @@ describe('loadConfig', () => {
       pageSize: 1000,
       allowInsecureHttp: false,
       timerSchedule: '0 */1 * * * *',
+      licenceLimit: undefined,
     });
   });
 
@@ -45,6 +47,7 @@ describe('loadConfig', () => {
       USERSYNC_PAGE_SIZE: '250',
       USERSYNC_ALLOW_INSECURE_HTTP: 'true',
       USERSYNC_TIMER_SCHEDULE: '0 */5 * * * *',
+      USERSYNC_LICENCE_LIMIT: '500',
       FUNCTIONS_WORKER_RUNTIME: 'node',
       PATH: '/usr/bin',
     });
@@ -54,6 +57,7 @@ describe('loadConfig', () => {
       pageSize: 250,
       allowInsecureHttp: true,
       timerSchedule: '0 */5 * * * *',
+      licenceLimit: 500,
     });
     expect(config.names.usersTable).toBe('bench7Users');
     expect(config.names.pagesQueue).toBe('bench7-pages');

@@ -192,7 +192,7 @@ function fullRun(id: string): Run {
     pagesFetched: 7,
     listing: 'failed',
     shardsDone: 16,
-    counts: { created: 1, updated: 2, unchanged: 3, disabled: 4, 're-enabled': 5, conflict: 7, skipped: 6 },
+    counts: { created: 1, updated: 2, unchanged: 3, disabled: 4, 're-enabled': 5, blocked: 8, activated: 9, conflict: 7, skipped: 6 },
     skipReasons: { 'missing-email': 4, 'duplicate-match-value': 2 },
     unreadableRecords: 3,
     warnings: ['The listing did not complete.', 'Ünïcode "quoted" warning'],

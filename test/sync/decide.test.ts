@@ -216,6 +216,7 @@ describe('decideEntries: inactive in source', () => {
       user: { ...stored, status: 'disabled', updatedAt: NOW, sourceRef: 'row 12', disabledReason: 'inactive-in-source' },
       changedFields: ['status'],
       reason: 'inactive-in-source',
+      seat: -1,
     });
   });
 
@@ -294,6 +295,7 @@ describe('decideEntries: create', () => {
         updatedAt: NOW,
       },
       changedFields: directoryControlled,
+      seat: 1,
       initialPassword: 'row',
     });
   });
@@ -462,6 +464,7 @@ describe('decideEntries: re-enable', () => {
         updatedAt: NOW,
       },
       changedFields: ['status'],
+      seat: 1,
     });
   });
 
@@ -496,6 +499,7 @@ describe('decideMissing', () => {
       user: { ...stored, status: 'disabled', updatedAt: NOW, disabledReason: 'missing-from-source' },
       changedFields: ['status'],
       reason: 'missing-from-source',
+      seat: -1,
     });
   });
 

@@ -1,0 +1,69 @@
+import type { TableClient } from '@azure/data-tables';
+import type { LicenceLedger } from '../ports.js';
+import { statusOf, withEtagRetry } from './keys.js';
+
+const PARTITION = 'licence';
+const ROW = 'seats';
+/** Operation ids remembered for idempotence; far more than the jobs of the runs in flight. */
+const REMEMBERED = 2000;
+
+interface LedgerEntity {
+  partitionKey: string;
+  rowKey: string;
+  etag?: string;
+  used: number;
+  /** JSON object: operation id → seats it took (negative: freed), oldest first. */
+  operations: string;
+}
+
+/** One row, changed with ETags; its `operations` make every change happen once. */
+export class TableLicenceLedger implements LicenceLedger {
+  constructor(
+    private readonly table: TableClient,
+    readonly limit: number | undefined,
+  ) {}
+
+  async take(operationId: string, wanted: number): Promise<number> {
+    if (wanted <= 0) return 0;
+    return this.change(operationId, (used) => (this.limit === undefined ? wanted : Math.max(0, Math.min(wanted, this.limit - used))));
+  }
+
+  async release(operationId: string, count: number): Promise<void> {
+    if (count > 0) await this.change(operationId, (used) => -Math.min(count, used));
+  }
+
+  async used(): Promise<number> {
+    return (await this.read())?.used ?? 0;
+  }
+
+  async reset(used: number): Promise<void> {
+    await this.table.upsertEntity({ partitionKey: PARTITION, rowKey: ROW, used, operations: '{}' }, 'Replace');
+  }
+
+  /** Applies `delta(used)` once for the operation id; returns the recorded delta. */
+  private change(operationId: string, delta: (used: number) => number): Promise<number> {
+    return withEtagRetry(async () => {
+      const entity = await this.read();
+      const operations = JSON.parse(entity?.operations ?? '{}') as Record<string, number>;
+      if (operationId in operations) return Math.abs(operations[operationId]!);
+      const used = entity?.used ?? 0;
+      const amount = delta(used);
+      operations[operationId] = amount;
+      const ids = Object.keys(operations);
+      for (const old of ids.slice(0, Math.max(0, ids.length - REMEMBERED))) delete operations[old];
+      const next = { partitionKey: PARTITION, rowKey: ROW, used: used + amount, operations: JSON.stringify(operations) };
+      if (entity?.etag) await this.table.updateEntity(next, 'Replace', { etag: entity.etag });
+      else await this.table.createEntity(next);
+      return Math.abs(amount);
+    });
+  }
+
+  private async read(): Promise<LedgerEntity | undefined> {
+    try {
+      return await this.table.getEntity<LedgerEntity>(PARTITION, ROW);
+    } catch (error) {
+      if (statusOf(error) === 404) return undefined;
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,78 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { addLocalAccount } from '../../shared/accounts/local-accounts.js';
+import { runCli } from '../../shared/cli/cli.js';
+import type { PlannedDecision } from '../../shared/sync/decide.js';
+import { grantSeats } from '../../shared/sync/licences.js';
+import type { StoredUser } from '../../shared/sync/model.js';
+import { auditOf, createTestApp, csvProfile, putProfile, syncNow, uploadCsv, usersOf, type TestApp } from '../support/test-app.js';
+
+const HEADER = 'username,email,firstName,lastName';
+const person = (name: string) => `${name},${name}@example.org,${name},Licensed`;
+const csv = (...names: string[]) => [HEADER, ...names.map(person)].join('\n') + '\n';
+
+describe('grantSeats', () => {
+  const creation = (key: string): PlannedDecision => ({ action: 'create', key, ref: key, user: { key, status: 'active' } as StoredUser, changedFields: [], seat: 1 });
+  it('gives the licences in key order and blocks the rest', () => {
+    const decided = grantSeats([creation('c'), creation('a'), creation('b')], 2);
+    expect(decided.map((d) => ('user' in d ? [d.key, d.user.status, 'seat' in d ? d.seat : undefined, d.reason] : []))).toEqual([
+      ['c', 'blocked', undefined, 'licence-limit'],
+      ['a', 'active', 1, undefined],
+      ['b', 'active', 1, undefined],
+    ]);
+  });
+});
+
+describe('licence limit across directories and local accounts', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp({ TEST_DEFAULT_PASSWORD: 'Seat-Initial-1', USERSYNC_LICENCE_LIMIT: '3' });
+    await putProfile(t, csvProfile('Seats', 'seats.csv'));
+  });
+
+  let firstBlocked: string;
+  let active: string[];
+
+  it('creates users beyond the limit in a blocked state, with an audit record', async () => {
+    await uploadCsv(t, 'seats.csv', csv('s1', 's2', 's3', 's4'));
+    const run = await syncNow(t, 'Seats');
+    expect(run.counts).toMatchObject({ created: 3, blocked: 1 });
+    const users = [...(await usersOf(t, 'Seats')).values()];
+    // Which new user gets the last licence depends on which shard asks first; exactly three do.
+    active = users.filter((u) => u.status === 'active').map((u) => u.username).sort();
+    firstBlocked = users.find((u) => u.status === 'blocked')!.username;
+    expect(active).toHaveLength(3);
+    expect((await auditOf(t, run.runId)).find((r) => r.action === 'blocked')).toMatchObject({
+      subject: firstBlocked,
+      reason: 'licence-limit',
+      detail: expect.stringContaining('becomes active when a licence frees up'),
+    });
+    expect(await t.app.deps.licences.used()).toBe(3);
+  });
+
+  it('counts local accounts too: a new one is blocked while the licences are taken', async () => {
+    const local = await addLocalAccount(t.app.deps, { username: 'lena.local', email: 'lena@intranet.example', firstName: 'Lena', lastName: 'Local' });
+    expect(local.status).toBe('blocked');
+  });
+
+  it('activates blocked users still in scope when licences free up, oldest first', async () => {
+    await uploadCsv(t, 'seats.csv', csv('s1', 's2', 's3', 's4', 's5'));
+    const second = await syncNow(t, 'Seats');
+    expect(second.counts).toMatchObject({ blocked: 1, unchanged: 4, activated: 0 });
+
+    // One active user leaves: the licence goes to the user blocked first (before s5), in the same run.
+    const leaver = active[0]!;
+    await uploadCsv(t, 'seats.csv', csv(...['s1', 's2', 's3', 's4', 's5'].filter((name) => name !== leaver)));
+    const third = await syncNow(t, 'Seats');
+    expect(third.counts).toMatchObject({ disabled: 1, activated: 1 });
+    const users = await usersOf(t, 'Seats');
+    expect([leaver, firstBlocked, 's5'].map((name) => users.get(name)?.status)).toEqual(['disabled', 'active', 'blocked']);
+    expect((await auditOf(t, third.runId)).filter((r) => r.action === 'activated').map((r) => r.subject)).toEqual([firstBlocked]);
+    expect(await t.app.deps.licences.used()).toBe(3);
+  });
+
+  it('recount agrees with the ledger', async () => {
+    const out: string[] = [];
+    await runCli(['licences', 'recount'], { app: t.app, definitions: t.definitions, io: { out: (l) => out.push(l), err: (l) => out.push(l) } });
+    expect(out).toEqual(['Licences in use: 3 of 3.']);
+  });
+});
