@@ -42,6 +42,8 @@ try {
   await usersync('sync', 'HR export', '--dry-run');
   await usersync('sync', 'HR export');
   await usersync('users');
+  say('Managers were linked in the same run (the manager column holds usernames):');
+  await usersync('orgchart', 'alan.turing');
   await usersync('status');
 } finally {
   await azurite.stop();

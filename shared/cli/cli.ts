@@ -10,7 +10,7 @@ import { requestReset } from '../http/api.js';
 import { summarise } from '../sync/finalise-job.js';
 import { SHARD_COUNT } from '../sync/partitioning.js';
 import type { Run } from '../sync/run-model.js';
-import { LOCAL_DIRECTORY, type StoredUser } from '../sync/model.js';
+import { COUNTED_ACTIONS, LOCAL_DIRECTORY, type StoredUser } from '../sync/model.js';
 import { startRun } from '../sync/start-run.js';
 import { paths, type ShardPlan } from '../sync/staging.js';
 import type { AuditAction } from '../audit/audit-log.js';
@@ -217,19 +217,14 @@ async function statusCommand(args: string[], { app, io }: CliContext): Promise<n
   if (!runs.length) io.out('No runs yet.');
   printTable(
     io,
-    ['RUN', 'CONNECTION', 'STATE', 'TRIGGER', 'PAGES', 'CREATED', 'UPDATED', 'UNCHANGED', 'DISABLED', 'RE-ENABLED', 'SKIPPED', 'ERROR'],
+    ['RUN', 'CONNECTION', 'STATE', 'TRIGGER', 'PAGES', ...COUNTED_ACTIONS.map((action) => action.toUpperCase()), 'ERROR'],
     runs.map((run) => [
       run.runId + (run.dryRun ? ' (dry)' : ''),
       run.connection,
       run.state,
       run.trigger,
       String(run.pagesFetched),
-      String(run.counts.created),
-      String(run.counts.updated),
-      String(run.counts.unchanged),
-      String(run.counts.disabled),
-      String(run.counts['re-enabled']),
-      String(run.counts.skipped),
+      ...COUNTED_ACTIONS.map((action) => String(run.counts[action])),
       run.error?.code ?? '',
     ]),
   );
@@ -318,11 +313,17 @@ async function adoptCommand(args: string[], { app, io }: CliContext): Promise<nu
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { 'dry-run': { type: 'boolean', default: false } } });
   const [name] = positionals;
   if (!name) throw new AppError('body-invalid', 'Use: usersync adopt NAME [--dry-run]');
-  const plan = await adopt(app.deps, name, { dryRun: values['dry-run'] });
-  const verb = values['dry-run'] ? 'Would adopt' : 'Adopted';
-  for (const adoption of plan.adoptions) io.out(`${verb} local account "${adoption.username}" into "${plan.connection}".`);
+  // What will happen is printed first, then (without --dry-run) done.
+  const plan = await adopt(app.deps, name, { dryRun: true });
+  for (const adoption of plan.adoptions) io.out(`will adopt local account "${adoption.username}" into "${plan.connection}"`);
   for (const note of plan.notes) io.out(`note: ${note}`);
-  io.out(`${plan.adoptions.length} local account(s) ${values['dry-run'] ? 'to adopt (dry run: nothing changed)' : 'adopted'}${plan.fromRunId ? `, from the conflicts of run ${plan.fromRunId}` : ''}.`);
+  const source = plan.fromRunId ? ` (from the conflicts of run ${plan.fromRunId})` : '';
+  if (values['dry-run'] || !plan.adoptions.length) {
+    io.out(`${plan.adoptions.length} local account(s) to adopt${source}; nothing changed.`);
+    return 0;
+  }
+  const done = await adopt(app.deps, name, { dryRun: false });
+  io.out(`Adopted ${done.adoptions.length} local account(s) into "${done.connection}"${source}; the next sync updates them from the directory.`);
   return 0;
 }
 

@@ -3,7 +3,7 @@ import type { FinaliseJob } from './jobs.js';
 import { addCounts, emptyCounts, type Decision } from './model.js';
 import { SHARD_COUNT } from './partitioning.js';
 import { linkManagers } from './link-managers.js';
-import { applyDecisions } from './reconcile-job.js';
+import { applyDecisions } from './apply-decisions.js';
 import { seatsFreed } from './licences.js';
 import { isTerminal, type Run } from './run-model.js';
 import { paths, type ShardPlan } from './staging.js';

@@ -77,7 +77,7 @@ describe('usersync CLI', () => {
     expect((await t.app.deps.connections.get('Staff'))?.state.resetRequestedAt).toBeDefined();
     const status = await cli('status', 'Staff');
     expect(status.out[0]).toMatch(/^RUN\s+CONNECTION\s+STATE/);
-    expect(status.out.slice(1)).toEqual([expect.stringMatching(/\(dry\)\s+Staff\s+succeeded/), expect.stringMatching(/^\S+\s+Staff\s+succeeded\s+manual\s+1\s+1\s+0\s+0\s+0\s+0\s+1/)]);
+    expect(status.out.slice(1)).toEqual([expect.stringMatching(/\(dry\)\s+Staff\s+succeeded/), expect.stringMatching(/^\S+\s+Staff\s+succeeded\s+manual\s+1\s+1\s+0\s+0\s+0\s+0\s+0\s+0\s+0\s+1\s*$/)]);
   });
 
   it('exits 1 when the run fails and 2 on bad input, listing every invalid field', async () => {
@@ -95,5 +95,21 @@ describe('usersync CLI', () => {
 
     expect((await cli('sync', 'Nobody')).err).toEqual(['error [connection-not-found]: There is no connection profile named "Nobody".']);
     expect((await cli('frobnicate')).code).toBe(2);
+  });
+
+  it('adopt prints what it will do, then does it (and --dry-run only prints)', async () => {
+    expect((await cli('user', 'add', 'sid', '--email', 'sid@intranet.example', '--first-name', 'Sid', '--last-name', 'Local')).out).toEqual(['Created local account "sid" (active).']);
+    expect((await cli('user', 'add', 'SID', '--email', 'x@example.org', '--first-name', 'X', '--last-name', 'Y')).err).toEqual(['error [username-taken]: The username "SID" already belongs to a local account.']);
+    await writeFile(join(dir, 'staff-3.csv'), 'username,email,firstName,lastName\nsam,sam@example.org,Samuel,Staff\nsid,sid@example.org,Sid,Staff\n');
+    await cli('connection', 'put', join(dir, 'profile.json'));
+    await cli('csv', 'upload', 'Staff', join(dir, 'staff-3.csv'));
+    expect((await cli('sync', 'Staff')).out.join('\n')).toMatch(/1 conflict/);
+    const dry = await cli('adopt', 'Staff', '--dry-run');
+    expect(dry.out[0]).toBe('will adopt local account "sid" into "Staff"');
+    expect(dry.out.at(-1)).toMatch(/^1 local account\(s\) to adopt \(from the conflicts of run \S+\); nothing changed\.$/);
+    const real = await cli('adopt', 'Staff');
+    expect(real.out[0]).toBe('will adopt local account "sid" into "Staff"');
+    expect(real.out.at(-1)).toMatch(/^Adopted 1 local account\(s\) into "Staff"/);
+    expect((await cli('sync', 'Staff')).out.join('\n')).toMatch(/0 conflict/);
   });
 });

@@ -1,0 +1,81 @@
+import type { AuditRecord } from '../audit/audit-log.js';
+import type { PlannedDecision } from './decide.js';
+import type { SyncDependencies } from './dependencies.js';
+import { countedAs, type Decision, type StoredUser } from './model.js';
+import type { Run } from './run-model.js';
+
+/**
+ * The one write path of the sync, for every directory type: a plan's decisions become audit records,
+ * new groups and user rows. Every write is an upsert of a deterministic row, so applying a plan twice
+ * leaves what applying it once does. Audit records go first: if a user write then fails, the
+ * redelivered job writes both again.
+ */
+export async function applyDecisions(deps: SyncDependencies, run: Run, decisions: readonly PlannedDecision[]): Promise<void> {
+  await deps.audit.write(decisions.map((decision) => auditRecordOf(run, decision)));
+  await createGroups(deps, run, decisions);
+  const users: StoredUser[] = [];
+  for (const decision of decisions) if ('user' in decision) users.push(decision.user);
+  await deps.users.write(users);
+  // A renamed user's old name is free only once the new one is stored.
+  for (const decision of decisions) {
+    if ('previousUsername' in decision && decision.previousUsername) {
+      await deps.usernames.release(decision.previousUsername, { directoryKey: run.directoryKey, key: decision.key, connection: run.connection });
+    }
+  }
+}
+
+/**
+ * Creates the directory groups the decisions put users in that do not exist yet. Sync creates groups
+ * but never deletes one: permissions elsewhere hang on them even when they are empty.
+ */
+async function createGroups(deps: SyncDependencies, run: Run, decisions: readonly PlannedDecision[]): Promise<void> {
+  const wanted = new Map<string, string>();
+  for (const decision of decisions) {
+    if (!('user' in decision)) continue;
+    for (const name of decision.user.groups ?? []) wanted.set(name.toLowerCase(), name);
+  }
+  if (!wanted.size) return;
+  const existing = new Set((await deps.groups.list()).map((group) => group.name.toLowerCase()));
+  const missing = [...wanted].filter(([lower]) => !existing.has(lower)).map(([, name]) => name);
+  const at = new Date(run.startedAt).toISOString();
+  // Audit first (deterministic key), so a crash between the two still leaves the record.
+  await deps.audit.write(
+    missing.map((name) => ({
+      runId: run.runId,
+      connection: run.connection,
+      action: 'group-created' as const,
+      subject: `group:${name.toLowerCase()}`,
+      detail: `Group "${name}" created by the sync of "${run.connection}".`,
+      at,
+    })),
+  );
+  for (const name of missing) {
+    await deps.groups.createIfAbsent({ name, origin: run.directoryKey, connection: run.connection, createdAt: at });
+  }
+}
+
+export function auditRecordOf(run: Run, decision: Decision): AuditRecord {
+  const at = decision.action !== 'unchanged' && 'user' in decision ? decision.user.updatedAt : new Date(run.startedAt).toISOString();
+  const base = { runId: run.runId, connection: run.connection, action: countedAs(decision) as AuditRecord['action'], at };
+  switch (decision.action) {
+    case 'skip':
+      return { ...base, subject: decision.key ?? decision.ref, ref: decision.ref, reason: decision.reason, detail: decision.detail };
+    case 'unchanged':
+      return { ...base, subject: decision.key };
+    case 'conflict':
+      return { ...base, subject: decision.key, username: decision.username, ref: decision.ref, reason: decision.reason, detail: decision.detail };
+    default:
+      return {
+        ...base,
+        subject: decision.key,
+        username: decision.user.username,
+        ref: decision.ref,
+        changedFields: decision.changedFields,
+        ...(decision.reason ? { reason: decision.reason } : {}),
+        ...(decision.reason === 'licence-limit'
+          ? { detail: 'No licence is free, so the account is blocked; it becomes active when a licence frees up (oldest first).' }
+          : {}),
+      };
+  }
+}
+

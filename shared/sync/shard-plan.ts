@@ -1,0 +1,177 @@
+import pLimit from 'p-limit';
+import { conflictOf, decideEntries, decideInvalid, decideMissing, type DecisionContext, type PlannedDecision } from './decide.js';
+import type { SyncDependencies } from './dependencies.js';
+import { selectGroups } from './groups.js';
+import { grantSeats, seatsWanted } from './licences.js';
+import { LOCAL_DIRECTORY, countedAs, emptyCounts, type ActionCounts, type Decision, type SourceEntry, type StoredUser } from './model.js';
+import { bucketsOfShard } from './partitioning.js';
+import { hashPassword } from './passwords.js';
+import type { Run } from './run-model.js';
+import { paths, readStagedEntries, type ShardPlan } from './staging.js';
+
+/**
+ * A shard's plan: its staged source entries decided against the stored users of its 16 partitions,
+ * with usernames claimed and licences taken. Made once per shard and stored; every delivery of the
+ * shard's job applies that same plan.
+ */
+export async function loadOrMakePlan(deps: SyncDependencies, run: Run, shard: number): Promise<ShardPlan> {
+  const path = paths.plan(run.runId, shard);
+  const existing = await deps.runFiles.get(path);
+  if (existing) return JSON.parse(String(existing)) as ShardPlan;
+  const plan = await makePlan(deps, run, shard);
+  // Two workers planning the same shard at once: the first stored plan is the one both apply.
+  if (await deps.runFiles.putIfAbsent(path, JSON.stringify(plan))) return plan;
+  return JSON.parse(String(await deps.runFiles.get(path))) as ShardPlan;
+}
+
+async function makePlan(deps: SyncDependencies, run: Run, shard: number): Promise<ShardPlan> {
+  const entries = await readStagedEntries(deps.runFiles, run.runId, shard);
+  const byKey = new Map<string, SourceEntry[]>();
+  const unkeyed: Extract<SourceEntry, { kind: 'invalid' }>[] = [];
+  for (const entry of entries) {
+    if (entry.kind === 'user') {
+      const groups = selectGroups(run.profile.groups, entry.user.groups);
+      if (groups) entry.user.groups = groups;
+      else delete entry.user.groups;
+    }
+    if (entry.key === undefined) {
+      if (entry.kind === 'invalid') unkeyed.push(entry);
+      continue;
+    }
+    const list = byKey.get(entry.key) ?? [];
+    list.push(entry);
+    byKey.set(entry.key, list);
+  }
+
+  const stored = new Map<string, StoredUser>();
+  const limit = pLimit(4);
+  const buckets = await Promise.all(bucketsOfShard(shard).map((bucket) => limit(() => deps.users.listBucket(run.directoryKey, bucket))));
+  for (const user of buckets.flat()) stored.set(user.key, user);
+
+  const source = deps.sources(run.profile);
+  const defaultPasswordSecret = run.profile.defaultPasswordSecret;
+  const context: DecisionContext = {
+    directoryKey: run.directoryKey,
+    connection: run.connection,
+    now: deps.clock().toISOString(),
+    requiresPassword: source.requiresPassword,
+    hasDefaultPassword: Boolean(defaultPasswordSecret && deps.secrets.has(defaultPasswordSecret)),
+    keepLocalGroups: run.profile.groups.keepLocalGroups,
+  };
+
+  const decisions: PlannedDecision[] = [];
+  let unchanged = 0;
+  for (const [key, list] of byKey) {
+    for (const decision of decideEntries(key, list, stored.get(key), context)) {
+      if (decision.action === 'unchanged') unchanged++;
+      else decisions.push(decision);
+    }
+  }
+  for (const entry of unkeyed) decisions.push(decideInvalid(entry));
+
+  const pendingDisables: Decision[] = [];
+  if (run.listing === 'complete') {
+    for (const user of stored.values()) {
+      if (byKey.has(user.key)) continue;
+      const decision = decideMissing(user, context);
+      if (decision.action === 'disable') pendingDisables.push(decision);
+    }
+  }
+
+  const claimed = await grantLicences(deps, run, shard, await claimUsernames(deps, run, decisions, stored));
+  await setInitialPasswords(claimed, byKey, defaultPasswordSecret ? () => deps.secrets.resolve(defaultPasswordSecret) : undefined);
+  const leaving = new Set(claimed.filter((decision) => decision.action === 'disable').map((decision) => decision.key));
+  const blockedInScope = [...byKey.keys()]
+    .map((key) => stored.get(key))
+    .filter((user): user is StoredUser => user?.status === 'blocked' && !leaving.has(user.key))
+    .map((user) => ({ key: user.key, createdAt: user.createdAt }));
+  return { shard, plannedAt: context.now, decisions: claimed, pendingDisables, unchanged, unreadable: unkeyed.length, blockedInScope };
+}
+
+/**
+ * Takes a licence for each user about to become active; those the limit leaves without one are still
+ * created (or re-enabled) but blocked. A dry run only looks at what is free.
+ */
+async function grantLicences(deps: SyncDependencies, run: Run, shard: number, decisions: PlannedDecision[]): Promise<PlannedDecision[]> {
+  const wanted = seatsWanted(decisions);
+  if (wanted === 0) return decisions;
+  const { licences } = deps;
+  const granted = run.dryRun
+    ? licences.limit === undefined
+      ? wanted
+      : Math.max(0, Math.min(wanted, licences.limit - (await licences.used())))
+    : await licences.take(`${run.runId}:shard-${shard}`, wanted);
+  return grantSeats(decisions, granted);
+}
+
+/**
+ * Claims the username of every user about to get one (new, or renamed): an atomic insert, so of two
+ * directories racing for a name exactly one wins; the other's user becomes a conflict.
+ */
+async function claimUsernames(
+  deps: SyncDependencies,
+  run: Run,
+  decisions: PlannedDecision[],
+  stored: Map<string, StoredUser>,
+): Promise<PlannedDecision[]> {
+  const limit = pLimit(8);
+  return Promise.all(
+    decisions.map((decision) =>
+      limit(async (): Promise<PlannedDecision> => {
+        if (decision.action !== 'create' && decision.action !== 'update' && decision.action !== 're-enable') return decision;
+        const previous = stored.get(decision.key)?.username;
+        if (previous !== undefined && previous.toLowerCase() === decision.user.username.toLowerCase()) return decision;
+        const owner = { directoryKey: run.directoryKey, key: decision.key, connection: run.connection };
+        // A dry run changes nothing, not even a claim: it only looks at who holds the name.
+        const holder = run.dryRun ? await deps.usernames.find(decision.user.username) : undefined;
+        const claim = run.dryRun
+          ? holder && (holder.directoryKey !== owner.directoryKey || holder.key !== owner.key)
+            ? { won: false as const, owner: holder }
+            : { won: true as const }
+          : await deps.usernames.claim(decision.user.username, owner);
+        if (!claim.won) {
+          return conflictOf(decision, { connection: claim.owner.connection, local: claim.owner.directoryKey === LOCAL_DIRECTORY }, run.connection);
+        }
+        return previous === undefined ? decision : { ...decision, previousUsername: previous };
+      }),
+    ),
+  );
+}
+
+/** Hashes the initial password of each account to create: the row's own, else the profile's default (hashed once). */
+async function setInitialPasswords(
+  decisions: PlannedDecision[],
+  byKey: Map<string, SourceEntry[]>,
+  defaultPassword: (() => string) | undefined,
+): Promise<void> {
+  let defaultHash: Promise<string> | undefined;
+  const limit = pLimit(4);
+  await Promise.all(
+    decisions.map((decision) =>
+      limit(async () => {
+        if (decision.action !== 'create' || !('initialPassword' in decision) || !decision.initialPassword) return;
+        const [entry] = byKey.get(decision.key) ?? [];
+        const rowPassword = entry?.kind === 'user' ? entry.user.password : undefined;
+        if (decision.initialPassword === 'row' && rowPassword) {
+          decision.user.passwordHash = await hashPassword(rowPassword);
+        } else if (defaultPassword) {
+          defaultHash ??= hashPassword(defaultPassword());
+          decision.user.passwordHash = await defaultHash;
+        }
+      }),
+    ),
+  );
+}
+
+export function countSkipReasons(plan: ShardPlan): Record<string, number> {
+  const reasons: Record<string, number> = {};
+  for (const decision of plan.decisions) if (decision.action === 'skip') reasons[decision.reason] = (reasons[decision.reason] ?? 0) + 1;
+  return reasons;
+}
+
+export function countPlan(plan: ShardPlan): ActionCounts {
+  const counts = emptyCounts();
+  counts.unchanged = plan.unchanged;
+  for (const decision of plan.decisions) counts[countedAs(decision)]++;
+  return counts;
+}
