@@ -1,6 +1,7 @@
 import { environmentSecrets } from '../config/secrets.js';
 import { loadConfig, type AppConfig } from '../config/settings.js';
 import { CsvDirectorySource } from '../providers/csv/csv-directory-source.js';
+import { GraphDirectorySource } from '../providers/entra/graph-directory-source.js';
 import { BlobFileStore } from '../store/blob/blob-file-store.js';
 import type { FileStore } from '../store/ports.js';
 import { StorageJobQueue } from '../store/queue/storage-job-queue.js';
@@ -41,6 +42,7 @@ export function composeApp(env: Record<string, string | undefined>, options: { l
     pageSize: config.pageSize,
     allowInsecureHttp: config.allowInsecureHttp,
   });
+  const entra: DirectorySource = new GraphDirectorySource(secrets, config.pageSize);
   const deps: SyncDependencies = {
     connections: new TableConnectionStore(clients.table(names.connectionsTable)),
     runs: new TableRunStore(clients.table(names.runsTable)),
@@ -55,6 +57,8 @@ export function composeApp(env: Record<string, string | undefined>, options: { l
       switch (profile.type) {
         case 'csv':
           return csv;
+        case 'entra':
+          return entra;
       }
     },
     secrets,

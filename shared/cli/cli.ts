@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import type { ComposedApp } from '../app/compose.js';
 import type { FunctionDefinition } from '../app/registry.js';
+import { availableGroups, testConnection } from '../connections/connection-checks.js';
 import { parseProfile } from '../connections/profile.js';
 import { AppError, isAppError } from '../errors/app-error.js';
 import { awaitRun } from '../host/await-run.js';
@@ -34,6 +35,8 @@ export const USAGE = `usersync — User Directory Sync admin CLI
 
   usersync connection put FILE.json        create or replace a connection profile
   usersync connection list                 list profiles with their last run
+  usersync connection test NAME            reach the directory with the profile's credentials
+  usersync connection groups NAME          the directory's groups an admin can select (Entra, Okta)
   usersync csv upload NAME FILE            upload the CSV file a "blob" profile reads
   usersync sync NAME [--dry-run] [--from-run RUN_ID]
                                            run a sync now and wait for it (exit 1 if it failed)
@@ -135,7 +138,17 @@ async function connectionCommand(args: string[], { app, io }: CliContext): Promi
     );
     return 0;
   }
-  throw new AppError('body-invalid', 'Use: usersync connection put FILE.json | usersync connection list');
+  if (action === 'test' && file) {
+    io.out(`OK: ${await testConnection(app.deps, file)}`);
+    return 0;
+  }
+  if (action === 'groups' && file) {
+    const groups = await availableGroups(app.deps, file);
+    printTable(io, ['ID', 'NAME', 'KIND'], groups.map((group) => [group.id, group.name, group.kind]));
+    io.out(`${groups.length} group(s).`);
+    return 0;
+  }
+  throw new AppError('body-invalid', 'Use: usersync connection put FILE.json | list | test NAME | groups NAME');
 }
 
 async function csvCommand(args: string[], { app, io }: CliContext): Promise<number> {

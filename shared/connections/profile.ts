@@ -81,10 +81,10 @@ const csvSourceSchema = z.discriminatedUnion('kind', [
   }),
 ]);
 
+const profileName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$/, '1–64 letters, digits, spaces, dots, dashes or underscores');
+
 const csvProfileSchema = z.object({
-  name: z
-    .string()
-    .regex(/^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$/, '1–64 letters, digits, spaces, dots, dashes or underscores'),
+  name: profileName,
   type: z.literal('csv'),
   enabled: z.boolean().default(true),
   schedule: scheduleSchema.default({ kind: 'daily', hour: 2, timeZone: 'UTC' }),
@@ -107,10 +107,67 @@ const csvProfileSchema = z.object({
   encoding: z.enum(['utf-8', 'utf-16le', 'utf-16be', 'windows-1252']).optional(),
 });
 
-export const connectionProfileSchema = z.discriminatedUnion('type', [csvProfileSchema]);
+/** Graph user properties an `entra` profile may map (the reference product's list, FAQ 9, and the basics). */
+export const GRAPH_USER_PROPERTIES = [
+  'aboutMe', 'ageGroup', 'birthday', 'businessPhones', 'city', 'companyName', 'consentProvidedForMinor', 'country',
+  'createdDateTime', 'creationType', 'department', 'displayName', 'employeeHireDate', 'employeeId', 'employeeType',
+  'faxNumber', 'hireDate', 'imAddresses', 'interests', 'jobTitle', 'legalAgeGroupClassification', 'mail',
+  'mailNickname', 'mobilePhone', 'mySite', 'officeLocation', 'onPremisesSamAccountName', 'otherMails', 'pastProjects',
+  'postalCode', 'preferredLanguage', 'preferredName', 'proxyAddresses', 'responsibilities', 'schools', 'skills',
+  'state', 'streetAddress', 'usageLocation', 'userPrincipalName', 'userType',
+] as const;
+
+const entraProfileSchema = z.object({
+  name: profileName,
+  type: z.literal('entra'),
+  enabled: z.boolean().default(true),
+  schedule: scheduleSchema.default({ kind: 'daily', hour: 2, timeZone: 'UTC' }),
+  /** Directory (tenant) id: a GUID, or a verified domain such as contoso.onmicrosoft.com. */
+  tenantId: z.string().regex(/^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[a-z0-9.-]+\.[a-z]{2,})$/i, 'a tenant GUID or domain'),
+  /** Application (client) id of the app registration. */
+  clientId: z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'a GUID'),
+  credential: z.discriminatedUnion('kind', [
+    z.object({ kind: z.literal('secret'), secretName }),
+    /** A PEM certificate with its private key, held in an app setting (a Key Vault reference in Azure). */
+    z.object({ kind: z.literal('certificate'), certificateSecret: secretName }),
+  ]),
+  /** Security groups (ids) whose transitive members are synced. None selected: no users (the reference rule). */
+  selectedGroups: z.array(z.string().min(1).max(64)).max(100).default([]),
+  /** Also offer and sync mail-enabled (Exchange / Microsoft 365) groups. */
+  includeMailEnabledGroups: z.boolean().default(false),
+  usernameAttribute: z.enum(['userPrincipalName', 'mail', 'mailNickname', 'employeeId', 'onPremisesSamAccountName']).default('userPrincipalName'),
+  /** Graph user property → directory field. */
+  attributeMap: z.partialRecord(z.enum(GRAPH_USER_PROPERTIES), fieldName).default({}),
+  /** Guest (B2B) accounts: left out unless included. */
+  guests: z.enum(['exclude', 'include']).default('exclude'),
+  groups: groupSettingsSchema.default({ mode: 'off', keepLocalGroups: false }),
+  /** Link each user to their Entra manager. */
+  orgChart: z.boolean().default(true),
+  /** National cloud: picks the Graph and sign-in endpoints. */
+  cloud: z.enum(['global', 'usgov', 'china']).default('global'),
+  /** Explicit endpoints (override the cloud's; also how tests reach a local server). */
+  graphBaseUrl: z.url({ protocol: /^https$/ }).optional(),
+  authorityHost: z.url({ protocol: /^https$/ }).optional(),
+});
+
+export const connectionProfileSchema = z.discriminatedUnion('type', [csvProfileSchema, entraProfileSchema]);
 
 export type ConnectionProfile = z.infer<typeof connectionProfileSchema>;
 export type CsvProfile = z.infer<typeof csvProfileSchema>;
+export type EntraProfile = z.infer<typeof entraProfileSchema>;
+
+/** Every app setting a profile names: a run does not start while one is missing. */
+export function secretNamesOf(profile: ConnectionProfile): string[] {
+  switch (profile.type) {
+    case 'csv':
+      return [
+        ...(profile.defaultPasswordSecret ? [profile.defaultPasswordSecret] : []),
+        ...(profile.source.kind === 'https' && profile.source.passwordSecret ? [profile.source.passwordSecret] : []),
+      ];
+    case 'entra':
+      return [profile.credential.kind === 'secret' ? profile.credential.secretName : profile.credential.certificateSecret];
+  }
+}
 export type ConnectionProfileInput = z.input<typeof connectionProfileSchema>;
 
 /** A stored profile: what the admin wrote plus the key the system gave it. */

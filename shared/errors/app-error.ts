@@ -23,7 +23,8 @@ export type ErrorCode =
   | 'body-invalid'
   | 'username-taken'
   | 'user-not-found'
-  | 'account-invalid';
+  | 'account-invalid'
+  | 'no-groups-selected';
 
 export class AppError extends Error {
   override readonly name = 'AppError';

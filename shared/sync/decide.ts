@@ -45,6 +45,8 @@ export function decideEntries(
   const [entry] = entries;
   if (!entry) return [];
   if (entry.kind === 'invalid') return [decideInvalid(entry)];
+  // Memberships and managers arrive folded into their user's entry (combineEntries).
+  if (entry.kind !== 'user') return [];
   return [decideUser(key, entry.ref, entry.user, stored, context)];
 }
 

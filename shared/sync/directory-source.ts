@@ -9,8 +9,23 @@ import type { SourceEntry } from './model.js';
 export interface DirectorySource {
   /** Whether new accounts need a password from the source (CSV) or sign in through SSO. */
   readonly requiresPassword: boolean;
+  /**
+   * Whether one user may be listed more than once in a run (once per selected group, for Entra): the
+   * copies are one user. Otherwise (CSV) two entries with one key are a duplicate-match-value error.
+   */
+  readonly listsUsersRepeatedly: boolean;
   /** Reads one page. `cursor` is null for the first page of a run. Throws AppError; `transient` ones are retried. */
   readPage(request: { run: Run; page: number; cursor: unknown }): Promise<SourcePage>;
+  /** "Test connection": reaches the directory with the profile's credentials; a sentence on success, an AppError naming the problem otherwise. */
+  testConnection(profile: ConnectionProfile): Promise<string>;
+  /** Groups an admin can select (directories that scope users by group). */
+  availableGroups?(profile: ConnectionProfile): Promise<AvailableGroup[]>;
+}
+
+export interface AvailableGroup {
+  id: string;
+  name: string;
+  kind: string;
 }
 
 export interface SourcePage {

@@ -38,7 +38,11 @@ export interface SourceUser {
 /** One item of a source page: a user, or a record we could not read, with where it was. */
 export type SourceEntry =
   | { kind: 'user'; key: string; ref: string; user: SourceUser }
-  | { kind: 'invalid'; key?: string; ref: string; reason: SkipReason; detail: string };
+  | { kind: 'invalid'; key?: string; ref: string; reason: SkipReason; detail: string }
+  /** A directory that lists group members separately (Entra): user `key` is in `group`. */
+  | { kind: 'membership'; key: string; ref: string; group: string }
+  /** A directory that lists managers separately (Entra): user `key` reports to `manager` (a source key). */
+  | { kind: 'manager'; key: string; ref: string; manager: string };
 
 /** `blocked`: in scope, but created (or kept) without a licence; activated when one frees up. */
 export type UserStatus = 'active' | 'disabled' | 'blocked';

@@ -1,7 +1,7 @@
 import pLimit from 'p-limit';
 import { conflictOf, decideEntries, decideInvalid, decideMissing, type DecisionContext, type PlannedDecision } from './decide.js';
 import type { SyncDependencies } from './dependencies.js';
-import { selectGroups } from './groups.js';
+import { combineEntries } from './entries.js';
 import { grantSeats, seatsWanted } from './licences.js';
 import { LOCAL_DIRECTORY, countedAs, emptyCounts, type ActionCounts, type Decision, type SourceEntry, type StoredUser } from './model.js';
 import { bucketsOfShard } from './partitioning.js';
@@ -29,11 +29,6 @@ async function makePlan(deps: SyncDependencies, run: Run, shard: number): Promis
   const byKey = new Map<string, SourceEntry[]>();
   const unkeyed: Extract<SourceEntry, { kind: 'invalid' }>[] = [];
   for (const entry of entries) {
-    if (entry.kind === 'user') {
-      const groups = selectGroups(run.profile.groups, entry.user.groups);
-      if (groups) entry.user.groups = groups;
-      else delete entry.user.groups;
-    }
     if (entry.key === undefined) {
       if (entry.kind === 'invalid') unkeyed.push(entry);
       continue;
@@ -49,7 +44,7 @@ async function makePlan(deps: SyncDependencies, run: Run, shard: number): Promis
   for (const user of buckets.flat()) stored.set(user.key, user);
 
   const source = deps.sources(run.profile);
-  const defaultPasswordSecret = run.profile.defaultPasswordSecret;
+  const defaultPasswordSecret = run.profile.type === 'csv' ? run.profile.defaultPasswordSecret : undefined;
   const context: DecisionContext = {
     directoryKey: run.directoryKey,
     connection: run.connection,
@@ -62,7 +57,12 @@ async function makePlan(deps: SyncDependencies, run: Run, shard: number): Promis
   const decisions: PlannedDecision[] = [];
   let unchanged = 0;
   for (const [key, list] of byKey) {
-    for (const decision of decideEntries(key, list, stored.get(key), context)) {
+    const combined = combineEntries(list, source.listsUsersRepeatedly, run.profile.groups);
+    if (!combined.length) {
+      byKey.delete(key); // only memberships or a manager: not a user in scope
+      continue;
+    }
+    for (const decision of decideEntries(key, combined, stored.get(key), context)) {
       if (decision.action === 'unchanged') unchanged++;
       else decisions.push(decision);
     }

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { AppError } from '../errors/app-error.js';
-import type { ConnectionProfile } from '../connections/profile.js';
+import { secretNamesOf, type ConnectionProfile } from '../connections/profile.js';
 import type { SecretResolver } from '../config/secrets.js';
 import type { SyncDependencies } from './dependencies.js';
 import { emptyCounts } from './model.js';
@@ -94,10 +94,7 @@ export async function startRun(deps: SyncDependencies, request: StartRunRequest)
 
 /** Fail before starting, not half way: every secret the profile names must be set. */
 function checkSecrets(profile: ConnectionProfile, secrets: SecretResolver): void {
-  const names: string[] = [];
-  if (profile.defaultPasswordSecret) names.push(profile.defaultPasswordSecret);
-  if (profile.source.kind === 'https' && profile.source.passwordSecret) names.push(profile.source.passwordSecret);
-  for (const name of names) secrets.resolve(name);
+  for (const name of secretNamesOf(profile)) secrets.resolve(name);
 }
 
 async function checkRollbackSource(deps: SyncDependencies, connection: string, fromRunId: string): Promise<void> {

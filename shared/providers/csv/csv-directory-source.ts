@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { z } from 'zod';
 import type { SecretResolver } from '../../config/secrets.js';
-import type { CsvProfile } from '../../connections/profile.js';
+import type { ConnectionProfile, CsvProfile } from '../../connections/profile.js';
 import { AppError } from '../../errors/app-error.js';
 import type { FileStore } from '../../store/ports.js';
 import type { DirectorySource, SourcePage } from '../../sync/directory-source.js';
@@ -42,6 +42,7 @@ export interface CsvSourceOptions {
  */
 export class CsvDirectorySource implements DirectorySource {
   readonly requiresPassword = true;
+  readonly listsUsersRepeatedly = false;
 
   constructor(private readonly options: CsvSourceOptions) {}
 
@@ -72,6 +73,37 @@ export class CsvDirectorySource implements DirectorySource {
       throw new AppError('csv-empty', 'The CSV file has a header but no rows; nothing was changed and no one was disabled.');
     }
     return { entries, next };
+  }
+
+  /** Opens the file (without archiving it) and checks its header against the profile. */
+  async testConnection(profileInput: ConnectionProfile): Promise<string> {
+    if (profileInput.type !== 'csv') throw new AppError('profile-invalid', `"${profileInput.name}" is not a CSV profile.`);
+    const input = await this.openSource(profileInput);
+    const chunks: Buffer[] = [];
+    let length = 0;
+    try {
+      for await (const chunk of input as AsyncIterable<Buffer>) {
+        chunks.push(chunk);
+        length += chunk.length;
+        if (length >= PREFIX_BYTES) break;
+      }
+    } finally {
+      input.destroy();
+    }
+    const prefix = Buffer.concat(chunks);
+    if (!prefix.length) throw new AppError('csv-empty', 'The CSV file is empty.');
+    const { encoding, bomLength } = detectEncoding(prefix);
+    const utf8: Buffer[] = [];
+    for await (const chunk of transcodeToUtf8(Readable.from([prefix]), profileInput.encoding ?? encoding, bomLength)) utf8.push(chunk);
+    const firstLine = Buffer.concat(utf8).toString('utf8').split(/\r?\n/, 1)[0] ?? '';
+    const delimiter = profileInput.delimiter ?? detectDelimiter(firstLine);
+    for await (const record of readCsvRecords(Readable.from([Buffer.from(`${firstLine}\n`)]), { delimiter, startOffset: 0, startLine: 1 })) {
+      if (record.kind === 'error') throw new AppError('csv-header-invalid', `The header line cannot be read: ${record.message}`);
+      const header = record.fields.map((field) => field.trim());
+      planColumns(header, profileInput);
+      return `Read the CSV file: ${header.length} columns (${header.join(', ')}), ${encoding}, "${delimiter === '\t' ? 'tab' : delimiter}"-separated; the required columns are there.`;
+    }
+    throw new AppError('csv-empty', 'The CSV file has no header line.');
   }
 
   private async open(run: Run, profile: CsvProfile): Promise<CsvCursor> {
@@ -120,6 +152,10 @@ export class CsvDirectorySource implements DirectorySource {
       if (!earlier) throw new AppError('run-not-found', `Run ${run.fromRunId} kept no archived input to re-sync from.`);
       return earlier;
     }
+    return this.openSource(profile);
+  }
+
+  private async openSource(profile: CsvProfile): Promise<Readable> {
     const { source } = profile;
     if (source.kind === 'blob') {
       const file = await this.options.csvFiles.read(source.blobName);

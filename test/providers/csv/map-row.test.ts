@@ -4,7 +4,9 @@ import { AppError } from '../../../shared/errors/app-error.js';
 import { mapErrorRecord, mapRow, planColumns } from '../../../shared/providers/csv/map-row.js';
 
 function profile(overrides: Record<string, unknown> = {}): CsvProfile {
-  return parseProfile({ name: 'hr', type: 'csv', source: { kind: 'blob', blobName: 'users.csv' }, ...overrides });
+  const parsed = parseProfile({ name: 'hr', type: 'csv', source: { kind: 'blob', blobName: 'users.csv' }, ...overrides });
+  if (parsed.type !== 'csv') throw new Error('expected a CSV profile');
+  return parsed;
 }
 
 function headerError(header: string[], settings: Record<string, unknown> = {}): AppError {

@@ -1,0 +1,271 @@
+import { ClientCertificateCredential, ClientSecretCredential, type TokenCredential } from '@azure/identity';
+import { Client, GraphError, RetryHandlerOptions } from '@microsoft/microsoft-graph-client';
+import { TokenCredentialAuthenticationProvider } from '@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials/index.js';
+import { z } from 'zod';
+import type { SecretResolver } from '../../config/secrets.js';
+import type { ConnectionProfile, EntraProfile } from '../../connections/profile.js';
+import { AppError, isAppError } from '../../errors/app-error.js';
+import type { AvailableGroup, DirectorySource, SourcePage } from '../../sync/directory-source.js';
+import type { SourceEntry } from '../../sync/model.js';
+import type { Run } from '../../sync/run-model.js';
+import { selectGroups } from '../../sync/groups.js';
+import { mapGraphUser, userSelect, type GraphUser } from './map-graph-user.js';
+
+const CLOUDS = {
+  global: { graph: 'https://graph.microsoft.com', authority: 'https://login.microsoftonline.com' },
+  usgov: { graph: 'https://graph.microsoft.us', authority: 'https://login.microsoftonline.us' },
+  china: { graph: 'https://microsoftgraph.chinacloudapi.cn', authority: 'https://login.chinacloudapi.cn' },
+} as const;
+
+/** Graph's largest page; groups pages stay small so a cursor listing them fits in a queue message. */
+const GRAPH_MAX_PAGE = 999;
+const GROUP_PAGE = 100;
+/** The SDK honours Retry-After on 429/503/504; after these retries the page job's own redelivery takes over. */
+const RETRIES = 8;
+
+/**
+ * Where the listing is: each page job reads one Graph page. Users first (transitive members of each
+ * selected group, in turn), then — with group sync on — the groups and their members, then managers.
+ */
+const cursorSchema = z.discriminatedUnion('phase', [
+  z.object({ phase: z.literal('users'), group: z.number().int().min(0), next: z.string().optional() }),
+  z.object({
+    phase: z.literal('groups'),
+    listNext: z.string().optional(),
+    listed: z.boolean(),
+    queue: z.array(z.object({ id: z.string(), name: z.string() })),
+    current: z.object({ id: z.string(), name: z.string(), next: z.string().optional() }).optional(),
+  }),
+  z.object({ phase: z.literal('managers'), next: z.string().optional() }),
+]);
+type Cursor = z.infer<typeof cursorSchema>;
+
+interface GraphPage<T> {
+  value: T[];
+  '@odata.nextLink'?: string;
+}
+
+interface GraphGroup {
+  id: string;
+  displayName?: string;
+  securityEnabled?: boolean;
+  mailEnabled?: boolean;
+  groupTypes?: string[];
+}
+
+/** Microsoft Entra ID tenants read through Microsoft Graph with the app's own credential. */
+export class GraphDirectorySource implements DirectorySource {
+  readonly requiresPassword = false;
+  readonly listsUsersRepeatedly = true;
+  private readonly clients = new Map<string, Client>();
+  private readonly pageSize: number;
+
+  constructor(
+    private readonly secrets: SecretResolver,
+    pageSize: number,
+  ) {
+    this.pageSize = Math.min(pageSize, GRAPH_MAX_PAGE);
+  }
+
+  async readPage(request: { run: Run; page: number; cursor: unknown }): Promise<SourcePage> {
+    const profile = entraProfileOf(request.run.profile);
+    if (!profile.selectedGroups.length) {
+      throw new AppError('no-groups-selected', `No security group is selected for "${profile.name}", so no users sync (select at least one group).`);
+    }
+    const cursor: Cursor = request.cursor === null || request.cursor === undefined ? { phase: 'users', group: 0 } : cursorSchema.parse(request.cursor);
+    const client = this.client(profile);
+    const ref = `page ${request.page}`;
+    try {
+      switch (cursor.phase) {
+        case 'users':
+          return await this.usersPage(client, profile, cursor, ref);
+        case 'groups':
+          return await this.groupsPage(client, profile, cursor, ref);
+        case 'managers':
+          return await this.managersPage(client, profile, cursor, ref);
+      }
+    } catch (error) {
+      throw graphFailure(error, profile);
+    }
+  }
+
+  /** Acquires a token and reads one group: names what is wrong without echoing the secret. */
+  async testConnection(profileInput: ConnectionProfile): Promise<string> {
+    const profile = entraProfileOf(profileInput);
+    const client = this.client(profile);
+    try {
+      if (profile.selectedGroups[0]) {
+        const group = (await get<GraphGroup>(client, `/groups/${encodeURIComponent(profile.selectedGroups[0])}?$select=id,displayName`)) as GraphGroup;
+        return `Connected to tenant ${profile.tenantId}; read the selected group "${group.displayName ?? group.id}".`;
+      }
+      await get<GraphPage<GraphGroup>>(client, `/groups?$select=id,displayName&$top=1`);
+      return `Connected to tenant ${profile.tenantId}; no group is selected yet, so no users would sync.`;
+    } catch (error) {
+      throw graphFailure(error, profile);
+    }
+  }
+
+  /** The tenant's security groups (and mail-enabled ones, if the profile includes them), for an admin to pick. */
+  async availableGroups(profileInput: ConnectionProfile): Promise<AvailableGroup[]> {
+    const profile = entraProfileOf(profileInput);
+    const client = this.client(profile);
+    const groups: AvailableGroup[] = [];
+    try {
+      let url: string | undefined = `/groups?$select=id,displayName,securityEnabled,mailEnabled,groupTypes&$top=${GRAPH_MAX_PAGE}`;
+      while (url) {
+        const page: GraphPage<GraphGroup> = await get(client, url);
+        for (const group of page.value) {
+          if (!inScope(profile, group)) continue;
+          groups.push({ id: group.id, name: group.displayName ?? group.id, kind: group.mailEnabled ? 'mail-enabled security' : 'security' });
+        }
+        url = page['@odata.nextLink'];
+      }
+    } catch (error) {
+      throw graphFailure(error, profile);
+    }
+    return groups.sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  private async usersPage(client: Client, profile: EntraProfile, cursor: Extract<Cursor, { phase: 'users' }>, ref: string): Promise<SourcePage> {
+    const groupId = profile.selectedGroups[cursor.group]!;
+    const url =
+      cursor.next ??
+      `/groups/${encodeURIComponent(groupId)}/transitiveMembers/microsoft.graph.user?$select=${userSelect(profile).join(',')}&$top=${this.pageSize}&$count=true`;
+    const page: GraphPage<GraphUser> = await get(client, url, { ConsistencyLevel: 'eventual' });
+    const entries = page.value.map((user) => mapGraphUser(profile, user, `${ref} (user ${user.id})`)).filter((entry): entry is SourceEntry => entry !== undefined);
+    const next: Cursor | null = page['@odata.nextLink']
+      ? { ...cursor, next: page['@odata.nextLink'] }
+      : cursor.group + 1 < profile.selectedGroups.length
+        ? { phase: 'users', group: cursor.group + 1 }
+        : afterUsers(profile);
+    return { entries, next };
+  }
+
+  private async groupsPage(client: Client, profile: EntraProfile, cursor: Extract<Cursor, { phase: 'groups' }>, ref: string): Promise<SourcePage> {
+    const current = cursor.current ?? cursor.queue[0];
+    if (current) {
+      const queue = cursor.current ? cursor.queue : cursor.queue.slice(1);
+      const url = cursor.current?.next ?? `/groups/${encodeURIComponent(current.id)}/transitiveMembers/microsoft.graph.user?$select=id&$top=${this.pageSize}&$count=true`;
+      const page: GraphPage<{ id: string }> = await get(client, url, { ConsistencyLevel: 'eventual' });
+      const entries: SourceEntry[] = page.value.map((member) => ({ kind: 'membership', key: member.id, ref: `${ref} (group ${current.id})`, group: current.name }));
+      const nextLink = page['@odata.nextLink'];
+      const next: Cursor = nextLink
+        ? { ...cursor, queue, current: { id: current.id, name: current.name, next: nextLink } }
+        : { phase: 'groups', listed: cursor.listed, queue, ...(cursor.listNext ? { listNext: cursor.listNext } : {}) };
+      return { entries, next: this.groupsDone(next) ? afterGroups(profile) : next };
+    }
+    const url = cursor.listNext ?? `/groups?$select=id,displayName,securityEnabled,mailEnabled,groupTypes&$top=${GROUP_PAGE}`;
+    const page: GraphPage<GraphGroup> = await get(client, url);
+    const wanted = page.value.filter((group) => inScope(profile, group) && selectGroups(profile.groups, [group.displayName ?? ''])?.length);
+    const next: Cursor = {
+      phase: 'groups',
+      listed: true,
+      queue: wanted.map((group) => ({ id: group.id, name: group.displayName ?? group.id })),
+      ...(page['@odata.nextLink'] ? { listNext: page['@odata.nextLink'] } : {}),
+    };
+    return { entries: [], next: this.groupsDone(next) ? afterGroups(profile) : next };
+  }
+
+  private groupsDone(cursor: Extract<Cursor, { phase: 'groups' }>): boolean {
+    return cursor.listed && !cursor.listNext && !cursor.queue.length && !cursor.current;
+  }
+
+  private async managersPage(client: Client, profile: EntraProfile, cursor: Extract<Cursor, { phase: 'managers' }>, ref: string): Promise<SourcePage> {
+    const url = cursor.next ?? `/users?$select=id&$expand=manager($select=id)&$top=${this.pageSize}`;
+    const page: GraphPage<{ id: string; manager?: { id?: string } }> = await get(client, url);
+    const entries: SourceEntry[] = page.value
+      .filter((user) => user.manager?.id)
+      .map((user) => ({ kind: 'manager', key: user.id, ref, manager: user.manager!.id! }));
+    return { entries, next: page['@odata.nextLink'] ? { phase: 'managers', next: page['@odata.nextLink'] } : null };
+  }
+
+  private client(profile: EntraProfile): Client {
+    const { graph, authority } = endpoints(profile);
+    const id = `${profile.tenantId}|${profile.clientId}|${graph}|${authority}|${JSON.stringify(profile.credential)}`;
+    let client = this.clients.get(id);
+    if (!client) {
+      const credential = this.credential(profile, authority);
+      client = Client.initWithMiddleware({
+        authProvider: new TokenCredentialAuthenticationProvider(credential, { scopes: [`${graph}/.default`] }),
+        baseUrl: graph,
+        defaultVersion: 'v1.0',
+        // The auth handler only signs requests to known Graph hosts; a sovereign or test host is named here.
+        customHosts: new Set([new URL(graph).hostname]),
+      });
+      this.clients.set(id, client);
+    }
+    return client;
+  }
+
+  private credential(profile: EntraProfile, authorityHost: string): TokenCredential {
+    const options = { authorityHost, ...(profile.authorityHost ? { disableInstanceDiscovery: true } : {}) };
+    if (profile.credential.kind === 'secret') {
+      return new ClientSecretCredential(profile.tenantId, profile.clientId, this.secrets.resolve(profile.credential.secretName), options);
+    }
+    return new ClientCertificateCredential(profile.tenantId, profile.clientId, { certificate: this.secrets.resolve(profile.credential.certificateSecret) }, options);
+  }
+}
+
+function entraProfileOf(profile: ConnectionProfile): EntraProfile {
+  if (profile.type !== 'entra') throw new AppError('profile-invalid', `"${profile.name}" is not an Entra ID profile.`);
+  return profile;
+}
+
+function endpoints(profile: EntraProfile): { graph: string; authority: string } {
+  const cloud = CLOUDS[profile.cloud];
+  return { graph: (profile.graphBaseUrl ?? cloud.graph).replace(/\/+$/, ''), authority: (profile.authorityHost ?? cloud.authority).replace(/\/+$/, '') };
+}
+
+function afterUsers(profile: EntraProfile): Cursor | null {
+  return profile.groups.mode !== 'off' ? { phase: 'groups', listed: false, queue: [] } : afterGroups(profile);
+}
+
+function afterGroups(profile: EntraProfile): Cursor | null {
+  return profile.orgChart ? { phase: 'managers' } : null;
+}
+
+/** Security groups, and mail-enabled (Exchange / Microsoft 365) ones when the profile includes them. */
+function inScope(profile: EntraProfile, group: GraphGroup): boolean {
+  if (group.mailEnabled) return profile.includeMailEnabledGroups;
+  return group.securityEnabled === true;
+}
+
+async function get<T>(client: Client, url: string, headers: Record<string, string> = {}): Promise<T> {
+  return (await client
+    .api(url)
+    .headers(headers)
+    .middlewareOptions([new RetryHandlerOptions(1, RETRIES)])
+    .get()) as T;
+}
+
+/** Graph and sign-in failures as errors an admin can act on; never the secret, only what was refused. */
+function graphFailure(error: unknown, profile: EntraProfile): AppError {
+  if (isAppError(error)) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  const name = error instanceof Error ? error.name : '';
+  // A sign-in failure reaches us from the credential, or wrapped by the Graph client (status -1).
+  const code = /AADSTS\d+/.exec(message)?.[0];
+  const tenantUnknown = /endpoints_resolution_error/.test(message);
+  if (code || tenantUnknown || ['AuthenticationError', 'AuthenticationRequiredError', 'CredentialUnavailableError'].includes(name)) {
+    const hint = tenantUnknown
+      ? 'the tenant was not found (or its sign-in endpoint cannot be reached)'
+      : code === 'AADSTS7000215'
+        ? 'the client secret is wrong or expired'
+        : code === 'AADSTS700016'
+          ? 'the application (client) id is not registered in this tenant'
+          : code === 'AADSTS90002'
+            ? 'the tenant was not found'
+            : 'sign-in failed';
+    return new AppError('source-auth-failed', `Could not sign in to tenant ${profile.tenantId}: ${hint}${code ? ` (${code})` : ''}.`);
+  }
+  if (error instanceof GraphError && error.statusCode > 0) {
+    const status = error.statusCode;
+    const what = `${error.code ?? 'error'}: ${error.message}`;
+    if (status === 401 || status === 403) {
+      return new AppError('source-auth-failed', `Microsoft Graph refused the request (${what}). Grant the app admin consent for User.Read.All, Group.Read.All and GroupMember.Read.All.`);
+    }
+    if (status === 404) return new AppError('source-not-found', `Microsoft Graph has no such object in tenant ${profile.tenantId} (${what}); check the selected group ids.`);
+    return new AppError('source-unavailable', `Microsoft Graph answered HTTP ${status} (${what}).`, undefined, status === 429 || status >= 500);
+  }
+  return new AppError('source-unavailable', `Could not reach Microsoft Graph: ${message}`, undefined, true);
+}

@@ -1,0 +1,250 @@
+import { ClientCertificateCredential, ClientSecretCredential, type TokenCredential } from '@azure/identity';
+import { Client, GraphError, PageIterator, RetryHandlerOptions } from '@microsoft/microsoft-graph-client';
+import { TokenCredentialAuthenticationProvider } from '@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials/index.js';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { certificateThumbprint, startGraphServer, type FakeTenant, type GraphServer } from './graph-server.js';
+
+// The fake through the REAL SDKs. The worker trusts the fake's certificate through NODE_EXTRA_CA_CERTS (global setup).
+
+const tls = { cert: inject('tlsCert'), key: inject('tlsKey') };
+let server: GraphServer;
+let contoso: FakeTenant;
+let fabrikam: FakeTenant;
+
+const CONTOSO = '11111111-1111-1111-1111-111111111111';
+const FABRIKAM = '22222222-2222-2222-2222-222222222222';
+const CERT_TENANT = '33333333-3333-3333-3333-333333333333';
+
+function secretCredential(tenantId: string, clientId: string, secret: string): ClientSecretCredential {
+  return new ClientSecretCredential(tenantId, clientId, secret, { authorityHost: server.url, disableInstanceDiscovery: true });
+}
+
+function graphClient(credential: TokenCredential, customHost = new URL(server.url).hostname): Client {
+  return Client.initWithMiddleware({
+    authProvider: new TokenCredentialAuthenticationProvider(credential, { scopes: [`${server.url}/.default`] }),
+    baseUrl: server.url, // the SDK appends defaultVersion ('v1.0') itself
+    customHosts: new Set([customHost]), // host name only: the SDK compares it with the URL's host minus the port
+  });
+}
+
+async function graphError(promise: Promise<unknown>): Promise<GraphError> {
+  const error: unknown = await promise.then(
+    () => undefined,
+    (reason: unknown) => reason,
+  );
+  expect(error).toBeInstanceOf(GraphError);
+  return error as GraphError;
+}
+
+beforeAll(async () => {
+  server = await startGraphServer(tls);
+  contoso = server.addTenant(CONTOSO, { clientId: 'contoso-app', clientSecret: 'contoso-secret' });
+  fabrikam = server.addTenant(FABRIKAM, { clientId: 'fabrikam-app', clientSecret: 'fabrikam-secret' });
+
+  contoso.addUser({ id: 'u1', userPrincipalName: 'ada@contoso.com', givenName: 'Ada', surname: 'Lovelace', mail: 'ada@contoso.com', department: 'R&D' });
+  contoso.addUser({ id: 'u2', userPrincipalName: 'bob@contoso.com', displayName: 'Bob B', managerId: 'u1' });
+  contoso.addUser({ id: 'u3', userPrincipalName: 'cy@contoso.com', managerId: 'u1', accountEnabled: false });
+  contoso.addUser({ id: 'u4', userPrincipalName: 'di@contoso.com', userType: 'Guest' });
+  contoso.addUser({ id: 'u5', userPrincipalName: 'ed@contoso.com', managerId: 'u4' });
+  contoso.addUser({ id: 'u6', userPrincipalName: 'outsider@contoso.com' });
+  // all → u1, u2, eng;  eng → u3, u4, ops;  ops → u5, u1 (again) and all (a cycle)
+  contoso.addGroup({ id: 'all', displayName: 'Everyone', members: ['u1', 'u2', 'eng'] });
+  contoso.addGroup({ id: 'eng', displayName: 'Engineering', members: ['u3', 'u4', 'ops'] });
+  contoso.addGroup({ id: 'ops', displayName: 'Operations', mailEnabled: true, securityEnabled: false, groupTypes: ['Unified'], members: ['u5', 'u1', 'all'] });
+  fabrikam.addUser({ id: 'f1', userPrincipalName: 'fay@fabrikam.com' });
+  fabrikam.addGroup({ id: 'fab-all', displayName: 'Fabrikam', members: ['f1'] });
+});
+
+afterAll(async () => {
+  await server?.close();
+});
+
+describe('Entra ID authority through @azure/identity', () => {
+  it('issues a token to ClientSecretCredential', async () => {
+    const token = await secretCredential(CONTOSO, 'contoso-app', 'contoso-secret').getToken(`${server.url}/.default`);
+    expect(token?.token).toMatch(/^fake\./);
+    expect(token?.expiresOnTimestamp).toBeGreaterThan(Date.now());
+    const paths = server.requests.map((request) => `${request.method} ${request.path}`);
+    expect(paths).toContain(`GET /${CONTOSO}/v2.0/.well-known/openid-configuration`);
+    expect(paths).toContainEqual(expect.stringMatching(new RegExp(`^POST /${CONTOSO}/oauth2/v2\\.0/token\\?client-request-id=`)));
+  });
+
+  it('rejects a wrong secret with AADSTS7000215', async () => {
+    // identity 4 turns MSAL's ServerError into an AuthenticationRequiredError that keeps Entra's description.
+    await expect(secretCredential(CONTOSO, 'contoso-app', 'wrong').getToken(`${server.url}/.default`)).rejects.toMatchObject({
+      name: 'AuthenticationRequiredError',
+      message: expect.stringMatching(/^invalid_client: .*AADSTS7000215: Invalid client secret provided/),
+    });
+  });
+
+  it('rejects an unknown client with AADSTS700016', async () => {
+    await expect(secretCredential(CONTOSO, 'nobody', 'contoso-secret').getToken(`${server.url}/.default`)).rejects.toThrow(/AADSTS700016/);
+  });
+
+  it('fails clearly for an unknown tenant', async () => {
+    const error: unknown = await secretCredential('no-such-tenant', 'contoso-app', 'contoso-secret')
+      .getToken(`${server.url}/.default`)
+      .catch((reason: unknown) => reason);
+    // MSAL drops the 400 invalid_tenant body of the discovery document: all the caller sees is this.
+    expect(error).toMatchObject({ name: 'CredentialUnavailableError', message: expect.stringMatching(/^endpoints_resolution_error/) });
+    expect(server.requests.some((request) => request.path === '/no-such-tenant/v2.0/.well-known/openid-configuration')).toBe(true);
+  });
+
+  it('issues a token to ClientCertificateCredential whose assertion names the registered certificate', async () => {
+    const tenant = server.addTenant(CERT_TENANT, { clientId: 'cert-app', certificateThumbprint: certificateThumbprint(tls.cert) });
+    const credential = (tenantId: string) =>
+      new ClientCertificateCredential(tenantId, 'cert-app', { certificate: tls.cert + tls.key }, { authorityHost: server.url, disableInstanceDiscovery: true });
+    await expect(credential(CERT_TENANT).getToken(`${server.url}/.default`)).resolves.toMatchObject({ token: expect.stringMatching(/^fake\./) });
+
+    tenant.certificateThumbprint = 'AA'.repeat(32); // another certificate registered
+    await expect(credential(CERT_TENANT).getToken(`${server.url}/.default`)).rejects.toThrow(/AADSTS700027/);
+  });
+});
+
+describe('Microsoft Graph through @microsoft/microsoft-graph-client', () => {
+  it('lists the transitive user members of nested groups across pages, each once, only the selected properties', async () => {
+    const client = graphClient(secretCredential(CONTOSO, 'contoso-app', 'contoso-secret'));
+    const first = (await client.api('/groups/all/transitiveMembers/microsoft.graph.user').select(['id', 'displayName', 'accountEnabled']).top(2).get()) as {
+      value: Record<string, unknown>[];
+      '@odata.nextLink'?: string;
+    };
+    expect(first.value).toEqual([
+      { '@odata.type': '#microsoft.graph.user', id: 'u1', displayName: 'Ada Lovelace', accountEnabled: true },
+      { '@odata.type': '#microsoft.graph.user', id: 'u2', displayName: 'Bob B', accountEnabled: true },
+    ]);
+    expect(first['@odata.nextLink']).toMatch(new RegExp(`^${server.url}/v1\\.0/groups/all/transitiveMembers/microsoft\\.graph\\.user\\?\\$select=id,displayName,accountEnabled&\\$top=2&\\$skiptoken=`));
+
+    // The next link is absolute and usable as is, with PageIterator or .api(nextLink).get().
+    const ids: string[] = [];
+    const iterator = new PageIterator(client, first, (user: { id: string }) => {
+      ids.push(user.id);
+      return true;
+    });
+    await iterator.iterate();
+    expect(ids).toEqual(['u1', 'u2', 'u3', 'u4', 'u5']);
+
+    const second = (await client.api(first['@odata.nextLink'] ?? '').get()) as { value: { id: string }[] };
+    expect(second.value.map((user) => user.id)).toEqual(['u3', 'u4']);
+
+    const graphRequests = server.requests.filter((request) => request.path.startsWith('/v1.0/groups/all/transitiveMembers'));
+    expect(graphRequests.length).toBeGreaterThanOrEqual(4);
+    expect(graphRequests.every((request) => request.authorization?.startsWith('Bearer fake.'))).toBe(true);
+  });
+
+  it('counts with ConsistencyLevel: eventual, and refuses $count without it', async () => {
+    const client = graphClient(secretCredential(CONTOSO, 'contoso-app', 'contoso-secret'));
+    const counted = (await client.api('/groups/all/transitiveMembers/microsoft.graph.user').header('ConsistencyLevel', 'eventual').count(true).select('id').top(999).get()) as {
+      '@odata.count': number;
+      value: unknown[];
+    };
+    expect(counted['@odata.count']).toBe(5);
+    expect(counted.value).toHaveLength(5);
+    const error = await graphError(client.api('/groups/all/transitiveMembers/microsoft.graph.user').count(true).get());
+    expect(error).toMatchObject({ statusCode: 400, code: 'Request_BadRequest' });
+  });
+
+  it('lists direct members, groups and users, with their types', async () => {
+    const client = graphClient(secretCredential(CONTOSO, 'contoso-app', 'contoso-secret'));
+    const page = (await client.api('/groups/eng/members').select('id,displayName').get()) as { value: unknown[] };
+    expect(page.value).toEqual([
+      { '@odata.type': '#microsoft.graph.user', id: 'u3', displayName: 'cy@contoso.com' },
+      { '@odata.type': '#microsoft.graph.user', id: 'u4', displayName: 'di@contoso.com' },
+      { '@odata.type': '#microsoft.graph.group', id: 'ops', displayName: 'Operations' },
+    ]);
+  });
+
+  it('lists groups with the supported filters and gets one group', async () => {
+    const client = graphClient(secretCredential(CONTOSO, 'contoso-app', 'contoso-secret'));
+    const security = (await client.api('/groups').select('id').filter('securityEnabled eq true').get()) as { value: unknown[] };
+    expect(security.value).toEqual([{ id: 'all' }, { id: 'eng' }]);
+    const mail = (await client.api('/groups').select('id,groupTypes').filter('mailEnabled eq true').get()) as { value: unknown[] };
+    expect(mail.value).toEqual([{ id: 'ops', groupTypes: ['Unified'] }]);
+    await expect(client.api('/groups/ops').select('displayName,mailEnabled').get()).resolves.toMatchObject({ id: 'ops', displayName: 'Operations', mailEnabled: true });
+
+    const unsupported = await graphError(client.api('/groups').filter("startswith(displayName,'E')").get());
+    expect(unsupported).toMatchObject({ statusCode: 400, code: 'Request_UnsupportedQuery' });
+  });
+
+  it('lists every user with its manager expanded', async () => {
+    const client = graphClient(secretCredential(CONTOSO, 'contoso-app', 'contoso-secret'));
+    const users: unknown[] = [];
+    let page = (await client.api('/users').select('id').expand('manager($select=id)').top(4).get()) as { value: unknown[]; '@odata.nextLink'?: string };
+    users.push(...page.value);
+    while (page['@odata.nextLink']) {
+      page = (await client.api(page['@odata.nextLink']).get()) as typeof page;
+      users.push(...page.value);
+    }
+    expect(users).toEqual([
+      { id: 'u1' },
+      { id: 'u2', manager: { '@odata.type': '#microsoft.graph.user', id: 'u1' } },
+      { id: 'u3', manager: { '@odata.type': '#microsoft.graph.user', id: 'u1' } },
+      { id: 'u4' },
+      { id: 'u5', manager: { '@odata.type': '#microsoft.graph.user', id: 'u4' } },
+      { id: 'u6' },
+    ]);
+  });
+
+  it('gives GraphErrors for a missing group (404), missing consent (403) and a bad token (401)', async () => {
+    const client = graphClient(secretCredential(CONTOSO, 'contoso-app', 'contoso-secret'));
+    const notFound = await graphError(client.api('/groups/nope/transitiveMembers/microsoft.graph.user').get());
+    expect(notFound).toMatchObject({ statusCode: 404, code: 'Request_ResourceNotFound' });
+    expect(notFound.requestId).toEqual(expect.any(String));
+
+    const roles = contoso.grantedRoles;
+    contoso.grantedRoles = ['User.Read.All'];
+    try {
+      const denied = await graphError(client.api('/groups/all/transitiveMembers/microsoft.graph.user').get());
+      expect(denied).toMatchObject({ statusCode: 403, code: 'Authorization_RequestDenied', message: 'Insufficient privileges to complete the operation.' });
+    } finally {
+      contoso.grantedRoles = roles;
+    }
+
+    const forged = graphClient({ getToken: async () => ({ token: 'forged', expiresOnTimestamp: Date.now() + 3_600_000 }) });
+    await expect(graphError(forged.api('/users').get())).resolves.toMatchObject({ statusCode: 401, code: 'InvalidAuthenticationToken' });
+  });
+
+  it("only lets a tenant's token read that tenant", async () => {
+    const client = graphClient(secretCredential(FABRIKAM, 'fabrikam-app', 'fabrikam-secret'));
+    await expect(graphError(client.api('/groups/all').get())).resolves.toMatchObject({ statusCode: 404 });
+    const users = (await client.api('/users').select('id').get()) as { value: unknown[] };
+    expect(users.value).toEqual([{ id: 'f1' }]);
+  });
+
+  it('sends no Authorization header when customHosts holds host:port', async () => {
+    const client = graphClient(secretCredential(CONTOSO, 'contoso-app', 'contoso-secret'), new URL(server.url).host);
+    const error = await graphError(client.api('/groups/all').get());
+    expect(error).toMatchObject({ statusCode: 401, code: 'InvalidAuthenticationToken', message: 'Access token is empty.' });
+  });
+
+  it("retries a 429 storm with Retry-After: 0 through the SDK's RetryHandler", async () => {
+    const client = graphClient(secretCredential(CONTOSO, 'contoso-app', 'contoso-secret'));
+    await client.api('/groups/all').get(); // token acquired: the storm hits Graph only
+    const before = server.requests.length;
+    server.throttle(3, 0);
+    const started = Date.now();
+    await expect(client.api('/groups/all').select('id').get()).resolves.toMatchObject({ id: 'all' });
+    expect(Date.now() - started).toBeLessThan(2_000);
+    const attempts = server.requests.slice(before);
+    expect(attempts).toHaveLength(4);
+
+    // A storm longer than maxRetries (3 by default, 10 at most) surfaces as a 429 GraphError.
+    server.throttle(2, 0);
+    const error = await graphError(client.api('/groups/all').middlewareOptions([new RetryHandlerOptions(0, 1)]).get());
+    expect(error).toMatchObject({ statusCode: 429, code: 'TooManyRequests' });
+    expect(error.headers?.get('retry-after')).toBe('0');
+  });
+
+  it('fails permanently after N requests with failAfter until heal()', async () => {
+    const client = graphClient(secretCredential(CONTOSO, 'contoso-app', 'contoso-secret'));
+    await client.api('/groups/all').get();
+    server.failAfter(1, 500);
+    try {
+      await expect(client.api('/groups/all').get()).resolves.toMatchObject({ id: 'all' });
+      await expect(graphError(client.api('/groups/all').get())).resolves.toMatchObject({ statusCode: 500, code: 'InternalServerError' });
+      await expect(graphError(client.api('/users').get())).resolves.toMatchObject({ statusCode: 500 });
+    } finally {
+      server.heal();
+    }
+    await expect(client.api('/groups/all').get()).resolves.toMatchObject({ id: 'all' });
+  });
+});

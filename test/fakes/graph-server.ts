@@ -1,0 +1,742 @@
+import { randomBytes, randomUUID, X509Certificate } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+
+/**
+ * A fake Microsoft Entra ID token authority and Microsoft Graph v1.0, on one HTTPS server, for any number of
+ * tenants — good enough for the real `@azure/identity` and `@microsoft/microsoft-graph-client` SDKs:
+ *
+ *   new ClientSecretCredential(tenantId, clientId, secret, { authorityHost: server.url, disableInstanceDiscovery: true })
+ *   Client.initWithMiddleware({ authProvider: new TokenCredentialAuthenticationProvider(credential, { scopes: [`${server.url}/.default`] }),
+ *                               baseUrl: server.url, customHosts: new Set(['127.0.0.1']) })   // host WITHOUT the port
+ *
+ * The process making the calls must trust the certificate (`NODE_EXTRA_CA_CERTS`, set by test/support/global-setup.ts).
+ * Wire formats (bodies, error codes, paging with absolute `@odata.nextLink`s) follow the real services.
+ */
+
+// ---------------------------------------------------------------------------------------------------------------
+// Public API
+// ---------------------------------------------------------------------------------------------------------------
+
+export interface FakeUserInput {
+  id: string;
+  userPrincipalName: string;
+  mail?: string;
+  givenName?: string;
+  surname?: string;
+  /** Defaults to "givenName surname", or the userPrincipalName. */
+  displayName?: string;
+  /** Defaults to true. */
+  accountEnabled?: boolean;
+  /** Defaults to 'Member'. */
+  userType?: string;
+  department?: string;
+  jobTitle?: string;
+  officeLocation?: string;
+  employeeId?: string;
+  mobilePhone?: string;
+  /** Not a Graph property: the user's manager, read through `$expand=manager`. */
+  managerId?: string;
+  /** Other Graph user properties (e.g. `companyName`, `employeeType`), returned when `$select`ed. */
+  extra?: Record<string, unknown>;
+}
+
+export type FakeUser = FakeUserInput;
+
+export interface FakeGroupInput {
+  id: string;
+  displayName: string;
+  description?: string;
+  mail?: string;
+  /** Defaults to true. */
+  securityEnabled?: boolean;
+  /** Defaults to false. */
+  mailEnabled?: boolean;
+  /** e.g. ['Unified'] for a Microsoft 365 group. Defaults to []. */
+  groupTypes?: string[];
+  /** Direct members: user or group ids (groups nest). Ids that do not exist (yet) are skipped when read. */
+  members: string[];
+}
+
+export type FakeGroup = FakeGroupInput;
+
+export interface FakeTenant {
+  readonly tenantId: string;
+  readonly clientId: string;
+  /** The app's secret; change it to simulate a rotated secret. */
+  clientSecret: string | undefined;
+  /**
+   * Hex thumbprint of the app's certificate (`certificateThumbprint(pem)`). MSAL (identity 4) only sends `x5t#S256`,
+   * so register the SHA-256 one; a SHA-1 thumbprint only matches clients that send `x5t`.
+   */
+  certificateThumbprint: string | undefined;
+  /** Application permissions admin-consented for the app; remove some to get 403 Authorization_RequestDenied. */
+  grantedRoles: string[];
+  readonly users: ReadonlyMap<string, FakeUser>;
+  readonly groups: ReadonlyMap<string, FakeGroup>;
+  addUser(user: FakeUserInput): FakeUser;
+  /** Merges `patch`; a property set to undefined is cleared (e.g. `{ managerId: undefined }`). */
+  updateUser(id: string, patch: Partial<Omit<FakeUserInput, 'id'>>): FakeUser;
+  /** Deletes the user, its group memberships and its manager references (as Entra does). */
+  removeUser(id: string): void;
+  addGroup(group: FakeGroupInput): FakeGroup;
+  setMembers(groupId: string, memberIds: string[]): void;
+  removeGroup(id: string): void;
+}
+
+export interface GraphServerRequest {
+  method: string;
+  /** Path with the query string, as received (e.g. `/v1.0/users?$select=id&$top=999`). */
+  path: string;
+  authorization?: string;
+}
+
+export interface GraphServer {
+  /** `https://127.0.0.1:PORT` — the authorityHost, and the Graph base URL (Graph lives under `/v1.0`). */
+  readonly url: string;
+  addTenant(tenantId: string, app: { clientId: string; clientSecret?: string; certificateThumbprint?: string }): FakeTenant;
+  tenant(tenantId: string): FakeTenant;
+  /** The next `count` Graph requests get 429 TooManyRequests with `Retry-After: retryAfterSeconds`. */
+  throttle(count: number, retryAfterSeconds?: number): void;
+  /**
+   * After `requestsFromNow` more Graph requests (whatever their outcome), every Graph request fails with `status`
+   * and Graph's error body until `heal()`. 503 and 504 carry `Retry-After: 0` so the SDK's retries are quick.
+   */
+  failAfter(requestsFromNow: number, status?: number): void;
+  /** Ends `failAfter` and any remaining `throttle`. */
+  heal(): void;
+  /** Every request received (authority and Graph), oldest first. */
+  readonly requests: GraphServerRequest[];
+  close(): Promise<void>;
+}
+
+export const DEFAULT_GRANTED_ROLES: readonly string[] = ['User.Read.All', 'Group.Read.All', 'GroupMember.Read.All'];
+
+/** Hex thumbprint of a PEM certificate, as the Azure portal shows it (SHA-1) or as MSAL sends it (`x5t#S256`). */
+export function certificateThumbprint(pem: string, algorithm: 'sha1' | 'sha256' = 'sha256'): string {
+  const certificate = new X509Certificate(pem);
+  return (algorithm === 'sha1' ? certificate.fingerprint : certificate.fingerprint256).replaceAll(':', '');
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Directory data
+// ---------------------------------------------------------------------------------------------------------------
+
+class Tenant implements FakeTenant {
+  clientSecret: string | undefined;
+  certificateThumbprint: string | undefined;
+  grantedRoles = [...DEFAULT_GRANTED_ROLES];
+  readonly users = new Map<string, FakeUser>();
+  readonly groups = new Map<string, FakeGroup>();
+
+  constructor(
+    readonly tenantId: string,
+    readonly clientId: string,
+    app: { clientSecret?: string; certificateThumbprint?: string },
+  ) {
+    this.clientSecret = app.clientSecret;
+    this.certificateThumbprint = app.certificateThumbprint;
+  }
+
+  addUser(user: FakeUserInput): FakeUser {
+    if (this.users.has(user.id) || this.groups.has(user.id)) throw new Error(`Object ${user.id} already exists in tenant ${this.tenantId}`);
+    const stored = { ...user };
+    this.users.set(user.id, stored);
+    return stored;
+  }
+
+  updateUser(id: string, patch: Partial<Omit<FakeUserInput, 'id'>>): FakeUser {
+    const user = this.users.get(id);
+    if (!user) throw new Error(`No user ${id} in tenant ${this.tenantId}`);
+    Object.assign(user, patch);
+    return user;
+  }
+
+  removeUser(id: string): void {
+    if (!this.users.delete(id)) throw new Error(`No user ${id} in tenant ${this.tenantId}`);
+    this.forgetMember(id);
+    for (const user of this.users.values()) if (user.managerId === id) delete user.managerId;
+  }
+
+  addGroup(group: FakeGroupInput): FakeGroup {
+    if (this.users.has(group.id) || this.groups.has(group.id)) throw new Error(`Object ${group.id} already exists in tenant ${this.tenantId}`);
+    const stored = { ...group, members: [...group.members] };
+    this.groups.set(group.id, stored);
+    return stored;
+  }
+
+  setMembers(groupId: string, memberIds: string[]): void {
+    const group = this.groups.get(groupId);
+    if (!group) throw new Error(`No group ${groupId} in tenant ${this.tenantId}`);
+    group.members = [...memberIds];
+  }
+
+  removeGroup(id: string): void {
+    if (!this.groups.delete(id)) throw new Error(`No group ${id} in tenant ${this.tenantId}`);
+    this.forgetMember(id);
+  }
+
+  /** Direct members that exist, users and groups. */
+  directMembers(group: FakeGroup): DirectoryObject[] {
+    return group.members.flatMap((id) => this.directoryObject(id) ?? []);
+  }
+
+  /** Everything reachable through nested groups, each once, in depth-first member order (cycles are fine). */
+  transitiveMembers(group: FakeGroup): DirectoryObject[] {
+    const seen = new Set<string>([group.id]);
+    const result: DirectoryObject[] = [];
+    const visit = (current: FakeGroup): void => {
+      for (const member of this.directMembers(current)) {
+        if (seen.has(member.id)) continue;
+        seen.add(member.id);
+        result.push(member);
+        if (member.kind === 'group') visit(member.group);
+      }
+    };
+    visit(group);
+    return result;
+  }
+
+  private directoryObject(id: string): DirectoryObject | undefined {
+    const user = this.users.get(id);
+    if (user) return { kind: 'user', id, user };
+    const group = this.groups.get(id);
+    return group ? { kind: 'group', id, group } : undefined;
+  }
+
+  private forgetMember(id: string): void {
+    for (const group of this.groups.values()) group.members = group.members.filter((member) => member !== id);
+  }
+}
+
+type DirectoryObject = { kind: 'user'; id: string; user: FakeUser } | { kind: 'group'; id: string; group: FakeGroup };
+
+// Graph's property names (canonical casing). Modelled ones come from the fake's data; the others are real
+// properties the fake has no data for: they read as null ([] for collections) instead of failing the query.
+const USER_COLLECTIONS = ['businessPhones', 'otherMails', 'proxyAddresses', 'imAddresses', 'identities', 'assignedLicenses'];
+const USER_PROPERTIES = [
+  'id', 'userPrincipalName', 'mail', 'givenName', 'surname', 'displayName', 'accountEnabled', 'userType', 'department',
+  'jobTitle', 'officeLocation', 'employeeId', 'mobilePhone', 'preferredLanguage', 'companyName', 'employeeType',
+  'employeeHireDate', 'employeeOrgData', 'city', 'country', 'state', 'streetAddress', 'postalCode', 'usageLocation',
+  'faxNumber', 'mailNickname', 'createdDateTime', 'deletedDateTime', 'creationType', 'externalUserState', 'ageGroup',
+  'onPremisesImmutableId', 'onPremisesSamAccountName', 'onPremisesSyncEnabled', 'onPremisesUserPrincipalName',
+  'onPremisesDistinguishedName', 'onPremisesDomainName', 'onPremisesSecurityIdentifier', 'onPremisesLastSyncDateTime',
+  'securityIdentifier', 'showInAddressList', 'lastPasswordChangeDateTime', 'passwordPolicies', ...USER_COLLECTIONS,
+];
+const USER_DEFAULT_SELECT = ['businessPhones', 'displayName', 'givenName', 'jobTitle', 'mail', 'mobilePhone', 'officeLocation', 'preferredLanguage', 'surname', 'userPrincipalName', 'id'];
+const GROUP_COLLECTIONS = ['groupTypes', 'proxyAddresses', 'resourceProvisioningOptions'];
+const GROUP_PROPERTIES = [
+  'id', 'displayName', 'description', 'mail', 'mailNickname', 'mailEnabled', 'securityEnabled', 'createdDateTime',
+  'deletedDateTime', 'renewedDateTime', 'expirationDateTime', 'classification', 'visibility', 'membershipRule',
+  'membershipRuleProcessingState', 'isAssignableToRole', 'securityIdentifier', 'uniqueName', 'onPremisesSyncEnabled',
+  'onPremisesSamAccountName', 'onPremisesSecurityIdentifier', 'onPremisesLastSyncDateTime', ...GROUP_COLLECTIONS,
+];
+const GROUP_DEFAULT_SELECT = ['id', 'displayName', 'description', 'mail', 'mailEnabled', 'securityEnabled', 'groupTypes'];
+
+function userProperties(user: FakeUser): Record<string, unknown> {
+  const displayName = user.displayName ?? ([user.givenName, user.surname].filter(Boolean).join(' ') || user.userPrincipalName);
+  const { managerId: _managerId, extra, ...own } = user;
+  return { ...emptyValues(USER_PROPERTIES, USER_COLLECTIONS), ...extra, ...own, displayName, accountEnabled: user.accountEnabled ?? true, userType: user.userType ?? 'Member' };
+}
+
+function groupProperties(group: FakeGroup): Record<string, unknown> {
+  const { members: _members, ...own } = group;
+  return { ...emptyValues(GROUP_PROPERTIES, GROUP_COLLECTIONS), ...own, securityEnabled: group.securityEnabled ?? true, mailEnabled: group.mailEnabled ?? false, groupTypes: group.groupTypes ?? [] };
+}
+
+function emptyValues(properties: string[], collections: string[]): Record<string, unknown> {
+  return Object.fromEntries(properties.map((name) => [name, collections.includes(name) ? [] : null]));
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Server
+// ---------------------------------------------------------------------------------------------------------------
+
+/** Thrown by handlers to answer with Graph's error body. */
+class GraphFailure extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+  }
+}
+
+/** Thrown by the authority's handlers to answer with Entra's OAuth error body. */
+class EntraFailure extends Error {
+  constructor(
+    readonly status: number,
+    readonly error: string,
+    readonly aadsts: number,
+    readonly description: string,
+  ) {
+    super(description);
+  }
+}
+
+interface Exchange {
+  request: IncomingMessage;
+  response: ServerResponse;
+  url: URL;
+  /** Raw query string parts (`$top=2`), as sent: next links re-use them untouched. */
+  rawQuery: string[];
+  /** The route pattern's capture groups (undefined when an optional group did not match). */
+  params: (string | undefined)[];
+}
+
+interface GraphExchange extends Exchange {
+  tenant: Tenant;
+}
+
+interface Route {
+  method: string;
+  pattern: RegExp;
+  handle(exchange: Exchange): Promise<void> | void;
+}
+
+interface Token {
+  tenant: Tenant;
+  clientId: string;
+}
+
+const GRAPH_CONTENT_TYPE = 'application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8';
+const MAX_PAGE = 999;
+const DEFAULT_PAGE = 100;
+const ROLES = {
+  users: ['User.Read.All', 'User.ReadWrite.All', 'Directory.Read.All', 'Directory.ReadWrite.All'],
+  groups: ['GroupMember.Read.All', 'Group.Read.All', 'Group.ReadWrite.All', 'Directory.Read.All', 'Directory.ReadWrite.All'],
+};
+const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+
+export async function startGraphServer(tls: { cert: string; key: string }): Promise<GraphServer> {
+  const tenants = new Map<string, Tenant>();
+  const tokens = new Map<string, Token>();
+  const requests: GraphServerRequest[] = [];
+  let throttled = { remaining: 0, retryAfterSeconds: 0 };
+  let failure: { after: number; status: number } | undefined;
+  let url = '';
+
+  const findTenant = (tenantId: string): Tenant | undefined => tenants.get(tenantId.toLowerCase());
+
+  // ----- Entra ID authority ------------------------------------------------------------------------------------
+
+  function openIdConfiguration({ response, params: [tenantId = ''] }: Exchange): void {
+    if (!findTenant(tenantId)) throw tenantNotFound(tenantId, 'invalid_tenant');
+    const base = `${url}/${tenantId}`;
+    sendJson(response, 200, {
+      token_endpoint: `${base}/oauth2/v2.0/token`,
+      token_endpoint_auth_methods_supported: ['client_secret_post', 'private_key_jwt', 'client_secret_basic'],
+      jwks_uri: `${base}/discovery/v2.0/keys`,
+      response_modes_supported: ['query', 'fragment', 'form_post'],
+      subject_types_supported: ['pairwise'],
+      id_token_signing_alg_values_supported: ['RS256'],
+      response_types_supported: ['code', 'id_token', 'code id_token', 'id_token token'],
+      scopes_supported: ['openid', 'profile', 'email', 'offline_access'],
+      issuer: `${base}/v2.0`,
+      request_uri_parameter_supported: false,
+      userinfo_endpoint: `${url}/oidc/userinfo`,
+      authorization_endpoint: `${base}/oauth2/v2.0/authorize`,
+      device_authorization_endpoint: `${base}/oauth2/v2.0/devicecode`,
+      http_logout_supported: true,
+      frontchannel_logout_supported: true,
+      end_session_endpoint: `${base}/oauth2/v2.0/logout`,
+      claims_supported: ['sub', 'iss', 'aud', 'exp', 'iat', 'nonce', 'tid', 'oid', 'roles'],
+      kerberos_endpoint: `${base}/kerberos`,
+      tenant_region_scope: 'EU',
+      cloud_instance_name: 'microsoftonline.com',
+      cloud_graph_host_name: 'graph.windows.net',
+      msgraph_host: new URL(url).host,
+      rbac_url: 'https://pas.windows.net',
+    });
+  }
+
+  function keys({ response, params: [tenantId = ''] }: Exchange): void {
+    if (!findTenant(tenantId)) throw tenantNotFound(tenantId, 'invalid_tenant');
+    sendJson(response, 200, { keys: [] });
+  }
+
+  async function token(exchange: Exchange): Promise<void> {
+    const tenantId = exchange.params[0] ?? '';
+    const form = new URLSearchParams(await readBody(exchange.request));
+    const tenant = findTenant(tenantId);
+    if (!tenant) throw tenantNotFound(tenantId, 'invalid_request');
+    if (form.get('grant_type') !== 'client_credentials') {
+      throw new EntraFailure(400, 'unsupported_grant_type', 70003, `The app requested an unsupported grant type '${form.get('grant_type') ?? ''}'.`);
+    }
+    const clientId = form.get('client_id') ?? '';
+    if (clientId !== tenant.clientId) {
+      throw new EntraFailure(400, 'unauthorized_client', 700016, `Application with identifier '${clientId}' was not found in the directory '${tenantId}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.`);
+    }
+    checkScope(form.get('scope') ?? '', tenantId);
+    const secret = form.get('client_secret');
+    const assertion = form.get('client_assertion');
+    if (secret !== null) {
+      if (tenant.clientSecret === undefined || secret !== tenant.clientSecret) {
+        throw new EntraFailure(401, 'invalid_client', 7000215, `Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${clientId}'.`);
+      }
+    } else if (assertion !== null) {
+      checkAssertion(tenant, clientId, form.get('client_assertion_type'), assertion);
+    } else {
+      throw new EntraFailure(401, 'invalid_client', 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.");
+    }
+    const accessToken = `fake.${randomBytes(24).toString('base64url')}`;
+    tokens.set(accessToken, { tenant, clientId });
+    sendJson(exchange.response, 200, { token_type: 'Bearer', expires_in: 3599, ext_expires_in: 3599, access_token: accessToken }, { 'cache-control': 'no-store, no-cache' });
+  }
+
+  function checkScope(scope: string, tenantId: string): void {
+    const scopes = scope.split(' ').filter(Boolean);
+    const resource = scopes.find((value) => value.endsWith('/.default'));
+    if (!resource) {
+      throw new EntraFailure(400, 'invalid_scope', 1002012, `The provided value for scope ${scope} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).`);
+    }
+    const audience = resource.slice(0, -'/.default'.length);
+    if (audience !== url && audience !== 'https://graph.microsoft.com') {
+      throw new EntraFailure(400, 'invalid_resource', 500011, `The resource principal named ${audience} was not found in the tenant named ${tenantId}. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant.`);
+    }
+  }
+
+  /** A well-formed, unexpired JWT for this client whose x5t / x5t#S256 names the registered certificate. */
+  function checkAssertion(tenant: Tenant, clientId: string, assertionType: string | null, assertion: string): void {
+    if (assertionType !== ASSERTION_TYPE) {
+      throw new EntraFailure(400, 'invalid_request', 90014, `The request body must contain the following parameter: 'client_assertion_type' with the value '${ASSERTION_TYPE}'.`);
+    }
+    const [header, payload] = assertion.split('.').map(decodeJwtPart);
+    if (!header || !payload || assertion.split('.').length !== 3) throw new EntraFailure(401, 'invalid_client', 50027, 'JWT token is invalid or malformed.');
+    if (payload.iss !== clientId || payload.sub !== clientId) {
+      throw new EntraFailure(401, 'invalid_client', 700021, 'Client assertion application identifier doesn\'t match \'client_id\' parameter.');
+    }
+    if (typeof payload.exp !== 'number' || payload.exp * 1000 < Date.now()) {
+      throw new EntraFailure(401, 'invalid_client', 700024, 'Client assertion is not within its valid time range.');
+    }
+    const registered = tenant.certificateThumbprint?.replaceAll(':', '').toLowerCase();
+    const presented = [header.x5t, header['x5t#S256']].filter((value): value is string => typeof value === 'string').map((value) => Buffer.from(value, 'base64url').toString('hex'));
+    if (!registered || !presented.includes(registered)) {
+      throw new EntraFailure(401, 'invalid_client', 700027, `Client assertion contains an invalid signature. [Reason - The key was not found., Thumbprint of key used by client: '${presented[0] ?? ''}', Please visit the Azure Portal, Graph Explorer or directly use MS Graph to see configured keys for app Id '${clientId}'.]`);
+    }
+  }
+
+  // ----- Microsoft Graph ---------------------------------------------------------------------------------------
+
+  function listUsers(exchange: GraphExchange): void {
+    const query = exchange.url.searchParams;
+    rejectFilter(query, []);
+    const select = selection(query, [USER_PROPERTIES], USER_DEFAULT_SELECT, 'user');
+    const manager = managerExpansion(query.get('$expand'));
+    const users = [...exchange.tenant.users.values()].map((user) => {
+      const item = project(userProperties(user), select);
+      const boss = user.managerId === undefined ? undefined : exchange.tenant.users.get(user.managerId);
+      if (!manager || !boss) return item;
+      return { ...item, manager: { '@odata.type': '#microsoft.graph.user', ...project(userProperties(boss), manager) } };
+    });
+    sendPage(exchange, 'users', users);
+  }
+
+  function listGroups(exchange: GraphExchange): void {
+    const query = exchange.url.searchParams;
+    const filter = rejectFilter(query, ['securityEnabled eq true', 'mailEnabled eq true']);
+    const select = selection(query, [GROUP_PROPERTIES], GROUP_DEFAULT_SELECT, 'group');
+    const groups = [...exchange.tenant.groups.values()]
+      .map(groupProperties)
+      .filter((group) => (filter === 'securityEnabled eq true' ? group.securityEnabled === true : filter === 'mailEnabled eq true' ? group.mailEnabled === true : true))
+      .map((group) => project(group, select));
+    sendPage(exchange, 'groups', groups);
+  }
+
+  function getGroup(exchange: GraphExchange): void {
+    const group = requireGroup(exchange);
+    const select = selection(exchange.url.searchParams, [GROUP_PROPERTIES], GROUP_DEFAULT_SELECT, 'group');
+    sendJson(exchange.response, 200, { '@odata.context': `${url}/v1.0/$metadata#groups/$entity`, ...project(groupProperties(group), select) }, graphHeaders(exchange.request));
+  }
+
+  /** `members` or `transitiveMembers`, optionally cast to `microsoft.graph.user` / `microsoft.graph.group`. */
+  function listMembers(transitive: boolean) {
+    return (exchange: GraphExchange): void => {
+      const group = requireGroup(exchange);
+      const cast = exchange.params[1]?.toLowerCase() as 'user' | 'group' | undefined;
+      const query = exchange.url.searchParams;
+      rejectFilter(query, []);
+      const types = cast === 'user' ? [USER_PROPERTIES] : cast === 'group' ? [GROUP_PROPERTIES] : [USER_PROPERTIES, GROUP_PROPERTIES];
+      const select = selection(query, types, cast === 'group' ? GROUP_DEFAULT_SELECT : USER_DEFAULT_SELECT, cast ?? 'directoryObject');
+      const members = (transitive ? exchange.tenant.transitiveMembers(group) : exchange.tenant.directMembers(group))
+        .filter((member) => cast === undefined || member.kind === cast)
+        .map((member) => {
+          const properties = member.kind === 'user' ? userProperties(member.user) : groupProperties(member.group);
+          const known = member.kind === 'user' ? USER_PROPERTIES : GROUP_PROPERTIES;
+          return { '@odata.type': `#microsoft.graph.${member.kind}`, ...project(properties, select.filter((name) => known.includes(name))) };
+        });
+      sendPage(exchange, cast ? `${cast}s` : 'directoryObjects', members);
+    };
+  }
+
+  function requireGroup(exchange: GraphExchange): FakeGroup {
+    const id = decodeURIComponent(exchange.params[0] ?? '');
+    const group = exchange.tenant.groups.get(id);
+    if (!group) throw new GraphFailure(404, 'Request_ResourceNotFound', `Resource '${id}' does not exist or one of its queried reference-property objects are not present.`);
+    return group;
+  }
+
+  /** Sends one page of `items` (`$top`, `$skiptoken`, `$count`) with an absolute `@odata.nextLink` if more remain. */
+  function sendPage(exchange: Exchange, entitySet: string, items: object[]): void {
+    const query = exchange.url.searchParams;
+    const top = pageSize(query.get('$top'));
+    const offset = skipOffset(query.get('$skiptoken'));
+    const page = items.slice(offset, offset + top);
+    const body: Record<string, unknown> = { '@odata.context': `${url}/v1.0/$metadata#${entitySet}` };
+    if (query.get('$count') === 'true') {
+      if (exchange.request.headers.consistencylevel?.toString().toLowerCase() !== 'eventual') {
+        throw new GraphFailure(400, 'Request_BadRequest', '$count is not currently supported.');
+      }
+      if (offset === 0) body['@odata.count'] = items.length;
+    }
+    if (offset + top < items.length) {
+      const kept = exchange.rawQuery.filter((part) => !part.toLowerCase().startsWith('$skiptoken='));
+      const pathname = (exchange.request.url ?? '').split('?')[0] ?? '';
+      body['@odata.nextLink'] = `${url}${pathname}?${[...kept, `$skiptoken=${skipToken(offset + top)}`].join('&')}`;
+    }
+    body.value = page;
+    sendJson(exchange.response, 200, body, graphHeaders(exchange.request));
+  }
+
+  // ----- Routing -----------------------------------------------------------------------------------------------
+
+  /** Graph's gate for every `/v1.0` route: fault injection, then the bearer token, then admin consent. */
+  function graph(roles: string[], handle: (exchange: GraphExchange) => void): Route['handle'] {
+    return (exchange) => {
+      injectFaults();
+      const tenant = authenticate(exchange.request);
+      if (!roles.some((role) => tenant.grantedRoles.includes(role))) {
+        throw new GraphFailure(403, 'Authorization_RequestDenied', 'Insufficient privileges to complete the operation.');
+      }
+      handle({ ...exchange, tenant });
+    };
+  }
+
+  function injectFaults(): void {
+    if (failure) {
+      if (failure.after > 0) failure.after -= 1;
+      else throw new GraphFailure(failure.status, errorCodeFor(failure.status), `The fake Graph server was told to fail (HTTP ${failure.status}).`, failure.status === 503 || failure.status === 504 ? { 'retry-after': '0' } : {});
+    }
+    if (throttled.remaining > 0) {
+      throttled.remaining -= 1;
+      throw new GraphFailure(429, 'TooManyRequests', 'Too many requests.', { 'retry-after': String(throttled.retryAfterSeconds) });
+    }
+  }
+
+  function authenticate(request: IncomingMessage): Tenant {
+    const header = request.headers.authorization ?? '';
+    const match = /^Bearer\s+(\S+)$/i.exec(header);
+    const challenge = { 'www-authenticate': `Bearer realm="", authorization_uri="${url}/common/oauth2/authorize", client_id="00000003-0000-0000-c000-000000000000"` };
+    if (!match?.[1]) throw new GraphFailure(401, 'InvalidAuthenticationToken', 'Access token is empty.', challenge);
+    const issued = tokens.get(match[1]);
+    if (!issued) throw new GraphFailure(401, 'InvalidAuthenticationToken', 'Access token validation failure. Invalid audience.', challenge);
+    return issued.tenant;
+  }
+
+  const routes: Route[] = [
+    { method: 'GET', pattern: /^\/([^/]+)\/v2\.0\/\.well-known\/openid-configuration$/, handle: openIdConfiguration },
+    { method: 'GET', pattern: /^\/([^/]+)\/discovery\/v2\.0\/keys$/, handle: keys },
+    { method: 'POST', pattern: /^\/([^/]+)\/oauth2\/v2\.0\/token$/, handle: token },
+    { method: 'GET', pattern: /^\/v1\.0\/users$/i, handle: graph(ROLES.users, listUsers) },
+    { method: 'GET', pattern: /^\/v1\.0\/groups$/i, handle: graph(ROLES.groups, listGroups) },
+    { method: 'GET', pattern: /^\/v1\.0\/groups\/([^/]+)$/i, handle: graph(ROLES.groups, getGroup) },
+    { method: 'GET', pattern: /^\/v1\.0\/groups\/([^/]+)\/members(?:\/microsoft\.graph\.(user|group))?$/i, handle: graph(ROLES.groups, listMembers(false)) },
+    { method: 'GET', pattern: /^\/v1\.0\/groups\/([^/]+)\/transitiveMembers(?:\/microsoft\.graph\.(user|group))?$/i, handle: graph(ROLES.groups, listMembers(true)) },
+  ];
+
+  async function dispatch(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const target = request.url ?? '/';
+    requests.push({ method: request.method ?? 'GET', path: target, ...(request.headers.authorization ? { authorization: request.headers.authorization } : {}) });
+    const parsed = new URL(target, url);
+    const rawQuery = (target.split('?')[1] ?? '').split('&').filter(Boolean);
+    const isGraph = parsed.pathname.toLowerCase().startsWith('/v1.0/');
+    try {
+      const matching = routes.flatMap((route) => {
+        const match = route.pattern.exec(parsed.pathname);
+        return match ? [{ route, params: match.slice(1) }] : [];
+      });
+      const found = matching.find(({ route }) => route.method === request.method);
+      if (found) {
+        await found.route.handle({ request, response, url: parsed, rawQuery, params: found.params });
+      } else if (matching.length > 0) {
+        throw isGraph ? new GraphFailure(405, 'Request_BadRequest', 'Specified HTTP method is not allowed for the request target.') : new EntraFailure(405, 'invalid_request', 900561, 'The endpoint only accepts POST requests.');
+      } else if (isGraph) {
+        authenticate(request);
+        throw new GraphFailure(400, 'BadRequest', `Resource not found for the segment '${parsed.pathname.split('/')[2] ?? ''}'.`);
+      } else {
+        response.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
+      }
+    } catch (error) {
+      if (error instanceof GraphFailure) {
+        sendJson(response, error.status, graphErrorBody(request, error.code, error.message), { ...graphHeaders(request), ...error.headers });
+      } else if (error instanceof EntraFailure) {
+        sendJson(response, error.status, entraErrorBody(request, error, url));
+      } else {
+        sendJson(response, 500, graphErrorBody(request, 'InternalServerError', error instanceof Error ? error.message : String(error)), graphHeaders(request));
+      }
+    }
+  }
+
+  const server = https.createServer({ cert: tls.cert, key: tls.key }, (request, response) => void dispatch(request, response));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  return {
+    url,
+    addTenant(tenantId, app) {
+      if (findTenant(tenantId)) throw new Error(`Tenant ${tenantId} already exists`);
+      const tenant = new Tenant(tenantId, app.clientId, app);
+      tenants.set(tenantId.toLowerCase(), tenant);
+      return tenant;
+    },
+    tenant(tenantId) {
+      const tenant = findTenant(tenantId);
+      if (!tenant) throw new Error(`No tenant ${tenantId}`);
+      return tenant;
+    },
+    throttle(count, retryAfterSeconds = 0) {
+      throttled = { remaining: count, retryAfterSeconds };
+    },
+    failAfter(requestsFromNow, status = 500) {
+      failure = { after: requestsFromNow, status };
+    },
+    heal() {
+      failure = undefined;
+      throttled = { remaining: 0, retryAfterSeconds: 0 };
+    },
+    requests,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Query options and wire formats
+// ---------------------------------------------------------------------------------------------------------------
+
+/** `$select` resolved against the type(s) of the collection (case-insensitive, canonical casing), plus `id`. */
+function selection(query: URLSearchParams, types: string[][], defaults: string[], typeName: string): string[] {
+  const raw = query.get('$select');
+  if (raw === null) return defaults;
+  const names = raw.split(',').map((name) => name.trim()).filter(Boolean);
+  const resolved = names.map((name) => {
+    for (const properties of types) {
+      const canonical = properties.find((property) => property.toLowerCase() === name.toLowerCase());
+      if (canonical) return canonical;
+    }
+    throw new GraphFailure(400, 'Request_BadRequest', `Could not find a property named '${name}' on type 'microsoft.graph.${typeName}'.`);
+  });
+  return [...new Set(['id', ...resolved])];
+}
+
+/** `manager` or `manager($select=a,b)` → the manager's properties; no `$expand` → undefined. */
+function managerExpansion(expand: string | null): string[] | undefined {
+  if (expand === null) return undefined;
+  const match = /^manager(?:\(\$select=([^)]*)\))?$/i.exec(expand.trim());
+  if (!match) throw new GraphFailure(400, 'Request_UnsupportedQuery', `The fake Graph server only expands 'manager' or 'manager($select=...)', not '${expand}'.`);
+  if (match[1] === undefined) return USER_DEFAULT_SELECT;
+  return selection(new URLSearchParams({ $select: match[1] }), [USER_PROPERTIES], USER_DEFAULT_SELECT, 'user');
+}
+
+/** Only the given `$filter` expressions are supported; returns the one used. */
+function rejectFilter(query: URLSearchParams, supported: string[]): string | undefined {
+  const filter = query.get('$filter');
+  if (filter === null) return undefined;
+  const normalised = filter.trim().replace(/\s+/g, ' ');
+  const match = supported.find((expression) => expression.toLowerCase() === normalised.toLowerCase());
+  if (!match) throw new GraphFailure(400, 'Request_UnsupportedQuery', `Unsupported or invalid query filter clause specified for property or relationship: '${filter}'.`);
+  return match;
+}
+
+function pageSize(top: string | null): number {
+  if (top === null) return DEFAULT_PAGE;
+  const size = Number(top);
+  if (!Number.isInteger(size) || size < 1 || size > MAX_PAGE) {
+    throw new GraphFailure(400, 'Request_BadRequest', `Invalid page size specified: '${top}'. Must be between 1 and ${MAX_PAGE} inclusive.`);
+  }
+  return size;
+}
+
+/** Opaque to clients; the fake keeps the offset in it. */
+function skipToken(offset: number): string {
+  return Buffer.from(`RFNwdA:${offset}`).toString('base64url');
+}
+
+function skipOffset(token: string | null): number {
+  if (token === null) return 0;
+  const match = /^RFNwdA:(\d+)$/.exec(Buffer.from(token, 'base64url').toString());
+  if (!match?.[1]) throw new GraphFailure(400, 'Directory_ExpiredPageToken', 'The specified page token value has expired and can no longer be included in your request.');
+  return Number(match[1]);
+}
+
+function project(properties: Record<string, unknown>, select: string[]): Record<string, unknown> {
+  return Object.fromEntries(select.map((name) => [name, properties[name] ?? null]));
+}
+
+function decodeJwtPart(part: string): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(part, 'base64url').toString());
+    return value && typeof value === 'object' ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function errorCodeFor(status: number): string {
+  const codes: Record<number, string> = { 400: 'BadRequest', 401: 'InvalidAuthenticationToken', 403: 'Authorization_RequestDenied', 404: 'Request_ResourceNotFound', 429: 'TooManyRequests', 500: 'InternalServerError', 502: 'BadGateway', 503: 'ServiceNotAvailable', 504: 'GatewayTimeout' };
+  return codes[status] ?? 'UnknownError';
+}
+
+function tenantNotFound(tenantId: string, error: string): EntraFailure {
+  return new EntraFailure(400, error, 90002, `Tenant '${tenantId}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. Check with your subscription administrator, this may happen if there are no active subscriptions for the tenant.`);
+}
+
+/** A new request id, and the caller's `client-request-id` (a header for Graph, a query parameter from MSAL). */
+function requestIds(request: IncomingMessage): { requestId: string; clientRequestId: string } {
+  const requestId = randomUUID();
+  const fromQuery = new URL(request.url ?? '/', 'https://fake').searchParams.get('client-request-id');
+  return { requestId, clientRequestId: request.headers['client-request-id']?.toString() ?? fromQuery ?? requestId };
+}
+
+function graphHeaders(request: IncomingMessage): Record<string, string> {
+  const { requestId, clientRequestId } = requestIds(request);
+  return { 'content-type': GRAPH_CONTENT_TYPE, 'request-id': requestId, 'client-request-id': clientRequestId };
+}
+
+function graphErrorBody(request: IncomingMessage, code: string, message: string): object {
+  const { requestId, clientRequestId } = requestIds(request);
+  return { error: { code, message, innerError: { date: new Date().toISOString().slice(0, 19), 'request-id': requestId, 'client-request-id': clientRequestId } } };
+}
+
+function entraErrorBody(request: IncomingMessage, failure: EntraFailure, url: string): object {
+  const { requestId: traceId, clientRequestId: correlationId } = requestIds(request);
+  const timestamp = `${new Date().toISOString().slice(0, 19).replace('T', ' ')}Z`;
+  return {
+    error: failure.error,
+    error_description: `AADSTS${failure.aadsts}: ${failure.description} Trace ID: ${traceId} Correlation ID: ${correlationId} Timestamp: ${timestamp}`,
+    error_codes: [failure.aadsts],
+    timestamp,
+    trace_id: traceId,
+    correlation_id: correlationId,
+    error_uri: `${url}/error?code=${failure.aadsts}`,
+  };
+}
+
+function sendJson(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers }).end(JSON.stringify(body));
+}
+
+async function readBody(request: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of request) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}

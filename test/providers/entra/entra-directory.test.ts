@@ -1,0 +1,147 @@
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { availableGroups, testConnection } from '../../../shared/connections/connection-checks.js';
+import type { ConnectionProfileInput } from '../../../shared/connections/profile.js';
+import { awaitRun } from '../../../shared/host/await-run.js';
+import { startRun } from '../../../shared/sync/start-run.js';
+import { startGraphServer, type FakeTenant, type GraphServer } from '../../fakes/graph-server.js';
+import { auditOf, createTestApp, putProfile, syncNow, usersOf, type TestApp } from '../../support/test-app.js';
+
+const TENANT_A = 'aaaaaaaa-0000-0000-0000-000000000001';
+const TENANT_B = 'bbbbbbbb-0000-0000-0000-000000000002';
+const CLIENT_A = 'c1c1c1c1-0000-0000-0000-000000000001';
+const CLIENT_B = 'c2c2c2c2-0000-0000-0000-000000000002';
+
+describe('Entra ID directories through the real Graph SDK and identity credential', () => {
+  let server: GraphServer;
+  let a: FakeTenant;
+  let b: FakeTenant;
+  let t: TestApp;
+
+  const entraProfile = (name: string, tenantId: string, clientId: string, extra: Partial<ConnectionProfileInput> = {}): ConnectionProfileInput =>
+    ({
+      name,
+      type: 'entra',
+      schedule: { kind: 'off' },
+      tenantId,
+      clientId,
+      credential: { kind: 'secret', secretName: `${name.toUpperCase()}_SECRET` },
+      selectedGroups: ['intranet'],
+      attributeMap: { department: 'department', jobTitle: 'jobTitle' },
+      graphBaseUrl: server.url,
+      authorityHost: server.url,
+      ...extra,
+    }) as ConnectionProfileInput;
+
+  beforeAll(async () => {
+    server = await startGraphServer({ cert: inject('tlsCert'), key: inject('tlsKey') });
+    a = server.addTenant(TENANT_A, { clientId: CLIENT_A, clientSecret: 'tenant-a-secret-value' });
+    b = server.addTenant(TENANT_B, { clientId: CLIENT_B, clientSecret: 'tenant-b-secret-value' });
+    // Tenant A: a nested group, a manager chain, a disabled user, one without mail, a guest, a user in two selected groups.
+    const person = (tenant: FakeTenant, id: string, extra: object = {}) =>
+      tenant.addUser({ id, userPrincipalName: `${id}@${tenant === a ? 'contoso' : 'fabrikam'}.com`, mail: `${id}@${tenant === a ? 'contoso' : 'fabrikam'}.com`, givenName: id, surname: 'Entra', department: 'Sales', ...extra });
+    for (const id of ['ann', 'bea', 'cal', 'dot', 'eve', 'fay']) person(a, id);
+    person(a, 'boss', { department: 'Board', jobTitle: 'CEO' });
+    person(a, 'off', { accountEnabled: false });
+    person(a, 'nomail', { mail: undefined });
+    person(a, 'guest', { userType: 'Guest' });
+    a.updateUser('ann', { managerId: 'boss' });
+    a.updateUser('bea', { managerId: 'ann' });
+    a.addGroup({ id: 'sales', displayName: 'Intranet-Sales', members: ['bea', 'cal', 'dot'] });
+    a.addGroup({ id: 'intranet', displayName: 'Intranet-All', members: ['ann', 'boss', 'sales', 'off', 'nomail', 'guest'] });
+    a.addGroup({ id: 'extra', displayName: 'Intranet-Extra', members: ['ann', 'eve', 'fay'] });
+    a.addGroup({ id: 'mailgroup', displayName: 'Newsletter', securityEnabled: false, mailEnabled: true, members: ['ann'] });
+    // Tenant B: its own people, one sharing a first name with tenant A but not a username.
+    for (const id of ['ann', 'gus']) person(b, id);
+    b.addGroup({ id: 'intranet', displayName: 'Everyone', members: ['ann', 'gus'] });
+
+    t = await createTestApp({ CONTOSO_SECRET: 'tenant-a-secret-value', FABRIKAM_SECRET: 'tenant-b-secret-value', WRONG_SECRET: 'not-the-secret', USERSYNC_PAGE_SIZE: '2' });
+    await putProfile(t, entraProfile('Contoso', TENANT_A, CLIENT_A, { selectedGroups: ['intranet', 'extra'], groups: { mode: 'regex', pattern: '^Intranet-', keepLocalGroups: false } }));
+    await putProfile(t, entraProfile('Fabrikam', TENANT_B, CLIENT_B));
+  });
+  afterAll(() => server.close());
+
+  it('syncs two tenants at once: nested groups, managers, disabled and emailless users, guests left out', async () => {
+    const [contoso, fabrikam] = await Promise.all([
+      startRun(t.app.deps, { connection: 'Contoso', trigger: 'manual' }),
+      startRun(t.app.deps, { connection: 'Fabrikam', trigger: 'manual' }),
+    ]);
+    const [c, f] = await Promise.all([awaitRun(t.app, t.definitions, contoso!.runId), awaitRun(t.app, t.definitions, fabrikam!.runId)]);
+    expect(c.state).toBe('succeeded');
+    expect(f.state).toBe('succeeded');
+    // ann is in both selected groups: one user, not a duplicate.
+    expect(c.counts).toMatchObject({ created: 7, skipped: 2, conflict: 0 });
+    expect(c.skipReasons).toEqual({ 'inactive-in-source': 1, 'missing-email': 1 });
+    expect(c.pagesFetched).toBeGreaterThan(5); // two users a page, groups, managers
+    const users = await usersOf(t, 'Contoso');
+    expect([...users.keys()].sort()).toEqual(['ann', 'bea', 'boss', 'cal', 'dot', 'eve', 'fay'].map((id) => `${id}@contoso.com`));
+    const ann = users.get('ann@contoso.com')!;
+    expect(ann).toMatchObject({ key: 'ann', firstName: 'ann', email: 'ann@contoso.com', attributes: { department: 'Sales' }, managerKey: 'boss' });
+    expect(ann.groups).toEqual(['Intranet-All', 'Intranet-Extra']); // Newsletter is mail-enabled and not selected by the filter
+    expect(users.get('bea@contoso.com')).toMatchObject({ managerKey: 'ann', groups: ['Intranet-All', 'Intranet-Sales'] });
+    expect(users.get('boss@contoso.com')?.attributes).toEqual({ department: 'Board', jobTitle: 'CEO' });
+    const skipped = (await auditOf(t, c.runId)).filter((r) => r.action === 'skipped');
+    expect(skipped.map((r) => [r.subject, r.reason]).sort()).toEqual([
+      ['nomail', 'missing-email'],
+      ['off', 'inactive-in-source'],
+    ]);
+    expect([...(await usersOf(t, 'Fabrikam')).keys()].sort()).toEqual(['ann@fabrikam.com', 'gus@fabrikam.com']);
+  });
+
+  it('a re-sync of an unchanged tenant changes nothing; a disabled account is disabled', async () => {
+    const again = await syncNow(t, 'Fabrikam');
+    expect(again.counts).toMatchObject({ created: 0, updated: 0, unchanged: 2 });
+    b.updateUser('gus', { accountEnabled: false });
+    const run = await syncNow(t, 'Fabrikam');
+    expect(run.counts).toMatchObject({ disabled: 1, unchanged: 1 });
+    expect((await usersOf(t, 'Fabrikam')).get('gus@fabrikam.com')).toMatchObject({ status: 'disabled', disabledReason: 'inactive-in-source' });
+  });
+
+  it('finishes through a storm of 429s', async () => {
+    server.throttle(12, 0);
+    const run = await syncNow(t, 'Contoso');
+    expect(run.state).toBe('succeeded');
+    expect(run.counts).toMatchObject({ created: 0, unchanged: 7 });
+    expect(server.requests.filter((r) => r.path.startsWith('/v1.0/')).length).toBeGreaterThan(12);
+  });
+
+  it('a listing that fails half way disables no one and says why', async () => {
+    a.removeUser('fay'); // would be disabled by a complete listing
+    server.failAfter(3, 500);
+    const run = await syncNow(t, 'Contoso');
+    server.heal();
+    expect(run).toMatchObject({ state: 'failed', listing: 'failed', error: { code: 'source-unavailable' } });
+    expect(run.counts.disabled).toBe(0);
+    expect((await usersOf(t, 'Contoso')).get('fay@contoso.com')?.status).toBe('active');
+    const healed = await syncNow(t, 'Contoso');
+    expect(healed.counts.disabled).toBe(1);
+  });
+
+  it('with no group selected no users sync, and the run says so', async () => {
+    await putProfile(t, entraProfile('Empty', TENANT_B, CLIENT_B, { selectedGroups: [], credential: { kind: 'secret', secretName: 'FABRIKAM_SECRET' } }));
+    const run = await syncNow(t, 'Empty');
+    expect(run).toMatchObject({ state: 'failed', error: { code: 'no-groups-selected' } });
+    expect(run.error?.message).toMatch(/select at least one group/);
+  });
+
+  it('test connection names what is wrong without echoing the secret', async () => {
+    expect(await testConnection(t.app.deps, 'Contoso')).toMatch(/Connected to tenant aaaaaaaa-.*"Intranet-All"/);
+    await putProfile(t, entraProfile('Wrong', TENANT_A, CLIENT_A, { credential: { kind: 'secret', secretName: 'WRONG_SECRET' } }));
+    const wrong = await testConnection(t.app.deps, 'Wrong').catch((error: unknown) => error);
+    expect(wrong).toMatchObject({ code: 'source-auth-failed', message: expect.stringContaining('client secret is wrong or expired (AADSTS7000215)') });
+    expect(JSON.stringify(wrong)).not.toContain('not-the-secret');
+
+    a.grantedRoles = ['User.Read.All'];
+    const denied = await testConnection(t.app.deps, 'Contoso').catch((error: unknown) => error);
+    a.grantedRoles = ['User.Read.All', 'Group.Read.All', 'GroupMember.Read.All'];
+    expect(denied).toMatchObject({ code: 'source-auth-failed', message: expect.stringMatching(/Authorization_RequestDenied.*admin consent/) });
+
+    await putProfile(t, entraProfile('Nowhere', 'dddddddd-0000-0000-0000-000000000009', CLIENT_A, { credential: { kind: 'secret', secretName: 'CONTOSO_SECRET' } }));
+    await expect(testConnection(t.app.deps, 'Nowhere')).rejects.toMatchObject({ code: 'source-auth-failed', message: expect.stringContaining('tenant was not found') });
+  });
+
+  it('lists the security groups an admin can select, mail-enabled ones only when included', async () => {
+    expect((await availableGroups(t.app.deps, 'Contoso')).map((g) => g.name)).toEqual(['Intranet-All', 'Intranet-Extra', 'Intranet-Sales']);
+    await putProfile(t, entraProfile('WithMail', TENANT_A, CLIENT_A, { includeMailEnabledGroups: true, credential: { kind: 'secret', secretName: 'CONTOSO_SECRET' } }));
+    expect(await availableGroups(t.app.deps, 'WithMail')).toContainEqual({ id: 'mailgroup', name: 'Newsletter', kind: 'mail-enabled security' });
+  });
+});
