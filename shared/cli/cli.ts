@@ -38,8 +38,9 @@ export const USAGE = `usersync — User Directory Sync admin CLI
   usersync connection test NAME            reach the directory with the profile's credentials
   usersync connection groups NAME          the directory's groups an admin can select (Entra, Okta)
   usersync csv upload NAME FILE            upload the CSV file a "blob" profile reads
-  usersync sync NAME [--dry-run] [--from-run RUN_ID]
-                                           run a sync now and wait for it (exit 1 if it failed)
+  usersync sync NAME [--dry-run] [--from-run RUN_ID] [--incremental]
+                                           run a sync now and wait for it (exit 1 if it failed);
+                                           --incremental reads only changes (Entra) when it can
   usersync reset NAME                      let the scheduler start a run on its next tick
   usersync status [NAME]                   profiles and recent runs
   usersync users [--connection NAME] [--json]
@@ -169,7 +170,7 @@ async function syncCommand(args: string[], context: CliContext): Promise<number>
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
-    options: { 'dry-run': { type: 'boolean', default: false }, 'from-run': { type: 'string' } },
+    options: { 'dry-run': { type: 'boolean', default: false }, 'from-run': { type: 'string' }, incremental: { type: 'boolean', default: false } },
   });
   const [name] = positionals;
   if (!name) throw new AppError('body-invalid', 'Use: usersync sync NAME [--dry-run] [--from-run RUN_ID]');
@@ -178,9 +179,10 @@ async function syncCommand(args: string[], context: CliContext): Promise<number>
     connection: name,
     trigger: 'manual',
     dryRun: values['dry-run'],
+    incremental: values.incremental,
     ...(values['from-run'] ? { fromRunId: values['from-run'] } : {}),
   });
-  io.out(`Run ${started.runId} started for "${started.connection}"${started.dryRun ? ' (dry run: nothing will change)' : ''}.`);
+  io.out(`Run ${started.runId} (${started.kind}) started for "${started.connection}"${started.dryRun ? ' (dry run: nothing will change)' : ''}.`);
   const run = await awaitRun(app, context.definitions, started.runId, { ...(context.queueWorkers ? { queueWorkers: context.queueWorkers } : {}) });
   printRun(io, run);
   if (run.dryRun) await printPlan(context, run);

@@ -24,7 +24,8 @@ export type ErrorCode =
   | 'username-taken'
   | 'user-not-found'
   | 'account-invalid'
-  | 'no-groups-selected';
+  | 'no-groups-selected'
+  | 'checkpoint-expired';
 
 export class AppError extends Error {
   override readonly name = 'AppError';

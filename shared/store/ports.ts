@@ -15,6 +15,9 @@ export interface ConnectionState {
   lastManualRunAt?: string;
   /** Set by "reset": the scheduler starts a run on its next tick. */
   resetRequestedAt?: string;
+  /** Where an incremental run resumes (a Graph delta link), from the last successful run. */
+  checkpoint?: string;
+  lastFullRunAt?: string;
 }
 
 export interface StoredConnection extends Connection {

@@ -45,6 +45,20 @@ export function decideEntries(
   const [entry] = entries;
   if (!entry) return [];
   if (entry.kind === 'invalid') return [decideInvalid(entry)];
+  if (entry.kind === 'absent') {
+    if (!stored || stored.status === 'disabled') return [];
+    return [
+      {
+        action: 'disable',
+        key,
+        ref: entry.ref,
+        user: { ...stored, status: 'disabled', updatedAt: context.now, disabledReason: entry.reason },
+        changedFields: ['status'],
+        reason: entry.reason,
+        ...(stored.status === 'active' ? { seat: -1 as const } : {}),
+      },
+    ];
+  }
   // Memberships and managers arrive folded into their user's entry (combineEntries).
   if (entry.kind !== 'user') return [];
   return [decideUser(key, entry.ref, entry.user, stored, context)];

@@ -14,6 +14,8 @@ export interface DirectorySource {
    * copies are one user. Otherwise (CSV) two entries with one key are a duplicate-match-value error.
    */
   readonly listsUsersRepeatedly: boolean;
+  /** Whether the source can list only what changed since a checkpoint (incremental runs). */
+  readonly supportsIncremental: boolean;
   /** Reads one page. `cursor` is null for the first page of a run. Throws AppError; `transient` ones are retried. */
   readPage(request: { run: Run; page: number; cursor: unknown }): Promise<SourcePage>;
   /** "Test connection": reaches the directory with the profile's credentials; a sentence on success, an AppError naming the problem otherwise. */
@@ -32,6 +34,8 @@ export interface SourcePage {
   entries: SourceEntry[];
   /** The cursor of the following page, or null after the last page. */
   next: unknown;
+  /** A checkpoint an incremental run can later resume from (e.g. a Graph delta link). */
+  checkpoint?: string;
 }
 
 export type DirectorySources = (profile: ConnectionProfile) => DirectorySource;

@@ -19,7 +19,8 @@ export function combineEntries(entries: readonly SourceEntry[], repeatsUsers: bo
   // The same user listed once per selected group is one user (the first copy stands for all).
   const users = repeatsUsers && records.every((entry) => entry.kind === 'user') ? records.slice(0, 1) : records;
   return users.map((entry) => {
-    if (entry.kind !== 'user') return entry;
+    // A partial (incremental) user's groups and manager are not known: the stored ones stand.
+    if (entry.kind !== 'user' || entry.user.partial) return entry;
     const user = { ...entry.user };
     const groups = selectGroups(groupSettings, [...(user.groups ?? []), ...memberships]);
     if (groups) user.groups = groups;

@@ -72,7 +72,15 @@ export async function runFinaliseJob(deps: SyncDependencies, job: FinaliseJob): 
   await deps.connections.updateState(run.connection, (current) => {
     if (current.state.activeRunId !== run.runId) return undefined;
     const { activeRunId: _active, activeRunSince: _since, ...rest } = current.state;
-    return run.dryRun ? rest : { ...rest, lastRunId: run.runId, lastRunEndedAt: now, lastRunStatus: state };
+    if (run.dryRun) return rest;
+    const finished = { ...rest, lastRunId: run.runId, lastRunEndedAt: now, lastRunStatus: state };
+    // Only a successful run moves the checkpoint: a failed one is read again from where it started.
+    if (state !== 'succeeded') return finished;
+    return {
+      ...finished,
+      ...(run.nextCheckpoint ? { checkpoint: run.nextCheckpoint } : {}),
+      ...(run.kind === 'full' ? { lastFullRunAt: run.startedAt } : {}),
+    };
   });
   await deps.runs.update(run.runId, (current) =>
     isTerminal(current.state)

@@ -31,6 +31,11 @@ export interface SourceUser {
   manager?: string;
   /** Group names as the source lists them; absent when the source says nothing about groups. */
   groups?: string[];
+  /**
+   * From an incremental run: only what changed is known, so groups and the manager are the stored
+   * ones (the next full run refreshes them).
+   */
+  partial?: boolean;
   /** Only for directories that carry passwords (CSV). Used when the account is created, never stored in clear. */
   password?: string;
 }
@@ -42,7 +47,9 @@ export type SourceEntry =
   /** A directory that lists group members separately (Entra): user `key` is in `group`. */
   | { kind: 'membership'; key: string; ref: string; group: string }
   /** A directory that lists managers separately (Entra): user `key` reports to `manager` (a source key). */
-  | { kind: 'manager'; key: string; ref: string; manager: string };
+  | { kind: 'manager'; key: string; ref: string; manager: string }
+  /** An incremental run: user `key` is no longer in scope (deleted, or left the selected groups). */
+  | { kind: 'absent'; key: string; ref: string; reason: 'removed-from-directory' | 'left-scope' };
 
 /** `blocked`: in scope, but created (or kept) without a licence; activated when one frees up. */
 export type UserStatus = 'active' | 'disabled' | 'blocked';

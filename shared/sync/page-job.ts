@@ -24,6 +24,10 @@ export async function runPageJob(deps: SyncDependencies, job: PageJob, delivery:
     try {
       page = await deps.sources(run.profile).readPage({ run, page: job.page, cursor: job.cursor ?? null });
     } catch (error) {
+      if (isAppError(error) && error.code === 'checkpoint-expired' && run.kind === 'incremental' && job.page === 0) {
+        await restartAsFull(deps, run, error.message);
+        return;
+      }
       const retry = isAppError(error) ? error.transient : true;
       if (retry && delivery.attempt < delivery.maxAttempts) throw error;
       await endListing(deps, run, 'failed', describeError(error));
@@ -35,11 +39,16 @@ export async function runPageJob(deps: SyncDependencies, job: PageJob, delivery:
       entries: page.entries.length,
       unreadable: page.entries.filter((entry) => entry.key === undefined).length,
       ...(page.next === null || page.next === undefined ? {} : { next: page.next }),
+      ...(page.checkpoint ? { checkpoint: page.checkpoint } : {}),
     });
   }
   await deps.runs.update(run.runId, (current) =>
     current.pagesFetched > job.page ? undefined : { ...current, pagesFetched: job.page + 1 },
   );
+  if (record.checkpoint && !run.nextCheckpoint) {
+    const checkpoint = record.checkpoint;
+    await deps.runs.update(run.runId, (current) => (current.nextCheckpoint ? undefined : { ...current, nextCheckpoint: checkpoint }));
+  }
   if (record.next !== undefined) {
     await deps.queue.send('pages', { runId: run.runId, page: job.page + 1, cursor: record.next });
   } else {
@@ -64,6 +73,21 @@ async function endListing(
   );
   if (error) deps.log(`run ${run.runId}: listing failed: ${error.code}: ${error.message}`);
   await queueShards(deps, run.runId);
+}
+
+/**
+ * The checkpoint of an incremental run has expired (Graph keeps delta tokens about a week): the run
+ * becomes a full run from its first page, as if it had been started as one.
+ */
+async function restartAsFull(deps: SyncDependencies, run: Run, reason: string): Promise<void> {
+  const warning = `${reason} The run continued as a full sync.`;
+  const restarted = await deps.runs.update(run.runId, (current) => {
+    if (current.kind === 'full') return undefined;
+    const { checkpoint: _expired, ...rest } = current;
+    return { ...rest, kind: 'full', warnings: [...current.warnings, warning] };
+  });
+  if (restarted?.kind === 'full') await deps.queue.send('pages', { runId: run.runId, page: 0, cursor: null });
+  deps.log(`run ${run.runId}: checkpoint expired, continuing as a full sync`);
 }
 
 /** Queuing a shard twice is harmless: its plan is made once and applied once. */

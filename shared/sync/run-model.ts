@@ -12,6 +12,15 @@ export interface Run {
   connection: string;
   directoryKey: string;
   trigger: RunTrigger;
+  /**
+   * `full`: the whole directory is listed, and users missing from it are disabled. `incremental`: only
+   * what changed since the profile's checkpoint (a delta link) is read; no one is disabled for absence.
+   */
+  kind: 'full' | 'incremental';
+  /** Incremental runs: where the source resumes (the checkpoint saved by the last successful run). */
+  checkpoint?: string;
+  /** Where the next incremental run will resume; saved on the profile when this run succeeds. */
+  nextCheckpoint?: string;
   dryRun: boolean;
   /** CSV roll-back: re-read the archived input of this earlier run instead of the source. */
   fromRunId?: string;
@@ -40,6 +49,8 @@ export interface PageRecord {
   unreadable: number;
   /** The cursor of the following page; absent on the last page. */
   next?: unknown;
+  /** A checkpoint the source handed out with this page (see SourcePage). */
+  checkpoint?: string;
 }
 
 /** What a reconcile job stored about its shard once applied (row `shard-NN`). */

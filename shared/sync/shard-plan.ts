@@ -57,7 +57,9 @@ async function makePlan(deps: SyncDependencies, run: Run, shard: number): Promis
   const decisions: PlannedDecision[] = [];
   let unchanged = 0;
   for (const [key, list] of byKey) {
-    const combined = combineEntries(list, source.listsUsersRepeatedly, run.profile.groups);
+    const combined = combineEntries(list, source.listsUsersRepeatedly, run.profile.groups).map((entry) =>
+      entry.kind === 'user' && entry.user.partial ? withStoredRelations(entry, stored.get(key), run) : entry,
+    );
     if (!combined.length) {
       byKey.delete(key); // only memberships or a manager: not a user in scope
       continue;
@@ -70,7 +72,8 @@ async function makePlan(deps: SyncDependencies, run: Run, shard: number): Promis
   for (const entry of unkeyed) decisions.push(decideInvalid(entry));
 
   const pendingDisables: Decision[] = [];
-  if (run.listing === 'complete') {
+  // Only a full listing says who is missing; an incremental run disables only users it is told about.
+  if (run.listing === 'complete' && run.kind === 'full') {
     for (const user of stored.values()) {
       if (byKey.has(user.key)) continue;
       const decision = decideMissing(user, context);
@@ -86,6 +89,14 @@ async function makePlan(deps: SyncDependencies, run: Run, shard: number): Promis
     .filter((user): user is StoredUser => user?.status === 'blocked' && !leaving.has(user.key))
     .map((user) => ({ key: user.key, createdAt: user.createdAt }));
   return { shard, plannedAt: context.now, decisions: claimed, pendingDisables, unchanged, unreadable: unkeyed.length, blockedInScope };
+}
+
+/** An incremental entry completed with what only a full run reads: the stored groups and manager. */
+function withStoredRelations(entry: Extract<SourceEntry, { kind: 'user' }>, stored: StoredUser | undefined, run: Run): SourceEntry {
+  const { partial: _partial, ...user } = entry.user;
+  if (stored?.manager) user.manager = stored.manager;
+  if (run.profile.groups.mode !== 'off' && stored?.groups) user.groups = stored.groups;
+  return { ...entry, user };
 }
 
 /**

@@ -12,6 +12,11 @@ export interface StartRunRequest {
   dryRun?: boolean;
   /** CSV roll-back: read this earlier run's archived input instead of the source. */
   fromRunId?: string;
+  /**
+   * Ask for an incremental run. It is one only when the source supports it, the profile has a
+   * checkpoint, and a full run succeeded within the last day; otherwise the run is full.
+   */
+  incremental?: boolean;
 }
 
 /**
@@ -56,11 +61,21 @@ export async function startRun(deps: SyncDependencies, request: StartRunRequest)
     throw new AppError('run-active', `A run of "${profile.name}" was started at the same moment (${lostRace}).`, { runId: lostRace });
   }
 
+  const { checkpoint, lastFullRunAt } = connection.state;
+  const incremental =
+    request.incremental === true &&
+    !request.fromRunId &&
+    deps.sources(profile).supportsIncremental &&
+    checkpoint !== undefined &&
+    lastFullRunAt !== undefined &&
+    now.getTime() - Date.parse(lastFullRunAt) < 24 * 3_600_000;
   const run: Run = {
     runId,
     connection: profile.name,
     directoryKey: connection.directoryKey,
     trigger: request.trigger,
+    kind: incremental ? 'incremental' : 'full',
+    ...(incremental ? { checkpoint } : {}),
     dryRun: request.dryRun ?? false,
     ...(request.fromRunId ? { fromRunId: request.fromRunId } : {}),
     profile,

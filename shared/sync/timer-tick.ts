@@ -11,7 +11,8 @@ export async function runTimerTick(deps: SyncDependencies): Promise<{ started: s
     const { profile, state } = connection;
     if (!profile.enabled || !isDue(profile.schedule, state, now)) continue;
     try {
-      const run = await startRun(deps, { connection: profile.name, trigger: 'schedule' });
+      // Interval schedules run incrementally between the daily full reconciliations.
+      const run = await startRun(deps, { connection: profile.name, trigger: 'schedule', incremental: profile.schedule.kind === 'interval' });
       started.push(run.runId);
     } catch (error) {
       // One profile's problem (a run still active, a missing secret) must not stop the others.

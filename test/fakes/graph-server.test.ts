@@ -248,3 +248,180 @@ describe('Microsoft Graph through @microsoft/microsoft-graph-client', () => {
     await expect(client.api('/groups/all').get()).resolves.toMatchObject({ id: 'all' });
   });
 });
+
+describe('users/delta and checkMemberGroups through @microsoft/microsoft-graph-client', () => {
+  type DeltaPage = { '@odata.context': string; value: Record<string, unknown>[]; '@odata.nextLink'?: string; '@odata.deltaLink'?: string };
+  const DELTA = '44444444-4444-4444-4444-444444444444';
+  let tenant: FakeTenant;
+  let client: Client;
+
+  beforeAll(() => {
+    tenant = server.addTenant(DELTA, { clientId: 'delta-app', clientSecret: 'delta-secret' });
+    client = graphClient(secretCredential(DELTA, 'delta-app', 'delta-secret'));
+  });
+
+  /** Follows nextLinks to the deltaLink: every item, the pages' sizes and the deltaLink. */
+  async function drain(first: DeltaPage): Promise<{ items: Record<string, unknown>[]; sizes: number[]; deltaLink: string }> {
+    const items: Record<string, unknown>[] = [];
+    const sizes: number[] = [];
+    let page = first;
+    for (;;) {
+      items.push(...page.value);
+      sizes.push(page.value.length);
+      if (!page['@odata.nextLink']) break;
+      expect(page['@odata.deltaLink']).toBeUndefined();
+      expect(page['@odata.nextLink']).toMatch(new RegExp(`^${server.url}/v1\\.0/users/delta\\?\\$skiptoken=[\\w-]+$`));
+      page = (await client.api(page['@odata.nextLink']).get()) as DeltaPage;
+    }
+    const deltaLink = page['@odata.deltaLink'] ?? '';
+    expect(deltaLink).toMatch(new RegExp(`^${server.url}/v1\\.0/users/delta\\?\\$deltatoken=[\\w-]+$`));
+    return { items, sizes, deltaLink };
+  }
+
+  it('reports only the updates, removals and additions after $deltatoken=latest, each once in its latest state, and replays', async () => {
+    tenant.addUser({ id: 'd1', userPrincipalName: 'd1@delta.com', department: 'Sales' });
+    tenant.addUser({ id: 'd2', userPrincipalName: 'd2@delta.com' });
+    tenant.addUser({ id: 'd3', userPrincipalName: 'd3@delta.com', managerId: 'd2' });
+    tenant.addUser({ id: 'd4', userPrincipalName: 'd4@delta.com' });
+
+    const latest = (await client.api('/users/delta?$deltatoken=latest').select('displayName,accountEnabled,department').get()) as DeltaPage;
+    expect(latest.value).toEqual([]);
+    expect(latest['@odata.nextLink']).toBeUndefined();
+    expect(latest['@odata.context']).toBe(`${server.url}/v1.0/$metadata#users(id,displayName,accountEnabled,department)`);
+    const { deltaLink } = await drain(latest);
+
+    tenant.updateUser('d1', { department: 'Marketing' });
+    tenant.updateUser('d1', { accountEnabled: false, jobTitle: 'not selected' });
+    tenant.removeUser('d2'); // d3 loses its manager: an update too
+    tenant.addUser({ id: 'd5', userPrincipalName: 'd5@delta.com', givenName: 'Eve', surname: 'New' });
+
+    const changes = await drain((await client.api(deltaLink).get()) as DeltaPage);
+    const expected = [
+      { id: 'd1', displayName: 'd1@delta.com', accountEnabled: false, department: 'Marketing' },
+      { id: 'd2', '@removed': { reason: 'deleted' } },
+      { id: 'd3', displayName: 'd3@delta.com', accountEnabled: true, department: null },
+      { id: 'd5', displayName: 'Eve New', accountEnabled: true, department: null },
+    ];
+    expect(changes.items).toEqual(expected);
+    expect(changes.sizes).toEqual([4]);
+
+    // Graph replays a deltaLink: the same changes again, and a deltaLink that is just as good.
+    const replay = await drain((await client.api(deltaLink).get()) as DeltaPage);
+    expect(replay.items).toEqual(expected);
+    await expect(drain((await client.api(replay.deltaLink).get()) as DeltaPage)).resolves.toMatchObject({ items: [] });
+    await expect(drain((await client.api(changes.deltaLink).get()) as DeltaPage)).resolves.toMatchObject({ items: [] });
+
+    tenant.updateUser('d4', { managerId: 'd1' });
+    await expect(drain((await client.api(changes.deltaLink).get()) as DeltaPage)).resolves.toMatchObject({
+      items: [{ id: 'd4', displayName: 'd4@delta.com', accountEnabled: true, department: null }],
+    });
+  });
+
+  it('pages a large initial round and a large delta round, 100 users a page or as Prefer: odata.maxpagesize says, ignoring $top', async () => {
+    const big = server.addTenant('55555555-5555-5555-5555-555555555555', { clientId: 'big-app', clientSecret: 'big-secret' });
+    const bigClient = graphClient(secretCredential('55555555-5555-5555-5555-555555555555', 'big-app', 'big-secret'));
+    const ids = Array.from({ length: 250 }, (_, index) => `b${String(index).padStart(3, '0')}`);
+    for (const id of ids) big.addUser({ id, userPrincipalName: `${id}@big.com` });
+    const drainBig = async (first: DeltaPage) => {
+      const items: Record<string, unknown>[] = [];
+      const sizes: number[] = [];
+      let page = first;
+      for (;;) {
+        items.push(...page.value);
+        sizes.push(page.value.length);
+        if (!page['@odata.nextLink']) return { items, sizes, deltaLink: page['@odata.deltaLink'] ?? '' };
+        page = (await bigClient.api(page['@odata.nextLink']).get()) as DeltaPage;
+      }
+    };
+
+    const initial = await drainBig((await bigClient.api('/users/delta').select('id').top(5).get()) as DeltaPage);
+    expect(initial.sizes).toEqual([100, 100, 50]);
+    expect(initial.items).toEqual(ids.map((id) => ({ id })));
+
+    // The page size of the request that started the round holds for its nextLinks; PageIterator follows them too.
+    const first = (await bigClient.api('/users/delta').select('id,userPrincipalName').header('Prefer', 'odata.maxpagesize=40').get()) as DeltaPage;
+    expect(first.value).toHaveLength(40);
+    const seen: string[] = [];
+    const iterator = new PageIterator(bigClient, first, (user: { id: string }) => {
+      seen.push(user.id);
+      return true;
+    });
+    await iterator.iterate();
+    expect(seen).toEqual(ids);
+    const deltaLink = iterator.getDeltaLink() ?? '';
+    expect(deltaLink).toMatch(/\$deltatoken=/);
+
+    for (const id of ids.slice(0, 150)) big.updateUser(id, { department: 'Moved' });
+    big.removeUser('b200');
+    const round = await drainBig((await bigClient.api(deltaLink).get()) as DeltaPage);
+    expect(round.sizes).toEqual([100, 51]);
+    expect(round.items).toEqual([...ids.slice(0, 150).map((id) => ({ id, userPrincipalName: `${id}@big.com` })), { id: 'b200', '@removed': { reason: 'deleted' } }]);
+
+    // A user changed again while a round is being read moves to the next round.
+    const paged = (await bigClient.api(deltaLink).header('Prefer', 'odata.maxpagesize=100').get()) as DeltaPage;
+    big.updateUser('b140', { jobTitle: 'late' });
+    const rest = await drainBig(paged);
+    expect(rest.sizes).toEqual([100, 50]);
+    expect(rest.items.map((item) => item.id)).not.toContain('b140');
+    await expect(drainBig((await bigClient.api(rest.deltaLink).get()) as DeltaPage)).resolves.toMatchObject({ items: [{ id: 'b140' }] });
+  });
+
+  it('answers 410 syncStateNotFound for every token issued before expireDeltaTokens()', async () => {
+    tenant.addUser({ id: 'x1', userPrincipalName: 'x1@delta.com' });
+    tenant.addUser({ id: 'x2', userPrincipalName: 'x2@delta.com' });
+    const deltaLink = (await drain((await client.api('/users/delta').select('id').get()) as DeltaPage)).deltaLink;
+    const nextLink = ((await client.api('/users/delta').select('id').header('Prefer', 'odata.maxpagesize=1').get()) as DeltaPage)['@odata.nextLink'] ?? '';
+    expect(nextLink).toMatch(/\$skiptoken=/);
+
+    server.expireDeltaTokens();
+    for (const link of [deltaLink, nextLink]) {
+      const error = await graphError(client.api(link).get());
+      expect(error).toMatchObject({ statusCode: 410, code: 'syncStateNotFound', message: 'The sync state generation is not found. Delta tokens may be invalid or expired.' });
+    }
+    // A new round starts afresh.
+    await expect(drain((await client.api('/users/delta?$deltatoken=latest').get()) as DeltaPage)).resolves.toMatchObject({ items: [] });
+
+    const forged = await graphError(client.api('/users/delta?$deltatoken=garbage').get());
+    expect(forged).toMatchObject({ statusCode: 400, code: 'Request_BadRequest' });
+  });
+
+  it('needs User.Read.All for users/delta', async () => {
+    const roles = tenant.grantedRoles;
+    tenant.grantedRoles = ['GroupMember.Read.All'];
+    try {
+      await expect(graphError(client.api('/users/delta').get())).resolves.toMatchObject({ statusCode: 403, code: 'Authorization_RequestDenied' });
+    } finally {
+      tenant.grantedRoles = roles;
+    }
+  });
+
+  it('checks transitive group membership with checkMemberGroups', async () => {
+    tenant.addUser({ id: 'm1', userPrincipalName: 'm1@delta.com' });
+    tenant.addUser({ id: 'm2', userPrincipalName: 'm2@delta.com' });
+    // top → mid → leaf → m1;  other → m2
+    tenant.addGroup({ id: 'g-leaf', displayName: 'Leaf', members: ['m1'] });
+    tenant.addGroup({ id: 'g-mid', displayName: 'Mid', members: ['g-leaf'] });
+    tenant.addGroup({ id: 'g-top', displayName: 'Top', members: ['g-mid'] });
+    tenant.addGroup({ id: 'g-other', displayName: 'Other', members: ['m2'] });
+    const groupIds = ['g-top', 'g-other', 'g-leaf', 'no-such-group', 'g-mid'];
+
+    const m1 = (await client.api('/users/m1/checkMemberGroups').post({ groupIds })) as { '@odata.context': string; value: string[] };
+    expect(m1).toEqual({ '@odata.context': `${server.url}/v1.0/$metadata#Collection(Edm.String)`, value: ['g-top', 'g-leaf', 'g-mid'] });
+    await expect(client.api('/users/m2/checkMemberGroups').post({ groupIds })).resolves.toMatchObject({ value: ['g-other'] });
+    await expect(client.api('/users/m2/checkMemberGroups').post({ groupIds: ['g-top'] })).resolves.toMatchObject({ value: [] });
+
+    tenant.setMembers('g-mid', ['g-leaf', 'g-other']);
+    await expect(client.api('/users/m2/checkMemberGroups').post({ groupIds })).resolves.toMatchObject({ value: ['g-top', 'g-other', 'g-mid'] });
+
+    await expect(graphError(client.api('/users/nobody/checkMemberGroups').post({ groupIds }))).resolves.toMatchObject({ statusCode: 404, code: 'Request_ResourceNotFound' });
+    await expect(graphError(client.api('/users/m1/checkMemberGroups').post({ ids: groupIds }))).resolves.toMatchObject({ statusCode: 400 });
+
+    const roles = tenant.grantedRoles;
+    tenant.grantedRoles = ['User.Read.All'];
+    try {
+      await expect(graphError(client.api('/users/m1/checkMemberGroups').post({ groupIds }))).resolves.toMatchObject({ statusCode: 403, code: 'Authorization_RequestDenied' });
+    } finally {
+      tenant.grantedRoles = roles;
+    }
+  });
+});

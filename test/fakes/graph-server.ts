@@ -13,6 +13,13 @@ import type { AddressInfo } from 'node:net';
  *
  * The process making the calls must trust the certificate (`NODE_EXTRA_CA_CERTS`, set by test/support/global-setup.ts).
  * Wire formats (bodies, error codes, paging with absolute `@odata.nextLink`s) follow the real services.
+ *
+ * Graph routes: `GET /users`, `GET /users/delta`, `POST /users/{id}/checkMemberGroups`, `GET /groups`, `GET /groups/{id}`,
+ * `GET /groups/{id}/members` and `…/transitiveMembers` (optionally cast to `microsoft.graph.user` / `microsoft.graph.group`).
+ *
+ * `/users/delta` tracks changes made through `addUser`, `updateUser` and `removeUser` (not direct edits of the objects in
+ * `users`): each change takes the tenant's next version, removed users stay as tombstones, and a delta token holds
+ * the version it was issued at (and the request's `$select`). `expireDeltaTokens()` makes every issued token answer 410.
  */
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -78,7 +85,10 @@ export interface FakeTenant {
   addUser(user: FakeUserInput): FakeUser;
   /** Merges `patch`; a property set to undefined is cleared (e.g. `{ managerId: undefined }`). */
   updateUser(id: string, patch: Partial<Omit<FakeUserInput, 'id'>>): FakeUser;
-  /** Deletes the user, its group memberships and its manager references (as Entra does). */
+  /**
+   * Deletes the user, its group memberships and its manager references (as Entra does). On `/users/delta` the user
+   * reads as `@removed`, and the users it managed as updated (their manager changed).
+   */
   removeUser(id: string): void;
   addGroup(group: FakeGroupInput): FakeGroup;
   setMembers(groupId: string, memberIds: string[]): void;
@@ -106,6 +116,11 @@ export interface GraphServer {
   failAfter(requestsFromNow: number, status?: number): void;
   /** Ends `failAfter` and any remaining `throttle`. */
   heal(): void;
+  /**
+   * Invalidates every `/users/delta` token issued so far (deltaLinks and nextLinks), of one tenant or of all: using one
+   * answers 410 Gone with code `syncStateNotFound`, as Graph does when its sync state is gone. New rounds work.
+   */
+  expireDeltaTokens(tenantId?: string): void;
   /** Every request received (authority and Graph), oldest first. */
   readonly requests: GraphServerRequest[];
   close(): Promise<void>;
@@ -129,6 +144,12 @@ class Tenant implements FakeTenant {
   grantedRoles = [...DEFAULT_GRANTED_ROLES];
   readonly users = new Map<string, FakeUser>();
   readonly groups = new Map<string, FakeGroup>();
+  /** Change tracking for `/users/delta`: the latest version, each user's last change, each removed user's removal. */
+  version = 0;
+  readonly userVersions = new Map<string, number>();
+  readonly tombstones = new Map<string, number>();
+  /** Delta tokens carry the generation they were issued in; `expireDeltaTokens` moves on to the next one. */
+  deltaGeneration = 0;
 
   constructor(
     readonly tenantId: string,
@@ -143,6 +164,8 @@ class Tenant implements FakeTenant {
     if (this.users.has(user.id) || this.groups.has(user.id)) throw new Error(`Object ${user.id} already exists in tenant ${this.tenantId}`);
     const stored = { ...user };
     this.users.set(user.id, stored);
+    this.tombstones.delete(user.id);
+    this.stamp(user.id);
     return stored;
   }
 
@@ -150,13 +173,42 @@ class Tenant implements FakeTenant {
     const user = this.users.get(id);
     if (!user) throw new Error(`No user ${id} in tenant ${this.tenantId}`);
     Object.assign(user, patch);
+    this.stamp(id);
     return user;
   }
 
   removeUser(id: string): void {
     if (!this.users.delete(id)) throw new Error(`No user ${id} in tenant ${this.tenantId}`);
+    this.userVersions.delete(id);
+    this.version += 1;
+    this.tombstones.set(id, this.version);
     this.forgetMember(id);
-    for (const user of this.users.values()) if (user.managerId === id) delete user.managerId;
+    for (const user of this.users.values()) {
+      if (user.managerId !== id) continue;
+      delete user.managerId;
+      this.stamp(user.id);
+    }
+  }
+
+  /**
+   * The users changed (present ones) or removed (tombstones, unless `includeRemoved` is false) with a version in
+   * (after, upTo], oldest change first. Versions are unique, so the last one returned is a stable paging cursor.
+   */
+  userChanges(after: number, upTo: number, includeRemoved: boolean): UserChange[] {
+    const changes: UserChange[] = [];
+    for (const [id, version] of this.userVersions) {
+      const user = this.users.get(id);
+      if (user && version > after && version <= upTo) changes.push({ id, version, user });
+    }
+    if (includeRemoved) {
+      for (const [id, version] of this.tombstones) if (version > after && version <= upTo) changes.push({ id, version });
+    }
+    return changes.sort((a, b) => a.version - b.version);
+  }
+
+  private stamp(id: string): void {
+    this.version += 1;
+    this.userVersions.set(id, this.version);
   }
 
   addGroup(group: FakeGroupInput): FakeGroup {
@@ -211,6 +263,13 @@ class Tenant implements FakeTenant {
 }
 
 type DirectoryObject = { kind: 'user'; id: string; user: FakeUser } | { kind: 'group'; id: string; group: FakeGroup };
+
+/** A user's latest change: `user` is its current state, absent when the user was removed. */
+interface UserChange {
+  id: string;
+  version: number;
+  user?: FakeUser;
+}
 
 // Graph's property names (canonical casing). Modelled ones come from the fake's data; the others are real
 // properties the fake has no data for: they read as null ([] for collections) instead of failing the query.
@@ -302,6 +361,41 @@ interface Token {
   clientId: string;
 }
 
+/** Where a `/users/delta` request reads: the changes with a version in (after, upTo]. */
+interface DeltaRound {
+  after: number;
+  upTo: number;
+  /** The initial round lists the users there are, without removals. */
+  initial: boolean;
+  /** The round's `$select` (undefined: Graph's default properties). */
+  select: string[] | undefined;
+  /** The `Prefer: odata.maxpagesize` of the request that started the round. */
+  pageSize?: number | undefined;
+}
+
+/** In a `$skiptoken` (`@odata.nextLink`): the rest of a round, after the last version sent. */
+interface SkipState {
+  kind: 'skip';
+  tenant: string;
+  generation: number;
+  after: number;
+  upTo: number;
+  initial: boolean;
+  select: string[] | undefined;
+  pageSize: number | undefined;
+}
+
+/** In a `$deltatoken` (`@odata.deltaLink`): the version it was issued at. */
+interface DeltaState {
+  kind: 'delta';
+  tenant: string;
+  generation: number;
+  version: number;
+  select: string[] | undefined;
+}
+
+type TokenState = SkipState | DeltaState;
+
 const GRAPH_CONTENT_TYPE = 'application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8';
 const MAX_PAGE = 999;
 const DEFAULT_PAGE = 100;
@@ -310,6 +404,8 @@ const ROLES = {
   groups: ['GroupMember.Read.All', 'Group.Read.All', 'Group.ReadWrite.All', 'Directory.Read.All', 'Directory.ReadWrite.All'],
 };
 const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+/** Graph's limit on `groupIds` in one checkMemberGroups call. */
+const MAX_CHECKED_GROUPS = 20;
 
 export async function startGraphServer(tls: { cert: string; key: string }): Promise<GraphServer> {
   const tenants = new Map<string, Tenant>();
@@ -446,6 +542,98 @@ export async function startGraphServer(tls: { cert: string; key: string }): Prom
     sendPage(exchange, 'groups', groups);
   }
 
+  /**
+   * `GET /users/delta`: a new round (every user, or with `$deltatoken=latest` none, "from now on"), or the rest of a
+   * round (`$skiptoken`, from an `@odata.nextLink`), or the changes since a token (`$deltatoken`, from an
+   * `@odata.deltaLink`). A round is fixed at the version it started at; its last page carries the next deltaLink.
+   */
+  function usersDelta(exchange: GraphExchange): void {
+    const { tenant } = exchange;
+    const query = exchange.url.searchParams;
+    const skip = query.get('$skiptoken');
+    const delta = query.get('$deltatoken');
+    if (skip !== null && delta !== null) throw new GraphFailure(400, 'Request_BadRequest', 'Only one of $skiptoken and $deltatoken may be given.');
+    let round: DeltaRound;
+    if (skip !== null) {
+      const state = readDeltaToken(tenant, skip, 'skip');
+      round = { after: state.after, upTo: state.upTo, initial: state.initial, select: state.select, pageSize: state.pageSize };
+    } else if (delta !== null && delta.toLowerCase() !== 'latest') {
+      const state = readDeltaToken(tenant, delta, 'delta');
+      round = { after: state.version, upTo: tenant.version, initial: false, select: state.select };
+    } else {
+      // Query options only count on the request that starts the round; the tokens carry them on. ($top is ignored.)
+      rejectFilter(query, []);
+      if (query.get('$expand') !== null) throw new GraphFailure(400, 'Request_UnsupportedQuery', 'The fake Graph server does not support $expand on users/delta.');
+      const select = query.get('$select') === null ? undefined : selection(query, [USER_PROPERTIES], USER_DEFAULT_SELECT, 'user');
+      // "latest" skips the initial round: nothing now, and a deltaLink to the changes from now on.
+      round = { after: delta === null ? 0 : tenant.version, upTo: tenant.version, initial: delta === null, select };
+    }
+
+    const preferred = maxPageSize(exchange.request);
+    const pageSize = preferred ?? round.pageSize ?? DEFAULT_PAGE;
+    const changes = tenant.userChanges(round.after, round.upTo, !round.initial);
+    const page = changes.slice(0, pageSize);
+    const select = round.select ?? USER_DEFAULT_SELECT;
+    const body: Record<string, unknown> = { '@odata.context': `${url}/v1.0/$metadata#users${round.select ? `(${round.select.join(',')})` : ''}` };
+    const last = page.at(-1);
+    if (changes.length > pageSize && last) {
+      const state: SkipState = { kind: 'skip', tenant: tenant.tenantId, generation: tenant.deltaGeneration, after: last.version, upTo: round.upTo, initial: round.initial, select: round.select, pageSize: round.pageSize ?? preferred };
+      body['@odata.nextLink'] = `${url}/v1.0/users/delta?$skiptoken=${encodeState(state)}`;
+    } else {
+      const state: DeltaState = { kind: 'delta', tenant: tenant.tenantId, generation: tenant.deltaGeneration, version: round.upTo, select: round.select };
+      body['@odata.deltaLink'] = `${url}/v1.0/users/delta?$deltatoken=${encodeState(state)}`;
+    }
+    body.value = page.map((change) => (change.user ? project(userProperties(change.user), select) : { id: change.id, '@removed': { reason: 'deleted' } }));
+    const applied: Record<string, string> = preferred === undefined ? {} : { 'preference-applied': `odata.maxpagesize=${preferred}` };
+    sendJson(exchange.response, 200, body, { ...graphHeaders(exchange.request), ...applied });
+  }
+
+  /** A token of this tenant's current generation, or 410 (expired) / 400 (not a token of the fake's). */
+  function readDeltaToken<K extends TokenState['kind']>(tenant: Tenant, token: string, kind: K): Extract<TokenState, { kind: K }> {
+    const state = decodeState(token);
+    if (state?.kind !== kind || state.tenant !== tenant.tenantId) {
+      throw new GraphFailure(400, 'Request_BadRequest', `The ${kind === 'skip' ? '$skiptoken' : '$deltatoken'} is malformed or not for this tenant.`);
+    }
+    if (state.generation !== tenant.deltaGeneration) {
+      throw new GraphFailure(410, 'syncStateNotFound', 'The sync state generation is not found. Delta tokens may be invalid or expired.');
+    }
+    return state as Extract<TokenState, { kind: K }>;
+  }
+
+  /** `POST /users/{id}/checkMemberGroups` `{ groupIds }`: those of the groups the user is a member of, transitively. */
+  async function checkMemberGroups(exchange: GraphExchange): Promise<void> {
+    const text = await readBody(exchange.request);
+    const id = decodeURIComponent(exchange.params[0] ?? '');
+    if (!exchange.tenant.users.has(id)) throw new GraphFailure(404, 'Request_ResourceNotFound', `Resource '${id}' does not exist or one of its queried reference-property objects are not present.`);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      throw new GraphFailure(400, 'BadRequest', 'Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.');
+    }
+    const groupIds = parsed && typeof parsed === 'object' ? (parsed as { groupIds?: unknown }).groupIds : undefined;
+    if (!Array.isArray(groupIds) || !groupIds.every((groupId): groupId is string => typeof groupId === 'string')) {
+      throw new GraphFailure(400, 'Request_BadRequest', "Invalid value specified for property 'groupIds' of resource 'checkMemberGroups'.");
+    }
+    if (groupIds.length > MAX_CHECKED_GROUPS) {
+      throw new GraphFailure(400, 'Request_BadRequest', `The number of group ids exceeds the maximum of ${MAX_CHECKED_GROUPS}.`);
+    }
+    const value = [...new Set(groupIds)].filter((groupId) => {
+      const group = exchange.tenant.groups.get(groupId);
+      return group !== undefined && exchange.tenant.transitiveMembers(group).some((member) => member.id === id);
+    });
+    sendJson(exchange.response, 200, { '@odata.context': `${url}/v1.0/$metadata#Collection(Edm.String)`, value }, graphHeaders(exchange.request));
+  }
+
+  /** `GET /users/{id}?$select=…`. */
+  function getUser(exchange: GraphExchange): void {
+    const id = decodeURIComponent(exchange.params[0] ?? '');
+    const user = exchange.tenant.users.get(id);
+    if (!user) throw new GraphFailure(404, 'Request_ResourceNotFound', `Resource '${id}' does not exist or one of its queried reference-property objects are not present.`);
+    const select = selection(exchange.url.searchParams, [USER_PROPERTIES], USER_DEFAULT_SELECT, 'user');
+    sendJson(exchange.response, 200, { '@odata.context': `${url}/v1.0/$metadata#users/$entity`, ...project(userProperties(user), select) }, graphHeaders(exchange.request));
+  }
+
   function getGroup(exchange: GraphExchange): void {
     const group = requireGroup(exchange);
     const select = selection(exchange.url.searchParams, [GROUP_PROPERTIES], GROUP_DEFAULT_SELECT, 'group');
@@ -504,14 +692,14 @@ export async function startGraphServer(tls: { cert: string; key: string }): Prom
   // ----- Routing -----------------------------------------------------------------------------------------------
 
   /** Graph's gate for every `/v1.0` route: fault injection, then the bearer token, then admin consent. */
-  function graph(roles: string[], handle: (exchange: GraphExchange) => void): Route['handle'] {
+  function graph(roles: string[], handle: (exchange: GraphExchange) => Promise<void> | void): Route['handle'] {
     return (exchange) => {
       injectFaults();
       const tenant = authenticate(exchange.request);
       if (!roles.some((role) => tenant.grantedRoles.includes(role))) {
         throw new GraphFailure(403, 'Authorization_RequestDenied', 'Insufficient privileges to complete the operation.');
       }
-      handle({ ...exchange, tenant });
+      return handle({ ...exchange, tenant });
     };
   }
 
@@ -541,6 +729,9 @@ export async function startGraphServer(tls: { cert: string; key: string }): Prom
     { method: 'GET', pattern: /^\/([^/]+)\/discovery\/v2\.0\/keys$/, handle: keys },
     { method: 'POST', pattern: /^\/([^/]+)\/oauth2\/v2\.0\/token$/, handle: token },
     { method: 'GET', pattern: /^\/v1\.0\/users$/i, handle: graph(ROLES.users, listUsers) },
+    { method: 'GET', pattern: /^\/v1\.0\/users\/(?:microsoft\.graph\.)?delta(?:\(\))?$/i, handle: graph(ROLES.users, usersDelta) },
+    { method: 'POST', pattern: /^\/v1\.0\/users\/([^/]+)\/(?:microsoft\.graph\.)?checkMemberGroups$/i, handle: graph(ROLES.groups, checkMemberGroups) },
+    { method: 'GET', pattern: /^\/v1\.0\/users\/(?!delta(?:\(\))?$|microsoft\.graph\.delta)([^/]+)$/i, handle: graph(ROLES.users, getUser) },
     { method: 'GET', pattern: /^\/v1\.0\/groups$/i, handle: graph(ROLES.groups, listGroups) },
     { method: 'GET', pattern: /^\/v1\.0\/groups\/([^/]+)$/i, handle: graph(ROLES.groups, getGroup) },
     { method: 'GET', pattern: /^\/v1\.0\/groups\/([^/]+)\/members(?:\/microsoft\.graph\.(user|group))?$/i, handle: graph(ROLES.groups, listMembers(false)) },
@@ -610,6 +801,13 @@ export async function startGraphServer(tls: { cert: string; key: string }): Prom
       failure = undefined;
       throttled = { remaining: 0, retryAfterSeconds: 0 };
     },
+    expireDeltaTokens(tenantId) {
+      const expired = tenantId === undefined ? [...tenants.values()] : [findTenant(tenantId)];
+      for (const tenant of expired) {
+        if (!tenant) throw new Error(`No tenant ${tenantId ?? ''}`);
+        tenant.deltaGeneration += 1;
+      }
+    },
     requests,
     close: () =>
       new Promise<void>((resolve) => {
@@ -676,6 +874,34 @@ function skipOffset(token: string | null): number {
   const match = /^RFNwdA:(\d+)$/.exec(Buffer.from(token, 'base64url').toString());
   if (!match?.[1]) throw new GraphFailure(400, 'Directory_ExpiredPageToken', 'The specified page token value has expired and can no longer be included in your request.');
   return Number(match[1]);
+}
+
+/** `Prefer: odata.maxpagesize=N` (1…999), or undefined when absent or unusable (Graph ignores such preferences). */
+function maxPageSize(request: IncomingMessage): number | undefined {
+  const prefer = request.headers.prefer;
+  const match = /(?:^|[,;\s])odata\.maxpagesize\s*=\s*(\d+)/i.exec(Array.isArray(prefer) ? prefer.join(',') : (prefer ?? ''));
+  const size = Number(match?.[1]);
+  return Number.isInteger(size) && size >= 1 && size <= MAX_PAGE ? size : undefined;
+}
+
+/** Opaque to clients (base64url JSON): the fake keeps a delta round's whole state in its tokens. */
+function encodeState(state: TokenState): string {
+  return Buffer.from(JSON.stringify(state)).toString('base64url');
+}
+
+function decodeState(token: string): TokenState | undefined {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(token, 'base64url').toString());
+    if (!value || typeof value !== 'object') return undefined;
+    const state = value as { [K in keyof SkipState | keyof DeltaState]?: unknown };
+    const numbers = state.kind === 'skip' ? [state.after, state.upTo] : [state.version];
+    if ((state.kind !== 'skip' && state.kind !== 'delta') || typeof state.tenant !== 'string' || typeof state.generation !== 'number') return undefined;
+    if (!numbers.every((number) => typeof number === 'number')) return undefined;
+    if (state.select !== undefined && !(Array.isArray(state.select) && state.select.every((name) => USER_PROPERTIES.includes(name as string)))) return undefined;
+    return value as TokenState;
+  } catch {
+    return undefined;
+  }
 }
 
 function project(properties: Record<string, unknown>, select: string[]): Record<string, unknown> {

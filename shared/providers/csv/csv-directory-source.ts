@@ -43,6 +43,7 @@ export interface CsvSourceOptions {
 export class CsvDirectorySource implements DirectorySource {
   readonly requiresPassword = true;
   readonly listsUsersRepeatedly = false;
+  readonly supportsIncremental = false;
 
   constructor(private readonly options: CsvSourceOptions) {}
 

@@ -1,6 +1,7 @@
 import { ClientCertificateCredential, ClientSecretCredential, type TokenCredential } from '@azure/identity';
 import { Client, GraphError, RetryHandlerOptions } from '@microsoft/microsoft-graph-client';
 import { TokenCredentialAuthenticationProvider } from '@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials/index.js';
+import pLimit from 'p-limit';
 import { z } from 'zod';
 import type { SecretResolver } from '../../config/secrets.js';
 import type { ConnectionProfile, EntraProfile } from '../../connections/profile.js';
@@ -37,6 +38,8 @@ const cursorSchema = z.discriminatedUnion('phase', [
     current: z.object({ id: z.string(), name: z.string(), next: z.string().optional() }).optional(),
   }),
   z.object({ phase: z.literal('managers'), next: z.string().optional() }),
+  /** An incremental run: the delta link's pages. */
+  z.object({ phase: z.literal('changes'), next: z.string() }),
 ]);
 type Cursor = z.infer<typeof cursorSchema>;
 
@@ -57,6 +60,7 @@ interface GraphGroup {
 export class GraphDirectorySource implements DirectorySource {
   readonly requiresPassword = false;
   readonly listsUsersRepeatedly = true;
+  readonly supportsIncremental = true;
   private readonly clients = new Map<string, Client>();
   private readonly pageSize: number;
 
@@ -72,13 +76,21 @@ export class GraphDirectorySource implements DirectorySource {
     if (!profile.selectedGroups.length) {
       throw new AppError('no-groups-selected', `No security group is selected for "${profile.name}", so no users sync (select at least one group).`);
     }
-    const cursor: Cursor = request.cursor === null || request.cursor === undefined ? { phase: 'users', group: 0 } : cursorSchema.parse(request.cursor);
+    const { run } = request;
+    const first = request.cursor === null || request.cursor === undefined;
     const client = this.client(profile);
     const ref = `page ${request.page}`;
     try {
+      if (first && run.kind === 'incremental') return await this.changesPage(client, profile, run.checkpoint ?? '', ref);
+      const cursor: Cursor = first ? { phase: 'users', group: 0 } : cursorSchema.parse(request.cursor);
       switch (cursor.phase) {
-        case 'users':
-          return await this.usersPage(client, profile, cursor, ref);
+        case 'changes':
+          return await this.changesPage(client, profile, cursor.next, ref);
+        case 'users': {
+          const page = await this.usersPage(client, profile, cursor, ref);
+          // A full run starts the delta chain at its own start: changes made while it lists are read again next time.
+          return first ? { ...page, checkpoint: await this.latestCheckpoint(client, profile) } : page;
+        }
         case 'groups':
           return await this.groupsPage(client, profile, cursor, ref);
         case 'managers':
@@ -164,6 +176,55 @@ export class GraphDirectorySource implements DirectorySource {
       ...(page['@odata.nextLink'] ? { listNext: page['@odata.nextLink'] } : {}),
     };
     return { entries: [], next: this.groupsDone(next) ? afterGroups(profile) : next };
+  }
+
+  /** A delta link meaning "from now on". */
+  private async latestCheckpoint(client: Client, profile: EntraProfile): Promise<string> {
+    const page: GraphPage<GraphUser> & { '@odata.deltaLink'?: string } = await get(client, `/users/delta?$select=${userSelect(profile).join(',')}&$deltatoken=latest`);
+    if (!page['@odata.deltaLink']) throw new AppError('source-unavailable', 'Microsoft Graph gave no delta link for users.', undefined, true);
+    return page['@odata.deltaLink'];
+  }
+
+  /**
+   * One page of what changed since the checkpoint. A changed user still in a selected group is read as
+   * a partial user (groups and manager stay as stored until the next full run); a deleted user, or one
+   * no longer in any selected group, is absent: disabled if we have them.
+   */
+  private async changesPage(client: Client, profile: EntraProfile, url: string, ref: string): Promise<SourcePage> {
+    let page: GraphPage<GraphUser & { '@removed'?: unknown }> & { '@odata.deltaLink'?: string };
+    try {
+      page = await get(client, url);
+    } catch (error) {
+      if (error instanceof GraphError && error.statusCode === 410) {
+        throw new AppError('checkpoint-expired', `The Graph delta token of "${profile.name}" has expired (${error.code ?? 'HTTP 410'}).`);
+      }
+      throw error;
+    }
+    const limit = pLimit(8);
+    const entries = await Promise.all(
+      page.value.map((user) =>
+        limit(async (): Promise<SourceEntry> => {
+          const at = `${ref} (user ${user.id})`;
+          if (user['@removed']) return { kind: 'absent', key: user.id, ref: at, reason: 'removed-from-directory' };
+          if (!(await this.inSelectedGroups(client, profile, user.id))) return { kind: 'absent', key: user.id, ref: at, reason: 'left-scope' };
+          // A delta entry may carry only the properties that changed: read the user whole.
+          const whole: GraphUser = await get(client, `/users/${encodeURIComponent(user.id)}?$select=${userSelect(profile).join(',')}`);
+          const entry = mapGraphUser(profile, whole, at);
+          if (!entry || entry.kind !== 'user') return { kind: 'absent', key: user.id, ref: at, reason: 'left-scope' };
+          return { ...entry, user: { ...entry.user, partial: true } };
+        }),
+      ),
+    );
+    const nextLink = page['@odata.nextLink'];
+    return nextLink ? { entries, next: { phase: 'changes', next: nextLink } } : { entries, next: null, ...(page['@odata.deltaLink'] ? { checkpoint: page['@odata.deltaLink'] } : {}) };
+  }
+
+  private async inSelectedGroups(client: Client, profile: EntraProfile, userId: string): Promise<boolean> {
+    const result = (await client
+      .api(`/users/${encodeURIComponent(userId)}/checkMemberGroups`)
+      .middlewareOptions([new RetryHandlerOptions(1, RETRIES)])
+      .post({ groupIds: profile.selectedGroups })) as { value: string[] };
+    return result.value.length > 0;
   }
 
   private groupsDone(cursor: Extract<Cursor, { phase: 'groups' }>): boolean {

@@ -114,6 +114,7 @@ function runFrom(entity: Record<string, unknown>): Run {
     connection: String(entity.connection),
     directoryKey: String(entity.directoryKey),
     trigger: entity.trigger as Run['trigger'],
+    kind: (entity.kind as Run['kind'] | undefined) ?? 'full',
     dryRun: entity.dryRun === true,
     profile: parseProfile(JSON.parse(String(entity.profile))),
     state: entity.state as Run['state'],
@@ -128,6 +129,10 @@ function runFrom(entity: Record<string, unknown>): Run {
   };
   const fromRunId = text('fromRunId');
   if (fromRunId) run.fromRunId = fromRunId;
+  const checkpoint = text('checkpoint');
+  if (checkpoint) run.checkpoint = checkpoint;
+  const nextCheckpoint = text('nextCheckpoint');
+  if (nextCheckpoint) run.nextCheckpoint = nextCheckpoint;
   const endedAt = text('endedAt');
   if (endedAt) run.endedAt = endedAt;
   const error = text('error');

@@ -144,4 +144,42 @@ describe('Entra ID directories through the real Graph SDK and identity credentia
     await putProfile(t, entraProfile('WithMail', TENANT_A, CLIENT_A, { includeMailEnabledGroups: true, credential: { kind: 'secret', secretName: 'CONTOSO_SECRET' } }));
     expect(await availableGroups(t.app.deps, 'WithMail')).toContainEqual({ id: 'mailgroup', name: 'Newsletter', kind: 'mail-enabled security' });
   });
+
+  it('an incremental run reads only what changed since the last run, through the delta link', async () => {
+    const state = (await t.app.deps.connections.get('Contoso'))!.state;
+    expect(state.checkpoint).toMatch(/\/v1\.0\/users\/delta\?\$deltatoken=/);
+    expect(state.lastFullRunAt).toBeDefined();
+    const before = await usersOf(t, 'Contoso');
+    a.updateUser('cal', { department: 'Legal' });
+    a.updateUser('guest', { department: 'Visitors' }); // a guest: out of scope, ignored
+    const run = await syncNow(t, 'Contoso', { incremental: true });
+    expect(run).toMatchObject({ kind: 'incremental', state: 'succeeded' });
+    expect(run.counts).toMatchObject({ updated: 1, created: 0, disabled: 0, unchanged: 0, skipped: 0 });
+    const after = await usersOf(t, 'Contoso');
+    expect(after.get('cal@contoso.com')).toMatchObject({ attributes: { department: 'Legal' }, groups: before.get('cal@contoso.com')!.groups });
+    const updated = (await auditOf(t, run.runId)).filter((r) => r.action === 'updated');
+    expect(updated).toEqual([expect.objectContaining({ subject: 'cal', changedFields: ['department'] })]);
+    // Nothing else was read or rewritten.
+    for (const name of ['ann', 'bea', 'boss', 'dot', 'eve']) expect(after.get(`${name}@contoso.com`)).toEqual(before.get(`${name}@contoso.com`));
+    expect((await t.app.deps.connections.get('Contoso'))!.state.checkpoint).not.toBe(state.checkpoint);
+  });
+
+  it('a user deleted from the tenant is disabled by the next incremental run', async () => {
+    a.removeUser('dot');
+    const run = await syncNow(t, 'Contoso', { incremental: true });
+    expect(run.counts).toMatchObject({ disabled: 1, updated: 0 });
+    expect((await usersOf(t, 'Contoso')).get('dot@contoso.com')).toMatchObject({ status: 'disabled', disabledReason: 'removed-from-directory' });
+  });
+
+  it('an expired delta token falls back to a full sync by itself', async () => {
+    server.expireDeltaTokens();
+    a.updateUser('eve', { jobTitle: 'Buyer' });
+    const run = await syncNow(t, 'Contoso', { incremental: true });
+    expect(run).toMatchObject({ kind: 'full', state: 'succeeded' });
+    expect(run.warnings.join(' ')).toMatch(/delta token .* has expired.*continued as a full sync/);
+    expect(run.counts).toMatchObject({ updated: 1 });
+    expect((await usersOf(t, 'Contoso')).get('eve@contoso.com')?.attributes.jobTitle).toBe('Buyer');
+    const next = await syncNow(t, 'Contoso', { incremental: true });
+    expect(next).toMatchObject({ kind: 'incremental', state: 'succeeded', counts: { updated: 0 } });
+  });
 });
