@@ -16,8 +16,9 @@ export function combineEntries(entries: readonly SourceEntry[], repeatsUsers: bo
     else if (entry.kind === 'manager') manager = entry.manager;
     else records.push(entry);
   }
-  // The same user listed once per selected group is one user (the first copy stands for all).
-  const users = repeatsUsers && records.every((entry) => entry.kind === 'user') ? records.slice(0, 1) : records;
+  // A source that lists a user several times (once per selected group; in both deltas) means one user:
+  // the last reading stands. Elsewhere (CSV) copies are duplicates for decide() to report.
+  const users = repeatsUsers ? records.slice(-1) : records;
   return users.map((entry) => {
     // A partial (incremental) user's groups and manager are not known: the stored ones stand.
     if (entry.kind !== 'user' || entry.user.partial) return entry;

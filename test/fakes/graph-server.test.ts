@@ -425,3 +425,137 @@ describe('users/delta and checkMemberGroups through @microsoft/microsoft-graph-c
     }
   });
 });
+
+describe('groups/delta through @microsoft/microsoft-graph-client', () => {
+  type GroupDeltaPage = { '@odata.context': string; value: Record<string, unknown>[]; '@odata.nextLink'?: string; '@odata.deltaLink'?: string };
+  const GROUPS = '66666666-6666-6666-6666-666666666666';
+  const user = (id: string) => ({ '@odata.type': '#microsoft.graph.user', id });
+  const group = (id: string) => ({ '@odata.type': '#microsoft.graph.group', id });
+  const removed = (member: { '@odata.type': string; id: string }) => ({ ...member, '@removed': { reason: 'deleted' } });
+  let tenant: FakeTenant;
+  let client: Client;
+
+  /** Follows nextLinks to the deltaLink: every item, the pages' sizes and the deltaLink. */
+  async function drain(first: GroupDeltaPage): Promise<{ items: Record<string, unknown>[]; sizes: number[]; deltaLink: string }> {
+    const items: Record<string, unknown>[] = [];
+    const sizes: number[] = [];
+    let page = first;
+    for (;;) {
+      items.push(...page.value);
+      sizes.push(page.value.length);
+      if (!page['@odata.nextLink']) break;
+      expect(page['@odata.deltaLink']).toBeUndefined();
+      expect(page['@odata.nextLink']).toMatch(new RegExp(`^${server.url}/v1\\.0/groups/delta\\?\\$skiptoken=[\\w-]+$`));
+      page = (await client.api(page['@odata.nextLink']).get()) as GroupDeltaPage;
+    }
+    const deltaLink = page['@odata.deltaLink'] ?? '';
+    expect(deltaLink).toMatch(new RegExp(`^${server.url}/v1\\.0/groups/delta\\?\\$deltatoken=[\\w-]+$`));
+    return { items, sizes, deltaLink };
+  }
+
+  const follow = async (link: string) => drain((await client.api(link).get()) as GroupDeltaPage);
+  const latest = async () => drain((await client.api('/groups/delta?$deltatoken=latest').select('displayName,members').get()) as GroupDeltaPage);
+
+  beforeAll(() => {
+    tenant = server.addTenant(GROUPS, { clientId: 'groups-app', clientSecret: 'groups-secret' });
+    client = graphClient(secretCredential(GROUPS, 'groups-app', 'groups-secret'));
+    for (const id of ['g1', 'g2', 'g3', 'g4', 'g5']) tenant.addUser({ id, userPrincipalName: `${id}@groups.com` });
+    // parent → g1, child;  child → g2;  other → g3, g1;  empty → nobody
+    tenant.addGroup({ id: 'child', displayName: 'Child', members: ['g2'] });
+    tenant.addGroup({ id: 'parent', displayName: 'Parent', members: ['g1', 'child'] });
+    tenant.addGroup({ id: 'other', displayName: 'Other', members: ['g3', 'g1'] });
+    tenant.addGroup({ id: 'empty', displayName: 'Empty', members: [] });
+  });
+
+  it('lists every group with its direct members in the initial round, paged, and $deltatoken=latest lists none', async () => {
+    const first = (await client.api('/groups/delta').select('displayName,members').header('Prefer', 'odata.maxpagesize=3').get()) as GroupDeltaPage;
+    expect(first['@odata.context']).toBe(`${server.url}/v1.0/$metadata#groups(id,displayName,members)`);
+    const initial = await drain(first);
+    expect(initial.sizes).toEqual([3, 1]);
+    expect(initial.items).toEqual([
+      { id: 'child', displayName: 'Child', 'members@delta': [user('g2')] },
+      { id: 'parent', displayName: 'Parent', 'members@delta': [user('g1'), group('child')] },
+      { id: 'other', displayName: 'Other', 'members@delta': [user('g3'), user('g1')] },
+      { id: 'empty', displayName: 'Empty' }, // as in Graph: no members, no members@delta
+    ]);
+    await expect(follow(initial.deltaLink)).resolves.toMatchObject({ items: [] });
+
+    const none = (await client.api('/groups/delta?$deltatoken=latest').select('displayName,members').get()) as GroupDeltaPage;
+    expect(none.value).toEqual([]);
+    expect(none['@odata.nextLink']).toBeUndefined();
+    expect(none['@odata.deltaLink']).toMatch(/\$deltatoken=/);
+  });
+
+  it('reports only the changed members of the changed group after $deltatoken=latest, and replays', async () => {
+    const { deltaLink } = await latest();
+    tenant.setMembers('other', ['g1', 'g4']); // g3 out, g4 in, g1 stays
+
+    const expected = [{ id: 'other', displayName: 'Other', 'members@delta': [removed(user('g3')), user('g4')] }];
+    const changes = await follow(deltaLink);
+    expect(changes.items).toEqual(expected);
+    expect((await follow(deltaLink)).items).toEqual(expected); // replay
+    await expect(follow(changes.deltaLink)).resolves.toMatchObject({ items: [] });
+
+    // Net changes per member since the token: in-and-out again is no change, out-and-in again neither.
+    tenant.setMembers('other', ['g1', 'g4', 'g5']);
+    tenant.setMembers('other', ['g4']);
+    tenant.setMembers('other', ['g4', 'g1']);
+    await expect(follow(changes.deltaLink)).resolves.toMatchObject({ items: [] });
+  });
+
+  it("reports a nested group's membership change on the nested group only (direct membership)", async () => {
+    const { deltaLink } = await latest();
+    tenant.setMembers('child', ['g2', 'g3']);
+    const changes = await follow(deltaLink);
+    expect(changes.items).toEqual([{ id: 'child', displayName: 'Child', 'members@delta': [user('g3')] }]);
+    // parent's transitive members did change, but its direct ones did not
+    expect(((await client.api('/groups/parent/transitiveMembers').select('id').get()) as { value: { id: string }[] }).value.map((member) => member.id)).toContain('g3');
+  });
+
+  it('reports removed users leaving their groups, deleted groups, new groups and renamed groups', async () => {
+    const { deltaLink } = await latest();
+    tenant.removeUser('g1'); // leaves parent and other
+    tenant.removeGroup('child'); // leaves parent
+    tenant.addGroup({ id: 'new', displayName: 'New', members: ['g4', 'parent', 'no-such-id'] });
+    tenant.updateGroup('empty', { displayName: 'Still empty' });
+
+    const changes = await follow(deltaLink);
+    expect(changes.items).toEqual([
+      { id: 'other', displayName: 'Other', 'members@delta': [removed(user('g1'))] },
+      { id: 'child', '@removed': { reason: 'changed' } },
+      { id: 'parent', displayName: 'Parent', 'members@delta': [removed(user('g1')), removed(group('child'))] },
+      { id: 'new', displayName: 'New', 'members@delta': [user('g4'), group('parent')] },
+      { id: 'empty', displayName: 'Still empty' },
+    ]);
+
+    // Without `members` in $select, membership is not tracked at all.
+    const { deltaLink: propertiesOnly } = await drain((await client.api('/groups/delta?$deltatoken=latest').select('displayName').get()) as GroupDeltaPage);
+    tenant.setMembers('other', ['g2']);
+    tenant.updateGroup('new', { displayName: 'Newer' });
+    await expect(follow(propertiesOnly)).resolves.toMatchObject({ items: [{ id: 'new', displayName: 'Newer' }] });
+  });
+
+  it('answers 410 syncStateNotFound after expireDeltaTokens(), needs group roles, and refuses users/delta tokens', async () => {
+    const { deltaLink } = await latest();
+    const nextLink = ((await client.api('/groups/delta').select('displayName,members').header('Prefer', 'odata.maxpagesize=1').get()) as GroupDeltaPage)['@odata.nextLink'] ?? '';
+    expect(nextLink).toMatch(/\$skiptoken=/);
+    const usersDeltaLink = ((await client.api('/users/delta?$deltatoken=latest').get()) as GroupDeltaPage)['@odata.deltaLink'] ?? '';
+    const token = new URL(usersDeltaLink).searchParams.get('$deltatoken') ?? '';
+    await expect(graphError(client.api(`/groups/delta?$deltatoken=${token}`).get())).resolves.toMatchObject({ statusCode: 400, code: 'Request_BadRequest' });
+
+    server.expireDeltaTokens(GROUPS);
+    for (const link of [deltaLink, nextLink]) {
+      const error = await graphError(client.api(link).get());
+      expect(error).toMatchObject({ statusCode: 410, code: 'syncStateNotFound', message: 'The sync state generation is not found. Delta tokens may be invalid or expired.' });
+    }
+    await expect(latest()).resolves.toMatchObject({ items: [] });
+
+    const roles = tenant.grantedRoles;
+    tenant.grantedRoles = ['User.Read.All'];
+    try {
+      await expect(graphError(client.api('/groups/delta').get())).resolves.toMatchObject({ statusCode: 403, code: 'Authorization_RequestDenied' });
+    } finally {
+      tenant.grantedRoles = roles;
+    }
+  });
+});

@@ -14,12 +14,18 @@ import type { AddressInfo } from 'node:net';
  * The process making the calls must trust the certificate (`NODE_EXTRA_CA_CERTS`, set by test/support/global-setup.ts).
  * Wire formats (bodies, error codes, paging with absolute `@odata.nextLink`s) follow the real services.
  *
- * Graph routes: `GET /users`, `GET /users/delta`, `POST /users/{id}/checkMemberGroups`, `GET /groups`, `GET /groups/{id}`,
- * `GET /groups/{id}/members` and `…/transitiveMembers` (optionally cast to `microsoft.graph.user` / `microsoft.graph.group`).
+ * Graph routes: `GET /users`, `GET /users/delta`, `POST /users/{id}/checkMemberGroups`, `GET /groups`, `GET /groups/delta`,
+ * `GET /groups/{id}`, `GET /groups/{id}/members` and `…/transitiveMembers` (optionally cast to `microsoft.graph.user` /
+ * `microsoft.graph.group`).
  *
  * `/users/delta` tracks changes made through `addUser`, `updateUser` and `removeUser` (not direct edits of the objects in
  * `users`): each change takes the tenant's next version, removed users stay as tombstones, and a delta token holds
  * the version it was issued at (and the request's `$select`). `expireDeltaTokens()` makes every issued token answer 410.
+ *
+ * `/groups/delta` tracks groups the same way, through `addGroup`, `updateGroup`, `setMembers`, `removeGroup` and the
+ * memberships that `addUser` / `removeUser` make or end: each group keeps a log of its creation, updates, deletion and
+ * direct-membership changes, one version per group per change, so a token issued at version V reads the net change of
+ * each member since V (`members@delta`, with `@removed` for the members gone).
  */
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -91,7 +97,11 @@ export interface FakeTenant {
    */
   removeUser(id: string): void;
   addGroup(group: FakeGroupInput): FakeGroup;
+  /** Merges `patch` (not the members: see `setMembers`); on `/groups/delta` the group reads as updated. */
+  updateGroup(id: string, patch: Partial<Omit<FakeGroupInput, 'id' | 'members'>>): FakeGroup;
+  /** Replaces the direct members; on `/groups/delta` the group reads with the members added and removed. */
   setMembers(groupId: string, memberIds: string[]): void;
+  /** Deletes the group and its memberships in other groups; on `/groups/delta` it reads as `@removed` (reason `changed`). */
   removeGroup(id: string): void;
 }
 
@@ -117,7 +127,7 @@ export interface GraphServer {
   /** Ends `failAfter` and any remaining `throttle`. */
   heal(): void;
   /**
-   * Invalidates every `/users/delta` token issued so far (deltaLinks and nextLinks), of one tenant or of all: using one
+   * Invalidates every `/users/delta` and `/groups/delta` token issued so far (deltaLinks and nextLinks), of one tenant or of all: using one
    * answers 410 Gone with code `syncStateNotFound`, as Graph does when its sync state is gone. New rounds work.
    */
   expireDeltaTokens(tenantId?: string): void;
@@ -148,6 +158,8 @@ class Tenant implements FakeTenant {
   version = 0;
   readonly userVersions = new Map<string, number>();
   readonly tombstones = new Map<string, number>();
+  /** Change tracking for `/groups/delta`: each group's creations, updates, deletions and direct-membership changes. */
+  readonly groupLog = new Map<string, GroupEvent[]>();
   /** Delta tokens carry the generation they were issued in; `expireDeltaTokens` moves on to the next one. */
   deltaGeneration = 0;
 
@@ -166,6 +178,7 @@ class Tenant implements FakeTenant {
     this.users.set(user.id, stored);
     this.tombstones.delete(user.id);
     this.stamp(user.id);
+    this.joinListingGroups(user.id, 'user');
     return stored;
   }
 
@@ -182,7 +195,7 @@ class Tenant implements FakeTenant {
     this.userVersions.delete(id);
     this.version += 1;
     this.tombstones.set(id, this.version);
-    this.forgetMember(id);
+    this.forgetMember(id, 'user');
     for (const user of this.users.values()) {
       if (user.managerId !== id) continue;
       delete user.managerId;
@@ -215,18 +228,89 @@ class Tenant implements FakeTenant {
     if (this.users.has(group.id) || this.groups.has(group.id)) throw new Error(`Object ${group.id} already exists in tenant ${this.tenantId}`);
     const stored = { ...group, members: [...group.members] };
     this.groups.set(group.id, stored);
+    // One change: the group and its first members (existing ones; itself too, if it lists itself).
+    this.logGroup(group.id, [{ kind: 'created' }, ...[...this.memberTypes(stored)].map(([memberId, type]): GroupChange => ({ kind: 'member', memberId, type, added: true }))]);
+    this.joinListingGroups(group.id, 'group');
     return stored;
+  }
+
+  updateGroup(id: string, patch: Partial<Omit<FakeGroupInput, 'id' | 'members'>>): FakeGroup {
+    const group = this.groups.get(id);
+    if (!group) throw new Error(`No group ${id} in tenant ${this.tenantId}`);
+    Object.assign(group, patch);
+    this.logGroup(id, [{ kind: 'updated' }]);
+    return group;
   }
 
   setMembers(groupId: string, memberIds: string[]): void {
     const group = this.groups.get(groupId);
     if (!group) throw new Error(`No group ${groupId} in tenant ${this.tenantId}`);
+    const before = this.memberTypes(group);
     group.members = [...memberIds];
+    const after = this.memberTypes(group);
+    const changes: GroupChange[] = [
+      ...[...before].filter(([memberId]) => !after.has(memberId)).map(([memberId, type]): GroupChange => ({ kind: 'member', memberId, type, added: false })),
+      ...[...after].filter(([memberId]) => !before.has(memberId)).map(([memberId, type]): GroupChange => ({ kind: 'member', memberId, type, added: true })),
+    ];
+    if (changes.length > 0) this.logGroup(groupId, changes);
   }
 
   removeGroup(id: string): void {
     if (!this.groups.delete(id)) throw new Error(`No group ${id} in tenant ${this.tenantId}`);
-    this.forgetMember(id);
+    this.logGroup(id, [{ kind: 'deleted' }]);
+    this.forgetMember(id, 'group');
+  }
+
+  /**
+   * The groups to report in a `/groups/delta` round reading the changes in (since, upTo]: the initial round (`since`
+   * undefined) has every group there was at `upTo` with its members then; later rounds have the groups created, updated,
+   * deleted or (when `members` is tracked) with a net membership change. Sorted by each group's last change up to
+   * `upTo`, a unique version, so `key` is a stable paging cursor. Groups gone since `upTo` wait for the next round.
+   */
+  groupChanges(since: number | undefined, upTo: number, members: boolean): GroupDelta[] {
+    const result: GroupDelta[] = [];
+    for (const [id, log] of this.groupLog) {
+      const window = log.filter((event) => event.version > (since ?? 0) && event.version <= upTo);
+      const last = window.at(-1);
+      if (!last) continue;
+      const now = groupStateAt(log, upTo);
+      const group = this.groups.get(id);
+      if (!now.exists) {
+        if (since !== undefined) result.push({ id, key: last.version, removed: true, added: [], removedMembers: [] });
+        continue;
+      }
+      if (!group) continue;
+      if (since === undefined) {
+        result.push({ id, key: last.version, group, removed: false, added: members ? [...now.members] : [], removedMembers: [] });
+        continue;
+      }
+      const then = groupStateAt(log, since);
+      const added = members ? [...now.members].filter(([memberId]) => !then.members.has(memberId)) : [];
+      const removedMembers = members ? [...then.members].filter(([memberId]) => !now.members.has(memberId)) : [];
+      const touched = !then.exists || window.some((event) => event.change.kind !== 'member');
+      if (touched || added.length > 0 || removedMembers.length > 0) result.push({ id, key: last.version, group, removed: false, added, removedMembers });
+    }
+    return result.sort((a, b) => a.key - b.key);
+  }
+
+  /** One change of a group: the tenant's next version, on every event of it. */
+  private logGroup(id: string, changes: GroupChange[]): void {
+    this.version += 1;
+    const log = this.groupLog.get(id) ?? [];
+    for (const change of changes) log.push({ version: this.version, change });
+    this.groupLog.set(id, log);
+  }
+
+  /** The existing direct members of a group and their types, each once. */
+  private memberTypes(group: FakeGroup): Map<string, MemberType> {
+    return new Map(this.directMembers(group).map((member) => [member.id, member.kind]));
+  }
+
+  /** A new object joins the groups that already listed its id (ids that did not exist are skipped when read). */
+  private joinListingGroups(id: string, type: MemberType): void {
+    for (const group of this.groups.values()) {
+      if (group.members.includes(id) && !(group.id === id && type === 'group')) this.logGroup(group.id, [{ kind: 'member', memberId: id, type, added: true }]);
+    }
   }
 
   /** Direct members that exist, users and groups. */
@@ -257,9 +341,51 @@ class Tenant implements FakeTenant {
     return group ? { kind: 'group', id, group } : undefined;
   }
 
-  private forgetMember(id: string): void {
-    for (const group of this.groups.values()) group.members = group.members.filter((member) => member !== id);
+  private forgetMember(id: string, type: MemberType): void {
+    for (const group of this.groups.values()) {
+      if (!group.members.includes(id)) continue;
+      group.members = group.members.filter((member) => member !== id);
+      this.logGroup(group.id, [{ kind: 'member', memberId: id, type, added: false }]);
+    }
   }
+}
+
+type MemberType = 'user' | 'group';
+
+/** One event in a group's log; the events of one change share its version. */
+interface GroupEvent {
+  version: number;
+  change: GroupChange;
+}
+
+type GroupChange = { kind: 'created' | 'updated' | 'deleted' } | { kind: 'member'; memberId: string; type: MemberType; added: boolean };
+
+/** A group to report in a `/groups/delta` round: removed, or its current state and its members' net changes. */
+interface GroupDelta {
+  id: string;
+  /** The group's last change in the round: the paging cursor. */
+  key: number;
+  group?: FakeGroup;
+  removed: boolean;
+  added: [string, MemberType][];
+  removedMembers: [string, MemberType][];
+}
+
+/** Whether a group existed at `version`, and its direct members then (in the order they joined). */
+function groupStateAt(log: GroupEvent[], version: number): { exists: boolean; members: Map<string, MemberType> } {
+  let exists = false;
+  const members = new Map<string, MemberType>();
+  for (const { version: at, change } of log) {
+    if (at > version) break;
+    if (change.kind === 'created' || change.kind === 'deleted') {
+      exists = change.kind === 'created';
+      members.clear();
+    } else if (change.kind === 'member') {
+      if (change.added) members.set(change.memberId, change.type);
+      else members.delete(change.memberId);
+    }
+  }
+  return { exists, members };
 }
 
 type DirectoryObject = { kind: 'user'; id: string; user: FakeUser } | { kind: 'group'; id: string; group: FakeGroup };
@@ -394,7 +520,30 @@ interface DeltaState {
   select: string[] | undefined;
 }
 
-type TokenState = SkipState | DeltaState;
+/** In a `/groups/delta` `$skiptoken`: the rest of a round reading the changes in (since, upTo], after cursor `after`. */
+interface GroupSkipState {
+  kind: 'groupSkip';
+  tenant: string;
+  generation: number;
+  /** The version of the deltaLink the round started from; absent for an initial round. */
+  since?: number;
+  after: number;
+  upTo: number;
+  /** `$select`ed group properties and maybe `members` (undefined: Graph's default properties, and the members). */
+  select: string[] | undefined;
+  pageSize: number | undefined;
+}
+
+/** In a `/groups/delta` `$deltatoken`: the version it was issued at. */
+interface GroupDeltaState {
+  kind: 'groupDelta';
+  tenant: string;
+  generation: number;
+  version: number;
+  select: string[] | undefined;
+}
+
+type TokenState = SkipState | DeltaState | GroupSkipState | GroupDeltaState;
 
 const GRAPH_CONTENT_TYPE = 'application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8';
 const MAX_PAGE = 999;
@@ -588,11 +737,68 @@ export async function startGraphServer(tls: { cert: string; key: string }): Prom
     sendJson(exchange.response, 200, body, { ...graphHeaders(exchange.request), ...applied });
   }
 
+  /**
+   * `GET /groups/delta`, as `usersDelta`: the initial round lists every group, with `members@delta` holding its direct
+   * members; a deltaLink reads the groups changed since it, each once: deleted ones as `{ id, @removed: changed }`, the
+   * others in their current state with `members@delta` holding the net changes of their direct membership (removed
+   * members with `@removed: deleted`). `members@delta` is left out when empty, and when `$select` omits `members`
+   * (membership then is not tracked at all). Unlike Graph, a large group's members are never split across pages.
+   */
+  function groupsDelta(exchange: GraphExchange): void {
+    const { tenant } = exchange;
+    const query = exchange.url.searchParams;
+    const skip = query.get('$skiptoken');
+    const delta = query.get('$deltatoken');
+    if (skip !== null && delta !== null) throw new GraphFailure(400, 'Request_BadRequest', 'Only one of $skiptoken and $deltatoken may be given.');
+    let round: { since: number | undefined; after: number; upTo: number; select: string[] | undefined; pageSize?: number | undefined };
+    if (skip !== null) {
+      const state = readDeltaToken(tenant, skip, 'groupSkip');
+      round = { since: state.since, after: state.after, upTo: state.upTo, select: state.select, pageSize: state.pageSize };
+    } else if (delta !== null && delta.toLowerCase() !== 'latest') {
+      const state = readDeltaToken(tenant, delta, 'groupDelta');
+      round = { since: state.version, after: 0, upTo: tenant.version, select: state.select };
+    } else {
+      rejectFilter(query, []);
+      const expand = query.get('$expand');
+      if (expand !== null && expand.trim().toLowerCase() !== 'members') throw new GraphFailure(400, 'Request_UnsupportedQuery', `The fake Graph server only expands 'members' on groups/delta, not '${expand}'.`);
+      let select = query.get('$select') === null ? undefined : selection(query, [GROUP_PROPERTIES, ['members']], GROUP_DEFAULT_SELECT, 'group');
+      if (select && expand !== null && !select.includes('members')) select = [...select, 'members'];
+      round = { since: delta === null ? undefined : tenant.version, after: 0, upTo: tenant.version, select };
+    }
+
+    const preferred = maxPageSize(exchange.request);
+    const pageSize = preferred ?? round.pageSize ?? DEFAULT_PAGE;
+    const members = round.select === undefined || round.select.includes('members');
+    const properties = round.select?.filter((name) => name !== 'members') ?? GROUP_DEFAULT_SELECT;
+    const changes = tenant.groupChanges(round.since, round.upTo, members).filter((change) => change.key > round.after);
+    const page = changes.slice(0, pageSize);
+    const body: Record<string, unknown> = { '@odata.context': `${url}/v1.0/$metadata#groups${round.select ? `(${round.select.join(',')})` : ''}` };
+    const last = page.at(-1);
+    if (changes.length > pageSize && last) {
+      const state: GroupSkipState = { kind: 'groupSkip', tenant: tenant.tenantId, generation: tenant.deltaGeneration, ...(round.since === undefined ? {} : { since: round.since }), after: last.key, upTo: round.upTo, select: round.select, pageSize: round.pageSize ?? preferred };
+      body['@odata.nextLink'] = `${url}/v1.0/groups/delta?$skiptoken=${encodeState(state)}`;
+    } else {
+      const state: GroupDeltaState = { kind: 'groupDelta', tenant: tenant.tenantId, generation: tenant.deltaGeneration, version: round.upTo, select: round.select };
+      body['@odata.deltaLink'] = `${url}/v1.0/groups/delta?$deltatoken=${encodeState(state)}`;
+    }
+    body.value = page.map((change) => {
+      if (change.removed || !change.group) return { id: change.id, '@removed': { reason: 'changed' } };
+      const item = project(groupProperties(change.group), properties);
+      const memberDelta = [
+        ...change.removedMembers.map(([id, type]) => ({ '@odata.type': `#microsoft.graph.${type}`, id, '@removed': { reason: 'deleted' } })),
+        ...change.added.map(([id, type]) => ({ '@odata.type': `#microsoft.graph.${type}`, id })),
+      ];
+      return memberDelta.length > 0 ? { ...item, 'members@delta': memberDelta } : item;
+    });
+    const applied: Record<string, string> = preferred === undefined ? {} : { 'preference-applied': `odata.maxpagesize=${preferred}` };
+    sendJson(exchange.response, 200, body, { ...graphHeaders(exchange.request), ...applied });
+  }
+
   /** A token of this tenant's current generation, or 410 (expired) / 400 (not a token of the fake's). */
   function readDeltaToken<K extends TokenState['kind']>(tenant: Tenant, token: string, kind: K): Extract<TokenState, { kind: K }> {
     const state = decodeState(token);
     if (state?.kind !== kind || state.tenant !== tenant.tenantId) {
-      throw new GraphFailure(400, 'Request_BadRequest', `The ${kind === 'skip' ? '$skiptoken' : '$deltatoken'} is malformed or not for this tenant.`);
+      throw new GraphFailure(400, 'Request_BadRequest', `The ${kind === 'skip' || kind === 'groupSkip' ? '$skiptoken' : '$deltatoken'} is malformed or not for this tenant.`);
     }
     if (state.generation !== tenant.deltaGeneration) {
       throw new GraphFailure(410, 'syncStateNotFound', 'The sync state generation is not found. Delta tokens may be invalid or expired.');
@@ -733,7 +939,8 @@ export async function startGraphServer(tls: { cert: string; key: string }): Prom
     { method: 'POST', pattern: /^\/v1\.0\/users\/([^/]+)\/(?:microsoft\.graph\.)?checkMemberGroups$/i, handle: graph(ROLES.groups, checkMemberGroups) },
     { method: 'GET', pattern: /^\/v1\.0\/users\/(?!delta(?:\(\))?$|microsoft\.graph\.delta)([^/]+)$/i, handle: graph(ROLES.users, getUser) },
     { method: 'GET', pattern: /^\/v1\.0\/groups$/i, handle: graph(ROLES.groups, listGroups) },
-    { method: 'GET', pattern: /^\/v1\.0\/groups\/([^/]+)$/i, handle: graph(ROLES.groups, getGroup) },
+    { method: 'GET', pattern: /^\/v1\.0\/groups\/(?:microsoft\.graph\.)?delta(?:\(\))?$/i, handle: graph(ROLES.groups, groupsDelta) },
+    { method: 'GET', pattern: /^\/v1\.0\/groups\/(?!delta(?:\(\))?$|microsoft\.graph\.delta)([^/]+)$/i, handle: graph(ROLES.groups, getGroup) },
     { method: 'GET', pattern: /^\/v1\.0\/groups\/([^/]+)\/members(?:\/microsoft\.graph\.(user|group))?$/i, handle: graph(ROLES.groups, listMembers(false)) },
     { method: 'GET', pattern: /^\/v1\.0\/groups\/([^/]+)\/transitiveMembers(?:\/microsoft\.graph\.(user|group))?$/i, handle: graph(ROLES.groups, listMembers(true)) },
   ];
@@ -893,11 +1100,14 @@ function decodeState(token: string): TokenState | undefined {
   try {
     const value: unknown = JSON.parse(Buffer.from(token, 'base64url').toString());
     if (!value || typeof value !== 'object') return undefined;
-    const state = value as { [K in keyof SkipState | keyof DeltaState]?: unknown };
-    const numbers = state.kind === 'skip' ? [state.after, state.upTo] : [state.version];
-    if ((state.kind !== 'skip' && state.kind !== 'delta') || typeof state.tenant !== 'string' || typeof state.generation !== 'number') return undefined;
+    const state = value as { [K in keyof SkipState | keyof DeltaState | keyof GroupSkipState]?: unknown };
+    const skip = state.kind === 'skip' || state.kind === 'groupSkip';
+    const groups = state.kind === 'groupSkip' || state.kind === 'groupDelta';
+    const numbers = skip ? [state.after, state.upTo, ...(state.kind === 'groupSkip' && state.since !== undefined ? [state.since] : [])] : [state.version];
+    if (!['skip', 'delta', 'groupSkip', 'groupDelta'].includes(state.kind as string) || typeof state.tenant !== 'string' || typeof state.generation !== 'number') return undefined;
     if (!numbers.every((number) => typeof number === 'number')) return undefined;
-    if (state.select !== undefined && !(Array.isArray(state.select) && state.select.every((name) => USER_PROPERTIES.includes(name as string)))) return undefined;
+    const known = groups ? [...GROUP_PROPERTIES, 'members'] : USER_PROPERTIES;
+    if (state.select !== undefined && !(Array.isArray(state.select) && state.select.every((name) => known.includes(name as string)))) return undefined;
     return value as TokenState;
   } catch {
     return undefined;

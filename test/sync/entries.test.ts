@@ -18,8 +18,8 @@ describe('combineEntries', () => {
     expect(combineEntries([user('page 0'), membership('A')], true, off)).toEqual([user('page 0')]);
   });
 
-  it('a user listed once per selected group is one user when the source repeats users', () => {
-    expect(combineEntries([user('page 0'), user('page 2')], true, off)).toEqual([user('page 0')]);
+  it('a user listed several times is one user, as last read, when the source repeats users', () => {
+    expect(combineEntries([user('page 0'), user('page 2')], true, off)).toEqual([user('page 2')]);
   });
 
   it('keeps every copy (a duplicate) when the source does not repeat users', () => {

@@ -38,8 +38,9 @@ const cursorSchema = z.discriminatedUnion('phase', [
     current: z.object({ id: z.string(), name: z.string(), next: z.string().optional() }).optional(),
   }),
   z.object({ phase: z.literal('managers'), next: z.string().optional() }),
-  /** An incremental run: the delta link's pages. */
-  z.object({ phase: z.literal('changes'), next: z.string() }),
+  /** An incremental run: the users delta's pages, then the groups delta's (for membership changes). */
+  z.object({ phase: z.literal('changes'), next: z.string(), groups: z.string() }),
+  z.object({ phase: z.literal('member-changes'), next: z.string(), users: z.string() }),
 ]);
 type Cursor = z.infer<typeof cursorSchema>;
 
@@ -81,11 +82,16 @@ export class GraphDirectorySource implements DirectorySource {
     const client = this.client(profile);
     const ref = `page ${request.page}`;
     try {
-      if (first && run.kind === 'incremental') return await this.changesPage(client, profile, run.checkpoint ?? '', ref);
+      if (first && run.kind === 'incremental') {
+        const checkpoint = parseCheckpoint(run.checkpoint, profile);
+        return await this.changesPage(client, profile, { phase: 'changes', next: checkpoint.users, groups: checkpoint.groups }, ref);
+      }
       const cursor: Cursor = first ? { phase: 'users', group: 0 } : cursorSchema.parse(request.cursor);
       switch (cursor.phase) {
         case 'changes':
-          return await this.changesPage(client, profile, cursor.next, ref);
+          return await this.changesPage(client, profile, cursor, ref);
+        case 'member-changes':
+          return await this.memberChangesPage(client, profile, cursor, ref);
         case 'users': {
           const page = await this.usersPage(client, profile, cursor, ref);
           // A full run starts the delta chain at its own start: changes made while it lists are read again next time.
@@ -178,45 +184,73 @@ export class GraphDirectorySource implements DirectorySource {
     return { entries: [], next: this.groupsDone(next) ? afterGroups(profile) : next };
   }
 
-  /** A delta link meaning "from now on". */
+  /** Delta links for users and groups meaning "from now on": the checkpoint of a full run. */
   private async latestCheckpoint(client: Client, profile: EntraProfile): Promise<string> {
-    const page: GraphPage<GraphUser> & { '@odata.deltaLink'?: string } = await get(client, `/users/delta?$select=${userSelect(profile).join(',')}&$deltatoken=latest`);
-    if (!page['@odata.deltaLink']) throw new AppError('source-unavailable', 'Microsoft Graph gave no delta link for users.', undefined, true);
-    return page['@odata.deltaLink'];
+    const latest = async (url: string) => {
+      const page: GraphPage<unknown> & { '@odata.deltaLink'?: string } = await get(client, url);
+      if (!page['@odata.deltaLink']) throw new AppError('source-unavailable', `Microsoft Graph gave no delta link for ${url}.`, undefined, true);
+      return page['@odata.deltaLink'];
+    };
+    const checkpoint: Checkpoint = {
+      users: await latest(`/users/delta?$select=${userSelect(profile).join(',')}&$deltatoken=latest`),
+      groups: await latest('/groups/delta?$select=displayName,members&$deltatoken=latest'),
+    };
+    return JSON.stringify(checkpoint);
   }
 
   /**
-   * One page of what changed since the checkpoint. A changed user still in a selected group is read as
-   * a partial user (groups and manager stay as stored until the next full run); a deleted user, or one
-   * no longer in any selected group, is absent: disabled if we have them.
+   * One page of the users that changed since the checkpoint. A changed user still in a selected group
+   * is read as a partial user (groups and manager stay as stored until the next full run); a deleted
+   * user, or one no longer in any selected group, is absent: disabled if we have them.
    */
-  private async changesPage(client: Client, profile: EntraProfile, url: string, ref: string): Promise<SourcePage> {
-    let page: GraphPage<GraphUser & { '@removed'?: unknown }> & { '@odata.deltaLink'?: string };
-    try {
-      page = await get(client, url);
-    } catch (error) {
-      if (error instanceof GraphError && error.statusCode === 410) {
-        throw new AppError('checkpoint-expired', `The Graph delta token of "${profile.name}" has expired (${error.code ?? 'HTTP 410'}).`);
-      }
-      throw error;
-    }
+  private async changesPage(client: Client, profile: EntraProfile, cursor: Extract<Cursor, { phase: 'changes' }>, ref: string): Promise<SourcePage> {
+    const page: GraphPage<GraphUser & { '@removed'?: unknown }> & { '@odata.deltaLink'?: string } = await getDelta(client, cursor.next, profile);
     const limit = pLimit(8);
     const entries = await Promise.all(
-      page.value.map((user) =>
-        limit(async (): Promise<SourceEntry> => {
-          const at = `${ref} (user ${user.id})`;
-          if (user['@removed']) return { kind: 'absent', key: user.id, ref: at, reason: 'removed-from-directory' };
-          if (!(await this.inSelectedGroups(client, profile, user.id))) return { kind: 'absent', key: user.id, ref: at, reason: 'left-scope' };
-          // A delta entry may carry only the properties that changed: read the user whole.
-          const whole: GraphUser = await get(client, `/users/${encodeURIComponent(user.id)}?$select=${userSelect(profile).join(',')}`);
-          const entry = mapGraphUser(profile, whole, at);
-          if (!entry || entry.kind !== 'user') return { kind: 'absent', key: user.id, ref: at, reason: 'left-scope' };
-          return { ...entry, user: { ...entry.user, partial: true } };
-        }),
-      ),
+      page.value.map((user) => limit(() => (user['@removed'] ? absent(user.id, ref, 'removed-from-directory') : this.reread(client, profile, user.id, ref)))),
     );
     const nextLink = page['@odata.nextLink'];
-    return nextLink ? { entries, next: { phase: 'changes', next: nextLink } } : { entries, next: null, ...(page['@odata.deltaLink'] ? { checkpoint: page['@odata.deltaLink'] } : {}) };
+    if (nextLink) return { entries, next: { ...cursor, next: nextLink } };
+    if (!page['@odata.deltaLink']) throw new AppError('source-unavailable', 'The users delta ended without a delta link.', undefined, true);
+    return { entries, next: { phase: 'member-changes', next: cursor.groups, users: page['@odata.deltaLink'] } };
+  }
+
+  /**
+   * One page of the groups whose membership changed: every user added to or removed from any group
+   * (nested ones included) is checked against the selected groups again, so joining or leaving the
+   * scope is seen within the interval, not only at the next full run.
+   */
+  private async memberChangesPage(client: Client, profile: EntraProfile, cursor: Extract<Cursor, { phase: 'member-changes' }>, ref: string): Promise<SourcePage> {
+    const page: GraphPage<{ id: string; 'members@delta'?: { '@odata.type'?: string; id: string }[] }> & { '@odata.deltaLink'?: string } = await getDelta(client, cursor.next, profile);
+    const userIds = new Set<string>();
+    for (const group of page.value) {
+      for (const member of group['members@delta'] ?? []) if (member['@odata.type'] === '#microsoft.graph.user') userIds.add(member.id);
+    }
+    const limit = pLimit(8);
+    const entries = await Promise.all([...userIds].map((id) => limit(() => this.reread(client, profile, id, ref))));
+    const nextLink = page['@odata.nextLink'];
+    if (nextLink) return { entries, next: { ...cursor, next: nextLink } };
+    if (!page['@odata.deltaLink']) throw new AppError('source-unavailable', 'The groups delta ended without a delta link.', undefined, true);
+    const checkpoint: Checkpoint = { users: cursor.users, groups: page['@odata.deltaLink'] };
+    return { entries, next: null, checkpoint: JSON.stringify(checkpoint) };
+  }
+
+  /** A user the deltas name, as it is now: in scope (read whole), or absent. */
+  private async reread(client: Client, profile: EntraProfile, userId: string, ref: string): Promise<SourceEntry> {
+    const at = `${ref} (user ${userId})`;
+    let whole: GraphUser;
+    try {
+      if (!(await this.inSelectedGroups(client, profile, userId))) return absent(userId, ref, 'left-scope');
+      // A delta entry may carry only the properties that changed: read the user whole.
+      whole = await get(client, `/users/${encodeURIComponent(userId)}?$select=${userSelect(profile).join(',')}`);
+    } catch (error) {
+      // Deleted between the delta and now: the users delta reports the removal.
+      if (error instanceof GraphError && error.statusCode === 404) return absent(userId, ref, 'removed-from-directory');
+      throw error;
+    }
+    const entry = mapGraphUser(profile, whole, at);
+    if (!entry || entry.kind !== 'user') return absent(userId, ref, 'left-scope');
+    return { ...entry, user: { ...entry.user, partial: true } };
   }
 
   private async inSelectedGroups(client: Client, profile: EntraProfile, userId: string): Promise<boolean> {
@@ -241,7 +275,7 @@ export class GraphDirectorySource implements DirectorySource {
   }
 
   private client(profile: EntraProfile): Client {
-    const { graph, authority } = endpoints(profile);
+    const { graph, authority } = graphEndpoints(profile);
     const id = `${profile.tenantId}|${profile.clientId}|${graph}|${authority}|${JSON.stringify(profile.credential)}`;
     let client = this.clients.get(id);
     if (!client) {
@@ -267,12 +301,41 @@ export class GraphDirectorySource implements DirectorySource {
   }
 }
 
+/** An incremental run's starting point: the users and groups delta links of the last successful run. */
+const checkpointSchema = z.object({ users: z.string().min(1), groups: z.string().min(1) });
+type Checkpoint = z.infer<typeof checkpointSchema>;
+
+function parseCheckpoint(text: string | undefined, profile: EntraProfile): Checkpoint {
+  try {
+    return checkpointSchema.parse(JSON.parse(text ?? ''));
+  } catch {
+    throw new AppError('checkpoint-expired', `The checkpoint of "${profile.name}" cannot be read.`);
+  }
+}
+
+/** Follows a delta link; Graph answers 410 once the token has expired (after about a week). */
+async function getDelta<T>(client: Client, url: string, profile: EntraProfile): Promise<T> {
+  try {
+    return await get<T>(client, url);
+  } catch (error) {
+    if (error instanceof GraphError && error.statusCode === 410) {
+      throw new AppError('checkpoint-expired', `The Graph delta token of "${profile.name}" has expired (${error.code ?? 'HTTP 410'}).`);
+    }
+    throw error;
+  }
+}
+
+function absent(key: string, ref: string, reason: 'removed-from-directory' | 'left-scope'): SourceEntry {
+  return { kind: 'absent', key, ref: `${ref} (user ${key})`, reason };
+}
+
 function entraProfileOf(profile: ConnectionProfile): EntraProfile {
   if (profile.type !== 'entra') throw new AppError('profile-invalid', `"${profile.name}" is not an Entra ID profile.`);
   return profile;
 }
 
-function endpoints(profile: EntraProfile): { graph: string; authority: string } {
+/** The Graph and sign-in endpoints of the profile's national cloud, unless set explicitly. */
+export function graphEndpoints(profile: EntraProfile): { graph: string; authority: string } {
   const cloud = CLOUDS[profile.cloud];
   return { graph: (profile.graphBaseUrl ?? cloud.graph).replace(/\/+$/, ''), authority: (profile.authorityHost ?? cloud.authority).replace(/\/+$/, '') };
 }

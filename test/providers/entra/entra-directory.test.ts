@@ -3,7 +3,8 @@ import { availableGroups, testConnection } from '../../../shared/connections/con
 import type { ConnectionProfileInput } from '../../../shared/connections/profile.js';
 import { awaitRun } from '../../../shared/host/await-run.js';
 import { startRun } from '../../../shared/sync/start-run.js';
-import { startGraphServer, type FakeTenant, type GraphServer } from '../../fakes/graph-server.js';
+import { certificateThumbprint, startGraphServer, type FakeTenant, type GraphServer } from '../../fakes/graph-server.js';
+import { createTestCertificate } from '../../fakes/tls.js';
 import { auditOf, createTestApp, putProfile, syncNow, usersOf, type TestApp } from '../../support/test-app.js';
 
 const TENANT_A = 'aaaaaaaa-0000-0000-0000-000000000001';
@@ -171,15 +172,41 @@ describe('Entra ID directories through the real Graph SDK and identity credentia
     expect((await usersOf(t, 'Contoso')).get('dot@contoso.com')).toMatchObject({ status: 'disabled', disabledReason: 'removed-from-directory' });
   });
 
+  it('joining or leaving the selected groups is seen by the next incremental run (groups delta)', async () => {
+    a.addUser({ id: 'hal', userPrincipalName: 'hal@contoso.com', mail: 'hal@contoso.com', givenName: 'hal', surname: 'Entra', department: 'Sales' });
+    const before = await syncNow(t, 'Contoso', { incremental: true });
+    expect(before.counts.created).toBe(0); // a new tenant user outside the selected groups is out of scope
+    a.setMembers('sales', ['bea', 'cal', 'hal']); // hal joins a nested group of a selected one; dot had left the tenant
+    a.setMembers('extra', ['ann', 'fay']); // eve leaves the only selected group she was in
+    const run = await syncNow(t, 'Contoso', { incremental: true });
+    expect(run).toMatchObject({ kind: 'incremental', state: 'succeeded' });
+    expect(run.counts).toMatchObject({ created: 1, disabled: 1 });
+    const users = await usersOf(t, 'Contoso');
+    expect(users.get('hal@contoso.com')).toMatchObject({ status: 'active', key: 'hal' });
+    expect(users.get('eve@contoso.com')).toMatchObject({ status: 'disabled', disabledReason: 'left-scope' });
+  });
+
   it('an expired delta token falls back to a full sync by itself', async () => {
     server.expireDeltaTokens();
-    a.updateUser('eve', { jobTitle: 'Buyer' });
+    a.updateUser('ann', { jobTitle: 'Buyer' });
     const run = await syncNow(t, 'Contoso', { incremental: true });
     expect(run).toMatchObject({ kind: 'full', state: 'succeeded' });
     expect(run.warnings.join(' ')).toMatch(/delta token .* has expired.*continued as a full sync/);
-    expect(run.counts).toMatchObject({ updated: 1 });
-    expect((await usersOf(t, 'Contoso')).get('eve@contoso.com')?.attributes.jobTitle).toBe('Buyer');
+    // ann's new title, and hal's groups, which the incremental run that created hal could not know.
+    expect(run.counts).toMatchObject({ updated: 2 });
+    const users = await usersOf(t, 'Contoso');
+    expect(users.get('ann@contoso.com')?.attributes.jobTitle).toBe('Buyer');
+    expect(users.get('hal@contoso.com')?.groups).toEqual(['Intranet-All', 'Intranet-Sales']);
     const next = await syncNow(t, 'Contoso', { incremental: true });
     expect(next).toMatchObject({ kind: 'incremental', state: 'succeeded', counts: { updated: 0 } });
+  });
+
+  it('signs in with a certificate credential as well', async () => {
+    const { cert, key } = await createTestCertificate();
+    const tenant = server.addTenant('eeeeeeee-0000-0000-0000-000000000005', { clientId: CLIENT_A, certificateThumbprint: certificateThumbprint(cert) });
+    tenant.addGroup({ id: 'intranet', displayName: 'Everyone', members: [] });
+    const withCert = await createTestApp({ CERT_PEM: `${cert}${key}` });
+    await putProfile(withCert, entraProfile('Certified', tenant.tenantId, CLIENT_A, { credential: { kind: 'certificate', certificateSecret: 'CERT_PEM' } }));
+    expect(await testConnection(withCert.app.deps, 'Certified')).toMatch(/Connected to tenant eeeeeeee-.*"Everyone"/);
   });
 });

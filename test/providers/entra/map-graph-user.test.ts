@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseProfile, type EntraProfile } from '../../../shared/connections/profile.js';
+import { graphEndpoints } from '../../../shared/providers/entra/graph-directory-source.js';
 import { mapGraphUser, userSelect } from '../../../shared/providers/entra/map-graph-user.js';
 
 function entra(overrides: Record<string, unknown> = {}): EntraProfile {
@@ -48,5 +49,22 @@ describe('mapGraphUser', () => {
 
   it('selects only what it maps', () => {
     expect(userSelect(entra({ usernameAttribute: 'employeeId' }))).toEqual(['id', 'userPrincipalName', 'mail', 'givenName', 'surname', 'accountEnabled', 'userType', 'employeeId', 'department', 'jobTitle', 'businessPhones']);
+  });
+});
+
+describe('graphEndpoints', () => {
+  it.each([
+    ['global', 'https://graph.microsoft.com', 'https://login.microsoftonline.com'],
+    ['usgov', 'https://graph.microsoft.us', 'https://login.microsoftonline.us'],
+    ['china', 'https://microsoftgraph.chinacloudapi.cn', 'https://login.chinacloudapi.cn'],
+  ])('%s cloud', (cloud, graph, authority) => {
+    expect(graphEndpoints(entra({ cloud }))).toEqual({ graph, authority });
+  });
+
+  it('explicit endpoints win over the cloud', () => {
+    expect(graphEndpoints(entra({ cloud: 'china', graphBaseUrl: 'https://graph.test:8443/', authorityHost: 'https://login.test' }))).toEqual({
+      graph: 'https://graph.test:8443',
+      authority: 'https://login.test',
+    });
   });
 });
