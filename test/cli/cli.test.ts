@@ -112,4 +112,16 @@ describe('usersync CLI', () => {
     expect(real.out.at(-1)).toMatch(/^Adopted 1 local account\(s\) into "Staff"/);
     expect((await cli('sync', 'Staff')).out.join('\n')).toMatch(/0 conflict/);
   });
+
+  it('connection test reads the CSV header without syncing; a CSV profile has no groups to pick', async () => {
+    await cli('csv', 'upload', 'Staff', join(dir, 'staff-2.csv'));
+    const ok = await cli('connection', 'test', 'Staff');
+    expect(ok).toEqual({ code: 0, out: ['OK: Read the CSV file: 4 columns (username, email, firstName, lastName), utf-8, ","-separated; the required columns are there.'], err: [] });
+    await writeFile(join(dir, 'no-names.csv'), 'username;email\nx;x@example.org\n');
+    await cli('csv', 'upload', 'Staff', join(dir, 'no-names.csv'));
+    const bad = await cli('connection', 'test', 'Staff');
+    expect(bad.code).toBe(2);
+    expect(bad.err[0]).toMatch(/^error \[csv-header-invalid\].*firstName/);
+    expect((await cli('connection', 'groups', 'Staff')).err).toEqual(['error [profile-invalid]: "Staff" is a csv profile: it has no groups to select.']);
+  });
 });

@@ -79,19 +79,7 @@ export class CsvDirectorySource implements DirectorySource {
   /** Opens the file (without archiving it) and checks its header against the profile. */
   async testConnection(profileInput: ConnectionProfile): Promise<string> {
     if (profileInput.type !== 'csv') throw new AppError('profile-invalid', `"${profileInput.name}" is not a CSV profile.`);
-    const input = await this.openSource(profileInput);
-    const chunks: Buffer[] = [];
-    let length = 0;
-    try {
-      for await (const chunk of input as AsyncIterable<Buffer>) {
-        chunks.push(chunk);
-        length += chunk.length;
-        if (length >= PREFIX_BYTES) break;
-      }
-    } finally {
-      input.destroy();
-    }
-    const prefix = Buffer.concat(chunks);
+    const prefix = await firstBytes(await this.openSource(profileInput));
     if (!prefix.length) throw new AppError('csv-empty', 'The CSV file is empty.');
     const { encoding, bomLength } = detectEncoding(prefix);
     const utf8: Buffer[] = [];
@@ -176,7 +164,11 @@ function csvProfileOf(run: Run): CsvProfile {
 
 async function readPrefix(files: FileStore, path: string, offset = 0): Promise<Buffer> {
   const input = await files.read(path, offset);
-  if (!input) return Buffer.alloc(0);
+  return input ? firstBytes(input) : Buffer.alloc(0);
+}
+
+/** The first 64 KiB of a stream (enough to detect encoding and delimiter and read the header); closes it. */
+async function firstBytes(input: Readable): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let length = 0;
   try {
