@@ -2,6 +2,7 @@ import { environmentSecrets } from '../config/secrets.js';
 import { loadConfig, type AppConfig } from '../config/settings.js';
 import { CsvDirectorySource } from '../providers/csv/csv-directory-source.js';
 import { GraphDirectorySource } from '../providers/entra/graph-directory-source.js';
+import { OktaDirectorySource } from '../providers/okta/okta-directory-source.js';
 import { BlobFileStore } from '../store/blob/blob-file-store.js';
 import type { FileStore } from '../store/ports.js';
 import { StorageJobQueue } from '../store/queue/storage-job-queue.js';
@@ -43,6 +44,7 @@ export function composeApp(env: Record<string, string | undefined>, options: { l
     allowInsecureHttp: config.allowInsecureHttp,
   });
   const entra: DirectorySource = new GraphDirectorySource(secrets, config.pageSize);
+  const oktaSource: DirectorySource = new OktaDirectorySource({ secrets, allowInsecureHttp: config.allowInsecureHttp, clock: () => new Date() }, config.pageSize);
   const deps: SyncDependencies = {
     connections: new TableConnectionStore(clients.table(names.connectionsTable)),
     runs: new TableRunStore(clients.table(names.runsTable)),
@@ -59,6 +61,8 @@ export function composeApp(env: Record<string, string | undefined>, options: { l
           return csv;
         case 'entra':
           return entra;
+        case 'okta':
+          return oktaSource;
       }
     },
     secrets,

@@ -150,11 +150,44 @@ const entraProfileSchema = z.object({
   authorityHost: z.url({ protocol: /^https$/ }).optional(),
 });
 
-export const connectionProfileSchema = z.discriminatedUnion('type', [csvProfileSchema, entraProfileSchema]);
+/** Okta profile attributes an `okta` profile may map (the reference product's list, FAQ 9, and the basics). */
+export const OKTA_PROFILE_ATTRIBUTES = [
+  'login', 'email', 'firstName', 'lastName', 'middleName', 'honorificPrefix', 'honorificSuffix', 'displayName',
+  'nickName', 'profileUrl', 'secondEmail', 'mobilePhone', 'primaryPhone', 'streetAddress', 'city', 'state', 'zipCode',
+  'countryCode', 'postalAddress', 'preferredLanguage', 'locale', 'timezone', 'userType', 'employeeNumber',
+  'costCenter', 'organization', 'division', 'department', 'title', 'managerId', 'manager',
+] as const;
+
+const oktaProfileSchema = z.object({
+  name: profileName,
+  type: z.literal('okta'),
+  enabled: z.boolean().default(true),
+  schedule: scheduleSchema.default({ kind: 'daily', hour: 2, timeZone: 'UTC' }),
+  /** The org URL: https://example.okta.com, …oktapreview.com, …okta-emea.com or a custom domain. */
+  orgUrl: z.url({ protocol: /^https?$/ }),
+  credential: z.discriminatedUnion('kind', [
+    /** An API token (SSWS). Tokens expire after 30 days unused and die with the user who made them. */
+    z.object({ kind: z.literal('token'), tokenSecret: secretName }),
+    /** An OAuth 2.0 service app: client id plus a PKCS#8 private key held in an app setting. */
+    z.object({ kind: z.literal('private-key'), clientId: z.string().min(1).max(128), privateKeySecret: secretName, keyId: z.string().max(128).optional() }),
+  ]),
+  /** Groups (ids) whose members sync. None selected: no users (the reference rule). */
+  selectedGroups: z.array(z.string().min(1).max(64)).max(100).default([]),
+  /** The profile attribute that becomes the username (Okta's login is the guide's preferred_username). */
+  usernameAttribute: z.enum(['login', 'email', 'employeeNumber']).default('login'),
+  /** Okta profile attribute → directory field. */
+  attributeMap: z.partialRecord(z.enum(OKTA_PROFILE_ATTRIBUTES), fieldName).default({}),
+  groups: groupSettingsSchema.default({ mode: 'off', keepLocalGroups: false }),
+  /** Link each user to their manager (`managerId`, else `manager` as a login). */
+  orgChart: z.boolean().default(true),
+});
+
+export const connectionProfileSchema = z.discriminatedUnion('type', [csvProfileSchema, entraProfileSchema, oktaProfileSchema]);
 
 export type ConnectionProfile = z.infer<typeof connectionProfileSchema>;
 export type CsvProfile = z.infer<typeof csvProfileSchema>;
 export type EntraProfile = z.infer<typeof entraProfileSchema>;
+export type OktaProfile = z.infer<typeof oktaProfileSchema>;
 
 /** Every app setting a profile names: a run does not start while one is missing. */
 export function secretNamesOf(profile: ConnectionProfile): string[] {
@@ -166,6 +199,8 @@ export function secretNamesOf(profile: ConnectionProfile): string[] {
       ];
     case 'entra':
       return [profile.credential.kind === 'secret' ? profile.credential.secretName : profile.credential.certificateSecret];
+    case 'okta':
+      return [profile.credential.kind === 'token' ? profile.credential.tokenSecret : profile.credential.privateKeySecret];
   }
 }
 export type ConnectionProfileInput = z.input<typeof connectionProfileSchema>;

@@ -1,0 +1,135 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { availableGroups, testConnection } from '../../../shared/connections/connection-checks.js';
+import type { ConnectionProfileInput } from '../../../shared/connections/profile.js';
+import { startGraphServer } from '../../fakes/graph-server.js';
+import { startOktaServer, type OktaServer } from '../../fakes/okta-server.js';
+import { auditOf, createTestApp, csvProfile, putProfile, syncNow, uploadCsv, usersOf, type TestApp } from '../../support/test-app.js';
+
+const TOKEN = '00okta-api-token-value';
+
+describe('Okta directories through the real Okta SDK', () => {
+  let server: OktaServer;
+  let t: TestApp;
+  const profile = (name: string, extra: Partial<ConnectionProfileInput> = {}): ConnectionProfileInput =>
+    ({
+      name,
+      type: 'okta',
+      schedule: { kind: 'off' },
+      orgUrl: server.url,
+      credential: { kind: 'token', tokenSecret: 'OKTA_TOKEN' },
+      selectedGroups: ['00gstaff'],
+      attributeMap: { department: 'department', title: 'jobTitle' },
+      ...extra,
+    }) as ConnectionProfileInput;
+  const person = (id: string, status = 'ACTIVE', extra: Record<string, unknown> = {}) =>
+    server.addUser({ id, status, profile: { login: `${id}@okta.example`, email: `${id}@okta.example`, firstName: id, lastName: 'Okta', department: 'Ops', ...extra } } as never);
+
+  beforeAll(async () => {
+    server = await startOktaServer();
+    server.addToken(TOKEN);
+    // The people were created an hour ago: an incremental run must not see them as changed.
+    server.setClock(new Date(Date.now() - 3_600_000));
+    person('00uboss', 'ACTIVE', { title: 'Chief' });
+    person('00ulead', 'ACTIVE', { managerId: '00uboss' });
+    person('00udev', 'ACTIVE', { manager: '00ulead@okta.example' });
+    person('00ususp', 'SUSPENDED');
+    person('00ustaged', 'STAGED');
+    person('00ulocked', 'LOCKED_OUT');
+    for (let i = 0; i < 9; i++) person(`00ubulk${i}`);
+    server.addGroup({ id: '00gstaff', name: 'Staff', members: ['00uboss', '00ulead', '00udev', '00ususp', '00ustaged', '00ulocked', ...Array.from({ length: 9 }, (_, i) => `00ubulk${i}`)] });
+    server.addGroup({ id: '00gother', name: 'Contractors', members: [] });
+    server.setClock(null);
+    t = await createTestApp({ OKTA_TOKEN: TOKEN, REVOKED_TOKEN: 'revoked-token', USERSYNC_ALLOW_INSECURE_HTTP: 'true', USERSYNC_PAGE_SIZE: '4', TEST_DEFAULT_PASSWORD: 'Okta-Initial-1' });
+    await putProfile(t, profile('Okta'));
+  });
+  afterAll(() => server.close());
+
+  it('pages through many pages, maps each status and links managers in one run', async () => {
+    const run = await syncNow(t, 'Okta');
+    expect(run.state).toBe('succeeded');
+    expect(run.pagesFetched).toBeGreaterThanOrEqual(4); // 15 members, 4 a page
+    expect(run.counts).toMatchObject({ created: 13, skipped: 2 });
+    expect(run.skipReasons).toEqual({ 'inactive-in-source': 2 }); // SUSPENDED and STAGED are not created
+    const users = await usersOf(t, 'Okta');
+    expect(users.get('00ulocked@okta.example')?.status).toBe('active'); // a lockout is Okta's business
+    expect(users.get('00ulead@okta.example')).toMatchObject({ managerKey: '00uboss', attributes: { department: 'Ops' } });
+    expect(users.get('00udev@okta.example')?.managerKey).toBe('00ulead'); // manager given as a login
+    expect(users.get('00uboss@okta.example')?.attributes).toEqual({ department: 'Ops', jobTitle: 'Chief' });
+  });
+
+  it('an incremental run reads only users changed since the last run', async () => {
+    server.updateUser('00ubulk1', { profile: { department: 'Finance' } } as never);
+    server.updateUser('00ulead', { status: 'DEPROVISIONED' } as never);
+    const run = await syncNow(t, 'Okta', { incremental: true });
+    expect(run).toMatchObject({ kind: 'incremental', state: 'succeeded' });
+    expect(run.counts).toMatchObject({ updated: 1, disabled: 1, unchanged: 0, skipped: 0 });
+    const users = await usersOf(t, 'Okta');
+    expect(users.get('00ubulk1@okta.example')?.attributes.department).toBe('Finance');
+    expect(users.get('00ulead@okta.example')?.status).toBe('disabled');
+  });
+
+  it('finishes through a 429 storm', async () => {
+    server.throttle(3);
+    const run = await syncNow(t, 'Okta');
+    expect(run.state).toBe('succeeded');
+  });
+
+  it('a revoked token gives a clear error about token expiry, and disables no one', async () => {
+    await putProfile(t, profile('Revoked', { credential: { kind: 'token', tokenSecret: 'REVOKED_TOKEN' } }));
+    const run = await syncNow(t, 'Revoked');
+    expect(run).toMatchObject({ state: 'failed', error: { code: 'source-auth-failed' } });
+    expect(run.error?.message).toMatch(/expires after 30 days unused/);
+    expect(run.error?.message).not.toContain('revoked-token');
+    await expect(testConnection(t.app.deps, 'Revoked')).rejects.toMatchObject({ code: 'source-auth-failed' });
+  });
+
+  it('test connection and available groups', async () => {
+    expect(await testConnection(t.app.deps, 'Okta')).toMatch(/read the selected group "Staff"/);
+    expect((await availableGroups(t.app.deps, 'Okta')).map((g) => g.name)).toEqual(['Contractors', 'Staff']);
+  });
+
+  it('beside a CSV profile, a username that collides across them is a conflict for the later one', async () => {
+    await putProfile(t, csvProfile('HR', 'hr.csv'));
+    await uploadCsv(t, 'hr.csv', 'username,email,firstName,lastName\n00uboss@okta.example,boss@hr.example,Boss,Hr\nhr.only,hr.only@hr.example,Hr,Only\n');
+    const run = await syncNow(t, 'HR');
+    expect(run.counts).toMatchObject({ created: 1, conflict: 1 });
+    expect((await auditOf(t, run.runId)).find((r) => r.action === 'conflict')).toMatchObject({ reason: 'username-owned-by-directory', detail: expect.stringContaining('"Okta"') });
+  });
+
+  it('beside an Entra profile too: the later directory with the same username gets the conflict', async () => {
+    const graph = await startGraphServer({ cert: inject('tlsCert'), key: inject('tlsKey') });
+    try {
+      const tenant = graph.addTenant('12121212-0000-0000-0000-000000000012', { clientId: '34343434-0000-0000-0000-000000000034', clientSecret: 'entra-secret' });
+      tenant.addUser({ id: 'e1', userPrincipalName: '00udev@okta.example', mail: 'dev@entra.example', givenName: 'Dev', surname: 'Entra' });
+      tenant.addGroup({ id: 'all', displayName: 'All', members: ['e1'] });
+      const both = await createTestApp({ OKTA_TOKEN: TOKEN, ENTRA_SECRET: 'entra-secret', USERSYNC_ALLOW_INSECURE_HTTP: 'true' });
+      await putProfile(both, profile('Okta'));
+      await putProfile(both, {
+        name: 'Entra',
+        type: 'entra',
+        schedule: { kind: 'off' },
+        tenantId: tenant.tenantId,
+        clientId: tenant.clientId,
+        credential: { kind: 'secret', secretName: 'ENTRA_SECRET' },
+        selectedGroups: ['all'],
+        graphBaseUrl: graph.url,
+        authorityHost: graph.url,
+      });
+      expect((await syncNow(both, 'Okta')).state).toBe('succeeded');
+      const entra = await syncNow(both, 'Entra');
+      expect(entra.counts).toMatchObject({ created: 0, conflict: 1 });
+      expect((await auditOf(both, entra.runId)).find((r) => r.action === 'conflict')?.detail).toContain('the directory "Okta"');
+    } finally {
+      await graph.close();
+    }
+  });
+
+  it('an OAuth 2.0 service app with a private key signs in as well', async () => {
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    server.addServiceApp({ clientId: '0oaservice', publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString() });
+    const withKey = await createTestApp({ OKTA_KEY: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), USERSYNC_ALLOW_INSECURE_HTTP: 'true' });
+    await putProfile(withKey, profile('Service', { credential: { kind: 'private-key', clientId: '0oaservice', privateKeySecret: 'OKTA_KEY' } }));
+    expect(await testConnection(withKey.app.deps, 'Service')).toMatch(/read the selected group "Staff"/);
+  });
+});
