@@ -1,5 +1,6 @@
 import type { EntraProfile } from '../../connections/profile.js';
 import type { SourceEntry } from '../../sync/model.js';
+import { userEntry } from '../user-record.js';
 
 /** The fields of a Graph user we read; `$select` asks for exactly these. */
 export type GraphUser = { id: string } & Record<string, unknown>;
@@ -18,34 +19,11 @@ export function userSelect(profile: EntraProfile): string[] {
  */
 export function mapGraphUser(profile: EntraProfile, user: GraphUser, ref: string): SourceEntry | undefined {
   if (user.userType === 'Guest' && profile.guests === 'exclude') return undefined;
-  const attributes: Record<string, string> = {};
-  for (const [property, field] of Object.entries(profile.attributeMap)) {
-    const value = text(user[property]);
-    if (value && field) attributes[field] = value;
-  }
-  const username = text(user[profile.usernameAttribute]);
-  const email = text(user.mail);
-  const firstName = text(user.givenName);
-  const lastName = text(user.surname);
-  return {
-    kind: 'user',
-    key: user.id,
+  return userEntry(
+    user.id,
     ref,
-    user: {
-      ...(username ? { username } : {}),
-      ...(email ? { email } : {}),
-      ...(firstName ? { firstName } : {}),
-      ...(lastName ? { lastName } : {}),
-      active: user.accountEnabled !== false,
-      attributes,
-    },
-  };
-}
-
-/** Graph values as text: strings trimmed, lists (businessPhones, proxyAddresses…) joined with "; ". */
-function text(value: unknown): string | undefined {
-  if (typeof value === 'string') return value.trim() || undefined;
-  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  if (Array.isArray(value)) return value.filter((item) => typeof item === 'string' && item).join('; ') || undefined;
-  return undefined;
+    { username: user[profile.usernameAttribute], email: user.mail, firstName: user.givenName, lastName: user.surname, active: user.accountEnabled !== false },
+    user,
+    profile.attributeMap,
+  );
 }
