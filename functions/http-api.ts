@@ -9,7 +9,8 @@ export function httpApiFunction(deps: SyncDependencies): HttpFunction {
     trigger: { kind: 'http', route: '{*path}', methods: ['GET', 'POST', 'PUT', 'DELETE'] },
     handler: async (request) => {
       const url = new URL(request.url);
-      return handleApi(deps, { method: request.method, path: request.params.path ?? '', query: url.searchParams });
+      const body = request.body ? await request.text() : undefined;
+      return handleApi(deps, { method: request.method, path: request.params.path ?? '', query: url.searchParams, ...(body !== undefined ? { body } : {}) });
     },
   };
 }

@@ -20,7 +20,8 @@ export type AuditAction =
   | 'run-started'
   | 'run-succeeded'
   | 'run-failed'
-  | 'connection-saved';
+  | 'connection-saved'
+  | 'connection-deleted';
 
 export interface AuditRecord {
   runId: string;

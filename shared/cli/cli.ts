@@ -17,6 +17,7 @@ import { paths, type ShardPlan } from '../sync/staging.js';
 import type { AuditAction } from '../audit/audit-log.js';
 import { addLocalAccount, adopt } from '../accounts/local-accounts.js';
 import { addLocalGroup, addLocalGroupMember, groupMembers } from '../accounts/local-groups.js';
+import { orgChartOf, visibleUser } from '../accounts/org-chart-view.js';
 
 export interface CliIo {
   out: (line: string) => void;
@@ -256,9 +257,7 @@ async function usersCommand(args: string[], { app, io }: CliContext): Promise<nu
   }
   const rows: string[][] = [];
   for await (const user of app.deps.users.list(directoryKey)) {
-    // Password hashes stay in the table: never printed.
-    const { passwordHash: _hash, ...visible } = user;
-    if (values.json) io.out(JSON.stringify(visible));
+    if (values.json) io.out(JSON.stringify(visibleUser(user)));
     else rows.push([user.username, user.email, user.firstName, user.lastName, user.status, user.connection, Object.entries(user.attributes).map(([k, v]) => `${k}=${v}`).join(' ')]);
   }
   if (!values.json) {
@@ -345,32 +344,13 @@ async function adoptCommand(args: string[], { app, io }: CliContext): Promise<nu
 async function orgChartCommand(args: string[], { app, io }: CliContext): Promise<number> {
   const [username] = args;
   if (!username) throw new AppError('body-invalid', 'Use: usersync orgchart USERNAME');
-  const owner = await app.deps.usernames.find(username);
-  const user = owner ? await app.deps.users.get(owner.directoryKey, owner.key) : undefined;
-  if (!owner || !user) throw new AppError('user-not-found', `There is no user "${username}".`);
+  const { user, chain, loops, reports } = await orgChartOf(app.deps, username);
   const describe = (u: StoredUser) => `${u.username} — ${u.firstName} ${u.lastName}${u.status === 'active' ? '' : ` (${u.status})`}`;
-  const chain: StoredUser[] = [];
-  const seen = new Set([user.key]);
-  let loops = false;
-  for (let key = user.managerKey; key !== undefined; ) {
-    if (seen.has(key)) {
-      loops = true;
-      break;
-    }
-    seen.add(key);
-    const manager = await app.deps.users.get(owner.directoryKey, key);
-    if (!manager) break;
-    chain.push(manager);
-    key = manager.managerKey;
-  }
   io.out(`Org chart of ${user.username} (${user.connection})`);
   [...chain].reverse().forEach((manager, depth) => io.out(`${'  '.repeat(depth)}${describe(manager)}`));
   if (loops) io.out('  (the chain loops back here: a management cycle in the directory)');
   io.out(`${'  '.repeat(chain.length)}${describe(user)}   ← this user`);
   if (user.manager && !user.managerKey) io.out(`  manager "${user.manager}" is not a user of this directory`);
-  const reports: StoredUser[] = [];
-  for await (const candidate of app.deps.users.list(owner.directoryKey)) if (candidate.managerKey === user.key) reports.push(candidate);
-  reports.sort((a, b) => a.username.localeCompare(b.username));
   for (const report of reports) io.out(`${'  '.repeat(chain.length + 1)}${describe(report)}`);
   io.out(`${reports.length} direct report(s).`);
   return 0;

@@ -20,6 +20,10 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   'username-taken': 409,
   'user-not-found': 404,
   'account-invalid': 400,
+  'no-groups-selected': 422,
+  'source-auth-failed': 502,
+  'source-unavailable': 502,
+  'source-not-found': 502,
 };
 
 /** The one place errors become HTTP: application/problem+json with the error's stable code. */
@@ -27,7 +31,10 @@ export function problemOf(error: unknown): ApiResponse {
   if (!isAppError(error)) {
     return problem(500, 'internal-error', 'The request failed unexpectedly; see the function logs.');
   }
-  return problem(STATUS[error.code] ?? 500, error.code, error.message, error.details);
+  const response = problem(STATUS[error.code] ?? 500, error.code, error.message, error.details);
+  const allow = error.details?.allow;
+  if (typeof allow === 'string') response.headers = { ...response.headers, allow };
+  return response;
 }
 
 function problem(status: number, code: string, detail: string, extra?: Record<string, unknown>): ApiResponse {

@@ -27,6 +27,8 @@ export interface StoredConnection extends Connection {
 export interface ConnectionStore {
   get(name: string): Promise<StoredConnection | undefined>;
   list(): Promise<StoredConnection[]>;
+  /** Removes a profile (its users stay, disabled: see deleteConnection). */
+  delete(name: string): Promise<void>;
   /** Creates or replaces a profile, keeping its directory key and state. */
   put(profile: ConnectionProfile, now: string): Promise<{ connection: StoredConnection; created: boolean }>;
   /**

@@ -4,13 +4,16 @@ import type { SyncDependencies } from './dependencies.js';
 import { countedAs, type Decision, type StoredUser } from './model.js';
 import type { Run } from './run-model.js';
 
+/** What the write path needs to know of the run (or admin operation) it writes for. */
+export type RunRef = Pick<Run, 'runId' | 'connection' | 'directoryKey' | 'startedAt'>;
+
 /**
  * The one write path of the sync, for every directory type: a plan's decisions become audit records,
  * new groups and user rows. Every write is an upsert of a deterministic row, so applying a plan twice
  * leaves what applying it once does. Audit records go first: if a user write then fails, the
  * redelivered job writes both again.
  */
-export async function applyDecisions(deps: SyncDependencies, run: Run, decisions: readonly PlannedDecision[]): Promise<void> {
+export async function applyDecisions(deps: SyncDependencies, run: RunRef, decisions: readonly PlannedDecision[]): Promise<void> {
   await deps.audit.write(decisions.map((decision) => auditRecordOf(run, decision)));
   await createGroups(deps, run, decisions);
   const users: StoredUser[] = [];
@@ -28,7 +31,7 @@ export async function applyDecisions(deps: SyncDependencies, run: Run, decisions
  * Creates the directory groups the decisions put users in that do not exist yet. Sync creates groups
  * but never deletes one: permissions elsewhere hang on them even when they are empty.
  */
-async function createGroups(deps: SyncDependencies, run: Run, decisions: readonly PlannedDecision[]): Promise<void> {
+async function createGroups(deps: SyncDependencies, run: RunRef, decisions: readonly PlannedDecision[]): Promise<void> {
   const wanted = new Map<string, string>();
   for (const decision of decisions) {
     if (!('user' in decision)) continue;
@@ -54,7 +57,7 @@ async function createGroups(deps: SyncDependencies, run: Run, decisions: readonl
   }
 }
 
-export function auditRecordOf(run: Run, decision: Decision): AuditRecord {
+export function auditRecordOf(run: RunRef, decision: Decision): AuditRecord {
   const at = decision.action !== 'unchanged' && 'user' in decision ? decision.user.updatedAt : new Date(run.startedAt).toISOString();
   const base = { runId: run.runId, connection: run.connection, action: countedAs(decision) as AuditRecord['action'], at };
   switch (decision.action) {

@@ -52,6 +52,14 @@ export class TableConnectionStore implements ConnectionStore {
     });
   }
 
+  async delete(name: string): Promise<void> {
+    try {
+      await this.table.deleteEntity(PARTITION, rowKeyOf(name));
+    } catch (error) {
+      if (statusOf(error) !== 404) throw error;
+    }
+  }
+
   async updateState(
     name: string,
     change: (current: StoredConnection) => ConnectionState | undefined,
