@@ -11,6 +11,7 @@ import { LocalHost } from '../shared/host/local-host.js';
 const env = localEnvironment(process.cwd(), process.env);
 const app = composeApp(env, { log: (line) => console.log(line) });
 await app.ensureStorage();
+if (!app.config.storageConnectionString) throw new Error('The local host needs AzureWebJobsStorage (a connection string; see local.settings.sample.json).');
 const host = new LocalHost(functionDefinitions(app.deps, app.config), {
   connectionString: app.config.storageConnectionString,
   httpPort: Number(env.USERSYNC_LOCAL_PORT ?? 7071),

@@ -1,3 +1,4 @@
+import { AppInsightsAuditLog, runSummaryEvent, startTelemetry } from '../audit/app-insights.js';
 import { environmentSecrets } from '../config/secrets.js';
 import { loadConfig, type AppConfig } from '../config/settings.js';
 import { CsvDirectorySource } from '../providers/csv/csv-directory-source.js';
@@ -31,7 +32,7 @@ export interface ComposedApp {
  */
 export function composeApp(env: Record<string, string | undefined>, options: { log?: (line: string) => void } = {}): ComposedApp {
   const config = loadConfig(env);
-  const clients = storageClients(config.storageConnectionString);
+  const clients = storageClients(config.storage);
   const { names } = config;
   const secrets = environmentSecrets(env);
   const runFiles = new BlobFileStore(clients.container(names.runsContainer));
@@ -45,6 +46,7 @@ export function composeApp(env: Record<string, string | undefined>, options: { l
   });
   const entra: DirectorySource = new GraphDirectorySource(secrets, config.pageSize);
   const oktaSource: DirectorySource = new OktaDirectorySource({ secrets, allowInsecureHttp: config.allowInsecureHttp, clock: () => new Date() }, config.pageSize);
+  const telemetry = startTelemetry(config.appInsightsConnectionString);
   const deps: SyncDependencies = {
     connections: new TableConnectionStore(clients.table(names.connectionsTable)),
     runs: new TableRunStore(clients.table(names.runsTable)),
@@ -52,7 +54,7 @@ export function composeApp(env: Record<string, string | undefined>, options: { l
     usernames: new TableUsernameClaims(clients.table(names.usernamesTable)),
     groups: new TableGroupStore(clients.table(names.groupsTable)),
     licences: new TableLicenceLedger(clients.table(names.licencesTable), config.licenceLimit),
-    audit: new TableAuditLog(clients.table(names.auditTable)),
+    audit: new AppInsightsAuditLog(new TableAuditLog(clients.table(names.auditTable)), telemetry),
     runFiles,
     queue: new StorageJobQueue(clients.queues, names),
     sources: (profile) => {
@@ -68,6 +70,7 @@ export function composeApp(env: Record<string, string | undefined>, options: { l
     secrets,
     clock: () => new Date(),
     log: options.log ?? (() => undefined),
+    runFinished: (run) => runSummaryEvent(telemetry, run),
   };
   return { config, deps, csvFiles, ensureStorage: () => ensureStorage(clients, names) };
 }

@@ -12,13 +12,19 @@ const booleanSetting = z
   .transform((value) => value === 'true' || value === '1');
 
 export const settingsSchema = z.object({
-  AzureWebJobsStorage: z.string({ error: 'the storage connection string is required' }).min(1, 'the storage connection string is required'),
+  /** A storage connection string (Azurite locally)… */
+  AzureWebJobsStorage: z.string().min(1).optional(),
+  /** …or, in Azure, identity-based storage: the account name and the managed identity's client id. */
+  AzureWebJobsStorage__accountName: z.string().regex(/^[a-z0-9]{3,24}$/, 'a storage account name').optional(),
+  AzureWebJobsStorage__clientId: z.string().min(1).optional(),
   USERSYNC_NAME_PREFIX: z
     .string()
     .regex(/^[a-z][a-z0-9]{1,23}$/, 'use 2–24 lowercase letters or digits, starting with a letter')
     .default('usersync'),
   USERSYNC_PAGE_SIZE: z.coerce.number().int().min(1).max(5000).default(1000),
   USERSYNC_ALLOW_INSECURE_HTTP: booleanSetting,
+  /** Audit records and run summaries also go to Application Insights when set. */
+  APPLICATIONINSIGHTS_CONNECTION_STRING: z.string().optional(),
   /** Licences: active users of all directories and local accounts; unset means no limit. */
   USERSYNC_LICENCE_LIMIT: z.coerce.number().int().min(1).optional(),
   USERSYNC_TIMER_SCHEDULE: z
@@ -29,14 +35,22 @@ export const settingsSchema = z.object({
 
 export type Settings = z.infer<typeof settingsSchema>;
 
+/** How the app reaches its storage account. */
+export type StorageAccess =
+  | { kind: 'connection-string'; connectionString: string }
+  | { kind: 'identity'; accountName: string; clientId?: string };
+
 export interface AppConfig {
-  storageConnectionString: string;
+  storage: StorageAccess;
+  /** The connection string, when storage is reached with one (the local host and the CLI need it). */
+  storageConnectionString: string | undefined;
   names: StorageNames;
   pageSize: number;
   /** Test-only switch: lets a CSV profile read a plain http:// URL. */
   allowInsecureHttp: boolean;
   timerSchedule: string;
   licenceLimit: number | undefined;
+  appInsightsConnectionString: string | undefined;
 }
 
 /** Table, queue and container names, all derived from one prefix so tests and benchmarks can isolate themselves. */
@@ -78,18 +92,30 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
   // A setting left blank (as the Azure portal allows) means "not set": its default applies.
   const given = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));
   const parsed = settingsSchema.safeParse(given);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+  const problems = parsed.success ? [] : parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+  if (!given.AzureWebJobsStorage && !given.AzureWebJobsStorage__accountName) {
+    problems.unshift('AzureWebJobsStorage: set a storage connection string, or AzureWebJobsStorage__accountName for identity-based storage');
+  }
+  if (!parsed.success || problems.length) {
     throw new AppError('config-invalid', `Invalid app settings: ${problems.join('; ')}`, { problems });
   }
   const settings = parsed.data;
+  const storage: StorageAccess = settings.AzureWebJobsStorage
+    ? { kind: 'connection-string', connectionString: settings.AzureWebJobsStorage }
+    : {
+        kind: 'identity',
+        accountName: settings.AzureWebJobsStorage__accountName ?? '',
+        ...(settings.AzureWebJobsStorage__clientId ? { clientId: settings.AzureWebJobsStorage__clientId } : {}),
+      };
   return {
+    storage,
     storageConnectionString: settings.AzureWebJobsStorage,
     names: storageNames(settings.USERSYNC_NAME_PREFIX),
     pageSize: settings.USERSYNC_PAGE_SIZE,
     allowInsecureHttp: settings.USERSYNC_ALLOW_INSECURE_HTTP,
     timerSchedule: settings.USERSYNC_TIMER_SCHEDULE,
     licenceLimit: settings.USERSYNC_LICENCE_LIMIT,
+    appInsightsConnectionString: settings.APPLICATIONINSIGHTS_CONNECTION_STRING,
   };
 }
 

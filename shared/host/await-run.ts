@@ -16,8 +16,10 @@ export interface AwaitRunOptions {
  * Used by the CLI's `sync`, the demo, the benchmark and the integration tests.
  */
 export async function awaitRun(app: ComposedApp, definitions: FunctionDefinition[], runId: string, options: AwaitRunOptions = {}): Promise<Run> {
+  const connectionString = app.config.storageConnectionString;
+  if (!connectionString) throw new AppError('config-invalid', 'Working the queues here needs AzureWebJobsStorage (a connection string).');
   const host = new LocalHost(definitions.filter(isQueueFunction), {
-    connectionString: app.config.storageConnectionString,
+    connectionString,
     queueWorkers: options.queueWorkers ?? 4,
     pollIntervalMs: 20,
     queues: { maxPollingIntervalMs: 100, visibilityTimeoutMs: 200 },

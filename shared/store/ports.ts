@@ -18,6 +18,8 @@ export interface ConnectionState {
   /** Where an incremental run resumes (a Graph delta link), from the last successful run. */
   checkpoint?: string;
   lastFullRunAt?: string;
+  /** The last daily slot reported as skipped (a manual sync replaced it). */
+  lastSkippedSlot?: string;
 }
 
 export interface StoredConnection extends Connection {

@@ -1,7 +1,8 @@
 import { TableClient } from '@azure/data-tables';
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import { QueueServiceClient } from '@azure/storage-queue';
-import type { StorageNames } from '../config/settings.js';
+import { DefaultAzureCredential } from '@azure/identity';
+import type { StorageAccess, StorageNames } from '../config/settings.js';
 
 /**
  * The storage account's clients, made from the AzureWebJobsStorage connection string. This file and
@@ -13,7 +14,19 @@ export interface StorageClients {
   queues: QueueServiceClient;
 }
 
-export function storageClients(connectionString: string): StorageClients {
+export function storageClients(access: StorageAccess): StorageClients {
+  if (access.kind === 'identity') {
+    // In Azure: the managed identity's data-plane roles, no account keys anywhere.
+    const credential = new DefaultAzureCredential(access.clientId ? { managedIdentityClientId: access.clientId } : {});
+    const endpoint = (service: string) => `https://${access.accountName}.${service}.core.windows.net`;
+    const blobs = new BlobServiceClient(endpoint('blob'), credential);
+    return {
+      table: (name) => new TableClient(endpoint('table'), name, credential),
+      container: (name) => blobs.getContainerClient(name),
+      queues: new QueueServiceClient(endpoint('queue'), credential),
+    };
+  }
+  const { connectionString } = access;
   // Azurite speaks plain http; in Azure the connection string names https endpoints.
   const insecure = /UseDevelopmentStorage=true|http:\/\//i.test(connectionString);
   const blobs = BlobServiceClient.fromConnectionString(connectionString);

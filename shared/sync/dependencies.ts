@@ -2,6 +2,7 @@ import type { AuditLog } from '../audit/audit-log.js';
 import type { SecretResolver } from '../config/secrets.js';
 import type { ConnectionStore, FileStore, GroupStore, JobQueue, LicenceLedger, RunStore, UsernameClaims, UserStore } from '../store/ports.js';
 import type { DirectorySources } from './directory-source.js';
+import type { Run } from './run-model.js';
 
 /** Everything the sync use cases need, passed in explicitly (wired once in shared/app/compose.ts). */
 export interface SyncDependencies {
@@ -20,4 +21,6 @@ export interface SyncDependencies {
   clock: () => Date;
   /** Operational log lines; never personal data or secrets. */
   log: (line: string) => void;
+  /** Told about every run that ends (telemetry: a run summary event). */
+  runFinished: (run: Run) => void;
 }

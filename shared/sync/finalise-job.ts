@@ -82,11 +82,12 @@ export async function runFinaliseJob(deps: SyncDependencies, job: FinaliseJob): 
       ...(run.kind === 'full' ? { lastFullRunAt: run.startedAt } : {}),
     };
   });
-  await deps.runs.update(run.runId, (current) =>
+  const finished = await deps.runs.update(run.runId, (current) =>
     isTerminal(current.state)
       ? undefined
       : { ...current, state, counts, skipReasons, unreadableRecords: unreadable, warnings: [...current.warnings, ...warnings], endedAt: now, ...(error ? { error } : {}) },
   );
+  if (finished && !run.dryRun) deps.runFinished(finished);
   // Staged pages may hold initial passwords from the source: remove them. Dry runs keep their plans to show.
   await deps.runFiles.deletePrefix(paths.pages(run.runId));
   await deps.runFiles.deletePrefix(paths.utf8Input(run.runId));

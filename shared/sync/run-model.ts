@@ -2,10 +2,11 @@ import type { ConnectionProfile } from '../connections/profile.js';
 import type { ActionCounts } from './model.js';
 
 /** A run: one pass over one connection profile's directory, from the first page to finalise. */
-export type RunState = 'listing' | 'reconciling' | 'finalising' | 'succeeded' | 'failed';
+/** `skipped`: a scheduled run that did not happen (a manual sync replaced the daily one), listed so admins see why. */
+export type RunState = 'listing' | 'reconciling' | 'finalising' | 'succeeded' | 'failed' | 'skipped';
 export type RunTrigger = 'schedule' | 'manual';
 
-export const TERMINAL_STATES: readonly RunState[] = ['succeeded', 'failed'];
+export const TERMINAL_STATES: readonly RunState[] = ['succeeded', 'failed', 'skipped'];
 
 export interface Run {
   runId: string;

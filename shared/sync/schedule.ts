@@ -25,6 +25,20 @@ export function isDue(schedule: Schedule, state: ConnectionState, now: Date): bo
   }
 }
 
+/**
+ * The daily slot a recent manual sync replaced, if it has not been reported yet: the timer records it
+ * in the run list so an admin sees why no scheduled run happened.
+ */
+export function skippedDailySlot(schedule: Schedule, state: ConnectionState, now: Date): string | undefined {
+  if (schedule.kind !== 'daily' || state.resetRequestedAt) return undefined;
+  const slot = latestDailySlot(now, schedule.hour, schedule.timeZone);
+  const lastStart = state.lastRunStartedAt ? Date.parse(state.lastRunStartedAt) : undefined;
+  const lastManual = state.lastManualRunAt ? Date.parse(state.lastManualRunAt) : undefined;
+  if (lastManual === undefined || (lastStart !== undefined && lastStart >= slot.getTime())) return undefined;
+  const replaced = slot.getTime() - lastManual < 24 * HOUR && slot.getTime() >= lastManual;
+  return replaced && state.lastSkippedSlot !== slot.toISOString() ? slot.toISOString() : undefined;
+}
+
 /** The most recent moment, at or before `now`, when the wall clock in `timeZone` read `hour`:00. */
 export function latestDailySlot(now: Date, hour: number, timeZone: string): Date {
   const local = wallClock(now, timeZone);

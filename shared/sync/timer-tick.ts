@@ -1,6 +1,10 @@
 import { isAppError } from '../errors/app-error.js';
 import type { SyncDependencies } from './dependencies.js';
-import { isDue } from './schedule.js';
+import { randomBytes } from 'node:crypto';
+import type { StoredConnection } from '../store/ports.js';
+import { emptyCounts } from './model.js';
+import { newRunId } from './run-model.js';
+import { isDue, skippedDailySlot } from './schedule.js';
 import { startRun } from './start-run.js';
 
 /** The timer's fan-out: starts a run for every enabled profile that is due and not already running. */
@@ -9,7 +13,10 @@ export async function runTimerTick(deps: SyncDependencies): Promise<{ started: s
   const started: string[] = [];
   for (const connection of await deps.connections.list()) {
     const { profile, state } = connection;
-    if (!profile.enabled || !isDue(profile.schedule, state, now)) continue;
+    if (!profile.enabled) continue;
+    const skipped = skippedDailySlot(profile.schedule, state, now);
+    if (skipped) await recordSkippedRun(deps, connection, skipped, now);
+    if (!isDue(profile.schedule, state, now)) continue;
     try {
       // Interval schedules run incrementally between the daily full reconciliations.
       const run = await startRun(deps, { connection: profile.name, trigger: 'schedule', incremental: profile.schedule.kind === 'interval' });
@@ -21,4 +28,35 @@ export async function runTimerTick(deps: SyncDependencies): Promise<{ started: s
     }
   }
   return { started };
+}
+
+/** The reference product's rule, made visible: a manual sync within 24 hours replaces the daily run. */
+async function recordSkippedRun(deps: SyncDependencies, connection: StoredConnection, slot: string, now: Date): Promise<void> {
+  const { profile, state } = connection;
+  // Two hosts ticking at once: only the one whose write records the slot lists it.
+  let mine = false;
+  await deps.connections.updateState(profile.name, (current) => {
+    mine = current.state.lastSkippedSlot !== slot;
+    return mine ? { ...current.state, lastSkippedSlot: slot } : undefined;
+  });
+  if (!mine) return;
+  await deps.runs.create({
+    runId: newRunId(now, randomBytes(3).toString('hex')),
+    connection: profile.name,
+    directoryKey: connection.directoryKey,
+    trigger: 'schedule',
+    kind: 'full',
+    dryRun: false,
+    profile,
+    state: 'skipped',
+    pagesFetched: 0,
+    listing: 'complete',
+    shardsDone: 0,
+    counts: emptyCounts(),
+    skipReasons: {},
+    unreadableRecords: 0,
+    warnings: [`The daily run of ${slot} was skipped: a manual sync ran at ${state.lastManualRunAt}, within the 24 hours before it.`],
+    startedAt: now.toISOString(),
+    endedAt: now.toISOString(),
+  });
 }

@@ -18,6 +18,7 @@ function configError(env: Record<string, string | undefined>): AppError {
 describe('loadConfig', () => {
   it('fills every default from just the storage connection string', () => {
     expect(loadConfig({ AzureWebJobsStorage: STORAGE })).toEqual<AppConfig>({
+      storage: { kind: 'connection-string', connectionString: STORAGE },
       storageConnectionString: STORAGE,
       names: {
         connectionsTable: 'usersyncConnections',
@@ -37,6 +38,7 @@ describe('loadConfig', () => {
       allowInsecureHttp: false,
       timerSchedule: '0 */1 * * * *',
       licenceLimit: undefined,
+      appInsightsConnectionString: undefined,
     });
   });
 
@@ -52,12 +54,14 @@ describe('loadConfig', () => {
       PATH: '/usr/bin',
     });
     expect(config).toEqual<AppConfig>({
+      storage: { kind: 'connection-string', connectionString: 'DefaultEndpointsProtocol=https;AccountName=a;AccountKey=b' },
       storageConnectionString: 'DefaultEndpointsProtocol=https;AccountName=a;AccountKey=b',
       names: storageNames('bench7'),
       pageSize: 250,
       allowInsecureHttp: true,
       timerSchedule: '0 */5 * * * *',
       licenceLimit: 500,
+      appInsightsConnectionString: undefined,
     });
     expect(config.names.usersTable).toBe('bench7Users');
     expect(config.names.pagesQueue).toBe('bench7-pages');
@@ -135,6 +139,14 @@ describe('loadConfig', () => {
     }
   });
 
+  it('takes identity-based storage in Azure: the account name and the managed identity', () => {
+    expect(loadConfig({ AzureWebJobsStorage__accountName: 'usersyncprod', AzureWebJobsStorage__clientId: 'c1' })).toMatchObject({
+      storage: { kind: 'identity', accountName: 'usersyncprod', clientId: 'c1' },
+      storageConnectionString: undefined,
+    });
+    expect(configError({ AzureWebJobsStorage__accountName: 'Not_An_Account' }).details?.problems).toEqual(['AzureWebJobsStorage__accountName: a storage account name']);
+  });
+
   it('requires the storage connection string', () => {
     for (const env of [{}, { AzureWebJobsStorage: '' }]) {
       const error = configError(env);
@@ -163,7 +175,7 @@ describe('loadConfig', () => {
       'USERSYNC_ALLOW_INSECURE_HTTP',
       'USERSYNC_TIMER_SCHEDULE',
     ]);
-    expect(problems[0]).toBe('AzureWebJobsStorage: the storage connection string is required');
+    expect(problems[0]).toBe('AzureWebJobsStorage: set a storage connection string, or AzureWebJobsStorage__accountName for identity-based storage');
     for (const problem of problems) expect(error.message).toContain(problem);
     expect(error.message).toMatch(/^Invalid app settings: /);
   });

@@ -84,3 +84,27 @@ describe('the registered functions on the local host: HTTP API and timer', () =>
     expect(await t.app.deps.runs.list({ connection: 'Off', limit: 10 })).toHaveLength(0);
   });
 });
+
+describe('daily schedule: a manual sync replaces the next daily run, and the run list says so', () => {
+  it('lists the skipped slot once and starts no run', async () => {
+    const t = await createTestApp({ TEST_DEFAULT_PASSWORD: 'Skip-Initial-1' });
+    const host = new LocalHost(t.definitions, { connectionString: t.env.AzureWebJobsStorage!, pollIntervalMs: 20, queues: { maxPollingIntervalMs: 100 }, log: () => undefined });
+    await host.start();
+    try {
+      // A daily slot one hour ago, and a manual sync three hours before it.
+      const now = new Date();
+      const hour = new Date(now.getTime() - 3_600_000).getUTCHours();
+      await putProfile(t, csvProfile('Daily', 'web.csv', { schedule: { kind: 'daily', hour, timeZone: 'UTC' } }));
+      const manual = new Date(now.getTime() - 4 * 3_600_000).toISOString();
+      await t.app.deps.connections.updateState('Daily', (current) => ({ ...current.state, lastRunStartedAt: manual, lastManualRunAt: manual }));
+      await host.fireTimer('timerTick');
+      await host.fireTimer('timerTick');
+      const runs = await t.app.deps.runs.list({ connection: 'Daily', limit: 10 });
+      expect(runs).toHaveLength(1);
+      expect(runs[0]).toMatchObject({ state: 'skipped', trigger: 'schedule' });
+      expect(runs[0]!.warnings[0]).toMatch(/daily run of .* was skipped: a manual sync ran at .*within the 24 hours before it/);
+    } finally {
+      await host.stop();
+    }
+  });
+});

@@ -1,0 +1,252 @@
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { gunzipSync, inflateSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { AppInsightsAuditLog, runSummaryEvent, startTelemetry, type Telemetry } from '../../shared/audit/app-insights.js';
+import type { AuditLog, AuditPage, AuditQuery, AuditRecord } from '../../shared/audit/audit-log.js';
+import { emptyCounts } from '../../shared/sync/model.js';
+import type { Run } from '../../shared/sync/run-model.js';
+
+/**
+ * `useAzureMonitor` installs process-global OpenTelemetry providers, so this file starts it once and keeps every
+ * Application Insights test here. The ingestion endpoint is a local HTTPS server (the exporter upgrades http to
+ * https) trusted through NODE_EXTRA_CA_CERTS, set by test/support/global-setup.ts.
+ */
+
+interface Envelope {
+  name: string;
+  iKey?: string;
+  data?: { baseType?: string; baseData?: { name?: string; properties?: Record<string, string> } };
+}
+
+interface Ingestion {
+  url: string;
+  envelopes: Envelope[];
+  requests: string[];
+  close(): Promise<void>;
+}
+
+async function startIngestion(tls: { cert: string; key: string }): Promise<Ingestion> {
+  const envelopes: Envelope[] = [];
+  const requests: string[] = [];
+  const server = https.createServer({ cert: tls.cert, key: tls.key }, (request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      requests.push(`${request.method} ${request.url}`);
+      const path = (request.url ?? '').split('?')[0];
+      if (request.method !== 'POST' || (path !== '/v2.1/track' && path !== '/v2/track')) {
+        response.writeHead(404).end();
+        return;
+      }
+      let body = Buffer.concat(chunks);
+      const encoding = request.headers['content-encoding'];
+      if (encoding === 'gzip') body = gunzipSync(body);
+      else if (encoding === 'deflate') body = inflateSync(body);
+      const text = body.toString('utf8').trim();
+      // A JSON array of envelopes, or newline-delimited JSON.
+      const received: Envelope[] = text.startsWith('[')
+        ? (JSON.parse(text) as Envelope[])
+        : text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as Envelope);
+      envelopes.push(...received);
+      response
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ itemsReceived: received.length, itemsAccepted: received.length, errors: [] }));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `https://127.0.0.1:${port}/`,
+    envelopes,
+    requests,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.closeAllConnections();
+        server.close((error) => (error ? reject(error) : resolve()));
+      }),
+  };
+}
+
+class ArrayAuditLog implements AuditLog {
+  readonly records: AuditRecord[] = [];
+  async write(records: readonly AuditRecord[]): Promise<void> {
+    this.records.push(...records);
+  }
+  async query(query: AuditQuery): Promise<AuditPage> {
+    return { records: this.records.filter((r) => !query.runId || r.runId === query.runId).slice(0, query.limit) };
+  }
+}
+
+const at = '2026-11-21T23:53:21.000Z';
+
+function events(ingestion: Ingestion): Envelope[] {
+  return ingestion.envelopes.filter((e) => e.data?.baseType === 'EventData');
+}
+
+function eventNamed(ingestion: Ingestion, name: string, subject?: string): Envelope | undefined {
+  return events(ingestion).find(
+    (e) => e.data?.baseData?.name === name && (subject === undefined || e.data.baseData.properties?.subject === subject),
+  );
+}
+
+describe('Application Insights audit telemetry', () => {
+  let ingestion: Ingestion;
+
+  beforeAll(async () => {
+    ingestion = await startIngestion({ cert: inject('tlsCert'), key: inject('tlsKey') });
+  });
+
+  afterAll(async () => {
+    await ingestion?.close();
+  });
+
+  it('without a connection string sends nothing and still writes to the inner log', async () => {
+    for (const blank of [undefined, '', '   ']) {
+      const telemetry = startTelemetry(blank);
+      expect(telemetry.enabled).toBe(false);
+      const inner = new ArrayAuditLog();
+      const audit = new AppInsightsAuditLog(inner, telemetry);
+      await audit.write([{ runId: 'r0', connection: 'hr-csv', action: 'created', subject: 'u0', at }]);
+      expect(inner.records).toHaveLength(1);
+      expect((await audit.query({ runId: 'r0', limit: 10 })).records).toHaveLength(1);
+      telemetry.event('UserSync.nothing', { a: 1 });
+      runSummaryEvent(telemetry, { runId: 'r0' } as Run);
+      await telemetry.flush();
+      await telemetry.shutdown();
+    }
+    expect(ingestion.requests).toEqual([]);
+  });
+
+  describe('with a connection string', () => {
+    let telemetry: Telemetry;
+    const inner = new ArrayAuditLog();
+
+    beforeAll(async () => {
+      const connectionString =
+        `InstrumentationKey=00000000-0000-0000-0000-000000000000;` +
+        `IngestionEndpoint=${ingestion.url};LiveEndpoint=${ingestion.url}`;
+      telemetry = startTelemetry(connectionString);
+      expect(telemetry.enabled).toBe(true);
+      // Once per process: a second start hands back the same telemetry.
+      expect(startTelemetry(connectionString)).toBe(telemetry);
+
+      const audit = new AppInsightsAuditLog(inner, telemetry);
+      const created = {
+        runId: 'run-1',
+        connection: 'hr-csv',
+        action: 'created',
+        subject: 'emp-001',
+        username: 'ada@example.com',
+        ref: 'row 2',
+        at,
+        // Not an audit field: must never leave the process.
+        password: 'hunter2-must-not-leak',
+      } as AuditRecord;
+      await audit.write([
+        created,
+        {
+          runId: 'run-1',
+          connection: 'hr-csv',
+          action: 'updated',
+          subject: 'emp-002',
+          changedFields: ['displayName', 'department'],
+          at,
+        },
+        {
+          runId: 'run-1',
+          connection: 'hr-csv',
+          action: 'skipped',
+          subject: 'emp-003',
+          reason: 'missing-email',
+          detail: 'Row 4 has no email address.',
+          at,
+        },
+      ]);
+      runSummaryEvent(telemetry, {
+        runId: 'run-1',
+        connection: 'hr-csv',
+        kind: 'full',
+        state: 'failed',
+        counts: { ...emptyCounts(), created: 30, updated: 10, unchanged: 60 },
+        startedAt: '2026-11-21T23:53:21.000Z',
+        endedAt: '2026-11-21T23:53:25.000Z',
+        error: { code: 'source-unreachable', message: 'The CSV could not be read.' },
+      } as Run);
+      await telemetry.flush();
+      await telemetry.shutdown();
+    });
+
+    it('writes to the inner log first', () => {
+      expect(inner.records.map((r) => r.subject)).toEqual(['emp-001', 'emp-002', 'emp-003']);
+    });
+
+    it('sends each audit record as a UserSync.<action> custom event', () => {
+      const created = eventNamed(ingestion, 'UserSync.created', 'emp-001');
+      expect(created).toBeDefined();
+      expect(created?.name).toMatch(/Event$/);
+      expect(created?.iKey).toBe('00000000-0000-0000-0000-000000000000');
+      expect(created?.data?.baseData?.properties).toMatchObject({
+        runId: 'run-1',
+        connection: 'hr-csv',
+        subject: 'emp-001',
+        username: 'ada@example.com',
+        ref: 'row 2',
+      });
+
+      const updated = eventNamed(ingestion, 'UserSync.updated', 'emp-002');
+      expect(updated?.data?.baseData?.properties).toMatchObject({
+        runId: 'run-1',
+        connection: 'hr-csv',
+        subject: 'emp-002',
+        changedFields: 'displayName,department',
+      });
+
+      const skipped = eventNamed(ingestion, 'UserSync.skipped', 'emp-003');
+      expect(skipped?.data?.baseData?.properties).toMatchObject({
+        reason: 'missing-email',
+        detail: 'Row 4 has no email address.',
+      });
+    });
+
+    it('sends only whitelisted properties', () => {
+      const created = eventNamed(ingestion, 'UserSync.created', 'emp-001');
+      const properties = created?.data?.baseData?.properties ?? {};
+      expect(properties).not.toHaveProperty('password');
+      expect(properties).not.toHaveProperty('at');
+      expect(properties).not.toHaveProperty('action');
+      expect(JSON.stringify(ingestion.envelopes)).not.toContain('hunter2-must-not-leak');
+      const allowed = ['runId', 'connection', 'subject', 'username', 'ref', 'reason', 'detail', 'changedFields'];
+      for (const event of events(ingestion).filter((e) => e.data?.baseData?.name !== 'UserSync.runSummary')) {
+        for (const key of Object.keys(event.data?.baseData?.properties ?? {})) expect(allowed).toContain(key);
+      }
+    });
+
+    it('sends a run summary with counts, duration and throughput', () => {
+      const summary = eventNamed(ingestion, 'UserSync.runSummary');
+      expect(summary?.data?.baseData?.properties).toMatchObject({
+        runId: 'run-1',
+        connection: 'hr-csv',
+        kind: 'full',
+        state: 'failed',
+        created: '30',
+        updated: '10',
+        unchanged: '60',
+        disabled: '0',
+        durationSeconds: '4',
+        usersPerSecond: '25',
+        errorCode: 'source-unreachable',
+      });
+      expect(JSON.stringify(summary)).not.toContain('The CSV could not be read.');
+    });
+
+    it('drops events after shutdown instead of failing', async () => {
+      const before = events(ingestion).length;
+      const audit = new AppInsightsAuditLog(inner, telemetry);
+      await audit.write([{ runId: 'run-2', connection: 'hr-csv', action: 'created', subject: 'late', at }]);
+      await telemetry.flush();
+      expect(inner.records.at(-1)?.subject).toBe('late');
+      expect(events(ingestion).length).toBe(before);
+    });
+  });
+});
