@@ -400,6 +400,8 @@ function describeSchedule(schedule: ReturnType<typeof parseProfile>['schedule'])
   switch (schedule.kind) {
     case 'off':
       return 'off';
+    case 'hourly':
+      return 'hourly';
     case 'interval':
       return `every ${schedule.minutes} min`;
     case 'daily':

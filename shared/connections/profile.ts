@@ -20,6 +20,7 @@ const fieldName = z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,63}$/, 'a field name
 
 export const scheduleSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('off') }),
+  z.object({ kind: z.literal('hourly') }),
   z.object({ kind: z.literal('interval'), minutes: z.number().int().min(5).max(7 * 24 * 60) }),
   z.object({
     kind: z.literal('daily'),

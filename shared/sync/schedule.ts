@@ -13,6 +13,8 @@ export function isDue(schedule: Schedule, state: ConnectionState, now: Date): bo
   switch (schedule.kind) {
     case 'off':
       return false;
+    case 'hourly':
+      return lastStart === undefined || now.getTime() - lastStart >= HOUR;
     case 'interval':
       return lastStart === undefined || now.getTime() - lastStart >= schedule.minutes * 60_000;
     case 'daily': {

@@ -18,8 +18,9 @@ export async function runTimerTick(deps: SyncDependencies): Promise<{ started: s
     if (skipped) await recordSkippedRun(deps, connection, skipped, now);
     if (!isDue(profile.schedule, state, now)) continue;
     try {
-      // Interval schedules run incrementally between the daily full reconciliations.
-      const run = await startRun(deps, { connection: profile.name, trigger: 'schedule', incremental: profile.schedule.kind === 'interval' });
+      // Hourly and interval schedules run incrementally between the daily full reconciliations.
+      const incremental = profile.schedule.kind === 'interval' || profile.schedule.kind === 'hourly';
+      const run = await startRun(deps, { connection: profile.name, trigger: 'schedule', incremental });
       started.push(run.runId);
     } catch (error) {
       // One profile's problem (a run still active, a missing secret) must not stop the others.

@@ -46,6 +46,17 @@ describe('isDue: interval', () => {
   });
 });
 
+describe('isDue: hourly', () => {
+  const hourly: Schedule = { kind: 'hourly' };
+  it.each([
+    [undefined, true],
+    ['2026-11-21T09:00:00.000Z', true],
+    ['2026-11-21T09:00:00.001Z', false],
+  ])('last run started at %s → due %s', (lastRunStartedAt, due) => {
+    expect(isDue(hourly, lastRunStartedAt ? { lastRunStartedAt } : {}, new Date('2026-11-21T10:00:00.000Z'))).toBe(due);
+  });
+});
+
 describe('isDue: daily', () => {
   // Daily at 02:00 UTC: on 2026-11-21 the slot is 02:00Z.
   const daily: Schedule = { kind: 'daily', hour: 2, timeZone: 'UTC' };
