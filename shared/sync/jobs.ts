@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { SHARD_COUNT } from './partitioning.js';
 
 /** Queue message shapes, decoded with zod by the triggers. */
-const runId = z.string().regex(/^\d{8}T\d{6}Z-[a-z0-9]{6}$/, 'a run id');
+const runId = z.string().regex(/^\d{8}T\d{9}Z-[a-z0-9]{6}$/, 'a run id');
 
 export const pageJobSchema = z.object({
   runId,

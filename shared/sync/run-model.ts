@@ -70,8 +70,8 @@ export function isTerminal(state: RunState): boolean {
   return TERMINAL_STATES.includes(state);
 }
 
-/** Time-sortable and unique: `20261121T235321Z-3f9a1c`. */
+/** Time-sortable to the millisecond and unique: `20261121T235321042Z-3f9a1c`. */
 export function newRunId(now: Date, random: string): string {
-  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const stamp = now.toISOString().replace(/[-:.]/g, '');
   return `${stamp}-${random}`;
 }

@@ -38,7 +38,8 @@ export class TableRunStore implements RunStore {
     const runs: Run[] = [];
     const query = this.table.listEntities<Record<string, unknown>>({ queryOptions: { filter: conditions.join(' and ') } });
     for await (const entity of query) runs.push(runFrom(entity));
-    return runs.sort((a, b) => (a.runId < b.runId ? 1 : -1)).slice(0, filter.limit);
+    // Newest first: by start time, then by id (both sort by time).
+    return runs.sort((a, b) => (a.startedAt === b.startedAt ? (a.runId < b.runId ? 1 : -1) : a.startedAt < b.startedAt ? 1 : -1)).slice(0, filter.limit);
   }
 
   async putPage(runId: string, page: PageRecord): Promise<PageRecord> {
