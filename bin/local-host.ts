@@ -17,6 +17,8 @@ const host = new LocalHost(functionDefinitions(app.deps, app.config), {
   httpPort: Number(env.USERSYNC_LOCAL_PORT ?? 7071),
   runTimer: true,
   ...(env.USERSYNC_LOCAL_WORKERS ? { queueWorkers: Number(env.USERSYNC_LOCAL_WORKERS) } : {}),
+  // How soon a message a crashed host was working on reappears (the Functions host's lease is minutes).
+  ...(env.USERSYNC_LOCAL_LEASE_SECONDS ? { messageLeaseSeconds: Number(env.USERSYNC_LOCAL_LEASE_SECONDS) } : {}),
   log: (line) => console.log(line),
 });
 await host.start();

@@ -4,6 +4,7 @@ import type { SyncDependencies } from '../shared/sync/dependencies.js';
 import { finaliseJobFunction } from './finalise-job.js';
 import { httpApiFunction } from './http-api.js';
 import { pageJobFunction } from './page-job.js';
+import { poisonJobFunctions } from './poison-jobs.js';
 import { reconcileJobFunction } from './reconcile-job.js';
 import { timerTickFunction } from './timer-tick.js';
 
@@ -14,6 +15,7 @@ export function functionDefinitions(deps: SyncDependencies, config: AppConfig): 
     pageJobFunction(deps, config.names.pagesQueue),
     reconcileJobFunction(deps, config.names.reconcileQueue),
     finaliseJobFunction(deps, config.names.finaliseQueue),
+    ...poisonJobFunctions(deps, config.names),
     httpApiFunction(deps),
   ];
 }

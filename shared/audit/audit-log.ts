@@ -20,6 +20,9 @@ export type AuditAction =
   | 'run-started'
   | 'run-succeeded'
   | 'run-failed'
+  | 'run-needs-confirmation'
+  | 'run-confirmed'
+  | 'run-superseded'
   | 'connection-saved'
   | 'connection-deleted';
 

@@ -12,6 +12,7 @@ import { summarise } from '../sync/finalise-job.js';
 import { SHARD_COUNT } from '../sync/partitioning.js';
 import type { Run } from '../sync/run-model.js';
 import { COUNTED_ACTIONS, LOCAL_DIRECTORY, type StoredUser } from '../sync/model.js';
+import { confirmRun } from '../sync/confirm-run.js';
 import { startRun } from '../sync/start-run.js';
 import { paths, type ShardPlan } from '../sync/staging.js';
 import type { AuditAction } from '../audit/audit-log.js';
@@ -43,6 +44,7 @@ export const USAGE = `usersync — User Directory Sync admin CLI
                                            run a sync now and wait for it (exit 1 if it failed);
                                            --incremental reads only changes (Entra) when it can
   usersync reset NAME                      let the scheduler start a run on its next tick
+  usersync confirm RUN_ID                  disable the users a run held back (the disable guard tripped)
   usersync status [NAME]                   profiles and recent runs
   usersync users [--connection NAME] [--json]
   usersync user add USERNAME --email E --first-name F --last-name L [--password-setting NAME]
@@ -73,6 +75,8 @@ export async function runCli(argv: string[], context: CliContext): Promise<numbe
         return await syncCommand(rest, context);
       case 'reset':
         return await resetCommand(rest, context);
+      case 'confirm':
+        return await confirmCommand(rest, context);
       case 'status':
         return await statusCommand(rest, context);
       case 'users':
@@ -195,6 +199,11 @@ function printRun(io: CliIo, run: Run): void {
   io.out(`  pages read: ${run.pagesFetched}; listing ${run.listing}; started ${run.startedAt}${run.endedAt ? `, ended ${run.endedAt}` : ''}`);
   if (run.error) io.out(`  error [${run.error.code}]: ${run.error.message}`);
   for (const warning of run.warnings) io.out(`  warning: ${warning}`);
+  if (run.heldDisables && run.state === 'needs-confirmation') {
+    const { count, usernames } = run.heldDisables;
+    io.out(`  held: ${count} user(s) to disable${count > usernames.length ? `, the first ${usernames.length}` : ''}: ${usernames.join(', ')}`);
+    io.out(`  to disable them: usersync confirm ${run.runId} — or fix the source; the next run re-evaluates.`);
+  }
   if (run.counts.skipped) {
     const reasons = Object.entries(run.skipReasons).map(([reason, count]) => `${reason} ${count}`).join(', ');
     io.out(`  skipped: ${reasons} — each row and why: usersync audit --run ${run.runId} --action skipped`);
@@ -208,7 +217,7 @@ async function printPlan({ app, io }: CliContext, run: Run): Promise<void> {
     const content = await app.deps.runFiles.get(paths.plan(run.runId, shard));
     if (!content) continue;
     const plan = JSON.parse(String(content)) as ShardPlan;
-    for (const decision of [...plan.decisions, ...plan.pendingDisables]) {
+    for (const decision of [...plan.decisions, ...plan.sourceDisables, ...plan.pendingDisables]) {
       if (decision.action === 'unchanged') continue;
       if (decision.action === 'skip') lines.push(`skip      ${decision.ref}: ${decision.reason} — ${decision.detail}`);
       else if (decision.action === 'conflict') lines.push(`conflict  ${decision.username} (${decision.ref}): ${decision.detail}`);
@@ -217,6 +226,17 @@ async function printPlan({ app, io }: CliContext, run: Run): Promise<void> {
   }
   io.out(lines.length ? 'Plan:' : 'Plan: no changes.');
   for (const line of lines.sort()) io.out(`  ${line}`);
+}
+
+async function confirmCommand(args: string[], context: CliContext): Promise<number> {
+  const [runId] = args;
+  if (!runId) throw new AppError('body-invalid', 'Use: usersync confirm RUN_ID');
+  const { app, io } = context;
+  const confirmed = await confirmRun(app.deps, runId);
+  io.out(`Run ${runId} confirmed: disabling ${confirmed.heldDisables?.count ?? 0} user(s).`);
+  const run = await awaitRun(app, context.definitions, runId, { ...(context.queueWorkers ? { queueWorkers: context.queueWorkers } : {}) });
+  printRun(io, run);
+  return run.state === 'succeeded' ? 0 : 1;
 }
 
 async function resetCommand(args: string[], { app, io }: CliContext): Promise<number> {

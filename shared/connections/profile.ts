@@ -34,6 +34,18 @@ export const scheduleSchema = z.discriminatedUnion('kind', [
 export type Schedule = z.infer<typeof scheduleSchema>;
 
 /**
+ * Accidental-disable guard (as Entra provisioning's accidental-deletions prevention): a run that would
+ * disable more than `maxPercent` of the directory's enabled users, or more than `maxCount` users, stops
+ * before disabling anyone and waits for an admin to confirm it.
+ */
+export const disableGuardSchema = z.object({
+  maxPercent: z.number().min(0).max(100).default(10),
+  maxCount: z.number().int().min(0).default(500),
+});
+export type DisableGuard = z.infer<typeof disableGuardSchema>;
+const DEFAULT_DISABLE_GUARD = { maxPercent: 10, maxCount: 500 };
+
+/**
  * Group sync: `off` leaves every membership alone; `all` or `regex` make directory users' directory
  * groups follow the source (groups matching `pattern` only, for `regex`).
  */
@@ -89,6 +101,7 @@ const csvProfileSchema = z.object({
   type: z.literal('csv'),
   enabled: z.boolean().default(true),
   schedule: scheduleSchema.default({ kind: 'daily', hour: 2, timeZone: 'UTC' }),
+  disableGuard: disableGuardSchema.default(DEFAULT_DISABLE_GUARD),
   source: csvSourceSchema,
   /** The directory field that identifies a user across runs (the reference product's "user match field"). */
   matchField: fieldName.default('username'),
@@ -123,6 +136,7 @@ const entraProfileSchema = z.object({
   type: z.literal('entra'),
   enabled: z.boolean().default(true),
   schedule: scheduleSchema.default({ kind: 'daily', hour: 2, timeZone: 'UTC' }),
+  disableGuard: disableGuardSchema.default(DEFAULT_DISABLE_GUARD),
   /** Directory (tenant) id: a GUID, or a verified domain such as contoso.onmicrosoft.com. */
   tenantId: z.string().regex(/^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[a-z0-9.-]+\.[a-z]{2,})$/i, 'a tenant GUID or domain'),
   /** Application (client) id of the app registration. */
@@ -164,6 +178,7 @@ const oktaProfileSchema = z.object({
   type: z.literal('okta'),
   enabled: z.boolean().default(true),
   schedule: scheduleSchema.default({ kind: 'daily', hour: 2, timeZone: 'UTC' }),
+  disableGuard: disableGuardSchema.default(DEFAULT_DISABLE_GUARD),
   /** The org URL: https://example.okta.com, …oktapreview.com, …okta-emea.com or a custom domain. */
   orgUrl: z.url({ protocol: /^https?$/ }),
   credential: z.discriminatedUnion('kind', [

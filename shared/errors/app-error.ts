@@ -8,6 +8,8 @@ export type ErrorCode =
   | 'connection-not-found'
   | 'run-not-found'
   | 'run-active'
+  | 'run-not-awaiting-confirmation'
+  | 'run-superseded'
   | 'connection-disabled'
   | 'secret-missing'
   | 'source-unavailable'

@@ -7,6 +7,7 @@ import { parseProfile } from '../connections/profile.js';
 import { AppError } from '../errors/app-error.js';
 import type { StoredConnection } from '../store/ports.js';
 import type { SyncDependencies } from '../sync/dependencies.js';
+import { confirmRun } from '../sync/confirm-run.js';
 import { startRun } from '../sync/start-run.js';
 import { problemOf, type ApiResponse } from './problem.js';
 
@@ -37,6 +38,7 @@ const ROUTES: { pattern: string[]; methods: Partial<Record<string, Handler>> }[]
   { pattern: ['connections', ':', 'groups', 'available'], methods: { GET: availableGroupsRoute } },
   { pattern: ['runs'], methods: { GET: listRuns } },
   { pattern: ['runs', ':'], methods: { GET: getRun } },
+  { pattern: ['runs', ':', 'confirm'], methods: { POST: confirmRunRoute } },
   { pattern: ['audit'], methods: { GET: queryAudit } },
   { pattern: ['users'], methods: { GET: listUsers } },
   { pattern: ['users', ':'], methods: { GET: getUser } },
@@ -134,6 +136,11 @@ async function getRun(deps: SyncDependencies, [id]: string[]) {
   const run = await deps.runs.get(id!);
   if (!run) throw new AppError('run-not-found', `There is no run ${id}.`);
   return ok(run);
+}
+
+async function confirmRunRoute(deps: SyncDependencies, [id]: string[]) {
+  const run = await confirmRun(deps, id!);
+  return ok({ runId: run.runId, state: run.state, confirmedAt: run.confirmedAt, disabling: run.heldDisables?.count ?? 0 }, 202, { location: `/api/runs/${run.runId}` });
 }
 
 async function queryAudit(deps: SyncDependencies, _params: string[], request: ApiRequest) {

@@ -12,6 +12,8 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   'not-found': 404,
   'method-not-allowed': 405,
   'run-active': 409,
+  'run-not-awaiting-confirmation': 409,
+  'run-superseded': 409,
   'connection-disabled': 409,
   'body-too-large': 413,
   'profile-invalid': 400,

@@ -48,6 +48,8 @@ export interface RunStore {
   get(runId: string): Promise<Run | undefined>;
   /** Optimistic read-modify-write (ETag) with retries; `change` returns undefined to leave the run. */
   update(runId: string, change: (current: Run) => Run | undefined): Promise<Run | undefined>;
+  /** When the run row was last written (the storage's own clock): how the watchdog tells a stalled run. */
+  lastWrittenAt(runId: string): Promise<Date | undefined>;
   /** Newest first. */
   list(filter: { connection?: string; limit: number }): Promise<Run[]>;
   /** Stores a page record unless one exists; returns the stored one either way. */

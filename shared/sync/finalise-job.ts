@@ -1,12 +1,16 @@
+import pLimit from 'p-limit';
 import type { SyncDependencies } from './dependencies.js';
 import type { FinaliseJob } from './jobs.js';
 import { addCounts, emptyCounts, type Decision } from './model.js';
+import type { PlannedDecision } from './decide.js';
 import { SHARD_COUNT } from './partitioning.js';
 import { linkManagers } from './link-managers.js';
 import { applyDecisions } from './apply-decisions.js';
 import { seatsFreed } from './licences.js';
-import { isTerminal, type Run } from './run-model.js';
+import { isTerminal, type HeldDisables, type Run } from './run-model.js';
+import { disableGuardVerdict, HELD_SAMPLE_SIZE } from './disable-guard.js';
 import { paths, type ShardPlan } from './staging.js';
+import { freeSlot, removeStaging } from './close-run.js';
 
 /**
  * Runs once every shard is applied: disables the users missing from the listing — only when the
@@ -32,25 +36,44 @@ export async function runFinaliseJob(deps: SyncDependencies, job: FinaliseJob): 
 
   const plans = await shardPlans(deps, run);
   const mayDisable = run.listing === 'complete' && !shardError && unreadable === 0;
-  if (pending > 0 && mayDisable) {
-    const disables = plans.flatMap((plan) => plan.pendingDisables);
-    if (!run.dryRun) {
-      await applyDecisions(deps, run, disables);
-      await deps.licences.release(`${run.runId}:finalise:freed`, seatsFreed(disables));
-    }
-    counts.disabled += disables.length;
-  } else if (pending > 0 || run.listing !== 'complete') {
+  if (pending > 0 && !mayDisable) {
     warnings.push(
       unreadable > 0
         ? `${unreadable} record(s) could not be read, so no one was disabled for being missing from the source.`
         : 'The listing did not complete, so no one was disabled for being missing from the source.',
     );
+  } else if (run.listing !== 'complete') {
+    warnings.push('The listing did not complete, so no one was disabled for being missing from the source.');
+  }
+  const disables = [...plans.flatMap((plan) => plan.sourceDisables), ...(mayDisable ? plans.flatMap((plan) => plan.pendingDisables) : [])];
+  const enabledBefore = plans.reduce((sum, plan) => sum + plan.enabledBefore, 0);
+  const verdict = disableGuardVerdict(run.profile.disableGuard, disables.length, enabledBefore);
+  const held: HeldDisables | undefined =
+    verdict.trips && !run.confirmedAt
+      ? {
+          count: disables.length,
+          enabledBefore,
+          limit: verdict.limit,
+          usernames: disables.flatMap((decision) => ('user' in decision ? [decision.user.username] : [])).sort().slice(0, HELD_SAMPLE_SIZE),
+        }
+      : undefined;
+  if (held) {
+    warnings.push(
+      `The run would disable ${held.count} of ${held.enabledBefore} enabled users, more than the disable guard allows (${held.limit}); ` +
+        `no one was disabled. Confirm the run to disable them, or fix the source and sync again.`,
+    );
+  } else if (disables.length) {
+    if (!run.dryRun) {
+      await applyDecisions(deps, run, run.confirmedAt ? await stillEnabled(deps, run, disables) : disables);
+      await deps.licences.release(`${run.runId}:finalise:freed`, seatsFreed(disables));
+    }
+    counts.disabled += disables.length;
   }
 
   if (!run.dryRun) counts.activated += await activateBlocked(deps, run, plans);
 
   const error = run.error ?? shardError;
-  const state = error ? 'failed' : 'succeeded';
+  const state = error ? 'failed' : held && !run.dryRun ? 'needs-confirmation' : 'succeeded';
   const now = deps.clock().toISOString();
   // Links can only change when users did; an unchanged re-sync skips the directory scan.
   if (!run.dryRun && counts.created + counts.updated + counts['re-enabled'] > 0) await linkManagers(deps, run, now);
@@ -60,39 +83,61 @@ export async function runFinaliseJob(deps: SyncDependencies, job: FinaliseJob): 
       {
         runId: run.runId,
         connection: run.connection,
-        action: state === 'succeeded' ? 'run-succeeded' : 'run-failed',
+        action: RUN_END_ACTION[state],
         subject: run.runId,
-        detail: error ? `${error.message} ${summary}` : summary,
-        ...(error ? { reason: error.code } : {}),
+        detail: error ? `${error.message} ${summary}` : held ? `${warnings.at(-1)} First ${held.usernames.length}: ${held.usernames.join(', ')}.` : summary,
+        ...(error ? { reason: error.code } : held ? { reason: 'disable-guard' } : {}),
         at: now,
       },
     ]);
   }
   // Free the profile first: if we crash after this, the redelivered finalise completes the run.
-  await deps.connections.updateState(run.connection, (current) => {
-    if (current.state.activeRunId !== run.runId) return undefined;
-    const { activeRunId: _active, activeRunSince: _since, ...rest } = current.state;
-    if (run.dryRun) return rest;
-    const finished = { ...rest, lastRunId: run.runId, lastRunEndedAt: now, lastRunStatus: state };
-    // Only a successful run moves the checkpoint: a failed one is read again from where it started.
-    if (state !== 'succeeded') return finished;
-    return {
-      ...finished,
-      ...(run.nextCheckpoint ? { checkpoint: run.nextCheckpoint } : {}),
-      ...(run.kind === 'full' ? { lastFullRunAt: run.startedAt } : {}),
-    };
-  });
+  await freeSlot(deps, run, state, now);
   const finished = await deps.runs.update(run.runId, (current) =>
     isTerminal(current.state)
       ? undefined
-      : { ...current, state, counts, skipReasons, unreadableRecords: unreadable, warnings: [...current.warnings, ...warnings], endedAt: now, ...(error ? { error } : {}) },
+      : {
+          ...current,
+          state,
+          counts,
+          skipReasons,
+          unreadableRecords: unreadable,
+          warnings: [...current.warnings, ...warnings],
+          endedAt: now,
+          ...(error ? { error } : {}),
+          ...(held ? { heldDisables: held } : {}),
+        },
   );
   if (finished && !run.dryRun) deps.runFinished(finished);
-  // Staged pages may hold initial passwords from the source: remove them. Dry runs keep their plans to show.
-  await deps.runFiles.deletePrefix(paths.pages(run.runId));
-  await deps.runFiles.deletePrefix(paths.utf8Input(run.runId));
-  if (!run.dryRun) await deps.runFiles.deletePrefix(paths.plans(run.runId));
+  // Held disables are applied from the plans when an admin confirms, so those stay.
+  await removeStaging(deps, run, { keepPlans: state === 'needs-confirmation' });
   deps.log(`run ${run.runId} ${state}: ${summary}`);
+}
+
+const RUN_END_ACTION = {
+  succeeded: 'run-succeeded',
+  failed: 'run-failed',
+  'needs-confirmation': 'run-needs-confirmation',
+} as const;
+
+/**
+ * Confirmed disables are applied to the users as they are now (an admin may have changed them since
+ * the run was planned); users disabled meanwhile are left alone.
+ */
+async function stillEnabled(deps: SyncDependencies, run: Run, disables: readonly PlannedDecision[]): Promise<Decision[]> {
+  const limit = pLimit(16);
+  const refreshed = await Promise.all(
+    disables.map((decision) =>
+      limit(async (): Promise<Decision[]> => {
+        if (decision.action !== 'disable') return [];
+        const user = await deps.users.get(run.directoryKey, decision.key);
+        if (!user || user.status === 'disabled') return [];
+        const { disabledReason } = decision.user;
+        return [{ ...decision, user: { ...user, status: 'disabled', updatedAt: decision.user.updatedAt, ...(disabledReason ? { disabledReason } : {}) } }];
+      }),
+    ),
+  );
+  return refreshed.flat();
 }
 
 async function shardPlans(deps: SyncDependencies, run: Run): Promise<ShardPlan[]> {

@@ -57,6 +57,17 @@ export async function runPageJob(deps: SyncDependencies, job: PageJob, delivery:
 }
 
 /**
+ * A page job in the poison queue (its handler crashed on every delivery): the listing ends as failed,
+ * and what was read is still reconciled, disabling no one.
+ */
+export async function recordPoisonedPage(deps: SyncDependencies, job: PageJob, error: { code: string; message: string }): Promise<void> {
+  const run = await deps.runs.get(job.runId);
+  if (!run || isTerminal(run.state)) return;
+  if (run.listing === 'in-progress') await endListing(deps, run, 'failed', error);
+  else await queueShards(deps, run.runId);
+}
+
+/**
  * Marks the listing complete or failed and queues every shard. A failed listing still applies what
  * was read (the other users still sync); finalise then disables no one.
  */

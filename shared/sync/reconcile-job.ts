@@ -5,7 +5,7 @@ import type { Delivery, ReconcileJob } from './jobs.js';
 import { seatsFreed } from './licences.js';
 import { emptyCounts } from './model.js';
 import { SHARD_COUNT } from './partitioning.js';
-import { isTerminal } from './run-model.js';
+import { isTerminal, type ShardResult } from './run-model.js';
 import { countPlan, countSkipReasons, loadOrMakePlan } from './shard-plan.js';
 
 /**
@@ -36,19 +36,34 @@ export async function runReconcileJob(deps: SyncDependencies, job: ReconcileJob,
     } catch (error) {
       if (delivery.attempt < delivery.maxAttempts) throw error;
       // Out of retries: record the failure so the run can finish (as failed, disabling no one).
-      await deps.runs.putShardResult(run.runId, {
-        shard: job.shard,
-        counts: emptyCounts(),
-        skipReasons: {},
-        pendingDisables: 0,
-        unreadable: 0,
-        error: describeError(error),
-      });
+      await deps.runs.putShardResult(run.runId, failedShard(job.shard, describeError(error)));
     }
   }
-  const finished = (await deps.runs.listShardResults(run.runId)).length;
-  const updated = await deps.runs.update(run.runId, (current) =>
+  await countShards(deps, run.runId);
+}
+
+/**
+ * A reconcile job in the poison queue (its handler crashed on every delivery): the shard is recorded
+ * as failed so the other shards' work still lands and the run finishes, disabling no one.
+ */
+export async function recordPoisonedShard(deps: SyncDependencies, job: ReconcileJob, error: { code: string; message: string }): Promise<void> {
+  const run = await deps.runs.get(job.runId);
+  if (!run || isTerminal(run.state) || run.listing === 'in-progress') return;
+  if (!(await deps.runs.listShardResults(run.runId)).some((result) => result.shard === job.shard)) {
+    await deps.runs.putShardResult(run.runId, failedShard(job.shard, error));
+  }
+  await countShards(deps, run.runId);
+}
+
+function failedShard(shard: number, error: { code: string; message: string }): ShardResult {
+  return { shard, counts: emptyCounts(), skipReasons: {}, pendingDisables: 0, unreadable: 0, error };
+}
+
+/** Records how many shards are done; whoever completes the set queues finalise (twice is harmless). */
+async function countShards(deps: SyncDependencies, runId: string): Promise<void> {
+  const finished = (await deps.runs.listShardResults(runId)).length;
+  const updated = await deps.runs.update(runId, (current) =>
     current.shardsDone >= finished ? undefined : { ...current, shardsDone: finished, ...(finished >= SHARD_COUNT ? { state: 'finalising' as const } : {}) },
   );
-  if (finished >= SHARD_COUNT && updated && !isTerminal(updated.state)) await deps.queue.send('finalise', { runId: run.runId });
+  if (finished >= SHARD_COUNT && updated && !isTerminal(updated.state)) await deps.queue.send('finalise', { runId });
 }

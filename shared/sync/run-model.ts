@@ -2,11 +2,35 @@ import type { ConnectionProfile } from '../connections/profile.js';
 import type { ActionCounts } from './model.js';
 
 /** A run: one pass over one connection profile's directory, from the first page to finalise. */
-/** `skipped`: a scheduled run that did not happen (a manual sync replaced the daily one), listed so admins see why. */
-export type RunState = 'listing' | 'reconciling' | 'finalising' | 'succeeded' | 'failed' | 'skipped';
+/**
+ * `skipped`: a scheduled run that did not happen (a manual sync replaced the daily one), listed so admins see why.
+ * `needs-confirmation`: the run did everything but its disables, which tripped the disable guard; an admin
+ * confirms it, or a later run re-evaluates and this one becomes `superseded`.
+ */
+export type RunState =
+  | 'listing'
+  | 'reconciling'
+  | 'finalising'
+  | 'succeeded'
+  | 'failed'
+  | 'skipped'
+  | 'needs-confirmation'
+  | 'superseded';
 export type RunTrigger = 'schedule' | 'manual';
 
-export const TERMINAL_STATES: readonly RunState[] = ['succeeded', 'failed', 'skipped'];
+/** States in which a run holds no slot and no job works on it. */
+export const TERMINAL_STATES: readonly RunState[] = ['succeeded', 'failed', 'skipped', 'needs-confirmation', 'superseded'];
+
+/** The disables a run held back because they tripped the disable guard. */
+export interface HeldDisables {
+  count: number;
+  /** Users of the directory not disabled before the run. */
+  enabledBefore: number;
+  /** The most the run could disable without confirmation. */
+  limit: number;
+  /** The first usernames (sorted), so an admin sees who before confirming. */
+  usernames: string[];
+}
 
 export interface Run {
   runId: string;
@@ -39,6 +63,10 @@ export interface Run {
   unreadableRecords: number;
   warnings: string[];
   error?: { code: string; message: string };
+  /** Set when the disable guard held this run's disables. */
+  heldDisables?: HeldDisables;
+  /** When an admin confirmed the held disables. */
+  confirmedAt?: string;
   startedAt: string;
   endedAt?: string;
 }

@@ -83,12 +83,26 @@ async function makePlan(deps: SyncDependencies, run: Run, shard: number): Promis
 
   const claimed = await grantLicences(deps, run, shard, await claimUsernames(deps, run, decisions, stored));
   await setInitialPasswords(claimed, byKey, defaultPasswordSecret ? () => deps.secrets.resolve(defaultPasswordSecret) : undefined);
-  const leaving = new Set(claimed.filter((decision) => decision.action === 'disable').map((decision) => decision.key));
+  // Disables the source asked for wait for finalise too: the disable guard weighs every disable of the run at once.
+  const sourceDisables = claimed.filter((decision) => decision.action === 'disable');
+  const leaving = new Set(sourceDisables.map((decision) => decision.key));
   const blockedInScope = [...byKey.keys()]
     .map((key) => stored.get(key))
     .filter((user): user is StoredUser => user?.status === 'blocked' && !leaving.has(user.key))
     .map((user) => ({ key: user.key, createdAt: user.createdAt }));
-  return { shard, plannedAt: context.now, decisions: claimed, pendingDisables, unchanged, unreadable: unkeyed.length, blockedInScope };
+  let enabledBefore = 0;
+  for (const user of stored.values()) if (user.status !== 'disabled') enabledBefore++;
+  return {
+    shard,
+    plannedAt: context.now,
+    decisions: claimed.filter((decision) => decision.action !== 'disable'),
+    sourceDisables,
+    pendingDisables,
+    unchanged,
+    unreadable: unkeyed.length,
+    blockedInScope,
+    enabledBefore,
+  };
 }
 
 /** An incremental entry completed with what only a full run reads: the stored groups and manager. */

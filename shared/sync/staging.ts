@@ -48,9 +48,14 @@ export async function readStagedEntries(files: FileStore, runId: string, shard: 
 export interface ShardPlan {
   shard: number;
   plannedAt: string;
+  /** What the shard's job applies (every action but disables). */
   decisions: PlannedDecision[];
+  /** Users the source says are inactive or deleted: finalise disables them, unless the guard holds them. */
+  sourceDisables: PlannedDecision[];
   /** Users missing from a complete listing: finalise disables them (or not, if the run cannot). */
   pendingDisables: Decision[];
+  /** Users of the shard not disabled before the run: the disable guard's base. */
+  enabledBefore: number;
   unchanged: number;
   /** Entries with no key: while any exist in a run, no one is disabled. */
   unreadable: number;

@@ -4,6 +4,7 @@ import { secretNamesOf, type ConnectionProfile } from '../connections/profile.js
 import type { SecretResolver } from '../config/secrets.js';
 import type { SyncDependencies } from './dependencies.js';
 import { emptyCounts } from './model.js';
+import { supersedeHeldRun } from './confirm-run.js';
 import { isTerminal, newRunId, type Run, type RunTrigger } from './run-model.js';
 
 export interface StartRunRequest {
@@ -90,6 +91,8 @@ export async function startRun(deps: SyncDependencies, request: StartRunRequest)
     startedAt: now.toISOString(),
   };
   await deps.runs.create(run);
+  const { lastRunId, lastRunStatus } = connection.state;
+  if (!run.dryRun && lastRunId && lastRunStatus === 'needs-confirmation') await supersedeHeldRun(deps, lastRunId, runId, run.startedAt);
   if (!run.dryRun) {
     await deps.audit.write([
       {

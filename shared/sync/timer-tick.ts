@@ -3,7 +3,8 @@ import type { SyncDependencies } from './dependencies.js';
 import { randomBytes } from 'node:crypto';
 import type { StoredConnection } from '../store/ports.js';
 import { emptyCounts } from './model.js';
-import { newRunId } from './run-model.js';
+import { isTerminal, newRunId } from './run-model.js';
+import { failRun } from './fail-run.js';
 import { isDue, skippedDailySlot } from './schedule.js';
 import { startRun } from './start-run.js';
 
@@ -13,6 +14,7 @@ export async function runTimerTick(deps: SyncDependencies): Promise<{ started: s
   const started: string[] = [];
   for (const connection of await deps.connections.list()) {
     const { profile, state } = connection;
+    if (state.activeRunId) await watchActiveRun(deps, connection, now);
     if (!profile.enabled) continue;
     const skipped = skippedDailySlot(profile.schedule, state, now);
     if (skipped) await recordSkippedRun(deps, connection, skipped, now);
@@ -29,6 +31,37 @@ export async function runTimerTick(deps: SyncDependencies): Promise<{ started: s
     }
   }
   return { started };
+}
+
+/**
+ * The watchdog: a run whose row has not changed for this long has lost its queue messages (or its
+ * jobs crash faster than they are retried). Far above the slowest step seen (finalise of a large
+ * directory takes minutes), so a slow run is never cut short.
+ */
+export const STALLED_AFTER_MS = 60 * 60_000;
+
+/** Frees a slot whose run ended or vanished, and fails a run that stalled, so the profile syncs again. */
+async function watchActiveRun(deps: SyncDependencies, { profile, state }: StoredConnection, now: Date): Promise<void> {
+  const runId = state.activeRunId;
+  if (!runId) return;
+  const run = await deps.runs.get(runId);
+  if (run && !isTerminal(run.state)) {
+    const lastWritten = await deps.runs.lastWrittenAt(runId);
+    if (!lastWritten || now.getTime() - lastWritten.getTime() < STALLED_AFTER_MS) return;
+    const minutes = Math.round((now.getTime() - lastWritten.getTime()) / 60_000);
+    await failRun(deps, runId, {
+      code: 'run-stalled',
+      message: `The run made no progress for ${minutes} minutes (its queue messages were lost, or its jobs keep crashing), so the watchdog stopped it.`,
+    });
+    return;
+  }
+  // A slot taken a moment ago may belong to a run being confirmed (it turns non-terminal right after).
+  if (now.getTime() - Date.parse(state.activeRunSince ?? '') < 5 * 60_000) return;
+  await deps.connections.updateState(profile.name, (current) => {
+    if (current.state.activeRunId !== runId) return undefined;
+    const { activeRunId: _active, activeRunSince: _since, ...rest } = current.state;
+    return rest;
+  });
 }
 
 /** The reference product's rule, made visible: a manual sync within 24 hours replaces the daily run. */

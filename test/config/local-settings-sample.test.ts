@@ -5,7 +5,7 @@ import { settingsSchema } from '../../shared/config/settings.js';
 /** Every setting the code reads has a safe local default in local.settings.sample.json, and nothing stale is left there. */
 describe('local.settings.sample.json', () => {
   const sample = JSON.parse(readFileSync('local.settings.sample.json', 'utf8')) as { Values: Record<string, string> };
-  const hostOnly = ['USERSYNC_LOCAL_PORT', 'USERSYNC_LOCAL_WORKERS'];
+  const hostOnly = ['USERSYNC_LOCAL_PORT', 'USERSYNC_LOCAL_WORKERS', 'USERSYNC_LOCAL_LEASE_SECONDS'];
   const functionsRuntime = ['FUNCTIONS_WORKER_RUNTIME'];
   const sampleSecrets = ['HR_DEFAULT_PASSWORD']; // named by samples/hr-profile.json
 

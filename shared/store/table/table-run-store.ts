@@ -32,6 +32,16 @@ export class TableRunStore implements RunStore {
     });
   }
 
+  async lastWrittenAt(runId: string): Promise<Date | undefined> {
+    try {
+      const entity = await this.table.getEntity(runId, RUN_ROW);
+      return entity.timestamp ? new Date(entity.timestamp) : undefined;
+    } catch (error) {
+      if (statusOf(error) === 404) return undefined;
+      throw error;
+    }
+  }
+
   async list(filter: { connection?: string; limit: number }): Promise<Run[]> {
     const conditions = [`RowKey eq '${RUN_ROW}'`];
     if (filter.connection) conditions.push(`connection eq ${odata(filter.connection)}`);
@@ -96,7 +106,7 @@ function pageRow(page: number): string {
 
 /** Scalar columns stay queryable (connection, state); structured ones are JSON. */
 function runColumns(run: Run): Record<string, string | number | boolean> {
-  const { profile, counts, skipReasons, warnings, error, ...scalars } = run;
+  const { profile, counts, skipReasons, warnings, error, heldDisables, ...scalars } = run;
   const columns: Record<string, string | number | boolean> = {
     profile: JSON.stringify(profile),
     counts: JSON.stringify(counts),
@@ -104,6 +114,7 @@ function runColumns(run: Run): Record<string, string | number | boolean> {
     warnings: JSON.stringify(warnings),
   };
   if (error) columns.error = JSON.stringify(error);
+  if (heldDisables) columns.heldDisables = JSON.stringify(heldDisables);
   for (const [name, value] of Object.entries(scalars)) if (value !== undefined) columns[name] = value;
   return columns;
 }
@@ -138,5 +149,9 @@ function runFrom(entity: Record<string, unknown>): Run {
   if (endedAt) run.endedAt = endedAt;
   const error = text('error');
   if (error) run.error = JSON.parse(error) as Run['error'];
+  const heldDisables = text('heldDisables');
+  if (heldDisables) run.heldDisables = JSON.parse(heldDisables) as Run['heldDisables'];
+  const confirmedAt = text('confirmedAt');
+  if (confirmedAt) run.confirmedAt = confirmedAt;
   return run;
 }

@@ -5,7 +5,7 @@ import { awaitRun } from '../../../shared/host/await-run.js';
 import { startRun } from '../../../shared/sync/start-run.js';
 import { certificateThumbprint, startGraphServer, type FakeTenant, type GraphServer } from '../../fakes/graph-server.js';
 import { createTestCertificate } from '../../fakes/tls.js';
-import { auditOf, createTestApp, putProfile, syncNow, usersOf, type TestApp } from '../../support/test-app.js';
+import { auditOf, createTestApp, putProfile, syncNow, usersOf, SMALL_DIRECTORY_GUARD, type TestApp } from '../../support/test-app.js';
 
 const TENANT_A = 'aaaaaaaa-0000-0000-0000-000000000001';
 const TENANT_B = 'bbbbbbbb-0000-0000-0000-000000000002';
@@ -23,6 +23,7 @@ describe('Entra ID directories through the real Graph SDK and identity credentia
       name,
       type: 'entra',
       schedule: { kind: 'off' },
+      disableGuard: SMALL_DIRECTORY_GUARD,
       tenantId,
       clientId,
       credential: { kind: 'secret', secretName: `${name.toUpperCase()}_SECRET` },

@@ -1,0 +1,72 @@
+import { AppError } from '../errors/app-error.js';
+import type { SyncDependencies } from './dependencies.js';
+import type { Run } from './run-model.js';
+import { paths } from './staging.js';
+
+/**
+ * An admin confirms the disables a run held back (the disable guard tripped): the run takes its
+ * profile's slot again and finalise applies them. Only the profile's latest run can be confirmed —
+ * once a newer run has started, that one re-evaluated who is missing.
+ */
+export async function confirmRun(deps: SyncDependencies, runId: string): Promise<Run> {
+  const run = await deps.runs.get(runId);
+  if (!run) throw new AppError('run-not-found', `There is no run ${runId}.`);
+  if (run.state === 'superseded') {
+    throw new AppError('run-superseded', `Run ${runId} was superseded by a later run of "${run.connection}", which re-evaluated who is missing.`);
+  }
+  if (run.state !== 'needs-confirmation') {
+    throw new AppError('run-not-awaiting-confirmation', `Run ${runId} is ${run.state}; only a run that needs confirmation can be confirmed.`);
+  }
+  const now = deps.clock().toISOString();
+  let refusal: AppError | undefined;
+  const claimed = await deps.connections.updateState(run.connection, (current) => {
+    refusal = undefined;
+    if (current.state.activeRunId) {
+      refusal = new AppError('run-active', `A run of "${run.connection}" is active (${current.state.activeRunId}); confirm when it has ended.`, {
+        runId: current.state.activeRunId,
+      });
+      return undefined;
+    }
+    if (current.state.lastRunId !== runId) {
+      refusal = new AppError('run-superseded', `Run ${runId} was superseded by run ${current.state.lastRunId}, which re-evaluated who is missing.`, {
+        runId: current.state.lastRunId,
+      });
+      return undefined;
+    }
+    return { ...current.state, activeRunId: runId, activeRunSince: now };
+  });
+  if (!claimed) throw new AppError('connection-not-found', `There is no connection profile named "${run.connection}".`);
+  if (refusal) throw refusal;
+
+  const confirmed = await deps.runs.update(runId, (current) =>
+    current.state === 'needs-confirmation' ? { ...current, state: 'finalising', confirmedAt: now } : undefined,
+  );
+  await deps.audit.write([
+    {
+      runId,
+      connection: run.connection,
+      action: 'run-confirmed',
+      subject: runId,
+      detail: `An admin confirmed disabling ${run.heldDisables?.count ?? 0} user(s).`,
+      at: now,
+    },
+  ]);
+  await deps.queue.send('finalise', { runId });
+  deps.log(`run ${runId} confirmed; finalising`);
+  return confirmed ?? run;
+}
+
+/**
+ * A new run of the profile re-evaluates who is missing, so a run still waiting for confirmation is
+ * superseded: it can no longer be confirmed, and its plans are removed.
+ */
+export async function supersedeHeldRun(deps: SyncDependencies, heldRunId: string, byRunId: string, now: string): Promise<void> {
+  const superseded = await deps.runs.update(heldRunId, (current) =>
+    current.state === 'needs-confirmation'
+      ? { ...current, state: 'superseded', warnings: [...current.warnings, `Superseded by run ${byRunId}, which re-evaluated who is missing.`] }
+      : undefined,
+  );
+  if (superseded?.state !== 'superseded') return;
+  await deps.audit.write([{ runId: heldRunId, connection: superseded.connection, action: 'run-superseded', subject: heldRunId, detail: `Run ${byRunId} re-evaluates who is missing.`, at: now }]);
+  await deps.runFiles.deletePrefix(paths.plans(heldRunId));
+}
