@@ -25,6 +25,9 @@ await host.start();
 console.log(`usersync local host listening at ${host.httpUrl}/api (Ctrl+C to stop)`);
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
-    void host.stop().then(() => process.exit(0));
+    void host
+      .stop()
+      .then(() => app.close())
+      .then(() => process.exit(0));
   });
 }

@@ -24,6 +24,8 @@ export interface ComposedApp {
   /** Uploaded CSV files (the "intranet DMS"). */
   csvFiles: FileStore;
   ensureStorage(): Promise<void>;
+  /** Sends what telemetry is still batched; call before the process exits. */
+  close(): Promise<void>;
 }
 
 /**
@@ -72,5 +74,5 @@ export function composeApp(env: Record<string, string | undefined>, options: { l
     log: options.log ?? (() => undefined),
     runFinished: (run) => runSummaryEvent(telemetry, run),
   };
-  return { config, deps, csvFiles, ensureStorage: () => ensureStorage(clients, names) };
+  return { config, deps, csvFiles, ensureStorage: () => ensureStorage(clients, names), close: () => telemetry.shutdown() };
 }

@@ -1,5 +1,6 @@
 import { shutdownAzureMonitor, useAzureMonitor } from '@azure/monitor-opentelemetry';
 import { logs, type AnyValueMap } from '@opentelemetry/api-logs';
+import { resourceFromAttributes } from '@opentelemetry/resources';
 import { COUNTED_ACTIONS } from '../sync/model.js';
 import type { Run } from '../sync/run-model.js';
 import type { AuditLog, AuditPage, AuditQuery, AuditRecord } from './audit-log.js';
@@ -33,6 +34,8 @@ export const noTelemetry: Telemetry = {
   async shutdown() {},
 };
 
+export const CLOUD_ROLE_NAME = 'usersync';
+
 /** `useAzureMonitor` installs process-global providers: it runs at most once per process. */
 let live: Telemetry | undefined;
 
@@ -49,6 +52,8 @@ export function startTelemetry(connectionString: string | undefined): Telemetry 
   // `disableOfflineStorage` is an exporter option: at the top level it is a type error and ignored at run time.
   useAzureMonitor({
     azureMonitorExporterOptions: { connectionString: trimmed, disableOfflineStorage: true },
+    // The cloud role name App Insights shows (and Kusto's cloud_RoleName filters on), not "unknown_service:node".
+    resource: resourceFromAttributes({ 'service.name': CLOUD_ROLE_NAME }),
     enableLiveMetrics: false,
   });
   const logger = logs.getLogger(LOGGER_NAME);

@@ -1,10 +1,8 @@
-import https from 'node:https';
-import type { AddressInfo } from 'node:net';
-import { gunzipSync, inflateSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { AppInsightsAuditLog, runSummaryEvent, startTelemetry, type Telemetry } from '../../shared/audit/app-insights.js';
 import type { AuditLog, AuditPage, AuditQuery, AuditRecord } from '../../shared/audit/audit-log.js';
 import { emptyCounts } from '../../shared/sync/model.js';
+import { startIngestion, type Envelope, type Ingestion } from '../fakes/app-insights-ingestion.js';
 import type { Run } from '../../shared/sync/run-model.js';
 
 /**
@@ -12,61 +10,6 @@ import type { Run } from '../../shared/sync/run-model.js';
  * Application Insights test here. The ingestion endpoint is a local HTTPS server (the exporter upgrades http to
  * https) trusted through NODE_EXTRA_CA_CERTS, set by test/support/global-setup.ts.
  */
-
-interface Envelope {
-  name: string;
-  iKey?: string;
-  data?: { baseType?: string; baseData?: { name?: string; properties?: Record<string, string> } };
-}
-
-interface Ingestion {
-  url: string;
-  envelopes: Envelope[];
-  requests: string[];
-  close(): Promise<void>;
-}
-
-async function startIngestion(tls: { cert: string; key: string }): Promise<Ingestion> {
-  const envelopes: Envelope[] = [];
-  const requests: string[] = [];
-  const server = https.createServer({ cert: tls.cert, key: tls.key }, (request, response) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
-      requests.push(`${request.method} ${request.url}`);
-      const path = (request.url ?? '').split('?')[0];
-      if (request.method !== 'POST' || (path !== '/v2.1/track' && path !== '/v2/track')) {
-        response.writeHead(404).end();
-        return;
-      }
-      let body = Buffer.concat(chunks);
-      const encoding = request.headers['content-encoding'];
-      if (encoding === 'gzip') body = gunzipSync(body);
-      else if (encoding === 'deflate') body = inflateSync(body);
-      const text = body.toString('utf8').trim();
-      // A JSON array of envelopes, or newline-delimited JSON.
-      const received: Envelope[] = text.startsWith('[')
-        ? (JSON.parse(text) as Envelope[])
-        : text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as Envelope);
-      envelopes.push(...received);
-      response
-        .writeHead(200, { 'content-type': 'application/json' })
-        .end(JSON.stringify({ itemsReceived: received.length, itemsAccepted: received.length, errors: [] }));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `https://127.0.0.1:${port}/`,
-    envelopes,
-    requests,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.closeAllConnections();
-        server.close((error) => (error ? reject(error) : resolve()));
-      }),
-  };
-}
 
 class ArrayAuditLog implements AuditLog {
   readonly records: AuditRecord[] = [];

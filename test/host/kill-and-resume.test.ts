@@ -1,10 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { resolve } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AuditRecord } from '../../shared/audit/audit-log.js';
 import type { Run } from '../../shared/sync/run-model.js';
 import { isTerminal } from '../../shared/sync/run-model.js';
 import { startRun } from '../../shared/sync/start-run.js';
+import { startHostProcess } from '../support/local-host-process.js';
 import { auditOf, createTestApp, csvProfile, putProfile, syncNow, uploadCsv, usersOf, type TestApp } from '../support/test-app.js';
 
 const HEADER = 'username,email,firstName,lastName,department,manager';
@@ -24,22 +24,8 @@ async function outcome(t: TestApp, run: Run) {
   return { state: run.state, listing: run.listing, counts: run.counts, warnings: run.warnings, users, audit };
 }
 
-/** The real `npm start` entry point, as its own process, so it can be killed. */
 function startHost(t: TestApp): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', resolve('bin/local-host.ts')], {
-    cwd: resolve('.'),
-    env: {
-      PATH: process.env.PATH ?? '',
-      ...t.env,
-      USERSYNC_LOCAL_PORT: '0',
-      USERSYNC_LOCAL_WORKERS: '4',
-      USERSYNC_LOCAL_LEASE_SECONDS: '3',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout?.resume();
-  child.stderr?.on('data', (data) => process.stderr.write(`[local host] ${data}`));
-  return child;
+  return startHostProcess({ ...t.env, USERSYNC_LOCAL_WORKERS: '4', USERSYNC_LOCAL_LEASE_SECONDS: '3' }).child;
 }
 
 async function waitFor<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 120_000): Promise<T> {
