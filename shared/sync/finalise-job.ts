@@ -6,7 +6,7 @@ import { linkManagers } from './link-managers.js';
 import { applyDecisions } from './apply-decisions.js';
 import { seatsFreed } from './licences.js';
 import { isTerminal, type Run } from './run-model.js';
-import { paths, type ShardPlan } from './staging.js';
+import { paths, removeWorkingFiles, type ShardPlan } from './staging.js';
 
 /**
  * Runs once every shard is applied: disables the users missing from the listing — only when the
@@ -31,6 +31,10 @@ export async function runFinaliseJob(deps: SyncDependencies, job: FinaliseJob): 
   const warnings: string[] = [];
 
   const plans = await shardPlans(deps, run);
+  // Plans are removed only after the run is closed: a plan missing for an applied shard means another
+  // worker finalised the run while this one was starting; going on would rewrite its outcome without them.
+  const planned = new Set(plans.map((plan) => plan.shard));
+  if (results.some((result) => !result.error && !planned.has(result.shard))) return;
   const mayDisable = run.listing === 'complete' && !shardError && unreadable === 0;
   if (pending > 0 && mayDisable) {
     const disables = plans.flatMap((plan) => plan.pendingDisables);
@@ -82,16 +86,15 @@ export async function runFinaliseJob(deps: SyncDependencies, job: FinaliseJob): 
       ...(run.kind === 'full' ? { lastFullRunAt: run.startedAt } : {}),
     };
   });
-  const finished = await deps.runs.update(run.runId, (current) =>
-    isTerminal(current.state)
-      ? undefined
-      : { ...current, state, counts, skipReasons, unreadableRecords: unreadable, warnings: [...current.warnings, ...warnings], endedAt: now, ...(error ? { error } : {}) },
-  );
-  if (finished && !run.dryRun) deps.runFinished(finished);
-  // Staged pages may hold initial passwords from the source: remove them. Dry runs keep their plans to show.
-  await deps.runFiles.deletePrefix(paths.pages(run.runId));
-  await deps.runFiles.deletePrefix(paths.utf8Input(run.runId));
-  if (!run.dryRun) await deps.runFiles.deletePrefix(paths.plans(run.runId));
+  // Two workers finalising at once both get here; only the one whose write closes the run reports it.
+  let closedHere = false;
+  const finished = await deps.runs.update(run.runId, (current) => {
+    closedHere = !isTerminal(current.state);
+    if (!closedHere) return undefined;
+    return { ...current, state, counts, skipReasons, unreadableRecords: unreadable, warnings: [...current.warnings, ...warnings], endedAt: now, ...(error ? { error } : {}) };
+  });
+  if (finished && closedHere && !run.dryRun) deps.runFinished(finished);
+  await removeWorkingFiles(deps.runFiles, run);
   deps.log(`run ${run.runId} ${state}: ${summary}`);
 }
 

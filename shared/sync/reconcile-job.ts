@@ -7,6 +7,7 @@ import { emptyCounts } from './model.js';
 import { SHARD_COUNT } from './partitioning.js';
 import { isTerminal } from './run-model.js';
 import { countPlan, countSkipReasons, loadOrMakePlan } from './shard-plan.js';
+import { removeWorkingFiles } from './staging.js';
 
 /**
  * Reconciles one shard of a run: plans once (source entries against the stored users of the shard's
@@ -18,21 +19,30 @@ export async function runReconcileJob(deps: SyncDependencies, job: ReconcileJob,
   if (!run || isTerminal(run.state)) return;
   // Shards are queued only once the listing has ended; a stray earlier message must not plan on half a listing.
   if (run.listing === 'in-progress') return;
-  const done = (await deps.runs.listShardResults(run.runId)).some((result) => result.shard === job.shard);
-  if (!done) {
+  if (!(await shardRecorded(deps, run.runId, job.shard))) {
     try {
       const plan = await loadOrMakePlan(deps, run, job.shard);
-      if (!run.dryRun) {
-        await applyDecisions(deps, run, plan.decisions);
-        await deps.licences.release(`${run.runId}:shard-${job.shard}:freed`, seatsFreed(plan.decisions));
+      // A worker that stalled since the check above may find the run ended (its plans removed, so this
+      // plan was just made again from users the run already changed) or the shard applied by another
+      // worker: applying or counting again would undo finalise's work or overwrite the shard's counts.
+      const latest = await deps.runs.get(run.runId);
+      if (!latest || isTerminal(latest.state)) {
+        await removeWorkingFiles(deps.runFiles, run);
+        return;
       }
-      await deps.runs.putShardResult(run.runId, {
-        shard: job.shard,
-        counts: countPlan(plan),
-        skipReasons: countSkipReasons(plan),
-        pendingDisables: plan.pendingDisables.length,
-        unreadable: plan.unreadable,
-      });
+      if (!(await shardRecorded(deps, run.runId, job.shard))) {
+        if (!run.dryRun) {
+          await applyDecisions(deps, run, plan.decisions);
+          await deps.licences.release(`${run.runId}:shard-${job.shard}:freed`, seatsFreed(plan.decisions));
+        }
+        await deps.runs.putShardResult(run.runId, {
+          shard: job.shard,
+          counts: countPlan(plan),
+          skipReasons: countSkipReasons(plan),
+          pendingDisables: plan.pendingDisables.length,
+          unreadable: plan.unreadable,
+        });
+      }
     } catch (error) {
       if (delivery.attempt < delivery.maxAttempts) throw error;
       // Out of retries: record the failure so the run can finish (as failed, disabling no one).
@@ -51,4 +61,8 @@ export async function runReconcileJob(deps: SyncDependencies, job: ReconcileJob,
     current.shardsDone >= finished ? undefined : { ...current, shardsDone: finished, ...(finished >= SHARD_COUNT ? { state: 'finalising' as const } : {}) },
   );
   if (finished >= SHARD_COUNT && updated && !isTerminal(updated.state)) await deps.queue.send('finalise', { runId: run.runId });
+}
+
+async function shardRecorded(deps: SyncDependencies, runId: string, shard: number): Promise<boolean> {
+  return (await deps.runs.listShardResults(runId)).some((result) => result.shard === shard);
 }

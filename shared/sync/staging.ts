@@ -44,6 +44,16 @@ export async function readStagedEntries(files: FileStore, runId: string, shard: 
   return pages.flat();
 }
 
+/**
+ * Removes what a run no longer needs once it has ended: staged pages (they may hold initial passwords
+ * from the source), the UTF-8 copy of the input and, except for dry runs (kept to show), the plans.
+ */
+export async function removeWorkingFiles(files: FileStore, run: { runId: string; dryRun: boolean }): Promise<void> {
+  await files.deletePrefix(paths.pages(run.runId));
+  await files.deletePrefix(paths.utf8Input(run.runId));
+  if (!run.dryRun) await files.deletePrefix(paths.plans(run.runId));
+}
+
 /** What a shard decided, stored once so that a redelivered job applies and counts the same thing. */
 export interface ShardPlan {
   shard: number;
