@@ -21,6 +21,7 @@ export type ErrorCode =
   | 'method-not-allowed'
   | 'body-too-large'
   | 'body-invalid'
+  | 'query-invalid'
   | 'username-taken'
   | 'user-not-found'
   | 'account-invalid'

@@ -47,7 +47,7 @@ const ROUTES: { pattern: string[]; methods: Partial<Record<string, Handler>> }[]
 
 export async function handleApi(deps: SyncDependencies, request: ApiRequest): Promise<ApiResponse> {
   try {
-    const segments = request.path.split('/').filter(Boolean).map(decodeURIComponent);
+    const segments = request.path.split('/').filter(Boolean).map(decodeSegment);
     const route = ROUTES.find(({ pattern }) => pattern.length === segments.length && pattern.every((part, i) => part === ':' || part === segments[i]));
     if (!route) throw new AppError('not-found', `No API route matches /api/${request.path}.`);
     const handler = route.methods[request.method.toUpperCase()];
@@ -62,6 +62,18 @@ export async function handleApi(deps: SyncDependencies, request: ApiRequest): Pr
     return await handler(deps, params, request);
   } catch (error) {
     return problemOf(error);
+  }
+}
+
+/**
+ * Hosts hand over the path already decoded (the local host does), so a segment that is not valid
+ * percent-encoding (a username with `%`) is taken as it is rather than failing the request.
+ */
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
   }
 }
 
