@@ -23,6 +23,7 @@ export type ErrorCode =
   | 'method-not-allowed'
   | 'body-too-large'
   | 'body-invalid'
+  | 'query-invalid'
   | 'username-taken'
   | 'user-not-found'
   | 'account-invalid'
@@ -47,9 +48,16 @@ export function isAppError(error: unknown): error is AppError {
   return error instanceof AppError;
 }
 
+/** Longer messages (one quoting a whole CSV header…) are cut: a run row or audit column must still hold them. */
+const MAX_MESSAGE_LENGTH = 2000;
+
 /** One line for logs and audit records: the code and sentence of an AppError, the message of anything else. */
 export function describeError(error: unknown): { code: string; message: string } {
-  if (isAppError(error)) return { code: error.code, message: error.message };
-  if (error instanceof Error) return { code: 'internal-error', message: error.message };
-  return { code: 'internal-error', message: String(error) };
+  if (isAppError(error)) return { code: error.code, message: clip(error.message) };
+  if (error instanceof Error) return { code: 'internal-error', message: clip(error.message) };
+  return { code: 'internal-error', message: clip(String(error)) };
+}
+
+function clip(message: string): string {
+  return message.length <= MAX_MESSAGE_LENGTH ? message : `${message.slice(0, MAX_MESSAGE_LENGTH - 1)}…`;
 }

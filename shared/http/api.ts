@@ -8,6 +8,7 @@ import { AppError } from '../errors/app-error.js';
 import type { StoredConnection } from '../store/ports.js';
 import type { SyncDependencies } from '../sync/dependencies.js';
 import { confirmRun } from '../sync/confirm-run.js';
+import { RUN_ID_PATTERN } from '../sync/run-model.js';
 import { startRun } from '../sync/start-run.js';
 import { problemOf, type ApiResponse } from './problem.js';
 
@@ -49,7 +50,7 @@ const ROUTES: { pattern: string[]; methods: Partial<Record<string, Handler>> }[]
 
 export async function handleApi(deps: SyncDependencies, request: ApiRequest): Promise<ApiResponse> {
   try {
-    const segments = request.path.split('/').filter(Boolean).map(decodeURIComponent);
+    const segments = request.path.split('/').filter(Boolean).map(decodeSegment);
     const route = ROUTES.find(({ pattern }) => pattern.length === segments.length && pattern.every((part, i) => part === ':' || part === segments[i]));
     if (!route) throw new AppError('not-found', `No API route matches /api/${request.path}.`);
     const handler = route.methods[request.method.toUpperCase()];
@@ -64,6 +65,18 @@ export async function handleApi(deps: SyncDependencies, request: ApiRequest): Pr
     return await handler(deps, params, request);
   } catch (error) {
     return problemOf(error);
+  }
+}
+
+/**
+ * Hosts hand over the path already decoded (the local host does), so a segment that is not valid
+ * percent-encoding (a username with `%`) is taken as it is rather than failing the request.
+ */
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
   }
 }
 
@@ -133,7 +146,7 @@ async function listRuns(deps: SyncDependencies, _params: string[], request: ApiR
 }
 
 async function getRun(deps: SyncDependencies, [id]: string[]) {
-  const run = await deps.runs.get(id!);
+  const run = RUN_ID_PATTERN.test(id!) ? await deps.runs.get(id!) : undefined;
   if (!run) throw new AppError('run-not-found', `There is no run ${id}.`);
   return ok(run);
 }

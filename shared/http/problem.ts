@@ -18,6 +18,7 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   'body-too-large': 413,
   'profile-invalid': 400,
   'body-invalid': 400,
+  'query-invalid': 400,
   'secret-missing': 422,
   'username-taken': 409,
   'user-not-found': 404,

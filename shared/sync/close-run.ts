@@ -1,6 +1,5 @@
 import type { SyncDependencies } from './dependencies.js';
 import type { Run, RunState } from './run-model.js';
-import { paths } from './staging.js';
 
 /**
  * Frees the profile's active-run slot held by `run` and records how it ended. Only a successful run
@@ -19,14 +18,4 @@ export async function freeSlot(deps: SyncDependencies, run: Run, state: RunState
       ...(run.kind === 'full' ? { lastFullRunAt: run.startedAt } : {}),
     };
   });
-}
-
-/**
- * Removes what a run staged: its pages may hold initial passwords from the source. Dry runs keep their
- * plans to show; a run waiting for confirmation keeps them to apply.
- */
-export async function removeStaging(deps: SyncDependencies, run: Run, options: { keepPlans: boolean }): Promise<void> {
-  await deps.runFiles.deletePrefix(paths.pages(run.runId));
-  await deps.runFiles.deletePrefix(paths.utf8Input(run.runId));
-  if (!run.dryRun && !options.keepPlans) await deps.runFiles.deletePrefix(paths.plans(run.runId));
 }

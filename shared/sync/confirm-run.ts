@@ -1,6 +1,6 @@
 import { AppError } from '../errors/app-error.js';
 import type { SyncDependencies } from './dependencies.js';
-import type { Run } from './run-model.js';
+import { RUN_ID_PATTERN, type Run } from './run-model.js';
 import { paths } from './staging.js';
 
 /**
@@ -9,7 +9,7 @@ import { paths } from './staging.js';
  * once a newer run has started, that one re-evaluated who is missing.
  */
 export async function confirmRun(deps: SyncDependencies, runId: string): Promise<Run> {
-  const run = await deps.runs.get(runId);
+  const run = RUN_ID_PATTERN.test(runId) ? await deps.runs.get(runId) : undefined;
   if (!run) throw new AppError('run-not-found', `There is no run ${runId}.`);
   if (run.state === 'superseded') {
     throw new AppError('run-superseded', `Run ${runId} was superseded by a later run of "${run.connection}", which re-evaluated who is missing.`);

@@ -25,6 +25,15 @@ export type PlannedDecision = Decision | Creation;
 
 const emailSchema = z.email();
 
+/**
+ * What one user may hold. A key becomes a Table row key (at most 1 KiB, and encodeKey may triple a
+ * character), a field or group name a column or a Groups row key, and attributes and groups are JSON
+ * columns (at most 32K characters each). A longer value would fail the writes of its whole shard.
+ */
+export const MAX_KEY_LENGTH = 256;
+export const MAX_FIELD_LENGTH = 256;
+export const MAX_JSON_LENGTH = 30_000;
+
 /** Decides what one source key means for the stored user. Several entries for one key are duplicates. */
 export function decideEntries(
   key: string,
@@ -32,6 +41,15 @@ export function decideEntries(
   stored: StoredUser | undefined,
   context: DecisionContext,
 ): PlannedDecision[] {
+  if (key.length > MAX_KEY_LENGTH) {
+    // Without the key: the audit record is keyed by its subject, which falls back to the ref.
+    return entries.map((entry) => ({
+      action: 'skip',
+      ref: entry.ref,
+      reason: 'value-too-long',
+      detail: `The match value is ${key.length} characters long; at most ${MAX_KEY_LENGTH} can identify a user.`,
+    }));
+  }
   if (entries.length > 1) {
     const refs = entries.map((entry) => entry.ref).join(', ');
     return entries.map((entry) => ({
@@ -147,6 +165,9 @@ function decideUser(
 }
 
 function missingRequiredField(source: SourceUser): Pick<Extract<Decision, { action: 'skip' }>, 'reason' | 'detail'> | undefined {
+  // First: the details below quote values, and an audit record cannot hold an unbounded one.
+  const tooLong = tooLongField(source);
+  if (tooLong) return { reason: 'value-too-long', detail: tooLong };
   if (!source.username) return { reason: 'missing-username', detail: 'The username is empty.' };
   if (!source.firstName) return { reason: 'missing-first-name', detail: 'The first name is empty.' };
   if (!source.lastName) return { reason: 'missing-last-name', detail: 'The last name is empty.' };
@@ -154,6 +175,18 @@ function missingRequiredField(source: SourceUser): Pick<Extract<Decision, { acti
   if (!emailSchema.safeParse(source.email).success) {
     return { reason: 'invalid-email', detail: `"${source.email}" is not a valid email address.` };
   }
+  return undefined;
+}
+
+function tooLongField(source: SourceUser): string | undefined {
+  for (const field of ['username', 'email', 'firstName', 'lastName', 'manager'] as const) {
+    const length = source[field]?.length ?? 0;
+    if (length > MAX_FIELD_LENGTH) return `The ${field} is ${length} characters long; at most ${MAX_FIELD_LENGTH} are kept.`;
+  }
+  const longGroup = source.groups?.find((group) => group.length > MAX_FIELD_LENGTH);
+  if (longGroup) return `A group name is ${longGroup.length} characters long; at most ${MAX_FIELD_LENGTH} are kept.`;
+  if (JSON.stringify(source.attributes).length > MAX_JSON_LENGTH) return `The attributes take more than ${MAX_JSON_LENGTH} characters together.`;
+  if (JSON.stringify(source.groups ?? []).length > MAX_JSON_LENGTH) return `The group names take more than ${MAX_JSON_LENGTH} characters together.`;
   return undefined;
 }
 

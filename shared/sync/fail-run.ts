@@ -1,5 +1,6 @@
 import type { SyncDependencies } from './dependencies.js';
-import { freeSlot, removeStaging } from './close-run.js';
+import { freeSlot } from './close-run.js';
+import { removeWorkingFiles } from './staging.js';
 import { isTerminal, type Run } from './run-model.js';
 
 /**
@@ -20,7 +21,7 @@ export async function failRun(deps: SyncDependencies, runId: string, error: { co
   }
   await freeSlot(deps, run, 'failed', now);
   if (!run.dryRun) deps.runFinished(run);
-  await removeStaging(deps, run, { keepPlans: false });
+  await removeWorkingFiles(deps.runFiles, run, 'failed');
   deps.log(`run ${runId} failed: ${error.code}`);
   return run;
 }

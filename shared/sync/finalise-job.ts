@@ -9,8 +9,8 @@ import { applyDecisions } from './apply-decisions.js';
 import { seatsFreed } from './licences.js';
 import { isTerminal, type HeldDisables, type Run } from './run-model.js';
 import { disableGuardVerdict, HELD_SAMPLE_SIZE } from './disable-guard.js';
-import { paths, type ShardPlan } from './staging.js';
-import { freeSlot, removeStaging } from './close-run.js';
+import { paths, removeWorkingFiles, type ShardPlan } from './staging.js';
+import { freeSlot } from './close-run.js';
 
 /**
  * Runs once every shard is applied: disables the users missing from the listing — only when the
@@ -35,6 +35,10 @@ export async function runFinaliseJob(deps: SyncDependencies, job: FinaliseJob): 
   const warnings: string[] = [];
 
   const plans = await shardPlans(deps, run);
+  // Plans are removed only after the run is closed: a plan missing for an applied shard means another
+  // worker finalised the run while this one was starting; going on would rewrite its outcome without them.
+  const planned = new Set(plans.map((plan) => plan.shard));
+  if (results.some((result) => !result.error && !planned.has(result.shard))) return;
   const mayDisable = run.listing === 'complete' && !shardError && unreadable === 0;
   if (pending > 0 && !mayDisable) {
     warnings.push(
@@ -93,24 +97,26 @@ export async function runFinaliseJob(deps: SyncDependencies, job: FinaliseJob): 
   }
   // Free the profile first: if we crash after this, the redelivered finalise completes the run.
   await freeSlot(deps, run, state, now);
-  const finished = await deps.runs.update(run.runId, (current) =>
-    isTerminal(current.state)
-      ? undefined
-      : {
-          ...current,
-          state,
-          counts,
-          skipReasons,
-          unreadableRecords: unreadable,
-          warnings: [...current.warnings, ...warnings],
-          endedAt: now,
-          ...(error ? { error } : {}),
-          ...(held ? { heldDisables: held } : {}),
-        },
-  );
-  if (finished && !run.dryRun) deps.runFinished(finished);
+  // Two workers finalising at once both get here; only the one whose write closes the run reports it.
+  let closedHere = false;
+  const finished = await deps.runs.update(run.runId, (current) => {
+    closedHere = !isTerminal(current.state);
+    if (!closedHere) return undefined;
+    return {
+      ...current,
+      state,
+      counts,
+      skipReasons,
+      unreadableRecords: unreadable,
+      warnings: [...current.warnings, ...warnings],
+      endedAt: now,
+      ...(error ? { error } : {}),
+      ...(held ? { heldDisables: held } : {}),
+    };
+  });
+  if (finished && closedHere && !run.dryRun) deps.runFinished(finished);
   // Held disables are applied from the plans when an admin confirms, so those stay.
-  await removeStaging(deps, run, { keepPlans: state === 'needs-confirmation' });
+  await removeWorkingFiles(deps.runFiles, run, state);
   deps.log(`run ${run.runId} ${state}: ${summary}`);
 }
 

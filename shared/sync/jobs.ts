@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { SHARD_COUNT } from './partitioning.js';
+import { RUN_ID_PATTERN } from './run-model.js';
 
 /** Queue message shapes, decoded with zod by the triggers. */
-const runId = z.string().regex(/^\d{8}T\d{9}Z-[a-z0-9]{6}$/, 'a run id');
+const runId = z.string().regex(RUN_ID_PATTERN, 'a run id');
 
 export const pageJobSchema = z.object({
   runId,

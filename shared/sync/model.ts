@@ -15,7 +15,9 @@ export type SkipReason =
   | 'duplicate-match-value'
   | 'inactive-in-source'
   | 'column-count'
-  | 'malformed-row';
+  | 'malformed-row'
+  /** A value longer than Table Storage can key or hold (see decide.ts): one row must not fail its shard. */
+  | 'value-too-long';
 
 /** A user as the directory describes it, already mapped to our field names. */
 export interface SourceUser {

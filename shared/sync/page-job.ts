@@ -3,7 +3,7 @@ import type { SyncDependencies } from './dependencies.js';
 import type { Delivery, PageJob } from './jobs.js';
 import { SHARD_COUNT } from './partitioning.js';
 import { isTerminal, type Run } from './run-model.js';
-import { stageEntries } from './staging.js';
+import { removeWorkingFiles, stageEntries } from './staging.js';
 
 /**
  * Reads one page of the directory, stages its entries by shard and queues the next page; after the
@@ -41,6 +41,13 @@ export async function runPageJob(deps: SyncDependencies, job: PageJob, delivery:
       ...(page.next === null || page.next === undefined ? {} : { next: page.next }),
       ...(page.checkpoint ? { checkpoint: page.checkpoint } : {}),
     });
+    // A worker that stalled while another read this page and the run went on to its end has just
+    // staged entries again after finalise removed them: remove them (they may hold passwords).
+    const latest = await deps.runs.get(run.runId);
+    if (!latest || isTerminal(latest.state)) {
+      await removeWorkingFiles(deps.runFiles, run, latest?.state);
+      return;
+    }
   }
   await deps.runs.update(run.runId, (current) =>
     current.pagesFetched > job.page ? undefined : { ...current, pagesFetched: job.page + 1 },

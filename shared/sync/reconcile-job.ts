@@ -7,6 +7,7 @@ import { emptyCounts } from './model.js';
 import { SHARD_COUNT } from './partitioning.js';
 import { isTerminal, type ShardResult } from './run-model.js';
 import { countPlan, countSkipReasons, loadOrMakePlan } from './shard-plan.js';
+import { removeWorkingFiles } from './staging.js';
 
 /**
  * Reconciles one shard of a run: plans once (source entries against the stored users of the shard's
@@ -18,21 +19,30 @@ export async function runReconcileJob(deps: SyncDependencies, job: ReconcileJob,
   if (!run || isTerminal(run.state)) return;
   // Shards are queued only once the listing has ended; a stray earlier message must not plan on half a listing.
   if (run.listing === 'in-progress') return;
-  const done = (await deps.runs.listShardResults(run.runId)).some((result) => result.shard === job.shard);
-  if (!done) {
+  if (!(await shardRecorded(deps, run.runId, job.shard))) {
     try {
       const plan = await loadOrMakePlan(deps, run, job.shard);
-      if (!run.dryRun) {
-        await applyDecisions(deps, run, plan.decisions);
-        await deps.licences.release(`${run.runId}:shard-${job.shard}:freed`, seatsFreed(plan.decisions));
+      // A worker that stalled since the check above may find the run ended (its plans removed, so this
+      // plan was just made again from users the run already changed) or the shard applied by another
+      // worker: applying or counting again would undo finalise's work or overwrite the shard's counts.
+      const latest = await deps.runs.get(run.runId);
+      if (!latest || isTerminal(latest.state)) {
+        await removeWorkingFiles(deps.runFiles, run, latest?.state);
+        return;
       }
-      await deps.runs.putShardResult(run.runId, {
-        shard: job.shard,
-        counts: countPlan(plan),
-        skipReasons: countSkipReasons(plan),
-        pendingDisables: plan.pendingDisables.length,
-        unreadable: plan.unreadable,
-      });
+      if (!(await shardRecorded(deps, run.runId, job.shard))) {
+        if (!run.dryRun) {
+          await applyDecisions(deps, run, plan.decisions);
+          await deps.licences.release(`${run.runId}:shard-${job.shard}:freed`, seatsFreed(plan.decisions));
+        }
+        await deps.runs.putShardResult(run.runId, {
+          shard: job.shard,
+          counts: countPlan(plan),
+          skipReasons: countSkipReasons(plan),
+          pendingDisables: plan.pendingDisables.length,
+          unreadable: plan.unreadable,
+        });
+      }
     } catch (error) {
       if (delivery.attempt < delivery.maxAttempts) throw error;
       // Out of retries: record the failure so the run can finish (as failed, disabling no one).
@@ -49,7 +59,7 @@ export async function runReconcileJob(deps: SyncDependencies, job: ReconcileJob,
 export async function recordPoisonedShard(deps: SyncDependencies, job: ReconcileJob, error: { code: string; message: string }): Promise<void> {
   const run = await deps.runs.get(job.runId);
   if (!run || isTerminal(run.state) || run.listing === 'in-progress') return;
-  if (!(await deps.runs.listShardResults(run.runId)).some((result) => result.shard === job.shard)) {
+  if (!(await shardRecorded(deps, run.runId, job.shard))) {
     await deps.runs.putShardResult(run.runId, failedShard(job.shard, error));
   }
   await countShards(deps, run.runId);
@@ -66,4 +76,8 @@ async function countShards(deps: SyncDependencies, runId: string): Promise<void>
     current.shardsDone >= finished ? undefined : { ...current, shardsDone: finished, ...(finished >= SHARD_COUNT ? { state: 'finalising' as const } : {}) },
   );
   if (finished >= SHARD_COUNT && updated && !isTerminal(updated.state)) await deps.queue.send('finalise', { runId });
+}
+
+async function shardRecorded(deps: SyncDependencies, runId: string, shard: number): Promise<boolean> {
+  return (await deps.runs.listShardResults(runId)).some((result) => result.shard === shard);
 }

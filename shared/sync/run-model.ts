@@ -98,6 +98,9 @@ export function isTerminal(state: RunState): boolean {
   return TERMINAL_STATES.includes(state);
 }
 
+/** What newRunId makes; anything else names no run (and must not reach a table key). */
+export const RUN_ID_PATTERN = /^\d{8}T\d{9}Z-[a-z0-9]{6}$/;
+
 /** Time-sortable to the millisecond and unique: `20261121T235321042Z-3f9a1c`. */
 export function newRunId(now: Date, random: string): string {
   const stamp = now.toISOString().replace(/[-:.]/g, '');

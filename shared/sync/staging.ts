@@ -1,4 +1,5 @@
 import type { FileStore } from '../store/ports.js';
+import type { RunState } from './run-model.js';
 import type { Decision, SourceEntry } from './model.js';
 import type { PlannedDecision } from './decide.js';
 import { SHARD_COUNT, bucketOf, shardLabel, shardOf } from './partitioning.js';
@@ -42,6 +43,17 @@ export async function readStagedEntries(files: FileStore, runId: string, shard: 
   const names = await files.list(paths.shardPages(runId, shard));
   const pages = await Promise.all(names.map(async (name) => JSON.parse(String(await files.get(name))) as SourceEntry[]));
   return pages.flat();
+}
+
+/**
+ * Removes what a run no longer needs once it has ended: staged pages (they may hold initial passwords
+ * from the source), the UTF-8 copy of the input and the plans — except a dry run's (kept to show) and
+ * those of a run waiting for confirmation (applied when an admin confirms).
+ */
+export async function removeWorkingFiles(files: FileStore, run: { runId: string; dryRun: boolean }, ended: RunState | undefined): Promise<void> {
+  await files.deletePrefix(paths.pages(run.runId));
+  await files.deletePrefix(paths.utf8Input(run.runId));
+  if (!run.dryRun && ended !== 'needs-confirmation') await files.deletePrefix(paths.plans(run.runId));
 }
 
 /** What a shard decided, stored once so that a redelivered job applies and counts the same thing. */

@@ -255,12 +255,25 @@ describe('decideEntries: required fields', () => {
     ['email with a space', { email: 'alice smith@example.com' }, 'invalid-email', '"alice smith@example.com" is not a valid email address.'],
     ['email with two @', { email: 'alice@@example.com' }, 'invalid-email', '"alice@@example.com" is not a valid email address.'],
     ['email without TLD', { email: 'alice@example' }, 'invalid-email', '"alice@example" is not a valid email address.'],
+    // Longer than a Table row can hold: checked first, as the details above quote the value.
+    ['an email of 70,000 characters', { email: 'e'.repeat(70_000) }, 'value-too-long', 'The email is 70000 characters long; at most 256 are kept.'],
+    ['a last name of 257 characters', { lastName: 'L'.repeat(257) }, 'value-too-long', 'The lastName is 257 characters long; at most 256 are kept.'],
+    ['a group name of 300 characters', { groups: ['g'.repeat(300)] }, 'value-too-long', 'A group name is 300 characters long; at most 256 are kept.'],
+    ['attributes of 40,000 characters', { attributes: { note: 'n'.repeat(40_000) } }, 'value-too-long', 'The attributes take more than 30000 characters together.'],
   ])('skips a record with %s', (_name, overrides, reason, expectedDetail) => {
     const expected = { action: 'skip', key: KEY, ref: 'row 2', reason, detail: expectedDetail };
     expect(decideOne(sourceUser(overrides), undefined)).toEqual(expected);
     // A stored user is left as it is: not updated, not disabled.
     expect(decideOne(sourceUser(overrides), storedUser())).toEqual(expected);
     expect(decideOne(sourceUser(overrides), storedUser({ status: 'disabled' }))).toEqual(expected);
+  });
+
+  it('skips every entry of a key too long to be a row key, without the key (the audit record is keyed by the ref)', () => {
+    const key = 'k'.repeat(257);
+    expect(decideEntries(key, [userEntry(sourceUser(), 'row 4', key)], undefined, context)).toEqual([
+      { action: 'skip', ref: 'row 4', reason: 'value-too-long', detail: 'The match value is 257 characters long; at most 256 can identify a user.' },
+    ]);
+    expect(decideEntries('k'.repeat(256), [userEntry(sourceUser({ password: 'pw' }), 'row 4', 'k'.repeat(256))], undefined, context)[0]?.action).toBe('create');
   });
 
   it.each(['a.b+c@sub.example.co.uk', 'ALICE@EXAMPLE.COM'])('accepts the valid email %s', (email) => {

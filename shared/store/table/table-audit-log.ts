@@ -2,7 +2,8 @@ import type { TableClient } from '@azure/data-tables';
 import type { AuditLog, AuditPage, AuditQuery, AuditRecord } from '../../audit/audit-log.js';
 import { bucketLabel, bucketOf } from '../../sync/partitioning.js';
 import { upsertInBatches } from './batches.js';
-import { encodeKey, odata, withoutServiceColumns } from './keys.js';
+import { AppError } from '../../errors/app-error.js';
+import { encodeKey, odata, statusOf, withoutServiceColumns } from './keys.js';
 
 type AuditEntity = Omit<AuditRecord, 'changedFields'> & {
   partitionKey: string;
@@ -30,6 +31,7 @@ export class TableAuditLog implements AuditLog {
     if (query.connection) conditions.push(`connection eq ${odata(query.connection)}`);
     if (query.subject) conditions.push(`subject eq ${odata(query.subject)}`);
     if (query.action) conditions.push(`action eq ${odata(query.action)}`);
+    if (query.continuationToken !== undefined) checkContinuationToken(query.continuationToken);
     const pages = this.table
       .listEntities<AuditEntity>(conditions.length ? { queryOptions: { filter: conditions.join(' and ') } } : {})
       .byPage({ maxPageSize: query.limit, ...(query.continuationToken ? { continuationToken: query.continuationToken } : {}) });
@@ -37,7 +39,11 @@ export class TableAuditLog implements AuditLog {
     let continuationToken: string | undefined = query.continuationToken;
     // A filtered page can come back empty with a token: read on until something arrives (never past one page).
     while (records.length === 0) {
-      const next = await pages.next();
+      const next = await pages.next().catch((error: unknown) => {
+        // A token naming keys the service refuses is the caller's mistake, like a malformed one.
+        if (query.continuationToken !== undefined && statusOf(error) === 400) throw invalidToken();
+        throw error;
+      });
       if (next.done) {
         continuationToken = undefined;
         break;
@@ -48,6 +54,25 @@ export class TableAuditLog implements AuditLog {
     }
     return continuationToken ? { records, continuationToken } : { records };
   }
+}
+
+/**
+ * The SDK's token is base64 of `{"nextPartitionKey", "nextRowKey"}`; it parses a token only when the
+ * query runs, so one that is not ours would surface as a SyntaxError (a 500) instead of a bad request.
+ */
+function checkContinuationToken(token: string): void {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(token, 'base64').toString('latin1'));
+  } catch {
+    throw invalidToken();
+  }
+  const fields = typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>) : undefined;
+  if (typeof fields?.nextPartitionKey !== 'string' || !['string', 'undefined'].includes(typeof fields.nextRowKey)) throw invalidToken();
+}
+
+function invalidToken(): AppError {
+  return new AppError('query-invalid', 'The continuationToken is not one this API handed out; start again without it.');
 }
 
 function toEntity(record: AuditRecord): AuditEntity {

@@ -1,0 +1,126 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { auditOf, createTestApp, csvProfile, putProfile, uploadCsv, type TestApp } from '../support/test-app.js';
+import { drive, handle, outcomeOf, stalled, stepped, steppedSync, type DeliveryMode, type DriveOptions, type Outcome, type QueuedJob, type SteppedApp } from '../support/step-driver.js';
+import type { Run } from '../../shared/sync/run-model.js';
+
+/**
+ * Issue 7, exactly-once effect on at-least-once queues: every kind of job delivered twice in a row,
+ * or to two workers at the same moment, leaves the same users, audit trail, run counts and licences
+ * as a run where each message arrived once.
+ */
+
+const HEADER = 'username,email,firstName,lastName,department';
+const row = (name: string, department = 'Sales') => `${name},${name}@example.org,${name.toUpperCase()},Tester,${department}`;
+const csv = (...rows: string[]) => [HEADER, ...rows].join('\n') + '\n';
+const NAMES = ['ada', 'ben', 'cai', 'dee', 'eli', 'fay', 'gus', 'hal'];
+const FIRST = csv(...NAMES.map((name) => row(name)));
+/** ben moves, cai leaves, ivy and jon join, one row is broken, one has no email: every kind of action. */
+const SECOND = csv(
+  ...NAMES.filter((name) => name !== 'cai').map((name) => row(name, name === 'ben' ? 'Legal' : 'Sales')),
+  row('ivy'),
+  row('jon'),
+  'kim,,Kim,Tester,Sales',
+);
+/** One seat short for the second run: one newcomer is blocked, then activated when cai's seat frees up. */
+const ENV = { TEST_DEFAULT_PASSWORD: 'Initial-Pa55!', USERSYNC_LICENCE_LIMIT: '9' };
+
+async function scenario(
+  modeOf: (job: QueuedJob) => DeliveryMode,
+  intercept?: (app: SteppedApp) => DriveOptions['intercept'],
+): Promise<{ t: TestApp; app: SteppedApp; run: Run; outcome: Outcome; finished: Run[] }> {
+  const t = await createTestApp(ENV);
+  await putProfile(t, csvProfile('Dup', 'dup.csv'));
+  await uploadCsv(t, 'dup.csv', FIRST);
+  const app = stepped(t);
+  const first = await steppedSync(app, 'Dup');
+  expect(first.run).toMatchObject({ state: 'succeeded', counts: { created: 8 } });
+  await uploadCsv(t, 'dup.csv', SECOND);
+  app.finished.length = 0;
+  const { run } = await steppedSync(app, 'Dup', { modeOf, ...(intercept ? { intercept: intercept(app) } : {}) });
+  return { t, app, run, outcome: await outcomeOf(app.deps, 'Dup', run), finished: [...app.finished] };
+}
+
+describe('duplicate and concurrent delivery of the same job (CSV run on Azurite)', () => {
+  let baseline: Outcome;
+  beforeAll(async () => {
+    ({ outcome: baseline } = await scenario(() => 'once'));
+  });
+
+  it('the baseline run did every kind of action once', () => {
+    expect(baseline.run).toMatchObject({
+      state: 'succeeded',
+      shardsDone: 16,
+      pagesFetched: 3,
+      listing: 'complete',
+      counts: { created: 1, blocked: 1, updated: 1, unchanged: 6, disabled: 1, activated: 0, skipped: 1 },
+      skipReasons: { 'missing-email': 1 },
+    });
+    // 8 active, then cai's seat freed and one newcomer's taken; the other newcomer waits, blocked.
+    expect(baseline.licencesUsed).toBe(8);
+    expect(baseline.users.map((user) => user.status).sort()).toEqual([...Array<string>(8).fill('active'), 'blocked', 'disabled']);
+    expect(baseline.shards.reduce((sum: number, shard) => sum + (shard as { counts: { created: number } }).counts.created, 0)).toBe(1);
+  });
+
+  // Each scenario is two full runs on Azurite (~4 s), so the kinds of jobs are duplicated together.
+  const cases: [string, DeliveryMode][] = [
+    ['every job (page, reconcile, finalise) delivered twice in a row', 'twice'],
+    ['every job handled by two workers at once', 'concurrent'],
+  ];
+  it.concurrent.each(cases)('%s: same rows, audit records, counts, shard results and licences as once', async (_name, mode) => {
+    const { t, app, run, outcome, finished } = await scenario(() => mode);
+    expect(outcome).toEqual(baseline);
+    // Every message really was handled twice.
+    expect(app.queue.sent.filter((job) => job.queue === 'finalise').length).toBeGreaterThanOrEqual(1);
+    // One run summary (telemetry) per run, with the counts the run row holds.
+    expect(finished).toHaveLength(1);
+    expect(finished[0]?.counts).toEqual(run.counts);
+    const audit = await auditOf(t, run.runId);
+    expect(audit.filter((record) => record.action === 'created')).toHaveLength(1);
+    expect(audit.filter((record) => record.action === 'run-succeeded')).toHaveLength(1);
+  });
+
+  /**
+   * A worker that read the run, then stalled while another worker did the same job and the run went
+   * on to its end, must not change or count anything when it wakes.
+   */
+  it('workers that stalled mid-job (page, reconcile, finalise), woken after the run ended, change and count nothing', async () => {
+    // Page 0 stalls before reading its page, page 1 after reading the run, one shard after its
+    // "is my shard done?" check, and finalise after reading the run; each time a second worker does the
+    // same job at once and the run goes on to its end before the stalled ones wake up.
+    const plan: Record<string, 'get' | 'getPage' | 'listShardResults'> = {
+      'pages:0': 'getPage',
+      'pages:1': 'get',
+      'reconcile:5': 'listShardResults',
+      finalise: 'get',
+    };
+    const late: { promise: Promise<void>; release: () => void }[] = [];
+    const { t, app, run, outcome, finished } = await scenario(
+      () => 'once',
+      (app) => async (job) => {
+        const message = job.message as { page?: number; shard?: number };
+        const id = job.queue === 'finalise' ? 'finalise' : `${job.queue}:${message.page ?? message.shard}`;
+        const method = plan[id];
+        if (!method) return false;
+        delete plan[id];
+        const worker = stalled(app.deps, method);
+        late.push({ promise: handle(worker.deps, job), release: worker.release });
+        await worker.reached;
+        await handle(app.deps, job);
+        return true;
+      },
+    );
+    expect(Object.keys(plan)).toEqual([]);
+    expect(outcome).toEqual(baseline);
+    for (const worker of late) {
+      worker.release();
+      await worker.promise;
+    }
+    // Whatever the late workers sent is handled too, as the queue would.
+    await drive(app);
+    expect(await outcomeOf(app.deps, 'Dup', (await app.deps.runs.get(run.runId))!)).toEqual(baseline);
+    expect(finished).toHaveLength(1);
+    expect(app.finished).toHaveLength(1);
+    // Nothing of the run is left in the runs container but the archived input (staged pages may hold passwords).
+    expect(await t.app.deps.runFiles.list(`${run.runId}/`)).toEqual([`${run.runId}/input.csv`]);
+  });
+});

@@ -1,0 +1,296 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { GroupSettings } from '../../shared/connections/profile.js';
+import { decideEntries, decideInvalid, decideMissing, type DecisionContext, type PlannedDecision } from '../../shared/sync/decide.js';
+import { combineEntries } from '../../shared/sync/entries.js';
+import type { SourceEntry, SourceUser, StoredUser } from '../../shared/sync/model.js';
+import { stepped, steppedSync, type DeliveryMode } from '../support/step-driver.js';
+import { auditOf, createTestApp, csvProfile, putProfile, uploadCsv, usersOf } from '../support/test-app.js';
+
+/**
+ * Issue 7, property tests of the reconciliation: applying the same pages twice has the effect of
+ * applying them once, and the order pages arrive in does not change the outcome. First on the pure core
+ * (entries.ts folds a key's entries, decide.ts decides), the way a shard plans; then through the real
+ * pipeline on Azurite with messages duplicated, handled concurrently and reordered at random.
+ */
+
+const NOW = '2026-11-21T10:00:00.000Z';
+const LATER = '2026-11-22T10:00:00.000Z';
+const KEYS = ['ann', 'bob', 'cyd', 'dot', 'eve', 'fin'] as const;
+/** Distinct ignoring case: the casing of a group listed two ways depends on which is read first. */
+const GROUPS = ['Intranet-All', 'Intranet-Dev', 'Sales', 'Other'] as const;
+
+const context = (now = NOW, requiresPassword = false): DecisionContext => ({
+  directoryKey: 'dkprops',
+  connection: 'Props',
+  now,
+  requiresPassword,
+  hasDefaultPassword: true,
+  keepLocalGroups: false,
+});
+
+interface Source {
+  repeatsUsers: boolean;
+  groups: GroupSettings;
+  /** A complete (full) listing: stored users missing from it are disabled. */
+  complete: boolean;
+}
+
+/** What a shard plan decides for a run's entries (shared/sync/shard-plan.ts, without I/O). */
+function reconcile(pages: readonly (readonly SourceEntry[])[], stored: ReadonlyMap<string, StoredUser>, source: Source, ctx: DecisionContext): PlannedDecision[] {
+  const byKey = new Map<string, SourceEntry[]>();
+  const decisions: PlannedDecision[] = [];
+  const unkeyed: Extract<SourceEntry, { kind: 'invalid' }>[] = [];
+  for (const entry of pages.flat()) {
+    if (entry.key === undefined) {
+      if (entry.kind === 'invalid') unkeyed.push(entry);
+      continue;
+    }
+    byKey.set(entry.key, [...(byKey.get(entry.key) ?? []), entry]);
+  }
+  for (const [key, list] of byKey) {
+    const combined = combineEntries(list, source.repeatsUsers, source.groups);
+    if (!combined.length) {
+      byKey.delete(key);
+      continue;
+    }
+    decisions.push(...decideEntries(key, combined, stored.get(key), ctx));
+  }
+  for (const entry of unkeyed) decisions.push(decideInvalid(entry));
+  if (source.complete) {
+    for (const user of stored.values()) if (!byKey.has(user.key)) decisions.push(decideMissing(user, ctx));
+  }
+  return decisions;
+}
+
+/** The stored users after applying decisions (every write is the decision's whole target row). */
+function apply(stored: ReadonlyMap<string, StoredUser>, decisions: readonly PlannedDecision[]): Map<string, StoredUser> {
+  const next = new Map(stored);
+  for (const decision of decisions) if ('user' in decision) next.set(decision.key, decision.user);
+  return next;
+}
+
+/** Decisions as a sorted list, for comparing outcomes that may come in another order. */
+function normalised(decisions: readonly PlannedDecision[], withoutRefs: boolean): string[] {
+  return decisions
+    .map((decision) => {
+      let copy = structuredClone(decision) as Record<string, unknown>;
+      // A duplicate's detail lists the copies in the order they were read; which copies is what matters.
+      if (decision.action === 'skip' && decision.reason === 'duplicate-match-value') {
+        const refs = [...decision.detail.matchAll(/row \d+/g)].map(([ref]) => ref).sort();
+        copy.detail = refs.join(', ');
+      }
+      // A user read several times (Entra: once per selected group) is the last reading: its ref says where that was.
+      if (withoutRefs) copy = JSON.parse(JSON.stringify(copy).replace(/"(ref|sourceRef)":"[^"]*"/g, '"$1":""')) as Record<string, unknown>;
+      return JSON.stringify(copy);
+    })
+    .sort();
+}
+
+const name = fc.stringMatching(/^[A-Z][a-z]{0,6}$/);
+const sourceUser = (key: string): fc.Arbitrary<SourceUser> =>
+  fc.record({
+    username: fc.constantFrom(key, key, `${key}.renamed`),
+    email: fc.constantFrom(`${key}@example.org`, `${key}@example.com`, '', 'not-an-email'),
+    firstName: name,
+    lastName: fc.oneof(name, fc.constant('')),
+    active: fc.boolean(),
+    attributes: fc.dictionary(fc.constantFrom('department', 'jobTitle', 'office'), fc.constantFrom('A', 'B', 'c'), { maxKeys: 2 }),
+  });
+
+/** Users stored by earlier runs, for some of the keys (some since disabled or blocked). */
+const storedUsers: fc.Arbitrary<Map<string, StoredUser>> = fc
+  .uniqueArray(fc.constantFrom(...KEYS), { maxLength: KEYS.length })
+  .chain((keys) =>
+    fc.tuple(...keys.map((key) => fc.tuple(sourceUser(key), fc.constantFrom('active', 'disabled', 'blocked') as fc.Arbitrary<StoredUser['status']>))).map((rows) => {
+      const stored = new Map<string, StoredUser>();
+      rows.forEach(([user, status], index) => {
+        const key = keys[index]!;
+        const [created] = decideEntries(key, [{ kind: 'user', key, ref: 'row 1', user: { ...user, active: true, email: `${key}@example.org`, lastName: 'Earlier' } }], undefined, context('2026-01-01T00:00:00.000Z'));
+        if (created?.action !== 'create') throw new Error(`setup: expected a create, got ${JSON.stringify(created)}`);
+        stored.set(key, { ...created.user, status });
+      });
+      return stored;
+    }),
+  );
+
+/** Splits entries into 1–4 pages at random cut points. */
+function paged(entries: SourceEntry[], cuts: number[]): SourceEntry[][] {
+  const at = [...new Set(cuts.map((cut) => cut % (entries.length + 1)))].sort((a, b) => a - b);
+  const pages: SourceEntry[][] = [];
+  let from = 0;
+  for (const cut of [...at, entries.length]) {
+    pages.push(entries.slice(from, cut));
+    from = cut;
+  }
+  return pages.filter((page) => page.length > 0);
+}
+
+/**
+ * An Entra-like listing: each user in scope listed once or twice (once per selected group it is in,
+ * the same reading each time), membership entries and manager entries, in any order over the pages.
+ */
+const entraListing = fc
+  .record({
+    users: fc.uniqueArray(fc.constantFrom(...KEYS), { maxLength: KEYS.length }).chain((keys) => fc.tuple(...keys.map((key) => sourceUser(key).map((user) => ({ key, user }))))),
+    repeats: fc.array(fc.nat(), { maxLength: 4 }),
+    memberships: fc.array(fc.record({ key: fc.constantFrom(...KEYS), group: fc.constantFrom(...GROUPS) }), { maxLength: 8 }),
+    managers: fc.dictionary(fc.constantFrom(...KEYS), fc.constantFrom(...KEYS), { maxKeys: 3 }),
+    order: fc.array(fc.nat(), { maxLength: 40 }),
+    cuts: fc.array(fc.nat(), { maxLength: 3 }),
+  })
+  .map(({ users, repeats, memberships, managers, order, cuts }) => {
+    const entries: SourceEntry[] = [];
+    for (const { key, user } of users) entries.push({ kind: 'user', key, ref: `user ${key}`, user });
+    for (const index of repeats) {
+      const repeated = users[index % Math.max(users.length, 1)];
+      if (repeated) entries.push({ kind: 'user', key: repeated.key, ref: `user ${repeated.key} again`, user: repeated.user });
+    }
+    for (const { key, group } of memberships) entries.push({ kind: 'membership', key, ref: `member ${key}`, group });
+    for (const [key, manager] of Object.entries(managers)) entries.push({ kind: 'manager', key, ref: `manager ${key}`, manager });
+    // Shuffle by the generated order: the source may list these in any order.
+    const shuffled = entries.map((entry, index) => ({ entry, rank: order[index] ?? index })).sort((a, b) => a.rank - b.rank).map(({ entry }) => entry);
+    return paged(shuffled, cuts);
+  });
+
+/** A CSV-like listing: rows with refs, some keys twice (duplicates), unreadable rows with and without a key. */
+const csvListing = fc
+  .array(
+    fc.oneof(
+      { weight: 5, arbitrary: fc.constantFrom(...KEYS).chain((key) => sourceUser(key).map((user) => ({ kind: 'user' as const, key, user }))) },
+      { weight: 1, arbitrary: fc.constant({ kind: 'malformed' as const }) },
+      { weight: 1, arbitrary: fc.constantFrom(...KEYS).map((key) => ({ kind: 'column-count' as const, key })) },
+    ),
+    { maxLength: 10 },
+  )
+  .chain((rows) => fc.tuple(fc.constant(rows), fc.array(fc.nat(), { maxLength: 3 })))
+  .map(([rows, cuts]) => {
+    const entries = rows.map((row, index): SourceEntry => {
+      const ref = `row ${index + 2}`;
+      if (row.kind === 'user') return { kind: 'user', key: row.key, ref, user: row.user };
+      if (row.kind === 'malformed') return { kind: 'invalid', ref, reason: 'malformed-row', detail: `Unclosed quote starting on line ${index + 2}` };
+      return { kind: 'invalid', key: row.key, ref, reason: 'column-count', detail: `${ref} has 3 columns; the header has 5` };
+    });
+    return paged(entries, cuts);
+  });
+
+const groupSettings = fc.constantFrom<GroupSettings>(
+  { mode: 'off', keepLocalGroups: false },
+  { mode: 'all', keepLocalGroups: false },
+  { mode: 'regex', pattern: '^Intranet-', keepLocalGroups: false },
+);
+
+const sources = {
+  entra: fc.record({ pages: entraListing, groups: groupSettings, complete: fc.boolean() }).map(({ pages, groups, complete }) => ({ pages, source: { repeatsUsers: true, groups, complete } })),
+  csv: fc.record({ pages: csvListing, complete: fc.boolean() }).map(({ pages, complete }) => ({ pages, source: { repeatsUsers: false, groups: { mode: 'off' as const, keepLocalGroups: false }, complete } })),
+};
+
+describe('reconciliation properties (pure: entries.ts + decide.ts)', () => {
+  describe.each(Object.entries(sources))('%s-like listings', (kind, listing) => {
+    it('applying the same pages twice leaves what applying them once does', () => {
+      fc.assert(
+        fc.property(listing, storedUsers, fc.boolean(), ({ pages, source }, stored, requiresPassword) => {
+          const once = apply(stored, reconcile(pages, stored, source, context(NOW, requiresPassword)));
+          const again = reconcile(pages, once, source, context(LATER, requiresPassword));
+          // The second pass changes no one: it only finds the users unchanged, or skips the same rows again.
+          for (const decision of again) expect(['unchanged', 'skip']).toContain(decision.action);
+          expect(apply(once, again)).toEqual(once);
+        }),
+        { numRuns: 300 },
+      );
+    });
+
+    it('page order does not change the decisions', () => {
+      fc.assert(
+        fc.property(listing, storedUsers, fc.array(fc.nat(), { maxLength: 6 }), ({ pages, source }, stored, ranks) => {
+          const permuted = pages.map((page, index) => ({ page, rank: ranks[index] ?? -index })).sort((a, b) => a.rank - b.rank).map(({ page }) => page);
+          const ctx = context();
+          const withoutRefs = kind === 'entra';
+          expect(normalised(reconcile(permuted, stored, source, ctx), withoutRefs)).toEqual(normalised(reconcile(pages, stored, source, ctx), withoutRefs));
+        }),
+        { numRuns: 300 },
+      );
+    });
+  });
+
+  it('a page staged twice (Entra lists users repeatedly) decides exactly what it decides once', () => {
+    fc.assert(
+      fc.property(sources.entra, storedUsers, ({ pages, source }, stored) => {
+        const ctx = context();
+        for (const [index, page] of pages.entries()) {
+          const doubled = [...pages.slice(0, index + 1), page, ...pages.slice(index + 1)];
+          expect(reconcile(doubled, stored, source, ctx)).toEqual(reconcile(pages, stored, source, ctx));
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+/**
+ * The same through the real pipeline: a CSV run on Azurite whose messages are each delivered once,
+ * twice, or to two workers at once, and picked from the queue in a random order, ends with the rows,
+ * audit records and counts that reading each row once gives. Each case is a whole run (~5 s with its duplicates): few runs.
+ */
+describe('reconciliation property through Azurite (duplicated, concurrent and reordered messages)', () => {
+  const HEADER = 'username,email,firstName,lastName,department';
+  type Row = { kind: 'user'; key: string; email: string; department: string } | { kind: 'broken'; key: string } | { kind: 'short'; key: string };
+  const row = fc.oneof(
+    { weight: 6, arbitrary: fc.record({ kind: fc.constant('user' as const), key: fc.constantFrom(...KEYS), email: fc.constantFrom('ok', 'ok', 'ok', 'missing', 'invalid'), department: fc.constantFrom('Sales', 'Legal') }) },
+    { weight: 1, arbitrary: fc.record({ kind: fc.constant('broken' as const), key: fc.constantFrom(...KEYS) }) },
+    { weight: 1, arbitrary: fc.record({ kind: fc.constant('short' as const), key: fc.constantFrom(...KEYS) }) },
+  ) as fc.Arbitrary<Row>;
+  const line = (r: Row) => {
+    if (r.kind === 'broken') return `${r.key},"${r.key}@example.org,Broken,Row,Sales`;
+    if (r.kind === 'short') return `${r.key},${r.key}@example.org,Short`;
+    const email = r.email === 'ok' ? `${r.key}@example.org` : r.email === 'missing' ? '' : 'not-an-email';
+    return `${r.key},${email},${r.key.toUpperCase()},Tester,${r.department}`;
+  };
+
+  it('ends with the outcome of reading each row once', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(row, { minLength: 1, maxLength: 9 }).filter((rows) => rows.some((r) => r.kind === 'user')),
+        fc.array(fc.constantFrom<DeliveryMode>('once', 'twice', 'concurrent'), { minLength: 1, maxLength: 40 }),
+        fc.array(fc.nat(), { minLength: 1, maxLength: 60 }),
+        async (rows, modes, picks) => {
+          const t = await createTestApp({ TEST_DEFAULT_PASSWORD: 'Initial-Pa55!' });
+          await putProfile(t, csvProfile('Prop', 'prop.csv'));
+          await uploadCsv(t, 'prop.csv', [HEADER, ...rows.map(line)].join('\n') + '\n');
+          const app = stepped(t);
+          const { run } = await steppedSync(app, 'Prop', {
+            modeOf: (_job, index) => modes[index % modes.length]!,
+            pick: (pending, step) => (picks[step % picks.length]! % pending),
+          });
+
+          // The model: a key on more than one row (readable or not) is a duplicate; a broken row has no key.
+          const keyed = rows.map((r, index) => ({ r, ref: `row ${index + 2}` })).filter(({ r }) => r.kind !== 'broken');
+          const copies = (key: string) => keyed.filter(({ r }) => r.key === key).length;
+          const expectedSkips: Record<string, string> = {};
+          const created = new Map<string, string>();
+          rows.forEach((r, index) => {
+            const ref = `row ${index + 2}`;
+            if (r.kind === 'broken') expectedSkips[ref] = 'malformed-row';
+            else if (copies(r.key) > 1) expectedSkips[ref] = 'duplicate-match-value';
+            else if (r.kind === 'short') expectedSkips[ref] = 'column-count';
+            else if (r.email === 'missing') expectedSkips[ref] = 'missing-email';
+            else if (r.email === 'invalid') expectedSkips[ref] = 'invalid-email';
+            else created.set(r.key, r.department);
+          });
+
+          expect(run).toMatchObject({ state: 'succeeded', shardsDone: 16, listing: 'complete' });
+          expect(run.counts).toMatchObject({ created: created.size, skipped: Object.keys(expectedSkips).length, updated: 0, disabled: 0 });
+          expect(run.unreadableRecords).toBe(rows.filter((r) => r.kind === 'broken').length);
+          const users = await usersOf(t, 'Prop');
+          expect(new Map([...users].map(([username, user]) => [username, user.attributes.department]))).toEqual(created);
+          const audit = await auditOf(t, run.runId);
+          expect(audit.filter((record) => record.action === 'created').map((record) => record.subject).sort()).toEqual([...created.keys()].sort());
+          expect(Object.fromEntries(audit.filter((record) => record.action === 'skipped').map((record) => [record.ref, record.reason]))).toEqual(expectedSkips);
+          expect(audit.filter((record) => record.action === 'run-succeeded')).toHaveLength(1);
+          expect(app.finished).toHaveLength(1);
+        },
+      ),
+      { numRuns: 4 },
+    );
+  });
+});
