@@ -9,6 +9,8 @@ export interface AzuriteInstance {
   blobPort: number;
   queuePort: number;
   tablePort: number;
+  /** The Azurite process (the benchmark samples its memory). */
+  pid: number | undefined;
   /** Shuts Azurite down gracefully (SIGKILL after 5 s) and resolves once the process has exited. */
   stop(): Promise<void>;
 }
@@ -126,6 +128,7 @@ export async function startAzurite(options: { location?: string } = {}): Promise
     blobPort: ports.Blob,
     queuePort: ports.Queue,
     tablePort: ports.Table,
+    pid: child.pid,
     stop() {
       stopping ??= (async () => {
         if (child.exitCode !== null || child.signalCode !== null) return;

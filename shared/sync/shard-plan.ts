@@ -6,6 +6,7 @@ import { grantSeats, seatsWanted } from './licences.js';
 import { LOCAL_DIRECTORY, countedAs, emptyCounts, type ActionCounts, type Decision, type SourceEntry, type StoredUser } from './model.js';
 import { bucketsOfShard } from './partitioning.js';
 import { hashPassword } from './passwords.js';
+import type { ClaimOutcome, UsernameOwner } from '../store/ports.js';
 import type { Run } from './run-model.js';
 import { paths, readStagedEntries, type ShardPlan } from './staging.js';
 
@@ -125,28 +126,39 @@ async function claimUsernames(
   decisions: PlannedDecision[],
   stored: Map<string, StoredUser>,
 ): Promise<PlannedDecision[]> {
+  const claiming: { index: number; decision: Extract<PlannedDecision, { user: StoredUser }>; username: string; owner: UsernameOwner; previous: string | undefined }[] = [];
+  decisions.forEach((decision, index) => {
+    if (decision.action !== 'create' && decision.action !== 'update' && decision.action !== 're-enable') return;
+    const previous = stored.get(decision.key)?.username;
+    if (previous !== undefined && previous.toLowerCase() === decision.user.username.toLowerCase()) return;
+    const owner = { directoryKey: run.directoryKey, key: decision.key, connection: run.connection };
+    claiming.push({ index, decision, username: decision.user.username, owner, previous });
+  });
+  if (!claiming.length) return decisions;
+  // A dry run changes nothing, not even a claim: it only looks at who holds the name.
   const limit = pLimit(8);
-  return Promise.all(
-    decisions.map((decision) =>
-      limit(async (): Promise<PlannedDecision> => {
-        if (decision.action !== 'create' && decision.action !== 'update' && decision.action !== 're-enable') return decision;
-        const previous = stored.get(decision.key)?.username;
-        if (previous !== undefined && previous.toLowerCase() === decision.user.username.toLowerCase()) return decision;
-        const owner = { directoryKey: run.directoryKey, key: decision.key, connection: run.connection };
-        // A dry run changes nothing, not even a claim: it only looks at who holds the name.
-        const holder = run.dryRun ? await deps.usernames.find(decision.user.username) : undefined;
-        const claim = run.dryRun
-          ? holder && (holder.directoryKey !== owner.directoryKey || holder.key !== owner.key)
-            ? { won: false as const, owner: holder }
-            : { won: true as const }
-          : await deps.usernames.claim(decision.user.username, owner);
-        if (!claim.won) {
-          return conflictOf(decision, { connection: claim.owner.connection, local: claim.owner.directoryKey === LOCAL_DIRECTORY }, run.connection);
-        }
-        return previous === undefined ? decision : { ...decision, previousUsername: previous };
-      }),
-    ),
-  );
+  const outcomes: ClaimOutcome[] = run.dryRun
+    ? await Promise.all(
+        claiming.map((claim) =>
+          limit(async (): Promise<ClaimOutcome> => {
+            const holder = await deps.usernames.find(claim.username);
+            return holder && (holder.directoryKey !== claim.owner.directoryKey || holder.key !== claim.owner.key) ? { won: false, owner: holder } : { won: true };
+          }),
+        ),
+      )
+    : // One call for the shard: the store batches the inserts (a first sync claims every name).
+      await deps.usernames.claimMany(claiming.map(({ username, owner: claimant }) => ({ username, owner: claimant })));
+  const result = [...decisions];
+  claiming.forEach((claim, i) => {
+    const { decision } = claim;
+    const outcome = outcomes[i]!;
+    if (!outcome.won) {
+      result[claim.index] = conflictOf(decision, { connection: outcome.owner.connection, local: outcome.owner.directoryKey === LOCAL_DIRECTORY }, run.connection);
+    } else if (claim.previous !== undefined) {
+      result[claim.index] = { ...decision, previousUsername: claim.previous };
+    }
+  });
+  return result;
 }
 
 /** Hashes the initial password of each account to create: the row's own, else the profile's default (hashed once). */
