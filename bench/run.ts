@@ -108,7 +108,7 @@ const hostLog = (line: string): void => {
   if (options.verbose) console.log(`  [${((performance.now() - benchStart) / 1000).toFixed(2)}] ${line}`);
 };
 
-const azurite = await startAzurite();
+const azurite = await startAzurite(options['cpu-prof'] ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${path.resolve('bench/profiles/azurite')}`] } : {});
 const fake = await startFake();
 const sampler = new RssSampler({ 'bench (pipeline)': process.pid, azurite: azurite.pid, 'graph fake': fake.pid });
 const startedAt = new Date();
@@ -214,7 +214,8 @@ async function measure(
       `(users ${writes.users}, audit ${writes.audit}, usernames ${writes.usernames}, runs ${writes.runs}, other ${writes.other}), ` +
       `${writes.blobs} blobs, ${writes.messages} messages, ${run.pagesFetched} pages; peak RSS ${Object.entries(result.peakRssMb).map(([n, v]) => `${n} ${mb(v)}`).join(', ')}`,
   );
-  log(`  counts ${JSON.stringify(run.counts)}; CPU seconds ${JSON.stringify(result.cpuSeconds)}`);
+  const memory = process.memoryUsage();
+  log(`  counts ${JSON.stringify(run.counts)}; CPU seconds ${JSON.stringify(result.cpuSeconds)}; bench heap used ${Math.round(memory.heapUsed / 2 ** 20)} MB of ${Math.round(memory.heapTotal / 2 ** 20)} MB, external ${Math.round(memory.external / 2 ** 20)} MB`);
   for (const note of result.notes) log(`  ${note}`);
   if (options.verbose) {
     const top = [...counted.calls].sort((a, b) => b[1].ms - a[1].ms).slice(0, 12);

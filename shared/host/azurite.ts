@@ -32,12 +32,14 @@ const PARENT_WATCHDOG =
 const LISTENING = /Azurite (Blob|Queue|Table) service is successfully listening at http:\/\/127\.0\.0\.1:(\d+)/g;
 
 /** Starts a private Azurite (blob, queue, table) on free ports; in memory unless `location` is given. */
-export async function startAzurite(options: { location?: string } = {}): Promise<AzuriteInstance> {
+export async function startAzurite(options: { location?: string; nodeArgs?: string[] } = {}): Promise<AzuriteInstance> {
   const entry = path.join(
     path.dirname(createRequire(import.meta.url).resolve('azurite/package.json')),
     'dist/src/azurite.js',
   );
   const args = [
+    // E.g. --cpu-prof: the benchmark profiles Azurite as well as the pipeline.
+    ...(options.nodeArgs ?? []),
     '--import',
     PARENT_WATCHDOG,
     entry,

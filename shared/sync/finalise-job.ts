@@ -52,8 +52,11 @@ export async function runFinaliseJob(deps: SyncDependencies, job: FinaliseJob): 
   const error = run.error ?? shardError;
   const state = error ? 'failed' : 'succeeded';
   const now = deps.clock().toISOString();
-  // Links can only change when users did; an unchanged re-sync skips the directory scan.
-  if (!run.dryRun && counts.created + counts.updated + counts['re-enabled'] > 0) await linkManagers(deps, run, now);
+  // Links can only change when users did; an unchanged re-sync skips the directory scan. An incremental
+  // run (a handful of changes) scans only when a change can move a link, not for a new job title.
+  const linksMayMove =
+    run.kind === 'full' ? counts.created + counts.updated + counts['re-enabled'] > 0 : plans.some((plan) => plan.decisions.some(movesLinks));
+  if (!run.dryRun && linksMayMove) await linkManagers(deps, run, now);
   const summary = summarise(counts);
   if (!run.dryRun) {
     await deps.audit.write([
@@ -93,6 +96,12 @@ export async function runFinaliseJob(deps: SyncDependencies, job: FinaliseJob): 
   await deps.runFiles.deletePrefix(paths.utf8Input(run.runId));
   if (!run.dryRun) await deps.runFiles.deletePrefix(paths.plans(run.runId));
   deps.log(`run ${run.runId} ${state}: ${summary}`);
+}
+
+/** A user that is new, back, renamed or has another manager can change whose manager resolves to whom. */
+function movesLinks(decision: Decision): boolean {
+  if (decision.action === 'create' || decision.action === 're-enable') return true;
+  return decision.action === 'update' && decision.changedFields.some((field) => field === 'username' || field === 'manager');
 }
 
 async function shardPlans(deps: SyncDependencies, run: Run): Promise<ShardPlan[]> {

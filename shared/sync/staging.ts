@@ -1,3 +1,4 @@
+import pLimit from 'p-limit';
 import type { FileStore } from '../store/ports.js';
 import type { Decision, SourceEntry } from './model.js';
 import type { PlannedDecision } from './decide.js';
@@ -40,7 +41,9 @@ export async function stageEntries(files: FileStore, runId: string, page: number
 
 export async function readStagedEntries(files: FileStore, runId: string, shard: number): Promise<SourceEntry[]> {
   const names = await files.list(paths.shardPages(runId, shard));
-  const pages = await Promise.all(names.map(async (name) => JSON.parse(String(await files.get(name))) as SourceEntry[]));
+  // A few at a time: a large listing stages hundreds of pages, and several shards read at once.
+  const limit = pLimit(8);
+  const pages = await Promise.all(names.map((name) => limit(async () => JSON.parse(String(await files.get(name))) as SourceEntry[])));
   return pages.flat();
 }
 

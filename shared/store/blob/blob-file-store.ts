@@ -35,7 +35,12 @@ export class BlobFileStore implements FileStore {
 
   async get(path: string): Promise<Buffer | undefined> {
     try {
-      return await this.container.getBlobClient(path).downloadToBuffer();
+      // One GET: downloadToBuffer first asks for the blob's properties, doubling the requests of a
+      // reconcile job that reads hundreds of small staged pages.
+      const response = await this.container.getBlobClient(path).download(0);
+      const chunks: Buffer[] = [];
+      for await (const chunk of response.readableStreamBody ?? []) chunks.push(chunk as Buffer);
+      return Buffer.concat(chunks);
     } catch (error) {
       if (statusOf(error) === 404) return undefined;
       throw error;
