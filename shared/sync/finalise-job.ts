@@ -1,3 +1,4 @@
+import pLimit from 'p-limit';
 import type { SyncDependencies } from './dependencies.js';
 import type { FinaliseJob } from './jobs.js';
 import { addCounts, emptyCounts, type Decision } from './model.js';
@@ -55,7 +56,7 @@ export async function runFinaliseJob(deps: SyncDependencies, job: FinaliseJob): 
   // Links can only change when users did; an unchanged re-sync skips the directory scan. An incremental
   // run (a handful of changes) scans only when a change can move a link, not for a new job title.
   const linksMayMove =
-    run.kind === 'full' ? counts.created + counts.updated + counts['re-enabled'] > 0 : plans.some((plan) => plan.decisions.some(movesLinks));
+    run.kind === 'full' ? counts.created + counts.updated + counts['re-enabled'] > 0 : plans.some((plan) => plan.movesLinks);
   if (!run.dryRun && linksMayMove) await linkManagers(deps, run, now);
   const summary = summarise(counts);
   if (!run.dryRun) {
@@ -104,21 +105,33 @@ function movesLinks(decision: Decision): boolean {
   return decision.action === 'update' && decision.changedFields.some((field) => field === 'username' || field === 'manager');
 }
 
-async function shardPlans(deps: SyncDependencies, run: Run): Promise<ShardPlan[]> {
+/** What finalise needs of a shard's plan; not its decisions, which hold every changed user in full. */
+type PlanSummary = Pick<ShardPlan, 'pendingDisables' | 'blockedInScope'> & { movesLinks: boolean };
+
+/**
+ * The shards' plans, read two at a time and cut down to what finalise uses: holding all sixteen whole
+ * plans of a first 100,000-user sync at once took hundreds of megabytes.
+ */
+async function shardPlans(deps: SyncDependencies, run: Run): Promise<PlanSummary[]> {
+  const limit = pLimit(2);
   const plans = await Promise.all(
-    Array.from({ length: SHARD_COUNT }, async (_, shard) => {
-      const content = await deps.runFiles.get(paths.plan(run.runId, shard));
-      return content ? (JSON.parse(String(content)) as ShardPlan) : undefined;
-    }),
+    Array.from({ length: SHARD_COUNT }, (_, shard) =>
+      limit(async (): Promise<PlanSummary | undefined> => {
+        const content = await deps.runFiles.get(paths.plan(run.runId, shard));
+        if (!content) return undefined;
+        const plan = JSON.parse(String(content)) as ShardPlan;
+        return { pendingDisables: plan.pendingDisables, blockedInScope: plan.blockedInScope, movesLinks: plan.decisions.some(movesLinks) };
+      }),
+    ),
   );
-  return plans.filter((plan): plan is ShardPlan => plan !== undefined);
+  return plans.filter((plan): plan is PlanSummary => plan !== undefined);
 }
 
 /**
  * Blocked users still in scope become active as licences allow, oldest first. The licences are taken
  * under one operation id, so a redelivered finalise activates the same users and counts them once.
  */
-async function activateBlocked(deps: SyncDependencies, run: Run, plans: readonly ShardPlan[]): Promise<number> {
+async function activateBlocked(deps: SyncDependencies, run: Run, plans: readonly PlanSummary[]): Promise<number> {
   const candidates = plans
     .flatMap((plan) => plan.blockedInScope ?? [])
     .sort((a, b) => (a.createdAt === b.createdAt ? (a.key < b.key ? -1 : 1) : a.createdAt < b.createdAt ? -1 : 1));

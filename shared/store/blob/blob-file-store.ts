@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { ContainerClient } from '@azure/storage-blob';
+import pLimit from 'p-limit';
 import type { FileStore } from '../ports.js';
 import { statusOf } from '../table/keys.js';
 
@@ -74,7 +75,9 @@ export class BlobFileStore implements FileStore {
 
   async deletePrefix(prefix: string): Promise<number> {
     const names = await this.list(prefix);
-    await Promise.all(names.map((name) => this.container.getBlobClient(name).deleteIfExists()));
+    // A large run stages thousands of pages: delete a few at a time, not all at once.
+    const limit = pLimit(16);
+    await Promise.all(names.map((name) => limit(() => this.container.getBlobClient(name).deleteIfExists())));
     return names.length;
   }
 }
