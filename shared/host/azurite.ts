@@ -9,6 +9,8 @@ export interface AzuriteInstance {
   blobPort: number;
   queuePort: number;
   tablePort: number;
+  /** The Azurite process (the benchmark samples its memory). */
+  pid: number | undefined;
   /** Shuts Azurite down gracefully (SIGKILL after 5 s) and resolves once the process has exited. */
   stop(): Promise<void>;
 }
@@ -30,12 +32,14 @@ const PARENT_WATCHDOG =
 const LISTENING = /Azurite (Blob|Queue|Table) service is successfully listening at http:\/\/127\.0\.0\.1:(\d+)/g;
 
 /** Starts a private Azurite (blob, queue, table) on free ports; in memory unless `location` is given. */
-export async function startAzurite(options: { location?: string } = {}): Promise<AzuriteInstance> {
+export async function startAzurite(options: { location?: string; nodeArgs?: string[] } = {}): Promise<AzuriteInstance> {
   const entry = path.join(
     path.dirname(createRequire(import.meta.url).resolve('azurite/package.json')),
     'dist/src/azurite.js',
   );
   const args = [
+    // E.g. --cpu-prof: the benchmark profiles Azurite as well as the pipeline.
+    ...(options.nodeArgs ?? []),
     '--import',
     PARENT_WATCHDOG,
     entry,
@@ -126,6 +130,7 @@ export async function startAzurite(options: { location?: string } = {}): Promise
     blobPort: ports.Blob,
     queuePort: ports.Queue,
     tablePort: ports.Table,
+    pid: child.pid,
     stop() {
       stopping ??= (async () => {
         if (child.exitCode !== null || child.signalCode !== null) return;

@@ -90,6 +90,8 @@ export class LocalHost {
   private readonly lastTimerRun = new Map<string, Date>();
   private readonly timerHandles = new Set<NodeJS.Timeout>();
   private pollLoops: Promise<void>[] = [];
+  /** Idle pollers waiting out their back-off; a finished invocation wakes them (see pollQueue). */
+  private readonly sleepers = new Set<() => void>();
   private server: http.Server | undefined;
   private readonly abort = new AbortController();
   private state: 'new' | 'running' | 'stopped' = 'new';
@@ -251,15 +253,21 @@ export class LocalHost {
         this.emit(`${def.name} receive from ${def.trigger.queueName} failed: ${errorMessage(error)}`);
       }
       if (messages.length === 0) {
-        await this.sleep(idleDelay);
-        idleDelay = Math.min(idleDelay * 2, Math.max(this.pollIntervalMs, this.queueSettings.maxPollingIntervalMs));
+        // A finished invocation usually queued the next step (a page queues the next page, the last shard
+        // finalise): poll again at once instead of waiting out the back-off, which added up to
+        // maxPollingInterval to each of the hundreds of sequential page jobs of a large listing.
+        const woken = await this.sleep(idleDelay, true);
+        idleDelay = woken ? this.pollIntervalMs : Math.min(idleDelay * 2, Math.max(this.pollIntervalMs, this.queueSettings.maxPollingIntervalMs));
         continue;
       }
       idleDelay = this.pollIntervalMs;
       for (const message of messages) {
         const work = this.track(this.processMessage(def, queue, poison, message));
         inFlight.add(work);
-        void work.finally(() => inFlight.delete(work));
+        void work.finally(() => {
+          inFlight.delete(work);
+          for (const wake of [...this.sleepers]) wake();
+        });
       }
     }
   }
@@ -343,16 +351,21 @@ export class LocalHost {
     this.counters.poisoned++;
   }
 
-  private sleep(ms: number): Promise<void> {
+  /** Resolves after `ms`, on stop(), or (when `wakeable`) when an invocation finishes: true if woken early. */
+  private sleep(ms: number, wakeable = false): Promise<boolean> {
     return new Promise((resolve) => {
       const signal = this.abort.signal;
-      const done = (): void => {
+      const done = (woken: boolean): void => {
         clearTimeout(timer);
-        signal.removeEventListener('abort', done);
-        resolve();
+        signal.removeEventListener('abort', onAbort);
+        this.sleepers.delete(onWake);
+        resolve(woken);
       };
-      const timer = setTimeout(done, ms);
-      signal.addEventListener('abort', done);
+      const onAbort = (): void => done(false);
+      const onWake = (): void => done(true);
+      const timer = setTimeout(() => done(false), ms);
+      signal.addEventListener('abort', onAbort);
+      if (wakeable) this.sleepers.add(onWake);
     });
   }
 

@@ -96,13 +96,20 @@ export interface UsernameOwner {
   connection: string;
 }
 
+export type ClaimOutcome = { won: true } | { won: false; owner: UsernameOwner };
+
 /**
  * Usernames are unique across all directories and local accounts, case-insensitively. A claim is an
  * atomic insert-if-absent, so two syncs racing for one name cannot both win.
  */
 export interface UsernameClaims {
   /** Claims the name for `owner`; a name the owner already holds is won again. */
-  claim(username: string, owner: UsernameOwner): Promise<{ won: true } | { won: false; owner: UsernameOwner }>;
+  claim(username: string, owner: UsernameOwner): Promise<ClaimOutcome>;
+  /**
+   * Claims many names at once, as `claim` would one after another (a name asked for twice in one call
+   * goes to the first asker); outcomes in the order asked. Lets a store batch the inserts.
+   */
+  claimMany(claims: readonly { username: string; owner: UsernameOwner }[]): Promise<ClaimOutcome[]>;
   /** Releases the name if `owner` holds it. */
   release(username: string, owner: UsernameOwner): Promise<void>;
   /** Hands a name from its current holder to another (adoption), only if `from` still holds it. */

@@ -50,7 +50,7 @@ export async function runFinaliseJob(deps: SyncDependencies, job: FinaliseJob): 
     warnings.push('The listing did not complete, so no one was disabled for being missing from the source.');
   }
   const disables = [...plans.flatMap((plan) => plan.sourceDisables), ...(mayDisable ? plans.flatMap((plan) => plan.pendingDisables) : [])];
-  const enabledBefore = plans.reduce((sum, plan) => sum + plan.enabledBefore, 0);
+  const enabledBefore = await enabledUsersBefore(deps, run, plans, disables.length);
   const verdict = disableGuardVerdict(run.profile.disableGuard, disables.length, enabledBefore);
   const held: HeldDisables | undefined =
     verdict.trips && !run.confirmedAt
@@ -79,8 +79,11 @@ export async function runFinaliseJob(deps: SyncDependencies, job: FinaliseJob): 
   const error = run.error ?? shardError;
   const state = error ? 'failed' : held && !run.dryRun ? 'needs-confirmation' : 'succeeded';
   const now = deps.clock().toISOString();
-  // Links can only change when users did; an unchanged re-sync skips the directory scan.
-  if (!run.dryRun && counts.created + counts.updated + counts['re-enabled'] > 0) await linkManagers(deps, run, now);
+  // Links can only change when users did; an unchanged re-sync skips the directory scan. An incremental
+  // run (a handful of changes) scans only when a change can move a link, not for a new job title.
+  const linksMayMove =
+    run.kind === 'full' ? counts.created + counts.updated + counts['re-enabled'] > 0 : plans.some((plan) => plan.movesLinks);
+  if (!run.dryRun && linksMayMove) await linkManagers(deps, run, now);
   const summary = summarise(counts);
   if (!run.dryRun) {
     await deps.audit.write([
@@ -146,21 +149,54 @@ async function stillEnabled(deps: SyncDependencies, run: Run, disables: readonly
   return refreshed.flat();
 }
 
-async function shardPlans(deps: SyncDependencies, run: Run): Promise<ShardPlan[]> {
+/**
+ * The disable guard's base: the directory's users not disabled before the run. A full run's shards
+ * scanned every partition and counted them; an incremental run read only the users it was told about,
+ * so when it has anyone to disable the directory is counted (users it created are not disabled yet
+ * and count too: a delta that adds and removes as many is no accident).
+ */
+async function enabledUsersBefore(deps: SyncDependencies, run: Run, plans: readonly PlanSummary[], disabling: number): Promise<number> {
+  if (run.kind === 'full') return plans.reduce((sum, plan) => sum + plan.enabledBefore, 0);
+  if (disabling === 0) return 0;
+  let enabled = 0;
+  for await (const user of deps.users.list(run.directoryKey)) if (user.status !== 'disabled') enabled++;
+  return enabled;
+}
+
+/** A user that is new, back, renamed or has another manager can change whose manager resolves to whom. */
+function movesLinks(decision: Decision): boolean {
+  if (decision.action === 'create' || decision.action === 're-enable') return true;
+  return decision.action === 'update' && decision.changedFields.some((field) => field === 'username' || field === 'manager');
+}
+
+/** What finalise needs of a shard's plan; not its decisions, which hold every changed user in full. */
+type PlanSummary = Pick<ShardPlan, 'shard' | 'sourceDisables' | 'pendingDisables' | 'enabledBefore' | 'blockedInScope'> & { movesLinks: boolean };
+
+/**
+ * The shards' plans, read two at a time and cut down to what finalise uses: holding all sixteen whole
+ * plans of a first 100,000-user sync at once took hundreds of megabytes.
+ */
+async function shardPlans(deps: SyncDependencies, run: Run): Promise<PlanSummary[]> {
+  const limit = pLimit(2);
   const plans = await Promise.all(
-    Array.from({ length: SHARD_COUNT }, async (_, shard) => {
-      const content = await deps.runFiles.get(paths.plan(run.runId, shard));
-      return content ? (JSON.parse(String(content)) as ShardPlan) : undefined;
-    }),
+    Array.from({ length: SHARD_COUNT }, (_, shard) =>
+      limit(async (): Promise<PlanSummary | undefined> => {
+        const content = await deps.runFiles.get(paths.plan(run.runId, shard));
+        if (!content) return undefined;
+        const plan = JSON.parse(String(content)) as ShardPlan;
+        const { sourceDisables, pendingDisables, enabledBefore, blockedInScope } = plan;
+        return { shard, sourceDisables, pendingDisables, enabledBefore, blockedInScope, movesLinks: plan.decisions.some(movesLinks) };
+      }),
+    ),
   );
-  return plans.filter((plan): plan is ShardPlan => plan !== undefined);
+  return plans.filter((plan): plan is PlanSummary => plan !== undefined);
 }
 
 /**
  * Blocked users still in scope become active as licences allow, oldest first. The licences are taken
  * under one operation id, so a redelivered finalise activates the same users and counts them once.
  */
-async function activateBlocked(deps: SyncDependencies, run: Run, plans: readonly ShardPlan[]): Promise<number> {
+async function activateBlocked(deps: SyncDependencies, run: Run, plans: readonly PlanSummary[]): Promise<number> {
   const candidates = plans
     .flatMap((plan) => plan.blockedInScope ?? [])
     .sort((a, b) => (a.createdAt === b.createdAt ? (a.key < b.key ? -1 : 1) : a.createdAt < b.createdAt ? -1 : 1));

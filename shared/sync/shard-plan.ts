@@ -4,8 +4,9 @@ import type { SyncDependencies } from './dependencies.js';
 import { combineEntries } from './entries.js';
 import { grantSeats, seatsWanted } from './licences.js';
 import { LOCAL_DIRECTORY, countedAs, emptyCounts, type ActionCounts, type Decision, type SourceEntry, type StoredUser } from './model.js';
-import { bucketsOfShard } from './partitioning.js';
+import { bucketOf, bucketsOfShard } from './partitioning.js';
 import { hashPassword } from './passwords.js';
+import type { ClaimOutcome, UsernameOwner } from '../store/ports.js';
 import type { Run } from './run-model.js';
 import { paths, readStagedEntries, type ShardPlan } from './staging.js';
 
@@ -38,10 +39,7 @@ async function makePlan(deps: SyncDependencies, run: Run, shard: number): Promis
     byKey.set(entry.key, list);
   }
 
-  const stored = new Map<string, StoredUser>();
-  const limit = pLimit(4);
-  const buckets = await Promise.all(bucketsOfShard(shard).map((bucket) => limit(() => deps.users.listBucket(run.directoryKey, bucket))));
-  for (const user of buckets.flat()) stored.set(user.key, user);
+  const stored = await readStoredUsers(deps, run, shard, [...byKey.keys()]);
 
   const source = deps.sources(run.profile);
   const defaultPasswordSecret = run.profile.type === 'csv' ? run.profile.defaultPasswordSecret : undefined;
@@ -70,6 +68,7 @@ async function makePlan(deps: SyncDependencies, run: Run, shard: number): Promis
     }
   }
   for (const entry of unkeyed) decisions.push(decideInvalid(entry));
+  presetManagerLinks(decisions);
 
   const pendingDisables: Decision[] = [];
   // Only a full listing says who is missing; an incremental run disables only users it is told about.
@@ -103,6 +102,56 @@ async function makePlan(deps: SyncDependencies, run: Run, shard: number): Promis
     blockedInScope,
     enabledBefore,
   };
+}
+
+/**
+ * Finalise resolves every manager link across the directory and writes the links that differ from the
+ * stored ones. A new user written without a link would be written twice by a first sync (its row, then
+ * its link): so a new user with a manager gets the usual answer now — the manager reference is
+ * the manager's key (Entra ids; CSV usernames used as keys). Finalise still corrects or clears any link
+ * that does not resolve, so the end state is the same.
+ */
+function presetManagerLinks(decisions: PlannedDecision[]): void {
+  for (const decision of decisions) {
+    if (decision.action !== 'create') continue;
+    const { user } = decision;
+    const reference = user.manager?.trim();
+    if (reference && user.managerKey === undefined && reference !== user.key) user.managerKey = reference;
+  }
+}
+
+/** Below this many keys in a partition, point reads cost Azurite less than scanning it (~400 rows at 100k users). */
+const POINT_READS_PER_BUCKET = 16;
+
+/**
+ * The stored users the plan needs. A full run needs every user of the shard's partitions (to find those
+ * missing from the listing): one scan each. An incremental run only needs the users it was told about,
+ * typically a handful per partition: point reads, so a 1% delta does not scan the whole directory.
+ */
+async function readStoredUsers(deps: SyncDependencies, run: Run, shard: number, keys: readonly string[]): Promise<Map<string, StoredUser>> {
+  const keysByBucket = new Map<number, string[]>();
+  for (const key of keys) {
+    const list = keysByBucket.get(bucketOf(key)) ?? [];
+    list.push(key);
+    keysByBucket.set(bucketOf(key), list);
+  }
+  const stored = new Map<string, StoredUser>();
+  const limit = pLimit(4);
+  const reads = pLimit(8);
+  await Promise.all(
+    bucketsOfShard(shard).map((bucket) =>
+      limit(async () => {
+        const wanted = keysByBucket.get(bucket) ?? [];
+        if (run.kind === 'full' || wanted.length > POINT_READS_PER_BUCKET) {
+          for (const user of await deps.users.listBucket(run.directoryKey, bucket)) stored.set(user.key, user);
+          return;
+        }
+        const users = await Promise.all(wanted.map((key) => reads(() => deps.users.get(run.directoryKey, key))));
+        for (const user of users) if (user) stored.set(user.key, user);
+      }),
+    ),
+  );
+  return stored;
 }
 
 /** An incremental entry completed with what only a full run reads: the stored groups and manager. */
@@ -139,28 +188,39 @@ async function claimUsernames(
   decisions: PlannedDecision[],
   stored: Map<string, StoredUser>,
 ): Promise<PlannedDecision[]> {
+  const claiming: { index: number; decision: Extract<PlannedDecision, { user: StoredUser }>; username: string; owner: UsernameOwner; previous: string | undefined }[] = [];
+  decisions.forEach((decision, index) => {
+    if (decision.action !== 'create' && decision.action !== 'update' && decision.action !== 're-enable') return;
+    const previous = stored.get(decision.key)?.username;
+    if (previous !== undefined && previous.toLowerCase() === decision.user.username.toLowerCase()) return;
+    const owner = { directoryKey: run.directoryKey, key: decision.key, connection: run.connection };
+    claiming.push({ index, decision, username: decision.user.username, owner, previous });
+  });
+  if (!claiming.length) return decisions;
+  // A dry run changes nothing, not even a claim: it only looks at who holds the name.
   const limit = pLimit(8);
-  return Promise.all(
-    decisions.map((decision) =>
-      limit(async (): Promise<PlannedDecision> => {
-        if (decision.action !== 'create' && decision.action !== 'update' && decision.action !== 're-enable') return decision;
-        const previous = stored.get(decision.key)?.username;
-        if (previous !== undefined && previous.toLowerCase() === decision.user.username.toLowerCase()) return decision;
-        const owner = { directoryKey: run.directoryKey, key: decision.key, connection: run.connection };
-        // A dry run changes nothing, not even a claim: it only looks at who holds the name.
-        const holder = run.dryRun ? await deps.usernames.find(decision.user.username) : undefined;
-        const claim = run.dryRun
-          ? holder && (holder.directoryKey !== owner.directoryKey || holder.key !== owner.key)
-            ? { won: false as const, owner: holder }
-            : { won: true as const }
-          : await deps.usernames.claim(decision.user.username, owner);
-        if (!claim.won) {
-          return conflictOf(decision, { connection: claim.owner.connection, local: claim.owner.directoryKey === LOCAL_DIRECTORY }, run.connection);
-        }
-        return previous === undefined ? decision : { ...decision, previousUsername: previous };
-      }),
-    ),
-  );
+  const outcomes: ClaimOutcome[] = run.dryRun
+    ? await Promise.all(
+        claiming.map((claim) =>
+          limit(async (): Promise<ClaimOutcome> => {
+            const holder = await deps.usernames.find(claim.username);
+            return holder && (holder.directoryKey !== claim.owner.directoryKey || holder.key !== claim.owner.key) ? { won: false, owner: holder } : { won: true };
+          }),
+        ),
+      )
+    : // One call for the shard: the store batches the inserts (a first sync claims every name).
+      await deps.usernames.claimMany(claiming.map(({ username, owner: claimant }) => ({ username, owner: claimant })));
+  const result = [...decisions];
+  claiming.forEach((claim, i) => {
+    const { decision } = claim;
+    const outcome = outcomes[i]!;
+    if (!outcome.won) {
+      result[claim.index] = conflictOf(decision, { connection: outcome.owner.connection, local: outcome.owner.directoryKey === LOCAL_DIRECTORY }, run.connection);
+    } else if (claim.previous !== undefined) {
+      result[claim.index] = { ...decision, previousUsername: claim.previous };
+    }
+  });
+  return result;
 }
 
 /** Hashes the initial password of each account to create: the row's own, else the profile's default (hashed once). */

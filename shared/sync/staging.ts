@@ -1,3 +1,4 @@
+import pLimit from 'p-limit';
 import type { FileStore } from '../store/ports.js';
 import type { RunState } from './run-model.js';
 import type { Decision, SourceEntry } from './model.js';
@@ -41,7 +42,9 @@ export async function stageEntries(files: FileStore, runId: string, page: number
 
 export async function readStagedEntries(files: FileStore, runId: string, shard: number): Promise<SourceEntry[]> {
   const names = await files.list(paths.shardPages(runId, shard));
-  const pages = await Promise.all(names.map(async (name) => JSON.parse(String(await files.get(name))) as SourceEntry[]));
+  // A few at a time: a large listing stages hundreds of pages, and several shards read at once.
+  const limit = pLimit(8);
+  const pages = await Promise.all(names.map((name) => limit(async () => JSON.parse(String(await files.get(name))) as SourceEntry[])));
   return pages.flat();
 }
 
@@ -66,7 +69,7 @@ export interface ShardPlan {
   sourceDisables: PlannedDecision[];
   /** Users missing from a complete listing: finalise disables them (or not, if the run cannot). */
   pendingDisables: Decision[];
-  /** Users of the shard not disabled before the run: the disable guard's base. */
+  /** Full runs: users of the shard not disabled before the run, the disable guard's base (see finalise). */
   enabledBefore: number;
   unchanged: number;
   /** Entries with no key: while any exist in a run, no one is disabled. */

@@ -318,8 +318,32 @@ class Tenant implements FakeTenant {
     return group.members.flatMap((id) => this.directoryObject(id) ?? []);
   }
 
-  /** Everything reachable through nested groups, each once, in depth-first member order (cycles are fine). */
+  /**
+   * Everything reachable through nested groups, each once, in depth-first member order (cycles are fine).
+   * Cached per group until the tenant's next change (every membership change takes a new version): paging a
+   * 100,000-member group would otherwise walk the whole tree again for each page (the benchmark does this).
+   */
   transitiveMembers(group: FakeGroup): DirectoryObject[] {
+    return this.transitive(group).members;
+  }
+
+  /** Whether `id` is a transitive member of the group (cached like transitiveMembers). */
+  isTransitiveMember(group: FakeGroup, id: string): boolean {
+    return this.transitive(group).ids.has(id);
+  }
+
+  private readonly transitiveCache = new Map<string, { version: number; group: FakeGroup; members: DirectoryObject[]; ids: Set<string> }>();
+
+  private transitive(group: FakeGroup): { members: DirectoryObject[]; ids: Set<string> } {
+    const cached = this.transitiveCache.get(group.id);
+    if (cached && cached.version === this.version && cached.group === group) return cached;
+    const members = this.walkTransitiveMembers(group);
+    const entry = { version: this.version, group, members, ids: new Set(members.map((member) => member.id)) };
+    this.transitiveCache.set(group.id, entry);
+    return entry;
+  }
+
+  private walkTransitiveMembers(group: FakeGroup): DirectoryObject[] {
     const seen = new Set<string>([group.id]);
     const result: DirectoryObject[] = [];
     const visit = (current: FakeGroup): void => {
@@ -671,13 +695,12 @@ export async function startGraphServer(tls: { cert: string; key: string }): Prom
     rejectFilter(query, []);
     const select = selection(query, [USER_PROPERTIES], USER_DEFAULT_SELECT, 'user');
     const manager = managerExpansion(query.get('$expand'));
-    const users = [...exchange.tenant.users.values()].map((user) => {
+    sendPage(exchange, 'users', [...exchange.tenant.users.values()], (user) => {
       const item = project(userProperties(user), select);
       const boss = user.managerId === undefined ? undefined : exchange.tenant.users.get(user.managerId);
       if (!manager || !boss) return item;
       return { ...item, manager: { '@odata.type': '#microsoft.graph.user', ...project(userProperties(boss), manager) } };
     });
-    sendPage(exchange, 'users', users);
   }
 
   function listGroups(exchange: GraphExchange): void {
@@ -826,7 +849,7 @@ export async function startGraphServer(tls: { cert: string; key: string }): Prom
     }
     const value = [...new Set(groupIds)].filter((groupId) => {
       const group = exchange.tenant.groups.get(groupId);
-      return group !== undefined && exchange.tenant.transitiveMembers(group).some((member) => member.id === id);
+      return group !== undefined && exchange.tenant.isTransitiveMember(group, id);
     });
     sendJson(exchange.response, 200, { '@odata.context': `${url}/v1.0/$metadata#Collection(Edm.String)`, value }, graphHeaders(exchange.request));
   }
@@ -855,14 +878,14 @@ export async function startGraphServer(tls: { cert: string; key: string }): Prom
       rejectFilter(query, []);
       const types = cast === 'user' ? [USER_PROPERTIES] : cast === 'group' ? [GROUP_PROPERTIES] : [USER_PROPERTIES, GROUP_PROPERTIES];
       const select = selection(query, types, cast === 'group' ? GROUP_DEFAULT_SELECT : USER_DEFAULT_SELECT, cast ?? 'directoryObject');
-      const members = (transitive ? exchange.tenant.transitiveMembers(group) : exchange.tenant.directMembers(group))
-        .filter((member) => cast === undefined || member.kind === cast)
-        .map((member) => {
-          const properties = member.kind === 'user' ? userProperties(member.user) : groupProperties(member.group);
-          const known = member.kind === 'user' ? USER_PROPERTIES : GROUP_PROPERTIES;
-          return { '@odata.type': `#microsoft.graph.${member.kind}`, ...project(properties, select.filter((name) => known.includes(name))) };
-        });
-      sendPage(exchange, cast ? `${cast}s` : 'directoryObjects', members);
+      const members = (transitive ? exchange.tenant.transitiveMembers(group) : exchange.tenant.directMembers(group)).filter(
+        (member) => cast === undefined || member.kind === cast,
+      );
+      sendPage(exchange, cast ? `${cast}s` : 'directoryObjects', members, (member) => {
+        const properties = member.kind === 'user' ? userProperties(member.user) : groupProperties(member.group);
+        const known = member.kind === 'user' ? USER_PROPERTIES : GROUP_PROPERTIES;
+        return { '@odata.type': `#microsoft.graph.${member.kind}`, ...project(properties, select.filter((name) => known.includes(name))) };
+      });
     };
   }
 
@@ -873,8 +896,12 @@ export async function startGraphServer(tls: { cert: string; key: string }): Prom
     return group;
   }
 
-  /** Sends one page of `items` (`$top`, `$skiptoken`, `$count`) with an absolute `@odata.nextLink` if more remain. */
-  function sendPage(exchange: Exchange, entitySet: string, items: object[]): void {
+  /**
+   * Sends one page of `items` (`$top`, `$skiptoken`, `$count`) with an absolute `@odata.nextLink` if more remain.
+   * Only the page's items go through `toItem`: projecting a whole large directory for every page is what made
+   * paging 100,000 users slow.
+   */
+  function sendPage<T>(exchange: Exchange, entitySet: string, items: readonly T[], toItem: (item: T) => object = (item) => item as object): void {
     const query = exchange.url.searchParams;
     const top = pageSize(query.get('$top'));
     const offset = skipOffset(query.get('$skiptoken'));
@@ -891,7 +918,7 @@ export async function startGraphServer(tls: { cert: string; key: string }): Prom
       const pathname = (exchange.request.url ?? '').split('?')[0] ?? '';
       body['@odata.nextLink'] = `${url}${pathname}?${[...kept, `$skiptoken=${skipToken(offset + top)}`].join('&')}`;
     }
-    body.value = page;
+    body.value = page.map(toItem);
     sendJson(exchange.response, 200, body, graphHeaders(exchange.request));
   }
 

@@ -23,13 +23,16 @@ const GRAPH_MAX_PAGE = 999;
 const GROUP_PAGE = 100;
 /** The SDK honours Retry-After on 429/503/504; after these retries the page job's own redelivery takes over. */
 const RETRIES = 8;
+/** Graph requests one groups-phase page job may make while gathering a page's worth of memberships. */
+const GROUP_REQUESTS_PER_PAGE = 20;
 
 /**
  * Where the listing is: each page job reads one Graph page. Users first (transitive members of each
  * selected group, in turn), then — with group sync on — the groups and their members, then managers.
  */
 const cursorSchema = z.discriminatedUnion('phase', [
-  z.object({ phase: z.literal('users'), group: z.number().int().min(0), next: z.string().optional() }),
+  /** `member`: the selected group's name when group sync keeps it, so its memberships come with its users. */
+  z.object({ phase: z.literal('users'), group: z.number().int().min(0), next: z.string().optional(), member: z.string().optional() }),
   z.object({
     phase: z.literal('groups'),
     listNext: z.string().optional(),
@@ -144,13 +147,19 @@ export class GraphDirectorySource implements DirectorySource {
     return groups.sort((a, b) => a.name.localeCompare(b.name));
   }
 
-  private async usersPage(client: Client, profile: EntraProfile, cursor: Extract<Cursor, { phase: 'users' }>, ref: string): Promise<SourcePage> {
-    const groupId = profile.selectedGroups[cursor.group]!;
+  private async usersPage(client: Client, profile: EntraProfile, start: Extract<Cursor, { phase: 'users' }>, ref: string): Promise<SourcePage> {
+    const groupId = profile.selectedGroups[start.group]!;
+    // A selected group that group sync keeps has exactly these users as members: note their memberships
+    // now rather than list the same (often whole-directory) group again in the groups phase.
+    const cursor = start.next === undefined ? { ...start, ...(await this.selectedGroupMembership(client, profile, groupId)) } : start;
     const url =
       cursor.next ??
       `/groups/${encodeURIComponent(groupId)}/transitiveMembers/microsoft.graph.user?$select=${userSelect(profile).join(',')}&$top=${this.pageSize}&$count=true`;
     const page: GraphPage<GraphUser> = await get(client, url, { ConsistencyLevel: 'eventual' });
     const entries = page.value.map((user) => mapGraphUser(profile, user, `${ref} (user ${user.id})`)).filter((entry): entry is SourceEntry => entry !== undefined);
+    if (cursor.member !== undefined) {
+      for (const member of page.value) entries.push({ kind: 'membership', key: member.id, ref: `${ref} (group ${groupId})`, group: cursor.member });
+    }
     const next: Cursor | null = page['@odata.nextLink']
       ? { ...cursor, next: page['@odata.nextLink'] }
       : cursor.group + 1 < profile.selectedGroups.length
@@ -159,7 +168,31 @@ export class GraphDirectorySource implements DirectorySource {
     return { entries, next };
   }
 
-  private async groupsPage(client: Client, profile: EntraProfile, cursor: Extract<Cursor, { phase: 'groups' }>, ref: string): Promise<SourcePage> {
+  /** `{ member: name }` when group sync keeps the selected group (the groups phase then skips it), else nothing. */
+  private async selectedGroupMembership(client: Client, profile: EntraProfile, groupId: string): Promise<{ member?: string }> {
+    if (profile.groups.mode === 'off') return {};
+    const group = await get<GraphGroup>(client, `/groups/${encodeURIComponent(groupId)}?$select=id,displayName,securityEnabled,mailEnabled,groupTypes`);
+    return keptGroup(profile, group) ? { member: group.displayName ?? group.id } : {};
+  }
+
+  /**
+   * The groups phase: one page job reads on through the group lists and the kept groups' members until
+   * it holds a page's worth of memberships (or has made GROUP_REQUESTS_PER_PAGE requests), so hundreds of
+   * small groups do not each cost a page job — a queue message, a page row and staging blobs — of their own.
+   */
+  private async groupsPage(client: Client, profile: EntraProfile, start: Extract<Cursor, { phase: 'groups' }>, ref: string): Promise<SourcePage> {
+    const entries: SourceEntry[] = [];
+    let cursor = start;
+    for (let requests = 1; ; requests++) {
+      const step = await this.groupsStep(client, profile, cursor, ref);
+      entries.push(...step.entries);
+      if (!step.next || (step.next as Cursor).phase !== 'groups') return { entries, next: step.next ?? null };
+      cursor = step.next as Extract<Cursor, { phase: 'groups' }>;
+      if (entries.length >= this.pageSize || requests >= GROUP_REQUESTS_PER_PAGE) return { entries, next: cursor };
+    }
+  }
+
+  private async groupsStep(client: Client, profile: EntraProfile, cursor: Extract<Cursor, { phase: 'groups' }>, ref: string): Promise<SourcePage> {
     const current = cursor.current ?? cursor.queue[0];
     if (current) {
       const queue = cursor.current ? cursor.queue : cursor.queue.slice(1);
@@ -174,7 +207,8 @@ export class GraphDirectorySource implements DirectorySource {
     }
     const url = cursor.listNext ?? `/groups?$select=id,displayName,securityEnabled,mailEnabled,groupTypes&$top=${GROUP_PAGE}`;
     const page: GraphPage<GraphGroup> = await get(client, url);
-    const wanted = page.value.filter((group) => inScope(profile, group) && selectGroups(profile.groups, [group.displayName ?? ''])?.length);
+    // Selected groups' memberships came with their users (see usersPage).
+    const wanted = page.value.filter((group) => keptGroup(profile, group) && !profile.selectedGroups.includes(group.id));
     const next: Cursor = {
       phase: 'groups',
       listed: true,
@@ -346,6 +380,11 @@ function afterUsers(profile: EntraProfile): Cursor | null {
 
 function afterGroups(profile: EntraProfile): Cursor | null {
   return profile.orgChart ? { phase: 'managers' } : null;
+}
+
+/** A group whose memberships group sync keeps: in scope, and its name passes the profile's filter. */
+function keptGroup(profile: EntraProfile, group: GraphGroup): boolean {
+  return inScope(profile, group) && Boolean(selectGroups(profile.groups, [group.displayName ?? ''])?.length);
 }
 
 /** Security groups, and mail-enabled (Exchange / Microsoft 365) ones when the profile includes them. */

@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { ContainerClient } from '@azure/storage-blob';
+import pLimit from 'p-limit';
 import type { FileStore } from '../ports.js';
 import { statusOf } from '../table/keys.js';
 
@@ -35,7 +36,12 @@ export class BlobFileStore implements FileStore {
 
   async get(path: string): Promise<Buffer | undefined> {
     try {
-      return await this.container.getBlobClient(path).downloadToBuffer();
+      // One GET: downloadToBuffer first asks for the blob's properties, doubling the requests of a
+      // reconcile job that reads hundreds of small staged pages.
+      const response = await this.container.getBlobClient(path).download(0);
+      const chunks: Buffer[] = [];
+      for await (const chunk of response.readableStreamBody ?? []) chunks.push(chunk as Buffer);
+      return Buffer.concat(chunks);
     } catch (error) {
       if (statusOf(error) === 404) return undefined;
       throw error;
@@ -69,7 +75,9 @@ export class BlobFileStore implements FileStore {
 
   async deletePrefix(prefix: string): Promise<number> {
     const names = await this.list(prefix);
-    await Promise.all(names.map((name) => this.container.getBlobClient(name).deleteIfExists()));
+    // A large run stages thousands of pages: delete a few at a time, not all at once.
+    const limit = pLimit(16);
+    await Promise.all(names.map((name) => limit(() => this.container.getBlobClient(name).deleteIfExists())));
     return names.length;
   }
 }

@@ -1,6 +1,7 @@
-import type { TableClient } from '@azure/data-tables';
+import type { TableClient, TransactionAction } from '@azure/data-tables';
+import pLimit from 'p-limit';
 import { bucketLabel, bucketOf } from '../../sync/partitioning.js';
-import type { UsernameClaims, UsernameOwner } from '../ports.js';
+import type { ClaimOutcome, UsernameClaims, UsernameOwner } from '../ports.js';
 import { encodeKey, statusOf } from './keys.js';
 
 interface ClaimEntity {
@@ -13,11 +14,15 @@ interface ClaimEntity {
   connection: string;
 }
 
+/** Table Storage takes at most 100 operations, all in one partition, per transaction. */
+const BATCH_SIZE = 100;
+const PARALLEL_BATCHES = 8;
+
 /** One row per username (lower-cased), spread over 256 partitions; the row's existence is the claim. */
 export class TableUsernameClaims implements UsernameClaims {
   constructor(private readonly table: TableClient) {}
 
-  async claim(username: string, owner: UsernameOwner): Promise<{ won: true } | { won: false; owner: UsernameOwner }> {
+  async claim(username: string, owner: UsernameOwner): Promise<ClaimOutcome> {
     try {
       await this.table.createEntity({ ...keysOf(username), username, ...owner });
       return { won: true };
@@ -27,6 +32,59 @@ export class TableUsernameClaims implements UsernameClaims {
     const holder = await this.find(username);
     if (!holder) return this.claim(username, owner); // released in between: try again
     return sameOwner(holder, owner) ? { won: true } : { won: false, owner: holder };
+  }
+
+  /**
+   * A first full sync claims every name: one insert each would be 100,000 round trips. Names are inserted
+   * in transactions of up to 100 per partition; a transaction is all or nothing, so one that fails (a name
+   * is taken, even by this owner) is redone name by name with `claim`, which sorts out who holds what.
+   * A name asked for again in the same call waits for the batches, and so finds the first asker's claim.
+   */
+  async claimMany(claims: readonly { username: string; owner: UsernameOwner }[]): Promise<ClaimOutcome[]> {
+    const outcomes: ClaimOutcome[] = new Array<ClaimOutcome>(claims.length);
+    const byPartition = new Map<string, number[]>();
+    const repeated: number[] = [];
+    const seen = new Set<string>();
+    claims.forEach(({ username }, index) => {
+      const { partitionKey, rowKey } = keysOf(username);
+      if (seen.has(rowKey)) return repeated.push(index);
+      seen.add(rowKey);
+      const list = byPartition.get(partitionKey) ?? [];
+      list.push(index);
+      byPartition.set(partitionKey, list);
+    });
+    const one = async (index: number): Promise<void> => {
+      const { username, owner } = claims[index]!;
+      outcomes[index] = await this.claim(username, owner);
+    };
+    const limit = pLimit(PARALLEL_BATCHES);
+    const batches: Promise<void>[] = [];
+    for (const indexes of byPartition.values()) {
+      for (let start = 0; start < indexes.length; start += BATCH_SIZE) {
+        const chunk = indexes.slice(start, start + BATCH_SIZE);
+        batches.push(
+          limit(async () => {
+            if (chunk.length > 1) {
+              const actions = chunk.map((index): TransactionAction => {
+                const { username, owner } = claims[index]!;
+                return ['create', { ...keysOf(username), username, ...owner }];
+              });
+              try {
+                await this.table.submitTransaction(actions);
+                for (const index of chunk) outcomes[index] = { won: true };
+                return;
+              } catch (error) {
+                if (statusOf(error) === undefined) throw error;
+              }
+            }
+            for (const index of chunk) await one(index);
+          }),
+        );
+      }
+    }
+    await Promise.all(batches);
+    for (const index of repeated) await one(index);
+    return outcomes;
   }
 
   async release(username: string, owner: UsernameOwner): Promise<void> {

@@ -1,0 +1,71 @@
+import type { FakeGroupInput, FakeUserInput } from '../test/fakes/graph-server.js';
+
+/** A generated directory: users with a manager tree, and groups nested root → departments → teams → users. */
+export interface BenchDirectory {
+  users: FakeUserInput[];
+  groups: FakeGroupInput[];
+  /** The group whose transitive members are in scope (the profile's selected group). */
+  rootGroupId: string;
+}
+
+/** Managers have this many direct reports: a 100,000-user tree is 6 levels deep. */
+const SPAN = 8;
+
+/** Graph ids are GUIDs; deterministic ones keep runs comparable. */
+function objectId(kind: 'u' | 'g', tag: number, index: number): string {
+  const head = kind === 'u' ? '00000000' : '99999999';
+  return `${head}-${tag.toString(16).padStart(4, '0')}-4000-8000-${index.toString(16).padStart(12, '0')}`;
+}
+
+/**
+ * `users` users (user i reports to user ⌊(i-1)/8⌋) and `groups` groups: one root "Intranet-All" holding
+ * ~10% "Intranet-Dept-…" groups, which hold the remaining "Team-…" groups (not synced: the profile's regex
+ * picks Intranet-*), which hold the users. Every user is a transitive member of the root, in 3 synced groups.
+ */
+export function generateDirectory(users: number, groups: number, tag = 1): BenchDirectory {
+  const groupCount = Math.max(2, groups);
+  const depts = Math.max(1, Math.round((groupCount - 1) / 10));
+  const teams = groupCount - 1 - depts;
+  const teamId = (t: number): string => objectId('g', tag, 1 + depts + t);
+  const deptId = (d: number): string => objectId('g', tag, 1 + d);
+  const rootGroupId = objectId('g', tag, 0);
+
+  const userList: FakeUserInput[] = [];
+  for (let i = 0; i < users; i++) {
+    const dept = (teams > 0 ? i % teams : i) % depts;
+    userList.push({
+      id: objectId('u', tag, i),
+      userPrincipalName: `user${i}@t${tag}.bench.example`,
+      mail: `user${i}@t${tag}.bench.example`,
+      givenName: `Given${i}`,
+      surname: `Surname${i}`,
+      department: `Department ${dept}`,
+      jobTitle: i === 0 ? 'Chief Executive' : `Role ${i % 50}`,
+      ...(i > 0 ? { managerId: objectId('u', tag, Math.floor((i - 1) / SPAN)) } : {}),
+    });
+  }
+  const teamMembers: string[][] = Array.from({ length: teams }, () => []);
+  const deptMembers: string[][] = Array.from({ length: depts }, () => []);
+  for (let i = 0; i < users; i++) {
+    if (teams > 0) teamMembers[i % teams]!.push(objectId('u', tag, i));
+    else deptMembers[i % depts]!.push(objectId('u', tag, i));
+  }
+  for (let t = 0; t < teams; t++) deptMembers[t % depts]!.push(teamId(t));
+  const groupList: FakeGroupInput[] = [
+    // Leaves first: the fake records a member only if it exists when the group is added.
+    ...teamMembers.map((members, t) => ({ id: teamId(t), displayName: `Team-${t.toString().padStart(4, '0')}`, members })),
+    ...deptMembers.map((members, d) => ({ id: deptId(d), displayName: `Intranet-Dept-${d.toString().padStart(3, '0')}`, members })),
+    { id: rootGroupId, displayName: 'Intranet-All', members: Array.from({ length: depts }, (_, d) => deptId(d)) },
+  ];
+  return { users: userList, groups: groupList, rootGroupId };
+}
+
+/** The same people as an HR export (usernames distinct from the Entra ones: usernames are unique across directories). */
+export function generateCsv(users: number): string {
+  const lines = ['username,email,first name,last name,department,job title,manager'];
+  for (let i = 0; i < users; i++) {
+    const manager = i > 0 ? `hr.user${Math.floor((i - 1) / SPAN)}` : '';
+    lines.push(`hr.user${i},hr.user${i}@hr.bench.example,Given${i},Surname${i},Department ${i % 200},Role ${i % 50},${manager}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
