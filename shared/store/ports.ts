@@ -60,8 +60,8 @@ export interface RunStore {
 }
 
 export interface UserStore {
-  /** Every user of one partition (`{directoryKey}-{bucket}`): one scan. */
-  listBucket(directoryKey: string, bucket: number): Promise<StoredUser[]>;
+  /** Every user of one shard's partitions (see sync/partitioning.ts): one partition-key range query. */
+  listShard(directoryKey: string, shard: number): Promise<StoredUser[]>;
   get(directoryKey: string, key: string): Promise<StoredUser | undefined>;
   /** Writes users (insert or replace), batched per partition. */
   write(users: readonly StoredUser[]): Promise<void>;
@@ -73,18 +73,28 @@ export interface UserStore {
   list(directoryKey?: string): AsyncIterable<StoredUser>;
 }
 
+/** A stored file's path and the metadata written with it. */
+export interface FileInfo {
+  path: string;
+  metadata: Record<string, string>;
+}
+
 /** Files kept by path in one container: uploaded CSVs, archived run inputs, staged pages, plans. */
 export interface FileStore {
-  put(path: string, content: Buffer | string): Promise<void>;
+  /** Writes content and its metadata (lower-case names, ASCII values) in one atomic step. */
+  put(path: string, content: Buffer | string, metadata?: Record<string, string>): Promise<void>;
   /** Streams content in without holding it all; returns the byte count. */
   putStream(path: string, content: Readable): Promise<number>;
   /** Writes only when the path is free; returns false when something is already there. */
   putIfAbsent(path: string, content: Buffer | string): Promise<boolean>;
   get(path: string): Promise<Buffer | undefined>;
+  /** `count` bytes from `offset`. Undefined when the file does not exist. */
+  getRange(path: string, offset: number, count: number): Promise<Buffer | undefined>;
   /** Streams from a byte offset to the end. Undefined when the file does not exist. */
   read(path: string, offset?: number): Promise<Readable | undefined>;
   exists(path: string): Promise<boolean>;
-  list(prefix: string): Promise<string[]>;
+  /** Files whose path starts with `prefix`, sorted by path, with their metadata. */
+  list(prefix: string): Promise<FileInfo[]>;
   deletePrefix(prefix: string): Promise<number>;
 }
 

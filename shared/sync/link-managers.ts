@@ -1,7 +1,7 @@
 import type { AuditRecord } from '../audit/audit-log.js';
 import pLimit from 'p-limit';
 import type { SyncDependencies } from './dependencies.js';
-import { BUCKET_COUNT } from './partitioning.js';
+import { SHARD_COUNT } from './partitioning.js';
 import { resolveOrgChart, type OrgNode } from './org-chart.js';
 import type { Run } from './run-model.js';
 
@@ -10,19 +10,18 @@ import type { Run } from './run-model.js';
  * directory and writes only the links that changed. Reports managers it cannot find and cycles.
  */
 export async function linkManagers(deps: SyncDependencies, run: Run, now: string): Promise<{ linksChanged: number }> {
-  // Partitions are read a few at a time (one by one, 100,000 users took ~256 sequential scans) and kept
-  // only as org-chart nodes, not whole users.
-  const limit = pLimit(8);
-  const buckets = await Promise.all(
-    Array.from({ length: BUCKET_COUNT }, (_, bucket) =>
+  // Shards are read a few at a time, one range query each, and kept only as org-chart nodes, not whole users.
+  const limit = pLimit(4);
+  const shards = await Promise.all(
+    Array.from({ length: SHARD_COUNT }, (_, shard) =>
       limit(async () =>
-        (await deps.users.listBucket(run.directoryKey, bucket)).map(
+        (await deps.users.listShard(run.directoryKey, shard)).map(
           (user): OrgNode => ({ key: user.key, username: user.username, ...(user.manager ? { manager: user.manager } : {}), ...(user.managerKey ? { managerKey: user.managerKey } : {}) }),
         ),
       ),
     ),
   );
-  const nodes = buckets.flat();
+  const nodes = shards.flat();
   const chart = resolveOrgChart(nodes);
   const changes = nodes
     .filter((node) => chart.managerOf.get(node.key) !== node.managerKey)

@@ -1,13 +1,24 @@
 import { describeError, isAppError } from '../errors/app-error.js';
 import type { SyncDependencies } from './dependencies.js';
+import type { SourcePage } from './directory-source.js';
 import type { Delivery, PageJob } from './jobs.js';
 import { SHARD_COUNT } from './partitioning.js';
-import { isTerminal, type Run } from './run-model.js';
+import { isTerminal, type PageRecord, type Run } from './run-model.js';
 import { removeWorkingFiles, stageEntries } from './staging.js';
 
 /**
- * Reads one page of the directory, stages its entries by shard and queues the next page; after the
- * last page (or a listing that cannot go on) it queues one reconcile job per shard.
+ * How long one page job goes on reading pages itself before it hands the rest of the listing to a new
+ * message. Reading on (and fetching the next page while the current one is stored) saves a queue round
+ * trip per page; handing over keeps every invocation well inside the host's function timeout.
+ */
+export const PAGE_CHAIN_BUDGET_MS = 30_000;
+
+type Read = { page: SourcePage } | { error: unknown };
+
+/**
+ * Reads the directory page by page from the job's page: stages each page's entries by shard and records
+ * the page, until the listing ends (then it queues one reconcile job per shard) or the time budget is
+ * spent (then it queues the next page). A page already recorded (a redelivered job) is not read again.
  */
 export async function runPageJob(deps: SyncDependencies, job: PageJob, delivery: Delivery): Promise<void> {
   const run = await deps.runs.get(job.runId);
@@ -17,50 +28,92 @@ export async function runPageJob(deps: SyncDependencies, job: PageJob, delivery:
     await queueShards(deps, run.runId);
     return;
   }
+  const source = deps.sources(run.profile);
+  // Settled, not rejected: a read made ahead may fail while this job is still storing the previous page.
+  const read = (page: number, cursor: unknown): Promise<Read> =>
+    source.readPage({ run, page, cursor }).then((result) => ({ page: result }), (error: unknown) => ({ error }));
+  const deadline = deps.clock().getTime() + PAGE_CHAIN_BUDGET_MS;
+  let page = job.page;
+  let cursor = job.cursor ?? null;
+  let ahead: { cursor: unknown; read: Promise<Read> } | undefined;
 
-  let record = await deps.runs.getPage(run.runId, job.page);
-  if (!record) {
-    let page;
-    try {
-      page = await deps.sources(run.profile).readPage({ run, page: job.page, cursor: job.cursor ?? null });
-    } catch (error) {
-      if (isAppError(error) && error.code === 'checkpoint-expired' && run.kind === 'incremental' && job.page === 0) {
-        await restartAsFull(deps, run, error.message);
-        return;
-      }
-      const retry = isAppError(error) ? error.transient : true;
-      if (retry && delivery.attempt < delivery.maxAttempts) throw error;
-      await endListing(deps, run, 'failed', describeError(error));
-      return;
+  /** One page: its record, read and staged now unless a delivery before did it; 'stop' when the job is over. */
+  const listPage = async (at: number, from: unknown): Promise<PageRecord | 'stop'> => {
+    const recorded = await deps.runs.getPage(run.runId, at);
+    if (recorded) return recorded;
+    const result = await (ahead && sameCursor(ahead.cursor, from) ? ahead.read : read(at, from));
+    ahead = undefined;
+    if ('error' in result) {
+      if (at !== job.page) throw result.error;
+      await pageFailed(deps, run, job, delivery, result.error);
+      return 'stop';
     }
-    await stageEntries(deps.runFiles, run.runId, job.page, page.entries);
-    record = await deps.runs.putPage(run.runId, {
-      page: job.page,
-      entries: page.entries.length,
-      unreadable: page.entries.filter((entry) => entry.key === undefined).length,
-      ...(page.next === null || page.next === undefined ? {} : { next: page.next }),
-      ...(page.checkpoint ? { checkpoint: page.checkpoint } : {}),
+    const { entries, next, checkpoint } = result.page;
+    if (next !== null && next !== undefined && deps.clock().getTime() < deadline) ahead = { cursor: next, read: read(at + 1, next) };
+    await stageEntries(deps.runFiles, run.runId, at, entries);
+    const record = await deps.runs.putPage(run.runId, {
+      page: at,
+      entries: entries.length,
+      unreadable: entries.filter((entry) => entry.key === undefined).length,
+      ...(next === null || next === undefined ? {} : { next }),
+      ...(checkpoint ? { checkpoint } : {}),
     });
     // A worker that stalled while another read this page and the run went on to its end has just
     // staged entries again after finalise removed them: remove them (they may hold passwords).
     const latest = await deps.runs.get(run.runId);
     if (!latest || isTerminal(latest.state)) {
       await removeWorkingFiles(deps.runFiles, run, latest?.state);
+      return 'stop';
+    }
+    return record;
+  };
+
+  for (;;) {
+    let record: PageRecord | 'stop';
+    try {
+      record = await listPage(page, cursor);
+    } catch (error) {
+      if (page === job.page) throw error;
+      // A later page of the chain failed: it gets its own message, and with it its own retries.
+      await deps.queue.send('pages', { runId: run.runId, page, cursor });
       return;
     }
+    if (record === 'stop') return;
+    const { checkpoint } = record;
+    const fetchedUpTo = page + 1;
+    await deps.runs.update(run.runId, (current) => {
+      const fetched = Math.max(current.pagesFetched, fetchedUpTo);
+      const nextCheckpoint = current.nextCheckpoint ?? checkpoint;
+      if (fetched === current.pagesFetched && nextCheckpoint === current.nextCheckpoint) return undefined;
+      return { ...current, pagesFetched: fetched, ...(nextCheckpoint ? { nextCheckpoint } : {}) };
+    });
+    if (record.next === undefined) {
+      await endListing(deps, run, 'complete');
+      return;
+    }
+    if (deps.clock().getTime() >= deadline) {
+      await deps.queue.send('pages', { runId: run.runId, page: page + 1, cursor: record.next });
+      return;
+    }
+    page += 1;
+    cursor = record.next;
   }
-  await deps.runs.update(run.runId, (current) =>
-    current.pagesFetched > job.page ? undefined : { ...current, pagesFetched: job.page + 1 },
-  );
-  if (record.checkpoint && !run.nextCheckpoint) {
-    const checkpoint = record.checkpoint;
-    await deps.runs.update(run.runId, (current) => (current.nextCheckpoint ? undefined : { ...current, nextCheckpoint: checkpoint }));
+}
+
+/** The job's own page could not be read: retry a transient error while deliveries remain, else end the listing as failed. */
+async function pageFailed(deps: SyncDependencies, run: Run, job: PageJob, delivery: Delivery, error: unknown): Promise<void> {
+  if (isAppError(error) && error.code === 'checkpoint-expired' && run.kind === 'incremental' && job.page === 0) {
+    await restartAsFull(deps, run, error.message);
+    return;
   }
-  if (record.next !== undefined) {
-    await deps.queue.send('pages', { runId: run.runId, page: job.page + 1, cursor: record.next });
-  } else {
-    await endListing(deps, run, 'complete');
-  }
+  const retry = isAppError(error) ? error.transient : true;
+  if (retry && delivery.attempt < delivery.maxAttempts) throw error;
+  await endListing(deps, run, 'failed', describeError(error));
+}
+
+/** The stored record's cursor may come from another delivery that read the page too: a read made ahead must match it. */
+function sameCursor(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
 }
 
 /**

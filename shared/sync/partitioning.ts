@@ -1,8 +1,9 @@
 /**
  * How users are spread over Table Storage. A directory's users live in 256 partitions
  * (`{directoryKey}-{bucket}`): small partitions keep per-partition write limits (Azure: ~2,000
- * entities/s) and Azurite's per-partition costs low, and a run reconciles them in 16 shards, each
- * reading its 16 partitions with one scan apiece instead of a point lookup per user.
+ * entities/s) and Azurite's per-partition costs low, and a run reconciles them in 16 shards. A shard's
+ * 16 partitions are contiguous (buckets 16s … 16s+15), so it reads them with one partition-key range
+ * query instead of a point lookup per user (Azurite evaluates each query against the whole table).
  */
 export const BUCKET_COUNT = 256;
 export const SHARD_COUNT = 16;
@@ -17,18 +18,19 @@ export function bucketOf(key: string): number {
   return hash % BUCKET_COUNT;
 }
 
+const BUCKETS_PER_SHARD = BUCKET_COUNT / SHARD_COUNT;
+
 export function shardOfBucket(bucket: number): number {
-  return bucket % SHARD_COUNT;
+  return Math.floor(bucket / BUCKETS_PER_SHARD);
 }
 
 export function shardOf(key: string): number {
   return shardOfBucket(bucketOf(key));
 }
 
+/** The shard's buckets, ascending: a contiguous range. */
 export function bucketsOfShard(shard: number): number[] {
-  const buckets: number[] = [];
-  for (let bucket = shard; bucket < BUCKET_COUNT; bucket += SHARD_COUNT) buckets.push(bucket);
-  return buckets;
+  return Array.from({ length: BUCKETS_PER_SHARD }, (_, i) => shard * BUCKETS_PER_SHARD + i);
 }
 
 export function bucketLabel(bucket: number): string {

@@ -4,7 +4,6 @@ import type { SyncDependencies } from './dependencies.js';
 import { combineEntries } from './entries.js';
 import { grantSeats, seatsWanted } from './licences.js';
 import { LOCAL_DIRECTORY, countedAs, emptyCounts, type ActionCounts, type Decision, type SourceEntry, type StoredUser } from './model.js';
-import { bucketOf, bucketsOfShard } from './partitioning.js';
 import { hashPassword } from './passwords.js';
 import type { ClaimOutcome, UsernameOwner } from '../store/ports.js';
 import type { Run } from './run-model.js';
@@ -120,37 +119,23 @@ function presetManagerLinks(decisions: PlannedDecision[]): void {
   }
 }
 
-/** Below this many keys in a partition, point reads cost Azurite less than scanning it (~400 rows at 100k users). */
-const POINT_READS_PER_BUCKET = 16;
+/** Up to this many keys, point reads cost Azurite less than a range query over the shard (~6,000 rows at 100k users). */
+const POINT_READS_PER_SHARD = 256;
 
 /**
  * The stored users the plan needs. A full run needs every user of the shard's partitions (to find those
- * missing from the listing): one scan each. An incremental run only needs the users it was told about,
- * typically a handful per partition: point reads, so a 1% delta does not scan the whole directory.
+ * missing from the listing): one range query. An incremental run only needs the users it was told
+ * about, typically a handful: point reads, so a 1% delta does not scan the whole directory.
  */
 async function readStoredUsers(deps: SyncDependencies, run: Run, shard: number, keys: readonly string[]): Promise<Map<string, StoredUser>> {
-  const keysByBucket = new Map<number, string[]>();
-  for (const key of keys) {
-    const list = keysByBucket.get(bucketOf(key)) ?? [];
-    list.push(key);
-    keysByBucket.set(bucketOf(key), list);
-  }
   const stored = new Map<string, StoredUser>();
-  const limit = pLimit(4);
+  if (run.kind === 'full' || keys.length > POINT_READS_PER_SHARD) {
+    for (const user of await deps.users.listShard(run.directoryKey, shard)) stored.set(user.key, user);
+    return stored;
+  }
   const reads = pLimit(8);
-  await Promise.all(
-    bucketsOfShard(shard).map((bucket) =>
-      limit(async () => {
-        const wanted = keysByBucket.get(bucket) ?? [];
-        if (run.kind === 'full' || wanted.length > POINT_READS_PER_BUCKET) {
-          for (const user of await deps.users.listBucket(run.directoryKey, bucket)) stored.set(user.key, user);
-          return;
-        }
-        const users = await Promise.all(wanted.map((key) => reads(() => deps.users.get(run.directoryKey, key))));
-        for (const user of users) if (user) stored.set(user.key, user);
-      }),
-    ),
-  );
+  const users = await Promise.all(keys.map((key) => reads(() => deps.users.get(run.directoryKey, key))));
+  for (const user of users) if (user) stored.set(user.key, user);
   return stored;
 }
 

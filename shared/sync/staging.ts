@@ -3,49 +3,69 @@ import type { FileStore } from '../store/ports.js';
 import type { RunState } from './run-model.js';
 import type { Decision, SourceEntry } from './model.js';
 import type { PlannedDecision } from './decide.js';
-import { SHARD_COUNT, bucketOf, shardLabel, shardOf } from './partitioning.js';
+import { SHARD_COUNT, shardLabel, shardOf } from './partitioning.js';
 
 /**
  * A run's files in the runs container:
- *   {runId}/input.csv                       the exact bytes a CSV run read (kept for roll-back)
- *   {runId}/input.utf8.csv                  its UTF-8 copy when it was in another encoding (removed at the end)
- *   {runId}/pages/shard-NN/page-NNNNNN.json  a page's entries that belong to shard NN
- *   {runId}/plans/shard-NN.json             what reconciling shard NN decided (made once, then applied)
+ *   {runId}/input.csv                 the exact bytes a CSV run read (kept for roll-back)
+ *   {runId}/input.utf8.csv            its UTF-8 copy when it was in another encoding (removed at the end)
+ *   {runId}/pages/page-NNNNNN.json    a page's entries, one section per shard (see stageEntries)
+ *   {runId}/plans/shard-NN.json       what reconciling shard NN decided (made once, then applied)
  */
 export const paths = {
   input: (runId: string) => `${runId}/input.csv`,
   utf8Input: (runId: string) => `${runId}/input.utf8.csv`,
   pages: (runId: string) => `${runId}/pages/`,
-  shardPages: (runId: string, shard: number) => `${runId}/pages/shard-${shardLabel(shard)}/`,
-  page: (runId: string, shard: number, page: number) =>
-    `${runId}/pages/shard-${shardLabel(shard)}/page-${page.toString().padStart(6, '0')}.json`,
+  page: (runId: string, page: number) => `${runId}/pages/page-${page.toString().padStart(6, '0')}.json`,
   plans: (runId: string) => `${runId}/plans/`,
   plan: (runId: string, shard: number) => `${runId}/plans/shard-${shardLabel(shard)}.json`,
 };
 
+/** The metadata of a staged page: where each shard's section starts, and the end (SHARD_COUNT + 1 byte offsets). */
+const SECTIONS = 'sections';
+
 /** The shard an entry is reconciled in: its key's, or (for a record without one) its reference's. */
 export function shardOfEntry(entry: SourceEntry): number {
-  return entry.key !== undefined ? shardOf(entry.key) : bucketOf(entry.ref) % SHARD_COUNT;
+  return shardOf(entry.key ?? entry.ref);
 }
 
-/** Writes a page's entries, one file per shard that has any. Rewriting the same page is harmless. */
+/**
+ * Writes a page's entries as one file: shard by shard, each section a JSON array, with the sections'
+ * byte offsets in the file's metadata, so each shard's job reads only its own bytes. One file per page
+ * (not per page and shard) keeps a 100,000-user run at hundreds of files to write, list and delete.
+ * Content and metadata are written together, so a page staged twice (a redelivered job) is consistent.
+ */
 export async function stageEntries(files: FileStore, runId: string, page: number, entries: readonly SourceEntry[]): Promise<void> {
-  const byShard = new Map<number, SourceEntry[]>();
-  for (const entry of entries) {
-    const shard = shardOfEntry(entry);
-    const list = byShard.get(shard) ?? [];
-    list.push(entry);
-    byShard.set(shard, list);
-  }
-  await Promise.all([...byShard].map(([shard, list]) => files.put(paths.page(runId, shard, page), JSON.stringify(list))));
+  const byShard = Array.from({ length: SHARD_COUNT }, (): SourceEntry[] => []);
+  for (const entry of entries) byShard[shardOfEntry(entry)]!.push(entry);
+  const sections = byShard.map((list) => (list.length ? JSON.stringify(list) : ''));
+  const offsets = [0];
+  for (const section of sections) offsets.push(offsets.at(-1)! + Buffer.byteLength(section));
+  await files.put(paths.page(runId, page), sections.join(''), { [SECTIONS]: offsets.join(',') });
 }
 
+/** The entries every staged page of the run holds for one shard. */
 export async function readStagedEntries(files: FileStore, runId: string, shard: number): Promise<SourceEntry[]> {
-  const names = await files.list(paths.shardPages(runId, shard));
+  const pages = await files.list(paths.pages(runId));
   // A few at a time: a large listing stages hundreds of pages, and several shards read at once.
   const limit = pLimit(8);
-  const pages = await Promise.all(names.map((name) => limit(async () => JSON.parse(String(await files.get(name))) as SourceEntry[])));
-  return pages.flat();
+  const sections = await Promise.all(
+    pages.map((page) =>
+      limit(async () => {
+        const offsets = (page.metadata[SECTIONS] ?? '').split(',').map(Number);
+        const [start, end] = [offsets[shard], offsets[shard + 1]];
+        if (offsets.length !== SHARD_COUNT + 1 || start === undefined || end === undefined || !(end >= start)) {
+          throw new Error(`The staged page ${page.path} has no valid section offsets.`);
+        }
+        if (end === start) return [];
+        const bytes = await files.getRange(page.path, start, end - start);
+        // Gone since the listing: only finalise removes staging, once the run has ended (the job then stops).
+        if (!bytes) throw new Error(`The staged page ${page.path} disappeared while it was read.`);
+        return JSON.parse(String(bytes)) as SourceEntry[];
+      }),
+    ),
+  );
+  return sections.flat();
 }
 
 /**

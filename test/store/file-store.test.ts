@@ -95,25 +95,48 @@ export function describeFileStoreContract(name: string, make: () => Promise<File
     it('list by prefix, sorted; deletePrefix removes only that prefix and returns the count', async () => {
       const paths = ['runs/r1/pages/000002.json', 'runs/r1/pages/000010.json', 'runs/r1/pages/000001.json', 'runs/r1/plan.json', 'runs/r10/pages/000001.json', 'runs/r2/input.csv', 'other.txt'];
       await Promise.all(paths.map((path) => files.put(path, path)));
+      const listed = async (prefix: string) => (await files.list(prefix)).map((file) => file.path);
 
-      expect(await files.list('runs/r1/pages/')).toEqual(['runs/r1/pages/000001.json', 'runs/r1/pages/000002.json', 'runs/r1/pages/000010.json']);
-      expect(await files.list('runs/r1/')).toEqual(['runs/r1/pages/000001.json', 'runs/r1/pages/000002.json', 'runs/r1/pages/000010.json', 'runs/r1/plan.json']);
-      expect(await files.list('runs/r1')).toEqual([
+      expect(await listed('runs/r1/pages/')).toEqual(['runs/r1/pages/000001.json', 'runs/r1/pages/000002.json', 'runs/r1/pages/000010.json']);
+      expect(await listed('runs/r1/')).toEqual(['runs/r1/pages/000001.json', 'runs/r1/pages/000002.json', 'runs/r1/pages/000010.json', 'runs/r1/plan.json']);
+      expect(await listed('runs/r1')).toEqual([
         'runs/r1/pages/000001.json',
         'runs/r1/pages/000002.json',
         'runs/r1/pages/000010.json',
         'runs/r1/plan.json',
         'runs/r10/pages/000001.json',
       ]);
-      expect(await files.list('')).toEqual([...paths].sort());
-      expect(await files.list('nothing/')).toEqual([]);
+      expect(await listed('')).toEqual([...paths].sort());
+      expect(await listed('nothing/')).toEqual([]);
 
       expect(await files.deletePrefix('runs/r1/pages/')).toBe(3);
-      expect(await files.list('')).toEqual(['other.txt', 'runs/r1/plan.json', 'runs/r10/pages/000001.json', 'runs/r2/input.csv']);
+      expect(await listed('')).toEqual(['other.txt', 'runs/r1/plan.json', 'runs/r10/pages/000001.json', 'runs/r2/input.csv']);
       expect(await files.exists('runs/r1/pages/000001.json')).toBe(false);
       expect((await files.get('runs/r10/pages/000001.json'))?.toString()).toBe('runs/r10/pages/000001.json');
       expect(await files.deletePrefix('runs/r1/pages/')).toBe(0);
       expect(await files.deletePrefix('nothing/')).toBe(0);
+    });
+
+    it('metadata written with put is listed with the file; a rewrite replaces both; none is {}', async () => {
+      await files.put('meta/a.json', 'first', { sections: '0,2,5' });
+      await files.put('meta/b.json', 'plain');
+      expect(await files.list('meta/')).toEqual([
+        { path: 'meta/a.json', metadata: { sections: '0,2,5' } },
+        { path: 'meta/b.json', metadata: {} },
+      ]);
+      await files.put('meta/a.json', 'second!', { sections: '0,7' });
+      expect(await files.list('meta/a')).toEqual([{ path: 'meta/a.json', metadata: { sections: '0,7' } }]);
+      expect((await files.get('meta/a.json'))?.toString()).toBe('second!');
+    });
+
+    it('getRange returns exactly the bytes asked for, multi-byte UTF-8 included; undefined for a missing file', async () => {
+      await files.put('range.txt', 'abc€def');
+      expect((await files.getRange('range.txt', 0, 3))?.toString()).toBe('abc');
+      expect((await files.getRange('range.txt', 3, 3))?.toString()).toBe('€');
+      expect((await files.getRange('range.txt', 6, 3))?.toString()).toBe('def');
+      expect(await files.getRange('range.txt', 2, 0)).toEqual(Buffer.alloc(0));
+      expect(await files.getRange('missing.txt', 0, 3)).toBeUndefined();
+      expect(await files.getRange('missing.txt', 0, 0)).toBeUndefined();
     });
   });
 }

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { UserStore } from '../../shared/store/ports.js';
 import type { StoredUser } from '../../shared/sync/model.js';
-import { BUCKET_COUNT, bucketOf } from '../../shared/sync/partitioning.js';
+import { SHARD_COUNT, bucketOf, shardOf, shardOfBucket } from '../../shared/sync/partitioning.js';
 import { createTestApp } from '../support/test-app.js';
 
 /** The UserStore contract: any adapter (Table Storage, an in-memory fake) must pass it. */
@@ -13,7 +13,7 @@ export function describeUserStoreContract(name: string, make: () => Promise<User
       store = await make();
     });
 
-    it('round-trips every field through get, listBucket, list(directoryKey) and list()', async () => {
+    it('round-trips every field through get, listShard, list(directoryKey) and list()', async () => {
       const dk = directoryKey();
       const full = fullUser(dk, 'alice');
       const minimal = minimalUser(dk, 'bob');
@@ -24,8 +24,8 @@ export function describeUserStoreContract(name: string, make: () => Promise<User
       const stored = await store.get(dk, 'bob');
       for (const optional of ['manager', 'passwordHash', 'disabledReason', 'managerKey', 'groups', 'localGroups', 'roles']) expect(Object.keys(stored ?? {})).not.toContain(optional);
 
-      expect((await store.listBucket(dk, bucketOf('alice'))).find((u) => u.key === 'alice')).toStrictEqual(full);
-      expect((await store.listBucket(dk, bucketOf('bob'))).find((u) => u.key === 'bob')).toStrictEqual(minimal);
+      expect((await store.listShard(dk, shardOf('alice'))).find((u) => u.key === 'alice')).toStrictEqual(full);
+      expect((await store.listShard(dk, shardOf('bob'))).find((u) => u.key === 'bob')).toStrictEqual(minimal);
       expect(sortByKey(await collect(store.list(dk)))).toStrictEqual([full, minimal]);
       expect(sortByKey(await collect(store.list()))).toStrictEqual([full, minimal]);
     });
@@ -35,8 +35,8 @@ export function describeUserStoreContract(name: string, make: () => Promise<User
       await store.write([minimalUser(dk, 'carol')]);
       expect(await store.get(dk, 'nobody')).toBeUndefined();
       expect(await store.get(directoryKey(), 'carol')).toBeUndefined();
-      const otherBucket = (bucketOf('carol') + 1) % BUCKET_COUNT;
-      expect(await store.listBucket(dk, otherBucket)).toEqual([]);
+      const otherShard = (shardOf('carol') + 1) % SHARD_COUNT;
+      expect(await store.listShard(dk, otherShard)).toEqual([]);
       expect(await collect(store.list(directoryKey()))).toEqual([]);
     });
 
@@ -47,10 +47,10 @@ export function describeUserStoreContract(name: string, make: () => Promise<User
       const spread = Array.from({ length: 300 }, (_, i) => minimalUser(dk, `spread-${i}`));
       await store.write([...crowded, ...spread]);
 
-      const inBucket = await store.listBucket(dk, bucket);
-      const expectedInBucket = [...crowded, ...spread].filter((u) => bucketOf(u.key) === bucket);
-      expect(expectedInBucket.length).toBeGreaterThanOrEqual(230);
-      expect(sortByKey(inBucket)).toStrictEqual(sortByKey(expectedInBucket));
+      const inShard = await store.listShard(dk, shardOfBucket(bucket));
+      const expectedInShard = [...crowded, ...spread].filter((u) => shardOf(u.key) === shardOfBucket(bucket));
+      expect(expectedInShard.length).toBeGreaterThanOrEqual(230);
+      expect(sortByKey(inShard)).toStrictEqual(sortByKey(expectedInShard));
 
       const all = await collect(store.list(dk));
       expect(all).toHaveLength(530);
@@ -59,7 +59,7 @@ export function describeUserStoreContract(name: string, make: () => Promise<User
       expect(await store.get(dk, 'spread-299')).toStrictEqual(spread[299]);
     });
 
-    it('round-trips keys with / \\ # ? %, spaces, unicode and control characters, each in bucketOf(key)', async () => {
+    it('round-trips keys with / \\ # ? %, spaces, unicode and control characters, each in shardOf(key)', async () => {
       const dk = directoryKey();
       const keys = [
         'a/b',
@@ -92,8 +92,8 @@ export function describeUserStoreContract(name: string, make: () => Promise<User
 
       for (const user of users) {
         expect(await store.get(dk, user.key)).toStrictEqual(user);
-        const bucket = await store.listBucket(dk, bucketOf(user.key));
-        expect(bucket.filter((u) => u.key === user.key)).toStrictEqual([user]);
+        const shard = await store.listShard(dk, shardOf(user.key));
+        expect(shard.filter((u) => u.key === user.key)).toStrictEqual([user]);
       }
       const listed = await collect(store.list(dk));
       expect(listed.map((u) => u.key).sort()).toEqual([...keys].sort());
@@ -127,7 +127,7 @@ export function describeUserStoreContract(name: string, make: () => Promise<User
       const second = { ...first, email: 'gina@second.example.org', sourceHash: 'hash-2' };
       await store.write([first, minimalUser(dk, 'hank'), second]);
       expect(await store.get(dk, 'gina')).toStrictEqual(second);
-      expect(await store.listBucket(dk, bucketOf('gina'))).toContainEqual(second);
+      expect(await store.listShard(dk, shardOf('gina'))).toContainEqual(second);
       expect(await store.get(dk, 'hank')).toStrictEqual(minimalUser(dk, 'hank'));
     });
 
@@ -142,14 +142,28 @@ export function describeUserStoreContract(name: string, make: () => Promise<User
       expect(await store.get(dkA, 'erin')).toStrictEqual(a);
       expect(await store.get(dkB, 'erin')).toStrictEqual(b);
       expect(await store.get(dkB, 'frank')).toBeUndefined();
-      expect(await store.listBucket(dkA, bucketOf('erin'))).toContainEqual(a);
-      expect(await store.listBucket(dkB, bucketOf('erin'))).toStrictEqual([b]);
+      expect(await store.listShard(dkA, shardOf('erin'))).toContainEqual(a);
+      expect(await store.listShard(dkB, shardOf('erin'))).toStrictEqual([b]);
       expect(sortByKey(await collect(store.list(dkA)))).toStrictEqual([a, onlyA]);
       expect(await collect(store.list(dkB))).toStrictEqual([b]);
 
       const everyone = await collect(store.list());
       expect(everyone).toHaveLength(3);
       expect(everyone).toEqual(expect.arrayContaining([a, b, onlyA]));
+    });
+
+    it('listShard reads exactly the shard’s 16 partitions: not the neighbouring buckets, not a directory whose key sorts next to it', async () => {
+      const dk = directoryKey();
+      const neighbour = `${dk.slice(0, -1)}${dk.endsWith('f') ? 'e' : 'f'}`;
+      // Buckets at the edges of shards 0, 1 and 2 (0–15, 16–31, 32–47).
+      const edges = [0, 15, 16, 31, 32].map((bucket) => keysInBucket(bucket, 1)[0]!);
+      const ours = edges.map((key) => minimalUser(dk, key));
+      await store.write([...ours, ...edges.map((key) => minimalUser(neighbour, key))]);
+
+      expect(sortByKey(await store.listShard(dk, 0))).toStrictEqual(sortByKey(ours.slice(0, 2)));
+      expect(sortByKey(await store.listShard(dk, 1))).toStrictEqual(sortByKey(ours.slice(2, 4)));
+      expect(await store.listShard(dk, 2)).toStrictEqual([ours[4]]);
+      expect(await store.listShard(dk, 3)).toEqual([]);
     });
   });
 }

@@ -178,12 +178,17 @@ export async function outcomeOf(deps: SyncDependencies, connection: string, run:
  * A worker that stalls: `deps` whose `runs.<method>` answers and then waits until `release()` — a
  * worker descheduled (GC pause, slow network) between reading state and acting on it.
  */
-export function stalled(deps: SyncDependencies, method: 'get' | 'getPage' | 'listShardResults'): { deps: SyncDependencies; reached: Promise<void>; release: () => void } {
+export function stalled(
+  deps: SyncDependencies,
+  method: 'get' | 'getPage' | 'listShardResults',
+  /** Stall after the nth call (a page job reads on through several pages). */
+  nth = 1,
+): { deps: SyncDependencies; reached: Promise<void>; release: () => void } {
   let release!: () => void;
   let reach!: () => void;
   const gate = new Promise<void>((resolve) => (release = resolve));
   const reached = new Promise<void>((resolve) => (reach = resolve));
-  let stalledOnce = false;
+  let calls = 0;
   const runs = new Proxy(deps.runs, {
     get(target, property) {
       const value = Reflect.get(target, property) as unknown;
@@ -191,8 +196,7 @@ export function stalled(deps: SyncDependencies, method: 'get' | 'getPage' | 'lis
       if (property !== method) return value.bind(target);
       return async (...args: unknown[]) => {
         const result = (await value.apply(target, args)) as unknown;
-        if (!stalledOnce) {
-          stalledOnce = true;
+        if (++calls === nth) {
           reach();
           await gate;
         }

@@ -84,14 +84,17 @@ describe('duplicate and concurrent delivery of the same job (CSV run on Azurite)
    * on to its end, must not change or count anything when it wakes.
    */
   it('workers that stalled mid-job (page, reconcile, finalise), woken after the run ended, change and count nothing', async () => {
-    // Page 0 stalls before reading its page, page 1 after reading the run, one shard after its
-    // "is my shard done?" check, and finalise after reading the run; each time a second worker does the
-    // same job at once and the run goes on to its end before the stalled ones wake up.
-    const plan: Record<string, 'get' | 'getPage' | 'listShardResults'> = {
-      'pages:0': 'getPage',
-      'pages:1': 'get',
-      'reconcile:5': 'listShardResults',
-      finalise: 'get',
+    // A page job stalls before reading page 1, and another (the same job) after it found page 2 not yet
+    // recorded (a job reads on through the listing); one shard stalls after its "is my shard done?" check,
+    // and finalise after reading the run. Each time a second worker does the same job at once and the run
+    // goes on to its end before the stalled ones wake up.
+    const plan: Record<string, [method: 'get' | 'getPage' | 'listShardResults', nth: number][]> = {
+      'pages:0': [
+        ['getPage', 1],
+        ['getPage', 2],
+      ],
+      'reconcile:5': [['listShardResults', 1]],
+      finalise: [['get', 1]],
     };
     const late: { promise: Promise<void>; release: () => void }[] = [];
     const { t, app, run, outcome, finished } = await scenario(
@@ -99,12 +102,14 @@ describe('duplicate and concurrent delivery of the same job (CSV run on Azurite)
       (app) => async (job) => {
         const message = job.message as { page?: number; shard?: number };
         const id = job.queue === 'finalise' ? 'finalise' : `${job.queue}:${message.page ?? message.shard}`;
-        const method = plan[id];
-        if (!method) return false;
+        const stalls = plan[id];
+        if (!stalls) return false;
         delete plan[id];
-        const worker = stalled(app.deps, method);
-        late.push({ promise: handle(worker.deps, job), release: worker.release });
-        await worker.reached;
+        for (const [method, nth] of stalls) {
+          const worker = stalled(app.deps, method, nth);
+          late.push({ promise: handle(worker.deps, job), release: worker.release });
+          await worker.reached;
+        }
         await handle(app.deps, job);
         return true;
       },
@@ -121,6 +126,6 @@ describe('duplicate and concurrent delivery of the same job (CSV run on Azurite)
     expect(finished).toHaveLength(1);
     expect(app.finished).toHaveLength(1);
     // Nothing of the run is left in the runs container but the archived input (staged pages may hold passwords).
-    expect(await t.app.deps.runFiles.list(`${run.runId}/`)).toEqual([`${run.runId}/input.csv`]);
+    expect((await t.app.deps.runFiles.list(`${run.runId}/`)).map((file) => file.path)).toEqual([`${run.runId}/input.csv`]);
   });
 });

@@ -45,9 +45,9 @@ describe('poison messages end the run as failed, and the rest of its work lands'
     // Next export: the first 4 rows change, and 2 users are gone; page 2 cannot be staged, ever.
     await uploadCsv(t, 'poison-page.csv', csv(['pp0x', 'pp1x', 'pp2x', 'pp3x', 'pp6', 'pp7', 'pp8']));
     const put = t.app.deps.runFiles.put.bind(t.app.deps.runFiles);
-    t.app.deps.runFiles.put = async (path, content) => {
-      if (/\/pages\/shard-\d+\/page-000001\.json$/.test(path)) throw new Error('simulated crash while staging page 2');
-      return put(path, content);
+    t.app.deps.runFiles.put = async (path, content, metadata) => {
+      if (/\/pages\/page-000001\.json$/.test(path)) throw new Error('simulated crash while staging page 2');
+      return put(path, content, metadata);
     };
     host = quickHost(t);
     await host.start();

@@ -1,16 +1,16 @@
 import type { Readable } from 'node:stream';
 import type { ContainerClient } from '@azure/storage-blob';
 import pLimit from 'p-limit';
-import type { FileStore } from '../ports.js';
+import type { FileInfo, FileStore } from '../ports.js';
 import { statusOf } from '../table/keys.js';
 
 /** Files as block blobs in one container. */
 export class BlobFileStore implements FileStore {
   constructor(private readonly container: ContainerClient) {}
 
-  async put(path: string, content: Buffer | string): Promise<void> {
+  async put(path: string, content: Buffer | string, metadata?: Record<string, string>): Promise<void> {
     const body = typeof content === 'string' ? Buffer.from(content) : content;
-    await this.container.getBlockBlobClient(path).uploadData(body);
+    await this.container.getBlockBlobClient(path).uploadData(body, metadata ? { metadata } : {});
   }
 
   async putStream(path: string, content: Readable): Promise<number> {
@@ -35,10 +35,18 @@ export class BlobFileStore implements FileStore {
   }
 
   async get(path: string): Promise<Buffer | undefined> {
+    // One GET: downloadToBuffer first asks for the blob's properties, doubling the requests of a
+    // reconcile job that reads hundreds of small staged pages.
+    return this.download(path, 0);
+  }
+
+  async getRange(path: string, offset: number, count: number): Promise<Buffer | undefined> {
+    return count === 0 ? ((await this.exists(path)) ? Buffer.alloc(0) : undefined) : this.download(path, offset, count);
+  }
+
+  private async download(path: string, offset: number, count?: number): Promise<Buffer | undefined> {
     try {
-      // One GET: downloadToBuffer first asks for the blob's properties, doubling the requests of a
-      // reconcile job that reads hundreds of small staged pages.
-      const response = await this.container.getBlobClient(path).download(0);
+      const response = await this.container.getBlobClient(path).download(offset, count);
       const chunks: Buffer[] = [];
       for await (const chunk of response.readableStreamBody ?? []) chunks.push(chunk as Buffer);
       return Buffer.concat(chunks);
@@ -67,14 +75,14 @@ export class BlobFileStore implements FileStore {
     return this.container.getBlobClient(path).exists();
   }
 
-  async list(prefix: string): Promise<string[]> {
-    const names: string[] = [];
-    for await (const blob of this.container.listBlobsFlat({ prefix })) names.push(blob.name);
-    return names.sort();
+  async list(prefix: string): Promise<FileInfo[]> {
+    const files: FileInfo[] = [];
+    for await (const blob of this.container.listBlobsFlat({ prefix, includeMetadata: true })) files.push({ path: blob.name, metadata: blob.metadata ?? {} });
+    return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   }
 
   async deletePrefix(prefix: string): Promise<number> {
-    const names = await this.list(prefix);
+    const names = (await this.list(prefix)).map((file) => file.path);
     // A large run stages thousands of pages: delete a few at a time, not all at once.
     const limit = pLimit(16);
     await Promise.all(names.map((name) => limit(() => this.container.getBlobClient(name).deleteIfExists())));

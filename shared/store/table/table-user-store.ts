@@ -1,6 +1,6 @@
 import type { TableClient } from '@azure/data-tables';
 import type { StoredUser } from '../../sync/model.js';
-import { BUCKET_COUNT, bucketLabel, bucketOf } from '../../sync/partitioning.js';
+import { SHARD_COUNT, bucketLabel, bucketOf, bucketsOfShard } from '../../sync/partitioning.js';
 import type { UserStore } from '../ports.js';
 import { mergeInBatches, upsertInBatches } from './batches.js';
 import { encodeKey, odata, statusOf, withoutServiceColumns } from './keys.js';
@@ -15,9 +15,11 @@ type UserEntity = Record<string, string> & { partitionKey: string; rowKey: strin
 export class TableUserStore implements UserStore {
   constructor(private readonly table: TableClient) {}
 
-  async listBucket(directoryKey: string, bucket: number): Promise<StoredUser[]> {
+  async listShard(directoryKey: string, shard: number): Promise<StoredUser[]> {
     const users: StoredUser[] = [];
-    const filter = `PartitionKey eq ${odata(partitionOf(directoryKey, bucket))}`;
+    const buckets = bucketsOfShard(shard);
+    // Directory keys have a fixed shape (`dk` + hex, or `local`): no other directory's partitions sort inside the range.
+    const filter = `PartitionKey ge ${odata(partitionOf(directoryKey, buckets[0]!))} and PartitionKey le ${odata(partitionOf(directoryKey, buckets.at(-1)!))}`;
     for await (const entity of this.table.listEntities<UserEntity>({ queryOptions: { filter } })) users.push(fromEntity(entity));
     return users;
   }
@@ -53,7 +55,7 @@ export class TableUserStore implements UserStore {
 
   async *list(directoryKey?: string): AsyncIterable<StoredUser> {
     if (directoryKey) {
-      for (let bucket = 0; bucket < BUCKET_COUNT; bucket++) yield* await this.listBucket(directoryKey, bucket);
+      for (let shard = 0; shard < SHARD_COUNT; shard++) yield* await this.listShard(directoryKey, shard);
       return;
     }
     for await (const entity of this.table.listEntities<UserEntity>()) yield fromEntity(entity);
