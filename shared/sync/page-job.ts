@@ -37,10 +37,17 @@ export async function runPageJob(deps: SyncDependencies, job: PageJob, delivery:
   let cursor = job.cursor ?? null;
   let ahead: { cursor: unknown; read: Promise<Read> } | undefined;
 
+  // Pages recorded before (a redelivered job walks through them) are looked up; past the first page
+  // without a record, a record can only come from a duplicate worker, and putPage returns that one.
+  let walkingRecorded = true;
+
   /** One page: its record, read and staged now unless a delivery before did it; 'stop' when the job is over. */
-  const listPage = async (at: number, from: unknown): Promise<PageRecord | 'stop'> => {
-    const recorded = await deps.runs.getPage(run.runId, at);
-    if (recorded) return recorded;
+  const listPage = async (at: number, from: unknown): Promise<{ record: PageRecord; staged: boolean } | 'stop'> => {
+    if (walkingRecorded) {
+      const recorded = await deps.runs.getPage(run.runId, at);
+      if (recorded) return { record: recorded, staged: false };
+      walkingRecorded = false;
+    }
     const result = await (ahead && sameCursor(ahead.cursor, from) ? ahead.read : read(at, from));
     ahead = undefined;
     if ('error' in result) {
@@ -58,35 +65,35 @@ export async function runPageJob(deps: SyncDependencies, job: PageJob, delivery:
       ...(next === null || next === undefined ? {} : { next }),
       ...(checkpoint ? { checkpoint } : {}),
     });
-    // A worker that stalled while another read this page and the run went on to its end has just
-    // staged entries again after finalise removed them: remove them (they may hold passwords).
-    const latest = await deps.runs.get(run.runId);
-    if (!latest || isTerminal(latest.state)) {
-      await removeWorkingFiles(deps.runFiles, run, latest?.state);
-      return 'stop';
-    }
-    return record;
+    return { record, staged: true };
   };
 
   for (;;) {
-    let record: PageRecord | 'stop';
+    let listed: Awaited<ReturnType<typeof listPage>>;
     try {
-      record = await listPage(page, cursor);
+      listed = await listPage(page, cursor);
     } catch (error) {
       if (page === job.page) throw error;
       // A later page of the chain failed: it gets its own message, and with it its own retries.
       await deps.queue.send('pages', { runId: run.runId, page, cursor });
       return;
     }
-    if (record === 'stop') return;
-    const { checkpoint } = record;
+    if (listed === 'stop') return;
+    const { record, staged } = listed;
     const fetchedUpTo = page + 1;
-    await deps.runs.update(run.runId, (current) => {
+    const latest = await deps.runs.update(run.runId, (current) => {
+      if (isTerminal(current.state)) return undefined;
       const fetched = Math.max(current.pagesFetched, fetchedUpTo);
-      const nextCheckpoint = current.nextCheckpoint ?? checkpoint;
+      const nextCheckpoint = current.nextCheckpoint ?? record.checkpoint;
       if (fetched === current.pagesFetched && nextCheckpoint === current.nextCheckpoint) return undefined;
       return { ...current, pagesFetched: fetched, ...(nextCheckpoint ? { nextCheckpoint } : {}) };
     });
+    if (!latest || isTerminal(latest.state)) {
+      // A worker that stalled while another read this page and the run went on to its end has just
+      // staged entries again after finalise removed them: remove them (they may hold passwords).
+      if (staged) await removeWorkingFiles(deps.runFiles, run, latest?.state);
+      return;
+    }
     if (record.next === undefined) {
       await endListing(deps, run, 'complete');
       return;
