@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../shared/cli/cli.js';
 import { LocalHost } from '../../shared/host/local-host.js';
+import { withoutActiveRun } from '../../shared/sync/close-run.js';
 import { disableGuardVerdict } from '../../shared/sync/disable-guard.js';
 import type { Run } from '../../shared/sync/run-model.js';
 import { paths } from '../../shared/sync/staging.js';
@@ -149,10 +150,7 @@ describe('the accidental-disable guard through the real pipeline', () => {
     out.length = 0;
     expect(await runCli(['confirm', runId!], { app: t.app, definitions: t.definitions, io })).toBe(2);
     expect(out.join('\n')).toMatch(/error \[run-active\]/);
-    await t.app.deps.connections.updateState('Cli', (current) => {
-      const { activeRunId: _active, ...rest } = current.state;
-      return rest;
-    });
+    await t.app.deps.connections.updateState('Cli', (current) => withoutActiveRun(current.state));
 
     out.length = 0;
     expect(await runCli(['confirm', runId!], { app: t.app, definitions: t.definitions, io })).toBe(0);
