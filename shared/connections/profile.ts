@@ -96,12 +96,17 @@ const csvSourceSchema = z.discriminatedUnion('kind', [
 
 const profileName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$/, '1–64 letters, digits, spaces, dots, dashes or underscores');
 
-const csvProfileSchema = z.object({
-  name: profileName,
-  type: z.literal('csv'),
+/** What every type of profile has beside its name and type, with the same defaults. */
+const profileSettings = {
   enabled: z.boolean().default(true),
   schedule: scheduleSchema.default({ kind: 'daily', hour: 2, timeZone: 'UTC' }),
   disableGuard: disableGuardSchema.default(DEFAULT_DISABLE_GUARD),
+};
+
+const csvProfileSchema = z.object({
+  name: profileName,
+  type: z.literal('csv'),
+  ...profileSettings,
   source: csvSourceSchema,
   /** The directory field that identifies a user across runs (the reference product's "user match field"). */
   matchField: fieldName.default('username'),
@@ -134,9 +139,7 @@ export const GRAPH_USER_PROPERTIES = [
 const entraProfileSchema = z.object({
   name: profileName,
   type: z.literal('entra'),
-  enabled: z.boolean().default(true),
-  schedule: scheduleSchema.default({ kind: 'daily', hour: 2, timeZone: 'UTC' }),
-  disableGuard: disableGuardSchema.default(DEFAULT_DISABLE_GUARD),
+  ...profileSettings,
   /** Directory (tenant) id: a GUID, or a verified domain such as contoso.onmicrosoft.com. */
   tenantId: z.string().regex(/^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[a-z0-9.-]+\.[a-z]{2,})$/i, 'a tenant GUID or domain'),
   /** Application (client) id of the app registration. */
@@ -176,9 +179,7 @@ export const OKTA_PROFILE_ATTRIBUTES = [
 const oktaProfileSchema = z.object({
   name: profileName,
   type: z.literal('okta'),
-  enabled: z.boolean().default(true),
-  schedule: scheduleSchema.default({ kind: 'daily', hour: 2, timeZone: 'UTC' }),
-  disableGuard: disableGuardSchema.default(DEFAULT_DISABLE_GUARD),
+  ...profileSettings,
   /** The org URL: https://example.okta.com, …oktapreview.com, …okta-emea.com or a custom domain. */
   orgUrl: z.url({ protocol: /^https?$/ }),
   credential: z.discriminatedUnion('kind', [

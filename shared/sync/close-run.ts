@@ -1,3 +1,4 @@
+import type { ConnectionState } from '../store/ports.js';
 import type { SyncDependencies } from './dependencies.js';
 import type { Run, RunState } from './run-model.js';
 
@@ -8,7 +9,7 @@ import type { Run, RunState } from './run-model.js';
 export async function freeSlot(deps: SyncDependencies, run: Run, state: RunState, now: string): Promise<void> {
   await deps.connections.updateState(run.connection, (current) => {
     if (current.state.activeRunId !== run.runId) return undefined;
-    const { activeRunId: _active, activeRunSince: _since, ...rest } = current.state;
+    const rest = withoutActiveRun(current.state);
     if (run.dryRun) return rest;
     const finished = { ...rest, lastRunId: run.runId, lastRunEndedAt: now, lastRunStatus: state };
     if (state !== 'succeeded') return finished;
@@ -18,4 +19,10 @@ export async function freeSlot(deps: SyncDependencies, run: Run, state: RunState
       ...(run.kind === 'full' ? { lastFullRunAt: run.startedAt } : {}),
     };
   });
+}
+
+/** The state with the profile's active-run slot freed. */
+export function withoutActiveRun(state: ConnectionState): ConnectionState {
+  const { activeRunId: _active, activeRunSince: _since, ...rest } = state;
+  return rest;
 }

@@ -1,4 +1,5 @@
 import { AppError } from '../errors/app-error.js';
+import type { ConnectionState } from '../store/ports.js';
 import type { SyncDependencies } from './dependencies.js';
 import { RUN_ID_PATTERN, type Run } from './run-model.js';
 import { paths } from './staging.js';
@@ -18,25 +19,14 @@ export async function confirmRun(deps: SyncDependencies, runId: string): Promise
     throw new AppError('run-not-awaiting-confirmation', `Run ${runId} is ${run.state}; only a run that needs confirmation can be confirmed.`);
   }
   const now = deps.clock().toISOString();
-  let refusal: AppError | undefined;
-  const claimed = await deps.connections.updateState(run.connection, (current) => {
-    refusal = undefined;
-    if (current.state.activeRunId) {
-      refusal = new AppError('run-active', `A run of "${run.connection}" is active (${current.state.activeRunId}); confirm when it has ended.`, {
-        runId: current.state.activeRunId,
-      });
-      return undefined;
-    }
-    if (current.state.lastRunId !== runId) {
-      refusal = new AppError('run-superseded', `Run ${runId} was superseded by run ${current.state.lastRunId}, which re-evaluated who is missing.`, {
-        runId: current.state.lastRunId,
-      });
-      return undefined;
-    }
-    return { ...current.state, activeRunId: runId, activeRunSince: now };
+  let claimed = false;
+  const stored = await deps.connections.updateState(run.connection, (current) => {
+    claimed = !refusalFor(current.state, runId, run.connection);
+    return claimed ? { ...current.state, activeRunId: runId, activeRunSince: now } : undefined;
   });
-  if (!claimed) throw new AppError('connection-not-found', `There is no connection profile named "${run.connection}".`);
-  if (refusal) throw refusal;
+  if (!stored) throw new AppError('connection-not-found', `There is no connection profile named "${run.connection}".`);
+  // Not claimed: `stored` is the state the refusal was decided on.
+  if (!claimed) throw refusalFor(stored.state, runId, run.connection);
 
   const confirmed = await deps.runs.update(runId, (current) =>
     current.state === 'needs-confirmation' ? { ...current, state: 'finalising', confirmedAt: now } : undefined,
@@ -54,6 +44,17 @@ export async function confirmRun(deps: SyncDependencies, runId: string): Promise
   await deps.queue.send('finalise', { runId });
   deps.log(`run ${runId} confirmed; finalising`);
   return confirmed ?? run;
+}
+
+/** Why the profile's state does not let `runId` take the slot again, if it does not. */
+function refusalFor(state: ConnectionState, runId: string, connection: string): AppError | undefined {
+  if (state.activeRunId) {
+    return new AppError('run-active', `A run of "${connection}" is active (${state.activeRunId}); confirm when it has ended.`, { runId: state.activeRunId });
+  }
+  if (state.lastRunId !== runId) {
+    return new AppError('run-superseded', `Run ${runId} was superseded by run ${state.lastRunId}, which re-evaluated who is missing.`, { runId: state.lastRunId });
+  }
+  return undefined;
 }
 
 /**

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import type { StoredConnection } from '../store/ports.js';
 import { emptyCounts } from './model.js';
 import { isTerminal, newRunId } from './run-model.js';
+import { withoutActiveRun } from './close-run.js';
 import { failRun } from './fail-run.js';
 import { isDue, skippedDailySlot } from './schedule.js';
 import { startRun } from './start-run.js';
@@ -57,11 +58,7 @@ async function watchActiveRun(deps: SyncDependencies, { profile, state }: Stored
   }
   // A slot taken a moment ago may belong to a run being confirmed (it turns non-terminal right after).
   if (now.getTime() - Date.parse(state.activeRunSince ?? '') < 5 * 60_000) return;
-  await deps.connections.updateState(profile.name, (current) => {
-    if (current.state.activeRunId !== runId) return undefined;
-    const { activeRunId: _active, activeRunSince: _since, ...rest } = current.state;
-    return rest;
-  });
+  await deps.connections.updateState(profile.name, (current) => (current.state.activeRunId === runId ? withoutActiveRun(current.state) : undefined));
 }
 
 /** The reference product's rule, made visible: a manual sync within 24 hours replaces the daily run. */

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalHost } from '../../shared/host/local-host.js';
-import { createTestApp, csvProfile, putProfile, uploadCsv, type TestApp } from '../support/test-app.js';
+import { awaitRunEnd, createTestApp, csvProfile, putProfile, uploadCsv, type TestApp } from '../support/test-app.js';
 
 const FILE = 'username,email,firstName,lastName\nhal,hal@example.org,Hal,Http\nhope,hope@example.org,Hope,Http\n';
 
@@ -8,14 +8,6 @@ describe('the registered functions on the local host: HTTP API and timer', () =>
   let t: TestApp;
   let host: LocalHost;
   const api = (path: string, init?: RequestInit) => fetch(`${host.httpUrl}/api/${path}`, init);
-  const waitForEnd = async (runId: string) => {
-    for (;;) {
-      const run = (await (await api(`runs/${runId}`)).json()) as { state: string };
-      if (run.state === 'succeeded' || run.state === 'failed') return run;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  };
-
   beforeAll(async () => {
     t = await createTestApp({ TEST_DEFAULT_PASSWORD: 'Http-Initial-1' });
     host = new LocalHost(t.definitions, {
@@ -42,8 +34,8 @@ describe('the registered functions on the local host: HTTP API and timer', () =>
     expect(second.headers.get('content-type')).toMatch(/application\/problem\+json/);
     expect(await second.json()).toMatchObject({ code: 'run-active', runId: body.runId, status: 409 });
 
-    const run = await waitForEnd(body.runId);
-    expect(run).toMatchObject({ state: 'succeeded', counts: { created: 2 } });
+    await awaitRunEnd(t, body.runId);
+    expect(await (await api(`runs/${body.runId}`)).json()).toMatchObject({ state: 'succeeded', counts: { created: 2 } });
     const list = (await (await api('runs?connection=Web')).json()) as { runId: string }[];
     expect(list.map((r) => r.runId)).toContain(body.runId);
   });
@@ -69,7 +61,7 @@ describe('the registered functions on the local host: HTTP API and timer', () =>
     const runs = await t.app.deps.runs.list({ connection: 'Web', limit: 100 });
     expect(runs.length).toBe(before + 1);
     expect(runs[0]).toMatchObject({ trigger: 'schedule' });
-    await waitForEnd(runs[0]!.runId);
+    await awaitRunEnd(t, runs[0]!.runId);
     // Done, and not due again: its schedule is off and the reset was consumed.
     await host.fireTimer('timerTick');
     expect((await t.app.deps.runs.list({ connection: 'Web', limit: 100 })).length).toBe(before + 1);

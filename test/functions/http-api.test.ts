@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalHost } from '../../shared/host/local-host.js';
-import { createTestApp, csvProfile, uploadCsv, type TestApp } from '../support/test-app.js';
+import { awaitRunEnd, createTestApp, csvProfile, uploadCsv, type TestApp } from '../support/test-app.js';
 
 const FILE = 'username,email,firstName,lastName,manager,groups\nann,ann@example.org,Ann,Api,,Intranet-All\nbob,bob@example.org,Bob,Api,ann,Intranet-All;Intranet-Dev\ncid,cid@example.org,Cid,Api,bob,\n';
 
@@ -9,14 +9,6 @@ describe('HTTP API through the local host', () => {
   let host: LocalHost;
   const api = (path: string, init?: RequestInit) => fetch(`${host.httpUrl}/api/${path}`, init);
   const json = (method: string, body: unknown) => ({ method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  const finish = async (runId: string) => {
-    for (;;) {
-      const run = (await (await api(`runs/${runId}`)).json()) as { state: string };
-      if (run.state === 'succeeded' || run.state === 'failed') return run;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  };
-
   beforeAll(async () => {
     t = await createTestApp({ TEST_DEFAULT_PASSWORD: 'Api-Initial-1' });
     host = new LocalHost(t.definitions, { connectionString: t.env.AzureWebJobsStorage!, httpPort: 0, pollIntervalMs: 20, queues: { maxPollingIntervalMs: 100, visibilityTimeoutMs: 200 }, log: () => undefined });
@@ -54,7 +46,8 @@ describe('HTTP API through the local host', () => {
   it('syncs, then serves users, a user, groups and members, the org chart and the audit trail (paged)', async () => {
     const started = await api('connections/Api/sync', { method: 'POST' });
     const { runId } = (await started.json()) as { runId: string };
-    expect(await finish(runId)).toMatchObject({ state: 'succeeded', counts: { created: 3 } });
+    await awaitRunEnd(t, runId);
+    expect(await (await api(`runs/${runId}`)).json()).toMatchObject({ state: 'succeeded', counts: { created: 3 } });
 
     const users = (await (await api('users?connection=Api')).json()) as { username: string; passwordHash?: string }[];
     expect(users.map((u) => u.username)).toEqual(['ann', 'bob', 'cid']);
@@ -89,7 +82,7 @@ describe('HTTP API through the local host', () => {
     const refused = await api('connections/Api', { method: 'DELETE' });
     expect(refused.status).toBe(409);
     expect(await refused.json()).toMatchObject({ code: 'run-active', runId: started.runId });
-    await finish(started.runId);
+    await awaitRunEnd(t, started.runId);
     const deleted = await api('connections/Api', { method: 'DELETE' });
     expect(await deleted.json()).toEqual({ disabled: 3 });
     expect((await api('connections/Api')).status).toBe(404);

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalHost } from '../../shared/host/local-host.js';
-import { isTerminal } from '../../shared/sync/run-model.js';
-import { createTestApp, csvProfile, putProfile, uploadCsv, type TestApp } from '../support/test-app.js';
+import { awaitRunEnd, createTestApp, csvProfile, putProfile, uploadCsv, type TestApp } from '../support/test-app.js';
 
 /**
  * The daily hour across daylight-saving changes, through the registered timer function on the local host:
@@ -34,7 +33,7 @@ describe('a daily schedule in a time zone, across DST changes, through the local
     for (const end = now + 48 * 3_600_000; now < end; now += 15 * 60_000) {
       await host.fireTimer('timerTick');
       const active = (await t.app.deps.connections.get(name))?.state.activeRunId;
-      if (active) await ended(t, active);
+      if (active) await awaitRunEnd(t, active);
     }
     const runs = await t.app.deps.runs.list({ connection: name, limit: 10 });
     expect(runs.map((run) => run.startedAt).sort()).toEqual(expected);
@@ -42,11 +41,3 @@ describe('a daily schedule in a time zone, across DST changes, through the local
     expect(runs.every((run) => run.trigger === 'schedule')).toBe(true);
   }, 120_000);
 });
-
-async function ended(t: TestApp, runId: string): Promise<void> {
-  for (;;) {
-    const run = await t.app.deps.runs.get(runId);
-    if (run && isTerminal(run.state)) return;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}

@@ -8,7 +8,7 @@ import type { ConnectionProfileInput } from '../../shared/connections/profile.js
 import { parseProfile } from '../../shared/connections/profile.js';
 import { awaitRun } from '../../shared/host/await-run.js';
 import type { StoredUser } from '../../shared/sync/model.js';
-import type { Run } from '../../shared/sync/run-model.js';
+import { isTerminal, type Run } from '../../shared/sync/run-model.js';
 import { startRun, type StartRunRequest } from '../../shared/sync/start-run.js';
 import type { AuditRecord } from '../../shared/audit/audit-log.js';
 
@@ -51,6 +51,17 @@ export async function uploadCsv(t: TestApp, blobName: string, content: string | 
 export async function syncNow(t: TestApp, connection: string, request: Partial<StartRunRequest> = {}): Promise<Run> {
   const run = await startRun(t.app.deps, { connection, trigger: 'manual', ...request });
   return awaitRun(t.app, t.definitions, run.runId, { timeoutMs: 60_000 });
+}
+
+/** Waits for a run that a running host works to end (any terminal state); throws after a minute. */
+export async function awaitRunEnd(t: TestApp, runId: string): Promise<Run> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const run = await t.app.deps.runs.get(runId);
+    if (run && isTerminal(run.state)) return run;
+    if (Date.now() > deadline) throw new Error(`run ${runId} did not end (${run?.state ?? 'not found'})`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
 
 export async function usersOf(t: TestApp, connection: string): Promise<Map<string, StoredUser>> {

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../shared/cli/cli.js';
 import { LocalHost } from '../../shared/host/local-host.js';
+import { withoutActiveRun } from '../../shared/sync/close-run.js';
 import { disableGuardVerdict } from '../../shared/sync/disable-guard.js';
-import type { Run } from '../../shared/sync/run-model.js';
 import { paths } from '../../shared/sync/staging.js';
-import { auditOf, createTestApp, csvProfile, putProfile, syncNow, uploadCsv, usersOf, type TestApp } from '../support/test-app.js';
+import { auditOf, awaitRunEnd, createTestApp, csvProfile, putProfile, syncNow, uploadCsv, usersOf, type TestApp } from '../support/test-app.js';
 
 const DEFAULT_GUARD = { maxPercent: 10, maxCount: 500 };
 
@@ -43,14 +43,6 @@ describe('the accidental-disable guard through the real pipeline', () => {
   });
   afterAll(() => host.stop());
 
-  async function finish(runId: string): Promise<Run> {
-    for (;;) {
-      const run = await t.app.deps.runs.get(runId);
-      if (run && ['succeeded', 'failed', 'needs-confirmation'].includes(run.state)) return run;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
-
   it('a truncated export stops before disabling anyone, says how many and who; POST /runs/{id}/confirm disables them', async () => {
     const everyone = people('trunc', 20);
     await putProfile(t, csvProfile('Truncated', 'truncated.csv', { disableGuard: DEFAULT_GUARD }));
@@ -78,7 +70,7 @@ describe('the accidental-disable guard through the real pipeline', () => {
     expect(confirmed.status).toBe(202);
     expect(confirmed.headers.get('location')).toBe(`/api/runs/${held.runId}`);
     expect(await confirmed.json()).toMatchObject({ runId: held.runId, state: 'finalising', disabling: 12 });
-    const done = await finish(held.runId);
+    const done = await awaitRunEnd(t, held.runId);
     expect(done).toMatchObject({ state: 'succeeded', confirmedAt: expect.any(String), counts: { updated: 1, disabled: 12 } });
     const users = await usersOf(t, 'Truncated');
     expect(everyone.slice(8).map((name) => users.get(name)?.status)).toEqual(Array(12).fill('disabled'));
@@ -149,10 +141,7 @@ describe('the accidental-disable guard through the real pipeline', () => {
     out.length = 0;
     expect(await runCli(['confirm', runId!], { app: t.app, definitions: t.definitions, io })).toBe(2);
     expect(out.join('\n')).toMatch(/error \[run-active\]/);
-    await t.app.deps.connections.updateState('Cli', (current) => {
-      const { activeRunId: _active, ...rest } = current.state;
-      return rest;
-    });
+    await t.app.deps.connections.updateState('Cli', (current) => withoutActiveRun(current.state));
 
     out.length = 0;
     expect(await runCli(['confirm', runId!], { app: t.app, definitions: t.definitions, io })).toBe(0);

@@ -1,9 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { LocalHost } from '../../shared/host/local-host.js';
-import type { Run } from '../../shared/sync/run-model.js';
 import { startRun } from '../../shared/sync/start-run.js';
 import { runTimerTick, STALLED_AFTER_MS } from '../../shared/sync/timer-tick.js';
-import { auditOf, createTestApp, csvProfile, putProfile, syncNow, uploadCsv, usersOf, type TestApp } from '../support/test-app.js';
+import { auditOf, awaitRunEnd, createTestApp, csvProfile, putProfile, syncNow, uploadCsv, usersOf, type TestApp } from '../support/test-app.js';
 
 const HEADER = 'username,email,firstName,lastName';
 const csv = (names: string[]) => [HEADER, ...names.map((n) => `${n},${n}@example.org,${n},Fault`)].join('\n') + '\n';
@@ -17,16 +16,6 @@ function quickHost(t: TestApp): LocalHost {
     queues: { maxPollingIntervalMs: 100, visibilityTimeoutMs: 0 },
     log: () => undefined,
   });
-}
-
-async function ended(t: TestApp, runId: string): Promise<Run> {
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    const run = await t.app.deps.runs.get(runId);
-    if (run && ['succeeded', 'failed', 'needs-confirmation'].includes(run.state)) return run;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`run ${runId} did not end`);
 }
 
 describe('poison messages end the run as failed, and the rest of its work lands', () => {
@@ -51,7 +40,7 @@ describe('poison messages end the run as failed, and the rest of its work lands'
     };
     host = quickHost(t);
     await host.start();
-    const run = await ended(t, (await startRun(t.app.deps, { connection: 'PoisonPage', trigger: 'manual' })).runId);
+    const run = await awaitRunEnd(t, (await startRun(t.app.deps, { connection: 'PoisonPage', trigger: 'manual' })).runId);
 
     expect(run).toMatchObject({ state: 'failed', listing: 'failed', error: { code: 'poison-message' }, counts: { created: 4, disabled: 0 } });
     expect(run.error?.message).toMatch(/Reading page 2 of the listing failed 5 times and was moved to the poison queue/);
@@ -73,7 +62,7 @@ describe('poison messages end the run as failed, and the rest of its work lands'
     };
     host = quickHost(t);
     await host.start();
-    const run = await ended(t, (await startRun(t.app.deps, { connection: 'PoisonFinalise', trigger: 'manual' })).runId);
+    const run = await awaitRunEnd(t, (await startRun(t.app.deps, { connection: 'PoisonFinalise', trigger: 'manual' })).runId);
 
     expect(run).toMatchObject({ state: 'failed', error: { code: 'poison-message' } });
     expect(run.error?.message).toMatch(/Finalising the run failed 5 times/);
