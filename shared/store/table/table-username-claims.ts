@@ -1,6 +1,6 @@
 import type { TableClient, TransactionAction } from '@azure/data-tables';
 import pLimit from 'p-limit';
-import { bucketLabel, bucketOf } from '../../sync/partitioning.js';
+import { shardOf } from '../../sync/partitioning.js';
 import type { ClaimOutcome, UsernameClaims, UsernameOwner } from '../ports.js';
 import { encodeKey, statusOf } from './keys.js';
 
@@ -18,7 +18,7 @@ interface ClaimEntity {
 const BATCH_SIZE = 100;
 const PARALLEL_BATCHES = 8;
 
-/** One row per username (lower-cased), spread over 256 partitions; the row's existence is the claim. */
+/** One row per username (lower-cased), spread over 16 partitions; the row's existence is the claim. */
 export class TableUsernameClaims implements UsernameClaims {
   constructor(private readonly table: TableClient) {}
 
@@ -126,9 +126,14 @@ export class TableUsernameClaims implements UsernameClaims {
   }
 }
 
+/**
+ * 16 partitions (`u0`…`uf`, the shard of the lower-cased name): a shard of a first sync claims ~6,000
+ * names, so 16 partitions fill transactions of 100 (256 partitions made them ~24 long, 4× the requests),
+ * and each stays far below Azure's ~2,000 entities/s per partition.
+ */
 function keysOf(username: string): { partitionKey: string; rowKey: string } {
   const normalised = username.toLowerCase();
-  return { partitionKey: `u${bucketLabel(bucketOf(normalised))}`, rowKey: encodeKey(normalised) };
+  return { partitionKey: `u${shardOf(normalised).toString(16)}`, rowKey: encodeKey(normalised) };
 }
 
 function ownerOf(entity: ClaimEntity): UsernameOwner {
