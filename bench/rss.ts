@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { constants, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
+import { getHeapStatistics } from 'node:v8';
 
 /** Resident set size of a process in bytes (Linux /proc), or undefined once it is gone. */
 export function rssOf(pid: number): number | undefined {
@@ -55,5 +57,32 @@ export function cpuSecondsOf(pid: number): number | undefined {
     return (Number(fields[11]) + Number(fields[12])) / 100;
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * This process's heap in use just after each major GC, its peak since the last take: what the work really
+ * holds. RSS also counts garbage V8 has not yet collected, which it leaves to grow while memory is plentiful.
+ */
+export class LiveHeapPeak {
+  private peak = 0;
+  private readonly observer = new PerformanceObserver((list) => {
+    const major = list.getEntries().some((entry) => (entry as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR);
+    if (major) this.peak = Math.max(this.peak, getHeapStatistics().used_heap_size);
+  });
+
+  constructor() {
+    this.observer.observe({ entryTypes: ['gc'] });
+  }
+
+  /** The peak since the last take, in MB. */
+  take(): number {
+    const mb = Math.round(this.peak / 1024 / 1024);
+    this.peak = 0;
+    return mb;
+  }
+
+  stop(): void {
+    this.observer.disconnect();
   }
 }

@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- --users 100000 --groups 2000 [--workers 4] [--scenarios full,unchanged,delta,csv,floor,workers]
- *                   [--worker-users 10000] [--worker-groups 200] [--json FILE]`
+ *                   [--worker-users 10000] [--worker-groups 200] [--heap-mb N] [--json FILE]`
  *
  * Syncs a generated directory through the real pipeline (the app's queue handlers on a private in-memory
  * Azurite, the Graph fake over HTTPS) and prints, per scenario, wall time, users/s, the rows written and
@@ -29,7 +29,7 @@ import { startRun, type StartRunRequest } from '../shared/sync/start-run.js';
 import { createTestCertificate } from '../test/fakes/tls.js';
 import { generateCsv } from './directory.js';
 import { countingDeps, tableWrites, type WriteCounts } from './instrument.js';
-import { cpuSecondsOf, RssSampler } from './rss.js';
+import { cpuSecondsOf, LiveHeapPeak, RssSampler } from './rss.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const { values: options } = parseArgs({
@@ -41,6 +41,7 @@ const { values: options } = parseArgs({
     'worker-users': { type: 'string' },
     'worker-groups': { type: 'string' },
     'cpu-prof': { type: 'boolean', default: false },
+    'heap-mb': { type: 'string' },
     json: { type: 'string' },
     verbose: { type: 'boolean', default: false },
   },
@@ -67,7 +68,9 @@ if (process.env.USERSYNC_BENCH_TLS_DIR === undefined) {
   writeFileSync(path.join(dir, 'key.pem'), key);
   // --cpu-prof profiles the process running the pipeline only (not Azurite, not the fake).
   const profiling = options['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve('bench/profiles')}`] : [];
-  const child = spawn(process.execPath, [...process.execArgv, ...profiling, fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
+  // --heap-mb caps V8's heap of that process (what `--max-old-space-size` does for a memory-bound host).
+  const heap = options['heap-mb'] === undefined ? [] : [`--max-old-space-size=${positive(options['heap-mb'], '--heap-mb')}`];
+  const child = spawn(process.execPath, [...process.execArgv, ...profiling, ...heap, fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
     stdio: 'inherit',
     env: { ...process.env, NODE_EXTRA_CA_CERTS: path.join(dir, 'cert.pem'), USERSYNC_BENCH_TLS_DIR: dir },
   });
@@ -94,6 +97,8 @@ interface ScenarioResult {
   writes: WriteCounts;
   tableWrites: number;
   peakRssMb: Record<string, number>;
+  /** The pipeline's heap still in use after a major GC, at its peak: what the work holds, garbage aside. */
+  liveHeapPeakMb: number;
   /** CPU seconds each process used during the scenario. */
   cpuSeconds: Record<string, number>;
   run?: Pick<Run, 'state' | 'kind' | 'counts' | 'pagesFetched'>;
@@ -114,6 +119,7 @@ const hostLog = (line: string): void => {
 const azurite = await startAzurite(options['cpu-prof'] ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${path.resolve('bench/profiles/azurite')}`] } : {});
 const fake = await startFake();
 const sampler = new RssSampler({ 'bench (pipeline)': process.pid, azurite: azurite.pid, 'graph fake': fake.pid });
+const liveHeap = new LiveHeapPeak();
 const startedAt = new Date();
 log(`usersync bench ${startedAt.toISOString()}: ${USERS} users, ${GROUPS} groups, ${WORKERS} queue workers; scenarios ${[...SCENARIOS].join(',')}`);
 
@@ -178,6 +184,7 @@ try {
   printSummary();
 } finally {
   sampler.stop();
+  liveHeap.stop();
   await fake.close();
   await azurite.stop();
 }
@@ -194,6 +201,7 @@ async function measure(
   log(`\n## ${scenario}: ${users} users …`);
   counted.reset();
   sampler.takePeaks();
+  liveHeap.take();
   const cpuBefore = cpuTimes();
   const started = performance.now();
   const run = await work();
@@ -208,6 +216,7 @@ async function measure(
     writes,
     tableWrites: tableWrites(writes),
     peakRssMb: sampler.takePeaks(),
+    liveHeapPeakMb: liveHeap.take(),
     cpuSeconds: Object.fromEntries(Object.entries(cpuTimes()).map(([name, seconds]) => [name, Math.round((seconds - (cpuBefore[name] ?? 0)) * 10) / 10])),
     run: { state: run.state, kind: run.kind, counts: run.counts, pagesFetched: run.pagesFetched },
     notes: [check(run.state === 'succeeded', `run ${run.state}${run.error ? `: ${run.error.message}` : ''}`), ...expect(run, writes)],
@@ -216,7 +225,7 @@ async function measure(
   log(
     `${scenario}: ${(wallMs / 1000).toFixed(1)} s (run start → end ${result.runMs === undefined ? '?' : (result.runMs / 1000).toFixed(1)} s), ${result.usersPerSecond} users/s, ${result.tableWrites} table rows written ` +
       `(users ${writes.users}, audit ${writes.audit}, usernames ${writes.usernames}, runs ${writes.runs}, other ${writes.other}), ` +
-      `${writes.blobs} blobs, ${writes.messages} messages, ${run.pagesFetched} pages; peak RSS ${Object.entries(result.peakRssMb).map(([n, v]) => `${n} ${mb(v)}`).join(', ')}`,
+      `${writes.blobs} blobs, ${writes.messages} messages, ${run.pagesFetched} pages; peak RSS ${Object.entries(result.peakRssMb).map(([n, v]) => `${n} ${mb(v)}`).join(', ')}; pipeline heap after major GC ≤ ${result.liveHeapPeakMb ? mb(result.liveHeapPeakMb) : '— (no major GC)'}`,
   );
   const memory = process.memoryUsage();
   log(`  counts ${JSON.stringify(run.counts)}; CPU seconds ${JSON.stringify(result.cpuSeconds)}; bench heap used ${Math.round(memory.heapUsed / 2 ** 20)} MB of ${Math.round(memory.heapTotal / 2 ** 20)} MB, external ${Math.round(memory.external / 2 ** 20)} MB`);
@@ -409,13 +418,14 @@ async function startFake(): Promise<FakeProcess> {
 function printSummary(): void {
   const seconds = (ms: number): string => (ms / 1000).toFixed(1);
   const lines: string[] = [];
-  lines.push(`\n# Summary (${USERS} users, ${GROUPS} groups, ${WORKERS} queue workers, started ${startedAt.toISOString()})\n`);
-  lines.push('| scenario | users | wall s | run s | users/s | table rows written | user rows | audit | usernames | runs/other | blobs | msgs | peak RSS (MB) | checks |');
-  lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|');
+  const heapCap = options['heap-mb'] === undefined ? 'V8 default heap' : `--max-old-space-size=${options['heap-mb']}`;
+  lines.push(`\n# Summary (${USERS} users, ${GROUPS} groups, ${WORKERS} queue workers, ${heapCap}, started ${startedAt.toISOString()})\n`);
+  lines.push('| scenario | users | wall s | run s | users/s | table rows written | user rows | audit | usernames | runs/other | blobs | msgs | peak RSS (MB) | heap after GC (MB) | checks |');
+  lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---|');
   for (const r of results) {
     const rss = Object.entries(r.peakRssMb).map(([n, v]) => `${n} ${v}`).join(', ');
     const ok = r.notes.every((note) => note.startsWith('OK')) ? 'all OK' : r.notes.filter((n) => !n.startsWith('OK')).join('; ');
-    lines.push(`| ${r.scenario} | ${r.users} | ${seconds(r.wallMs)} | ${r.runMs === undefined ? '?' : seconds(r.runMs)} | ${r.usersPerSecond} | ${r.tableWrites} | ${r.writes.users} | ${r.writes.audit} | ${r.writes.usernames} | ${r.writes.runs + r.writes.other} | ${r.writes.blobs} | ${r.writes.messages} | ${rss} | ${ok} |`);
+    lines.push(`| ${r.scenario} | ${r.users} | ${seconds(r.wallMs)} | ${r.runMs === undefined ? '?' : seconds(r.runMs)} | ${r.usersPerSecond} | ${r.tableWrites} | ${r.writes.users} | ${r.writes.audit} | ${r.writes.usernames} | ${r.writes.runs + r.writes.other} | ${r.writes.blobs} | ${r.writes.messages} | ${rss} | ${r.liveHeapPeakMb || '—'} | ${ok} |`);
   }
   if (floors.source || floors.storage) {
     lines.push('\n| floor | seconds | detail |');
@@ -446,6 +456,6 @@ function printSummary(): void {
     for (const w of workerRuns) lines.push(`| ${w.workers} | ${w.users} | ${seconds(w.wallMs)} | ${w.usersPerSecond} |`);
   }
   console.log(lines.join('\n'));
-  if (options.json) writeFileSync(options.json, JSON.stringify({ startedAt, users: USERS, groups: GROUPS, workers: WORKERS, results, floors, workerRuns }, null, 2));
+  if (options.json) writeFileSync(options.json, JSON.stringify({ startedAt, users: USERS, groups: GROUPS, workers: WORKERS, heapMb: options['heap-mb'], results, floors, workerRuns }, null, 2));
 }
 

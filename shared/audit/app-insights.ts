@@ -1,6 +1,4 @@
-import { shutdownAzureMonitor, useAzureMonitor } from '@azure/monitor-opentelemetry';
-import { logs, type AnyValueMap } from '@opentelemetry/api-logs';
-import { resourceFromAttributes } from '@opentelemetry/resources';
+import { logs, type AnyValueMap, type Logger } from '@opentelemetry/api-logs';
 import { COUNTED_ACTIONS } from '../sync/model.js';
 import type { Run } from '../sync/run-model.js';
 import type { AuditLog, AuditPage, AuditQuery, AuditRecord } from './audit-log.js';
@@ -49,27 +47,34 @@ export function startTelemetry(connectionString: string | undefined): Telemetry 
   if (!trimmed) return noTelemetry;
   if (live) return live;
 
-  // `disableOfflineStorage` is an exporter option: at the top level it is a type error and ignored at run time.
-  useAzureMonitor({
-    azureMonitorExporterOptions: { connectionString: trimmed, disableOfflineStorage: true },
-    // The cloud role name App Insights shows (and Kusto's cloud_RoleName filters on), not "unknown_service:node".
-    resource: resourceFromAttributes({ 'service.name': CLOUD_ROLE_NAME }),
-    enableLiveMetrics: false,
-  });
-  const logger = logs.getLogger(LOGGER_NAME);
+  // Azure Monitor's OpenTelemetry distro (~60 MB resident) is loaded only when telemetry is on. Events sent
+  // while it loads wait for it, in order.
+  const started = Promise.all([import('@azure/monitor-opentelemetry'), import('@opentelemetry/resources')]).then(
+    ([{ useAzureMonitor, shutdownAzureMonitor }, { resourceFromAttributes }]): { logger: Logger; shutdown: () => Promise<void> } => {
+      // `disableOfflineStorage` is an exporter option: at the top level it is a type error and ignored at run time.
+      useAzureMonitor({
+        azureMonitorExporterOptions: { connectionString: trimmed, disableOfflineStorage: true },
+        // The cloud role name App Insights shows (and Kusto's cloud_RoleName filters on), not "unknown_service:node".
+        resource: resourceFromAttributes({ 'service.name': CLOUD_ROLE_NAME }),
+        enableLiveMetrics: false,
+      });
+      return { logger: logs.getLogger(LOGGER_NAME), shutdown: shutdownAzureMonitor };
+    },
+  );
+  // A failed load surfaces in flush and shutdown; events are best effort and are dropped.
+  started.catch(() => undefined);
   let stopped = false;
   const telemetry: Telemetry = {
     enabled: true,
     event(name, properties) {
       if (stopped) return;
-      try {
-        logger.emit({ attributes: { ...definedOnly(properties), [CUSTOM_EVENT_NAME]: name } });
-      } catch {
-        // Telemetry is best effort: it never fails the work it describes.
-      }
+      const attributes = { ...definedOnly(properties), [CUSTOM_EVENT_NAME]: name };
+      // Telemetry is best effort: it never fails the work it describes.
+      started.then(({ logger }) => logger.emit({ attributes })).catch(() => undefined);
     },
     async flush() {
       if (stopped) return;
+      await started;
       // The SDK's LoggerProvider (global after useAzureMonitor) flushes its batch processor through the exporter.
       const provider = logs.getLoggerProvider() as { forceFlush?: () => Promise<void> };
       await provider.forceFlush?.();
@@ -77,7 +82,7 @@ export function startTelemetry(connectionString: string | undefined): Telemetry 
     async shutdown() {
       if (stopped) return;
       stopped = true;
-      await shutdownAzureMonitor();
+      await (await started).shutdown();
     },
   };
   live = telemetry;
