@@ -23,8 +23,14 @@ export const settingsSchema = z.object({
     .default('usersync'),
   USERSYNC_PAGE_SIZE: z.coerce.number().int().min(1).max(5000).default(1000),
   USERSYNC_ALLOW_INSECURE_HTTP: booleanSetting,
-  /** Audit records and run summaries also go to Application Insights when set. */
-  APPLICATIONINSIGHTS_CONNECTION_STRING: z.string().optional(),
+  /**
+   * Audit records and run summaries also go to Application Insights when set. The exporter loads after
+   * start-up (only when telemetry is on), so a string it would refuse — no instrumentation key — is refused here.
+   */
+  APPLICATIONINSIGHTS_CONNECTION_STRING: z
+    .string()
+    .refine((value) => !value.trim() || /(^|;)\s*InstrumentationKey\s*=\s*[^;\s]/i.test(value), 'an Application Insights connection string with InstrumentationKey=…')
+    .optional(),
   /** Licences: active users of all directories and local accounts; unset means no limit. */
   USERSYNC_LICENCE_LIMIT: z.coerce.number().int().min(1).optional(),
   USERSYNC_TIMER_SCHEDULE: z

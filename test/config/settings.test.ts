@@ -156,6 +156,18 @@ describe('loadConfig', () => {
     }
   });
 
+  it('refuses an Application Insights connection string without an instrumentation key, and takes a blank one as off', () => {
+    const storage = { AzureWebJobsStorage: 'UseDevelopmentStorage=true' };
+    for (const value of ['garbage', 'InstrumentationKey=;IngestionEndpoint=https://example.invalid/', 'IngestionEndpoint=https://example.invalid/']) {
+      expect(configError({ ...storage, APPLICATIONINSIGHTS_CONNECTION_STRING: value }).details?.problems).toEqual([
+        'APPLICATIONINSIGHTS_CONNECTION_STRING: an Application Insights connection string with InstrumentationKey=…',
+      ]);
+    }
+    const valid = 'InstrumentationKey=00000000-0000-0000-0000-000000000000;IngestionEndpoint=https://example.invalid/';
+    expect(loadConfig({ ...storage, APPLICATIONINSIGHTS_CONNECTION_STRING: valid }).appInsightsConnectionString).toBe(valid);
+    expect(loadConfig({ ...storage, APPLICATIONINSIGHTS_CONNECTION_STRING: '  ' }).appInsightsConnectionString).toBe('  ');
+  });
+
   it('names every bad setting at once', () => {
     const error = configError({
       AzureWebJobsStorage: '',
