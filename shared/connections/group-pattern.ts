@@ -14,6 +14,9 @@ export interface GroupPattern {
 
 const SEE_README = 'group patterns use RE2 syntax (linear time) — see README';
 
+/** Longer patterns are refused by the schema before they are compiled (compiling is linear, not free). */
+export const MAX_GROUP_PATTERN_LENGTH = 200;
+
 /** Why RE2 cannot take this pattern, as a sentence for the admin; undefined when it compiles. */
 export function groupPatternProblem(pattern: string): string | undefined {
   const result = compileOrExplain(pattern);
@@ -52,5 +55,6 @@ function explain(error: RE2JSException): string {
   if (backReference) return `back-references (${backReference}) are not supported; ${SEE_README}`;
   const lookAround = /^\(\?<?[=!]/.exec(input)?.[0];
   if (lookAround) return `look-around (${lookAround}…)) is not supported; ${SEE_README}`;
-  return `the pattern does not compile: ${error.error}${input ? ` at \`${input}\`` : ''}; ${SEE_README}`;
+  const near = input.length > 40 ? `${input.slice(0, 40)}…` : input;
+  return `the pattern does not compile: ${error.error}${near ? ` at \`${near}\`` : ''}; ${SEE_README}`;
 }

@@ -1,6 +1,6 @@
 import { closestMatch } from 'leven';
 import { z } from 'zod';
-import { groupPatternProblem } from './group-pattern.js';
+import { groupPatternProblem, MAX_GROUP_PATTERN_LENGTH } from './group-pattern.js';
 
 /** One thing wrong with a profile: the dotted path of the field and a sentence; never the field's value. */
 export interface FieldProblem {
@@ -48,7 +48,8 @@ const URL_FIELDS: Record<string, { path: string[]; advice: string }[]> = {
 export function ruleProblems(input: unknown): FieldProblem[] {
   const problems: FieldProblem[] = [];
   const pattern = valueAt(input, ['groups', 'pattern']);
-  if (valueAt(input, ['groups', 'mode']) === 'regex' && typeof pattern === 'string' && pattern) {
+  const checkable = typeof pattern === 'string' && pattern.length > 0 && pattern.length <= MAX_GROUP_PATTERN_LENGTH;
+  if (valueAt(input, ['groups', 'mode']) === 'regex' && checkable) {
     const problem = groupPatternProblem(pattern);
     if (problem) problems.push({ field: 'groups.pattern', message: problem });
   }

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { AppError } from '../errors/app-error.js';
+import { MAX_GROUP_PATTERN_LENGTH } from './group-pattern.js';
 import { issueProblems, ruleProblems, withoutUnknownKeys, withoutUrlCredentials, type FieldProblem } from './profile-problems.js';
 
 export type { FieldProblem } from './profile-problems.js';
@@ -55,7 +56,7 @@ export const groupSettingsSchema = z
   .strictObject({
     mode: z.enum(['off', 'all', 'regex']).default('off'),
     /** For `regex`: an RE2 regular expression matched against each group name (e.g. `^Intranet-`): see group-pattern.ts. */
-    pattern: z.string().min(1).max(200).optional(),
+    pattern: z.string().min(1).max(MAX_GROUP_PATTERN_LENGTH).optional(),
     /**
      * Keep directory users' memberships of local (admin-managed) groups. Off by default, as in the
      * product we replace: with group sync on, the directory is the one truth about memberships.

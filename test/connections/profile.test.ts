@@ -313,6 +313,9 @@ describe('group settings', () => {
     [{ mode: 'regex', pattern: 'a(?!x)' }, 'look-around ((?!…)) is not supported'],
     [{ mode: 'regex', pattern: '(?<=x)a' }, 'look-around ((?<=…)) is not supported'],
     [{ mode: 'regex', pattern: '(?<!x)a' }, 'look-around ((?<!…)) is not supported'],
+    [{ mode: 'regex', pattern: `(${'a'.repeat(150)}` }, `missing closing ) at \`(${'a'.repeat(39)}…\`;`],
+    // Over the length limit: refused as such, without compiling it (so listed once).
+    [{ mode: 'regex', pattern: '('.repeat(201) }, 'Too big'],
     [{ mode: 'sometimes' }, 'Invalid option'],
   ])('rejects %j', (groups, message) => {
     const problems = problemsOf(withGroups(groups));
