@@ -1,7 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import safeRegex from 'safe-regex2';
 import { z } from 'zod';
 import { AppError } from '../errors/app-error.js';
+import { MAX_GROUP_PATTERN_LENGTH } from './group-pattern.js';
+import { issueProblems, ruleProblems, withoutUnknownKeys, withoutUrlCredentials, type FieldProblem } from './profile-problems.js';
+
+export type { FieldProblem } from './profile-problems.js';
 
 /**
  * A connection profile: one named directory (a CSV export now; Entra and Okta tenants next) and
@@ -19,10 +22,10 @@ const secretName = z
 const fieldName = z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,63}$/, 'a field name of letters, digits and underscores');
 
 export const scheduleSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('off') }),
-  z.object({ kind: z.literal('hourly') }),
-  z.object({ kind: z.literal('interval'), minutes: z.number().int().min(5).max(7 * 24 * 60) }),
-  z.object({
+  z.strictObject({ kind: z.literal('off') }),
+  z.strictObject({ kind: z.literal('hourly') }),
+  z.strictObject({ kind: z.literal('interval'), minutes: z.number().int().min(5).max(7 * 24 * 60) }),
+  z.strictObject({
     kind: z.literal('daily'),
     hour: z.number().int().min(0).max(23),
     timeZone: z
@@ -38,7 +41,7 @@ export type Schedule = z.infer<typeof scheduleSchema>;
  * disable more than `maxPercent` of the directory's enabled users, or more than `maxCount` users, stops
  * before disabling anyone and waits for an admin to confirm it.
  */
-export const disableGuardSchema = z.object({
+export const disableGuardSchema = z.strictObject({
   maxPercent: z.number().min(0).max(100).default(10),
   maxCount: z.number().int().min(0).default(500),
 });
@@ -50,10 +53,10 @@ const DEFAULT_DISABLE_GUARD = { maxPercent: 10, maxCount: 500 };
  * groups follow the source (groups matching `pattern` only, for `regex`).
  */
 export const groupSettingsSchema = z
-  .object({
+  .strictObject({
     mode: z.enum(['off', 'all', 'regex']).default('off'),
-    /** For `regex`: a JavaScript regular expression matched against each group name (e.g. `^Intranet-`). */
-    pattern: z.string().min(1).max(200).optional(),
+    /** For `regex`: an RE2 regular expression matched against each group name (e.g. `^Intranet-`): see group-pattern.ts. */
+    pattern: z.string().min(1).max(MAX_GROUP_PATTERN_LENGTH).optional(),
     /**
      * Keep directory users' memberships of local (admin-managed) groups. Off by default, as in the
      * product we replace: with group sync on, the directory is the one truth about memberships.
@@ -61,31 +64,20 @@ export const groupSettingsSchema = z
     keepLocalGroups: z.boolean().default(false),
   })
   .superRefine((settings, context) => {
-    if (settings.mode !== 'regex') return;
-    if (!settings.pattern) {
+    // Whether the pattern compiles as RE2 is checked beside the schema (ruleProblems): see readStoredProfile.
+    if (settings.mode === 'regex' && !settings.pattern) {
       context.addIssue({ code: 'custom', path: ['pattern'], message: 'a pattern is required when mode is "regex"' });
-      return;
-    }
-    try {
-      new RegExp(settings.pattern, 'u');
-    } catch (error) {
-      context.addIssue({ code: 'custom', path: ['pattern'], message: `the pattern does not compile: ${(error as Error).message}` });
-      return;
-    }
-    // An admin-supplied pattern must not be able to hang a sync (catastrophic backtracking).
-    if (!safeRegex(settings.pattern)) {
-      context.addIssue({ code: 'custom', path: ['pattern'], message: 'the pattern can backtrack catastrophically (nested quantifiers such as (a+)+); simplify it' });
     }
   });
 export type GroupSettings = z.infer<typeof groupSettingsSchema>;
 
 const csvSourceSchema = z.discriminatedUnion('kind', [
-  z.object({
+  z.strictObject({
     /** A file uploaded to the app's CSV container (`usersync csv upload`): the "intranet DMS" source. */
     kind: z.literal('blob'),
     blobName: z.string().min(1).max(1024),
   }),
-  z.object({
+  z.strictObject({
     /** A file an HR system publishes on a web server, fetched with basic authentication. */
     kind: z.literal('https'),
     url: z.url({ protocol: /^https?$/ }),
@@ -103,7 +95,7 @@ const profileSettings = {
   disableGuard: disableGuardSchema.default(DEFAULT_DISABLE_GUARD),
 };
 
-const csvProfileSchema = z.object({
+const csvProfileSchema = z.strictObject({
   name: profileName,
   type: z.literal('csv'),
   ...profileSettings,
@@ -136,7 +128,7 @@ export const GRAPH_USER_PROPERTIES = [
   'state', 'streetAddress', 'usageLocation', 'userPrincipalName', 'userType',
 ] as const;
 
-const entraProfileSchema = z.object({
+const entraProfileSchema = z.strictObject({
   name: profileName,
   type: z.literal('entra'),
   ...profileSettings,
@@ -145,9 +137,9 @@ const entraProfileSchema = z.object({
   /** Application (client) id of the app registration. */
   clientId: z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'a GUID'),
   credential: z.discriminatedUnion('kind', [
-    z.object({ kind: z.literal('secret'), secretName }),
+    z.strictObject({ kind: z.literal('secret'), secretName }),
     /** A PEM certificate with its private key, held in an app setting (a Key Vault reference in Azure). */
-    z.object({ kind: z.literal('certificate'), certificateSecret: secretName }),
+    z.strictObject({ kind: z.literal('certificate'), certificateSecret: secretName }),
   ]),
   /** Security groups (ids) whose transitive members are synced. None selected: no users (the reference rule). */
   selectedGroups: z.array(z.string().min(1).max(64)).max(100).default([]),
@@ -176,7 +168,7 @@ export const OKTA_PROFILE_ATTRIBUTES = [
   'costCenter', 'organization', 'division', 'department', 'title', 'managerId', 'manager',
 ] as const;
 
-const oktaProfileSchema = z.object({
+const oktaProfileSchema = z.strictObject({
   name: profileName,
   type: z.literal('okta'),
   ...profileSettings,
@@ -184,9 +176,9 @@ const oktaProfileSchema = z.object({
   orgUrl: z.url({ protocol: /^https?$/ }),
   credential: z.discriminatedUnion('kind', [
     /** An API token (SSWS). Tokens expire after 30 days unused and die with the user who made them. */
-    z.object({ kind: z.literal('token'), tokenSecret: secretName }),
+    z.strictObject({ kind: z.literal('token'), tokenSecret: secretName }),
     /** An OAuth 2.0 service app: client id plus a PKCS#8 private key held in an app setting. */
-    z.object({ kind: z.literal('private-key'), clientId: z.string().min(1).max(128), privateKeySecret: secretName, keyId: z.string().max(128).optional() }),
+    z.strictObject({ kind: z.literal('private-key'), clientId: z.string().min(1).max(128), privateKeySecret: secretName, keyId: z.string().max(128).optional() }),
   ]),
   /** Groups (ids) whose members sync. None selected: no users (the reference rule). */
   selectedGroups: z.array(z.string().min(1).max(64)).max(100).default([]),
@@ -231,24 +223,39 @@ export interface Connection {
   updatedAt: string;
 }
 
-export interface FieldProblem {
-  field: string;
-  message: string;
-}
-
-/** Validates a profile, listing every invalid field at once. */
+/**
+ * Validates a profile being saved, listing every problem at once: invalid fields, unknown keys (typos
+ * would otherwise be dropped silently), and the rules stored profiles are read back against.
+ */
 export function parseProfile(input: unknown): ConnectionProfile {
   const parsed = connectionProfileSchema.safeParse(input);
-  if (parsed.success) return parsed.data;
-  const problems: FieldProblem[] = parsed.error.issues.map((issue) => ({
-    field: issue.path.join('.') || '(profile)',
-    message: issue.message,
-  }));
-  throw new AppError(
-    'profile-invalid',
-    `The connection profile is invalid: ${problems.map((p) => `${p.field}: ${p.message}`).join('; ')}`,
-    { problems },
-  );
+  const problems = [...(parsed.success ? [] : issueProblems(parsed.error.issues, schemaFor(input))), ...ruleProblems(input)];
+  if (parsed.success && problems.length === 0) return parsed.data;
+  throw invalidProfile('The connection profile is invalid', problems);
+}
+
+/**
+ * A profile read back from a table (a connection's, or a run's copy). Unknown keys, which earlier
+ * versions dropped on save, are dropped again. Rules added since it was saved (RE2 patterns, no
+ * credentials in URLs) come back as problems rather than failing the read, and a URL's credentials
+ * are removed, so the profile still lists, shows no password, and refuses to run until saved again.
+ * Only a profile of the wrong shape (a row edited by hand) throws.
+ */
+export function readStoredProfile(stored: unknown): { profile: ConnectionProfile; problems: FieldProblem[] } {
+  let parsed = connectionProfileSchema.safeParse(stored);
+  if (!parsed.success) parsed = connectionProfileSchema.safeParse(withoutUnknownKeys(stored, parsed.error.issues));
+  if (!parsed.success) throw invalidProfile('The stored connection profile is invalid', issueProblems(parsed.error.issues, schemaFor(stored)));
+  return { profile: withoutUrlCredentials(parsed.data), problems: ruleProblems(parsed.data) };
+}
+
+export function invalidProfile(what: string, problems: FieldProblem[]): AppError {
+  return new AppError('profile-invalid', `${what}: ${problems.map((p) => `${p.field}: ${p.message}`).join('; ')}`, { problems });
+}
+
+/** The schema of the input's type, for the keys it knows; all types' when the type is not one. */
+function schemaFor(input: unknown): z.ZodType {
+  const type = typeof input === 'object' && input !== null ? (input as { type?: unknown }).type : undefined;
+  return connectionProfileSchema.options.find((option) => option.shape.type.value === type) ?? connectionProfileSchema;
 }
 
 export function newDirectoryKey(): string {

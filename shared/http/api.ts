@@ -85,8 +85,8 @@ function ok(body: unknown, status = 200, headers?: Record<string, string>): ApiR
 }
 
 /** A profile as the API shows it: profiles hold only the names of their secrets, never values. */
-function connectionView({ profile, directoryKey, createdAt, updatedAt, state }: StoredConnection) {
-  return { name: profile.name, type: profile.type, directoryKey, createdAt, updatedAt, state, profile };
+function connectionView({ profile, directoryKey, createdAt, updatedAt, state, problems }: StoredConnection) {
+  return { name: profile.name, type: profile.type, directoryKey, createdAt, updatedAt, state, profile, ...(problems ? { problems } : {}) };
 }
 
 function jsonBody(request: ApiRequest): unknown {

@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import type { Connection, ConnectionProfile } from '../connections/profile.js';
+import type { Connection, ConnectionProfile, FieldProblem } from '../connections/profile.js';
 import type { StoredUser } from '../sync/model.js';
 import type { PageRecord, Run, ShardResult } from '../sync/run-model.js';
 
@@ -24,6 +24,11 @@ export interface ConnectionState {
 
 export interface StoredConnection extends Connection {
   state: ConnectionState;
+  /**
+   * Rules the stored profile breaks because it was saved before they existed (a URL with credentials,
+   * a pattern RE2 cannot run): it lists and shows, but nothing uses it until it is saved again.
+   */
+  problems?: FieldProblem[];
 }
 
 export interface ConnectionStore {

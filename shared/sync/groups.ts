@@ -1,3 +1,4 @@
+import { groupPattern } from '../connections/group-pattern.js';
 import type { GroupSettings } from '../connections/profile.js';
 
 /**
@@ -14,8 +15,8 @@ export function selectGroups(settings: GroupSettings, groups: readonly string[] 
   }
   const names = [...byName.values()].sort((a, b) => a.toLowerCase().localeCompare(b.toLowerCase()));
   if (settings.mode === 'all') return names;
-  // The pattern was checked at save time: it compiles and cannot backtrack catastrophically.
-  const pattern = new RegExp(settings.pattern ?? '', 'u');
+  // RE2: linear in the name's length whatever the pattern, so a hostile name cannot hang a run.
+  const pattern = groupPattern(settings.pattern ?? '');
   return names.filter((name) => pattern.test(name));
 }
 

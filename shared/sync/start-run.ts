@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { AppError } from '../errors/app-error.js';
 import { secretNamesOf, type ConnectionProfile } from '../connections/profile.js';
+import { usableConnection } from '../connections/usable-connection.js';
 import type { SecretResolver } from '../config/secrets.js';
 import type { SyncDependencies } from './dependencies.js';
 import { emptyCounts } from './model.js';
@@ -25,8 +26,7 @@ export interface StartRunRequest {
  * and queues its first page job. Throws `run-active` (with the active run's id) when a run is going.
  */
 export async function startRun(deps: SyncDependencies, request: StartRunRequest): Promise<Run> {
-  const connection = await deps.connections.get(request.connection);
-  if (!connection) throw new AppError('connection-not-found', `There is no connection profile named "${request.connection}".`);
+  const connection = await usableConnection(deps, request.connection);
   const { profile } = connection;
   if (!profile.enabled && !request.dryRun) {
     throw new AppError('connection-disabled', `The connection profile "${profile.name}" is disabled; enable it to sync (a dry run is allowed).`);

@@ -14,9 +14,28 @@ describe('selectGroups', () => {
     ['off leaves memberships alone', settings('off'), ['A'], undefined],
     ['all, trimmed, de-duplicated case-insensitively, ordered', settings('all'), [' b ', 'A', 'a', ''], ['A', 'b']],
     ['all with no groups column is no groups', settings('all'), undefined, []],
-    ['regex keeps the matching ones', settings('regex', '^Intranet-'), ['Intranet-Sales', 'Payroll', 'intranet-x'], ['Intranet-Sales']],
+    ['regex keeps the matching ones, case-sensitively', settings('regex', '^Intranet-'), ['Intranet-Sales', 'Payroll', 'intranet-x'], ['Intranet-Sales']],
+    ['(?i) makes a pattern ignore case', settings('regex', '(?i)^intranet-'), ['Intranet-Sales', 'Payroll', 'INTRANET-x'], ['Intranet-Sales', 'INTRANET-x']],
+    ['a pattern matches anywhere unless anchored', settings('regex', 'Sales'), ['Intranet-Sales', 'Sales-EU', 'sales'], ['Intranet-Sales', 'Sales-EU']],
+    ['. and \\p{…} see code points, not UTF-16 halves', settings('regex', '^\\p{Lu}.$'), ['É😀', 'Abc', 'éX'], ['É😀']],
   ])('%s', (_name, given, groups, expected) => {
     expect(selectGroups(given, groups)).toEqual(expected);
+  });
+
+  // A backtracking engine takes exponential time on these (it would not finish); RE2 takes linear time.
+  it.each<[string, string, boolean]>([
+    ['(a|a)*$', `${'a'.repeat(100_000)}!`, true],
+    ['(a|aa)+$', `${'a'.repeat(100_000)}!`, false],
+    ['^(a|ab|b)*c$', `${'ab'.repeat(50_000)}!`, false],
+    ['(x+x+)+y', 'x'.repeat(100_000), false],
+  ])('matches %s against a 100,000-character adversarial name', (pattern, name, matches) => {
+    expect(selectGroups(settings('regex', pattern), [name])).toEqual(matches ? [name] : []);
+  });
+
+  it('a pattern stored before patterns had to be RE2 fails as profile-invalid, naming the field', () => {
+    expect(() => selectGroups(settings('regex', '^(?!Test-)'), ['Test-1'])).toThrow(
+      expect.objectContaining({ code: 'profile-invalid', message: expect.stringContaining('groups.pattern: look-around') }),
+    );
   });
 });
 
@@ -107,12 +126,37 @@ describe('group sync through runs', () => {
     expect(run.state).toBe('succeeded');
   });
 
-  it('refuses a pattern that could hang a sync, and keeps the profile as it was', async () => {
+  it('refuses a pattern RE2 cannot run (look-around), and keeps the profile as it was', async () => {
     const before = await t.app.deps.connections.get('Teams');
-    await expect(profile({ mode: 'regex', pattern: '(a+)+$' })).rejects.toMatchObject({
+    await expect(profile({ mode: 'regex', pattern: '^(?!Payroll)' })).rejects.toMatchObject({
       code: 'profile-invalid',
-      details: { problems: [{ field: 'groups.pattern', message: expect.stringContaining('backtrack catastrophically') }] },
+      details: { problems: [{ field: 'groups.pattern', message: expect.stringContaining('look-around ((?!…)) is not supported') }] },
     });
     expect((await t.app.deps.connections.get('Teams'))?.profile).toEqual(before?.profile);
+  });
+});
+
+describe('group patterns that hang a backtracking engine, through runs', () => {
+  let t: TestApp;
+  // 40 `a`s and a `!`: minutes of 100% CPU for (a|a)*$ in JavaScript's RegExp.
+  const A40 = `${'a'.repeat(40)}!`;
+  const AB40 = `${'ab'.repeat(40)}!`;
+  beforeAll(async () => {
+    t = await createTestApp({ TEST_DEFAULT_PASSWORD: 'Groups-Initial-1' });
+    await uploadCsv(t, 'hostile.csv', csv(member('hal', `${A40};Team-a;abbc`), member('hil', `${AB40}|Team-a`)));
+  });
+
+  it.each<[string, string[], string[]]>([
+    ['(a|a)*$', [A40, 'abbc', 'Team-a'], [AB40, 'Team-a']],
+    ['(a|aa)+$', ['Team-a'], ['Team-a']],
+    ['^(a|ab|b)*c$', ['abbc'], []],
+  ])('%s: the run succeeds with the matching groups', async (pattern, halGroups, hilGroups) => {
+    await putProfile(t, csvProfile('Hostile', 'hostile.csv', { groupsColumn: 'groups', groups: { mode: 'regex', pattern, keepLocalGroups: false } }));
+    const run = await syncNow(t, 'Hostile');
+    expect(run.state).toBe('succeeded');
+    const users = await usersOf(t, 'Hostile');
+    expect([...users.keys()].sort()).toEqual(['hal', 'hil']);
+    expect(users.get('hal')?.groups ?? []).toEqual(halGroups);
+    expect(users.get('hil')?.groups ?? []).toEqual(hilGroups);
   });
 });

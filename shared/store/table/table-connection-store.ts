@@ -1,5 +1,5 @@
 import type { TableClient } from '@azure/data-tables';
-import { parseProfile, newDirectoryKey, type ConnectionProfile } from '../../connections/profile.js';
+import { parseProfile, newDirectoryKey, readStoredProfile, type ConnectionProfile } from '../../connections/profile.js';
 import type { ConnectionState, ConnectionStore, StoredConnection } from '../ports.js';
 import { encodeKey, statusOf, withEtagRetry } from './keys.js';
 
@@ -36,7 +36,8 @@ export class TableConnectionStore implements ConnectionStore {
     return withEtagRetry(async () => {
       const existing = await this.getEntity(valid.name);
       if (existing) {
-        const connection: StoredConnection = { ...existing.connection, profile: valid, updatedAt: now };
+        const { directoryKey, createdAt, state } = existing.connection;
+        const connection: StoredConnection = { profile: valid, directoryKey, createdAt, updatedAt: now, state };
         await this.table.updateEntity(toEntity(connection), 'Replace', { etag: existing.etag });
         return { connection, created: false };
       }
@@ -70,7 +71,8 @@ export class TableConnectionStore implements ConnectionStore {
       const state = change(existing.connection);
       if (!state) return existing.connection;
       const connection = { ...existing.connection, state };
-      await this.table.updateEntity(toEntity(connection), 'Replace', { etag: existing.etag });
+      // The state column only: the profile stays exactly as saved (see readStoredProfile).
+      await this.table.updateEntity({ partitionKey: PARTITION, rowKey: rowKeyOf(name), state: JSON.stringify(state) }, 'Merge', { etag: existing.etag });
       return connection;
     });
   }
@@ -103,12 +105,14 @@ function toEntity(connection: StoredConnection): ConnectionEntity {
 }
 
 function fromEntity(entity: ConnectionEntity): StoredConnection {
+  // Validated on every read too: a row edited by hand cannot smuggle in an invalid profile.
+  const { profile, problems } = readStoredProfile(JSON.parse(entity.profile));
   return {
-    // Validated on every read too: a row edited by hand cannot smuggle in an invalid profile.
-    profile: parseProfile(JSON.parse(entity.profile)),
+    profile,
     directoryKey: entity.directoryKey,
     createdAt: entity.createdAt,
     updatedAt: entity.updatedAt,
     state: JSON.parse(entity.state) as ConnectionState,
+    ...(problems.length ? { problems } : {}),
   };
 }

@@ -1,5 +1,5 @@
 import type { TableClient } from '@azure/data-tables';
-import { parseProfile } from '../../connections/profile.js';
+import { readStoredProfile } from '../../connections/profile.js';
 import type { PageRecord, Run, ShardResult } from '../../sync/run-model.js';
 import { shardLabel } from '../../sync/partitioning.js';
 import type { RunStore } from '../ports.js';
@@ -128,7 +128,8 @@ function runFrom(entity: Record<string, unknown>): Run {
     trigger: entity.trigger as Run['trigger'],
     kind: (entity.kind as Run['kind'] | undefined) ?? 'full',
     dryRun: entity.dryRun === true,
-    profile: parseProfile(JSON.parse(String(entity.profile))),
+    // The run's own copy: one saved before a rule existed still reads (a URL's credentials removed).
+    profile: readStoredProfile(JSON.parse(String(entity.profile))).profile,
     state: entity.state as Run['state'],
     pagesFetched: Number(entity.pagesFetched ?? 0),
     listing: entity.listing as Run['listing'],
