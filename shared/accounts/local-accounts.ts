@@ -6,17 +6,29 @@ import type { SyncDependencies } from '../sync/dependencies.js';
 import { LOCAL_DIRECTORY, type StoredUser } from '../sync/model.js';
 import { hashPassword } from '../sync/passwords.js';
 import { isTerminal, newRunId } from '../sync/run-model.js';
+import { controlCharacterIn, USERNAME_RULE, usernameProblem } from '../sync/values.js';
 
 /**
  * Local accounts: created by an admin, never changed by sync, holding their username like any other
  * user. Adoption moves local accounts into a directory when the directory lists the same username.
  */
 
+/** The same rules as a synced user's (decide.ts): one username rule for everyone, no control characters. */
+const name = (required: string) =>
+  z.string().trim().min(1, required).refine((value) => !controlCharacterIn(value), 'control characters are not allowed');
+
 const accountSchema = z.object({
-  username: z.string().trim().min(1, 'a username is required').max(256),
+  username: z
+    .string()
+    .trim()
+    .min(1, 'a username is required')
+    .superRefine((value, context) => {
+      const problem = value && usernameProblem(value);
+      if (problem) context.addIssue({ code: 'custom', message: `it ${problem}. ${USERNAME_RULE}` });
+    }),
   email: z.email('a valid email address is required'),
-  firstName: z.string().trim().min(1, 'a first name is required'),
-  lastName: z.string().trim().min(1, 'a last name is required'),
+  firstName: name('a first name is required'),
+  lastName: name('a last name is required'),
   password: z.string().min(8, 'at least 8 characters').optional(),
 });
 export type LocalAccountInput = z.input<typeof accountSchema>;

@@ -28,7 +28,8 @@ export type ErrorCode =
   | 'user-not-found'
   | 'account-invalid'
   | 'no-groups-selected'
-  | 'checkpoint-expired';
+  | 'checkpoint-expired'
+  | 'all-rows-skipped';
 
 export class AppError extends Error {
   override readonly name = 'AppError';

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { sameGroups } from './groups.js';
 import type { Decision, Holder, SourceEntry, SourceUser, StoredUser } from './model.js';
+import { controlCharacterIn, USERNAME_RULE, usernameProblem } from './values.js';
 
 /**
  * The decision for one user: (source entries for a key, stored user, context) → what to do.
@@ -49,6 +50,11 @@ export function decideEntries(
       reason: 'value-too-long',
       detail: `The match value is ${key.length} characters long; at most ${MAX_KEY_LENGTH} can identify a user.`,
     }));
+  }
+  const keyControl = controlCharacterIn(key);
+  if (keyControl) {
+    // Without the key, as above: the audit record's subject would print it.
+    return entries.map((entry) => ({ action: 'skip', ref: entry.ref, reason: 'control-characters', detail: controlDetail('The match value', keyControl) }));
   }
   if (entries.length > 1) {
     const refs = entries.map((entry) => entry.ref).join(', ');
@@ -168,7 +174,11 @@ function missingRequiredField(source: SourceUser): Pick<Extract<Decision, { acti
   // First: the details below quote values, and an audit record cannot hold an unbounded one.
   const tooLong = tooLongField(source);
   if (tooLong) return { reason: 'value-too-long', detail: tooLong };
+  const control = controlCharacterField(source);
+  if (control) return { reason: 'control-characters', detail: control };
   if (!source.username) return { reason: 'missing-username', detail: 'The username is empty.' };
+  const username = usernameProblem(source.username);
+  if (username) return { reason: 'username-invalid', detail: `The username "${source.username}" ${username}. ${USERNAME_RULE}` };
   if (!source.firstName) return { reason: 'missing-first-name', detail: 'The first name is empty.' };
   if (!source.lastName) return { reason: 'missing-last-name', detail: 'The last name is empty.' };
   if (!source.email) return { reason: 'missing-email', detail: 'The email address is empty; an account needs a valid email address.' };
@@ -188,6 +198,29 @@ function tooLongField(source: SourceUser): string | undefined {
   if (JSON.stringify(source.attributes).length > MAX_JSON_LENGTH) return `The attributes take more than ${MAX_JSON_LENGTH} characters together.`;
   if (JSON.stringify(source.groups ?? []).length > MAX_JSON_LENGTH) return `The group names take more than ${MAX_JSON_LENGTH} characters together.`;
   return undefined;
+}
+
+/** Where a value holds a control character; only attribute values may hold tabs and line breaks. */
+function controlCharacterField(source: SourceUser): string | undefined {
+  for (const field of ['username', 'email', 'firstName', 'lastName', 'manager'] as const) {
+    const found = controlCharacterIn(source[field] ?? '');
+    if (found) return controlDetail(`The ${field}`, found);
+  }
+  for (const group of source.groups ?? []) {
+    const found = controlCharacterIn(group);
+    if (found) return controlDetail('A group name', found);
+  }
+  for (const [name, value] of Object.entries(source.attributes)) {
+    const inName = controlCharacterIn(name);
+    if (inName) return controlDetail('An attribute name', inName);
+    const found = controlCharacterIn(value, { multiLine: true });
+    if (found) return controlDetail(`The attribute "${name}"`, found);
+  }
+  return undefined;
+}
+
+function controlDetail(what: string, found: string): string {
+  return `${what} contains the control character ${found}; a value with control characters or bidi overrides is not synced, as it would be stored and printed raw. Fix it in the source.`;
 }
 
 function targetUser(

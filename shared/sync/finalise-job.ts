@@ -1,4 +1,5 @@
 import pLimit from 'p-limit';
+import type { ErrorCode } from '../errors/app-error.js';
 import type { SyncDependencies } from './dependencies.js';
 import type { FinaliseJob } from './jobs.js';
 import { addCounts, emptyCounts, type Decision } from './model.js';
@@ -25,9 +26,11 @@ export async function runFinaliseJob(deps: SyncDependencies, job: FinaliseJob): 
 
   const counts = emptyCounts();
   const skipReasons: Record<string, number> = {};
+  const unreadableReasons: Record<string, number> = {};
   for (const result of results) {
     addCounts(counts, result.counts);
-    for (const [reason, count] of Object.entries(result.skipReasons)) skipReasons[reason] = (skipReasons[reason] ?? 0) + count;
+    addReasons(skipReasons, result.skipReasons);
+    addReasons(unreadableReasons, result.unreadableReasons ?? {});
   }
   const unreadable = results.reduce((sum, result) => sum + result.unreadable, 0);
   const pending = results.reduce((sum, result) => sum + result.pendingDisables, 0);
@@ -39,13 +42,17 @@ export async function runFinaliseJob(deps: SyncDependencies, job: FinaliseJob): 
   // worker finalised the run while this one was starting; going on would rewrite its outcome without them.
   const planned = new Set(plans.map((plan) => plan.shard));
   if (results.some((result) => !result.error && !planned.has(result.shard))) return;
-  const mayDisable = run.listing === 'complete' && !shardError && unreadable === 0;
+  const nothingUsable = run.listing === 'complete' && run.kind === 'full' ? allRowsSkipped(run, counts, skipReasons, plans) : undefined;
+  const mayDisable = run.listing === 'complete' && !shardError && unreadable === 0 && !nothingUsable;
   if (pending > 0 && !mayDisable) {
-    warnings.push(
-      unreadable > 0
-        ? `${unreadable} record(s) could not be read, so no one was disabled for being missing from the source.`
-        : 'The listing did not complete, so no one was disabled for being missing from the source.',
-    );
+    if (unreadable > 0) {
+      warnings.push(
+        `${unreadable} row(s) could not be read with certainty (${listReasons(unreadableReasons)}), ` +
+          'so no one was disabled for being missing from the source.',
+      );
+    } else if (!nothingUsable) {
+      warnings.push('The listing did not complete, so no one was disabled for being missing from the source.');
+    }
   } else if (run.listing !== 'complete') {
     warnings.push('The listing did not complete, so no one was disabled for being missing from the source.');
   }
@@ -76,7 +83,7 @@ export async function runFinaliseJob(deps: SyncDependencies, job: FinaliseJob): 
 
   if (!run.dryRun) counts.activated += await activateBlocked(deps, run, plans);
 
-  const error = run.error ?? shardError;
+  const error = run.error ?? shardError ?? nothingUsable;
   const state = error ? 'failed' : held && !run.dryRun ? 'needs-confirmation' : 'succeeded';
   const now = deps.clock().toISOString();
   // Links can only change when users did; an unchanged re-sync skips the directory scan. An incremental
@@ -161,6 +168,49 @@ async function enabledUsersBefore(deps: SyncDependencies, run: Run, plans: reado
   let enabled = 0;
   for await (const user of deps.users.list(run.directoryKey)) if (user.status !== 'disabled') enabled++;
   return enabled;
+}
+
+function addReasons(into: Record<string, number>, from: Record<string, number>): void {
+  for (const [reason, count] of Object.entries(from)) into[reason] = (into[reason] ?? 0) + count;
+}
+
+function byFrequency(reasons: Record<string, number>): [string, number][] {
+  return Object.entries(reasons).sort(([a, countA], [b, countB]) => countB - countA || (a < b ? -1 : 1));
+}
+
+/** "column-count 2, malformed-row 1": most frequent first. */
+function listReasons(reasons: Record<string, number>): string {
+  return byFrequency(reasons)
+    .map(([reason, count]) => `${reason} ${count}`)
+    .join(', ');
+}
+
+/** What to fix when every row was skipped for one of these reasons. */
+const ALL_SKIPPED_HINTS: Record<string, string> = {
+  'missing-password':
+    'New accounts need a password: name a default password in the profile (defaultPasswordSecret) or add a password column. ',
+  'column-count':
+    'The rows do not have as many columns as the header: check the delimiter (the profile\'s "delimiter" setting) and the file\'s line endings. ',
+};
+
+/**
+ * A full listing that had rows but none the run could use (every one skipped, and none merely inactive
+ * in the source): a profile or export gone wrong, not a directory where everyone left. The run fails
+ * and disables no one. An empty listing is not this: CSV fails it as csv-empty, and the disable guard
+ * weighs a directory that lists no one.
+ */
+function allRowsSkipped(run: Run, counts: Run['counts'], skipReasons: Record<string, number>, plans: readonly PlanSummary[]): { code: ErrorCode; message: string } | undefined {
+  const inactive = skipReasons['inactive-in-source'] ?? 0;
+  const used = counts.created + counts.updated + counts.unchanged + counts['re-enabled'] + counts.blocked + counts.conflict + inactive;
+  if (counts.skipped === 0 || used > 0 || plans.some((plan) => plan.sourceDisables.length > 0)) return undefined;
+  const [top] = byFrequency(skipReasons);
+  return {
+    code: 'all-rows-skipped',
+    message:
+      `Every ${run.profile.type === 'csv' ? 'row' : 'user'} the source listed (${counts.skipped}) was skipped (${listReasons(skipReasons)}), ` +
+      'so nothing was synced and no one was disabled. ' +
+      `${(top && ALL_SKIPPED_HINTS[top[0]]) ?? ''}Fix the source or the profile and sync again; \`usersync audit --run ${run.runId}\` lists the reason for each.`,
+  };
 }
 
 /** A user that is new, back, renamed or has another manager can change whose manager resolves to whom. */

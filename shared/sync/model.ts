@@ -17,7 +17,11 @@ export type SkipReason =
   | 'column-count'
   | 'malformed-row'
   /** A value longer than Table Storage can key or hold (see decide.ts): one row must not fail its shard. */
-  | 'value-too-long';
+  | 'value-too-long'
+  /** A control character (NUL, ESC…) or bidi override in a value: it would be stored and printed raw. */
+  | 'control-characters'
+  /** A username outside the allowed characters or length (see values.ts). */
+  | 'username-invalid';
 
 /** A user as the directory describes it, already mapped to our field names. */
 export interface SourceUser {
@@ -52,6 +56,18 @@ export type SourceEntry =
   | { kind: 'manager'; key: string; ref: string; manager: string }
   /** An incremental run: user `key` is no longer in scope (deleted, or left the selected groups). */
   | { kind: 'absent'; key: string; ref: string; reason: 'removed-from-directory' | 'left-scope' };
+
+/** Reasons a row is skipped for when it cannot be tied to a user with certainty (see isUnreadable). */
+const UNREADABLE_REASONS: ReadonlySet<SkipReason> = new Set(['missing-match-value', 'column-count', 'malformed-row']);
+
+/**
+ * An entry that cannot be tied to a user with certainty: no match value, the wrong number of columns
+ * (lines merged or split, the wrong delimiter) or a broken quote. While a run has any, it cannot tell
+ * who is missing from the source, so it disables no one for that. The one definition every count uses.
+ */
+export function isUnreadable(entry: SourceEntry): entry is Extract<SourceEntry, { kind: 'invalid' }> {
+  return entry.kind === 'invalid' && (entry.key === undefined || UNREADABLE_REASONS.has(entry.reason));
+}
 
 /** `blocked`: in scope, but created (or kept) without a licence; activated when one frees up. */
 export type UserStatus = 'active' | 'disabled' | 'blocked';

@@ -3,6 +3,7 @@ import type { SyncDependencies } from './dependencies.js';
 import type { SourcePage } from './directory-source.js';
 import type { Delivery, PageJob } from './jobs.js';
 import { SHARD_COUNT } from './partitioning.js';
+import { isUnreadable } from './model.js';
 import { isTerminal, type PageRecord, type Run } from './run-model.js';
 import { removeWorkingFiles, stageEntries } from './staging.js';
 
@@ -61,7 +62,7 @@ export async function runPageJob(deps: SyncDependencies, job: PageJob, delivery:
     const record = await deps.runs.putPage(run.runId, {
       page: at,
       entries: entries.length,
-      unreadable: entries.filter((entry) => entry.key === undefined).length,
+      unreadable: entries.filter(isUnreadable).length,
       ...(next === null || next === undefined ? {} : { next }),
       ...(checkpoint ? { checkpoint } : {}),
     });

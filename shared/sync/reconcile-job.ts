@@ -41,6 +41,7 @@ export async function runReconcileJob(deps: SyncDependencies, job: ReconcileJob,
           skipReasons: countSkipReasons(plan),
           pendingDisables: plan.pendingDisables.length,
           unreadable: plan.unreadable,
+          unreadableReasons: plan.unreadableReasons,
         });
       }
     } catch (error) {

@@ -89,8 +89,10 @@ export interface ShardResult {
   skipReasons: Record<string, number>;
   /** Users absent from the complete listing, left for finalise to disable. */
   pendingDisables: number;
-  /** Entries without a key (unreadable records) seen by this shard. */
+  /** Entries that cannot be tied to a user with certainty (isUnreadable) seen by this shard. */
   unreadable: number;
+  /** Those entries by skip reason (absent from shard rows written before it was recorded). */
+  unreadableReasons?: Record<string, number>;
   error?: { code: string; message: string };
 }
 

@@ -3,7 +3,7 @@ import { conflictOf, decideEntries, decideInvalid, decideMissing, type DecisionC
 import type { SyncDependencies } from './dependencies.js';
 import { combineEntries } from './entries.js';
 import { grantSeats, seatsWanted } from './licences.js';
-import { LOCAL_DIRECTORY, countedAs, emptyCounts, type ActionCounts, type Decision, type SourceEntry, type StoredUser } from './model.js';
+import { LOCAL_DIRECTORY, countedAs, emptyCounts, isUnreadable, type ActionCounts, type Decision, type SourceEntry, type StoredUser } from './model.js';
 import { hashPassword } from './passwords.js';
 import type { ClaimOutcome, UsernameOwner } from '../store/ports.js';
 import type { Run } from './run-model.js';
@@ -28,7 +28,9 @@ async function makePlan(deps: SyncDependencies, run: Run, shard: number): Promis
   const entries = await readStagedEntries(deps.runFiles, run.runId, shard);
   const byKey = new Map<string, SourceEntry[]>();
   const unkeyed: Extract<SourceEntry, { kind: 'invalid' }>[] = [];
+  const unreadable: Record<string, number> = {};
   for (const entry of entries) {
+    if (isUnreadable(entry)) unreadable[entry.reason] = (unreadable[entry.reason] ?? 0) + 1;
     if (entry.key === undefined) {
       if (entry.kind === 'invalid') unkeyed.push(entry);
       continue;
@@ -97,7 +99,8 @@ async function makePlan(deps: SyncDependencies, run: Run, shard: number): Promis
     sourceDisables,
     pendingDisables,
     unchanged,
-    unreadable: unkeyed.length,
+    unreadable: Object.values(unreadable).reduce((sum, count) => sum + count, 0),
+    unreadableReasons: unreadable,
     blockedInScope,
     enabledBefore,
   };

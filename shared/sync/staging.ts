@@ -92,8 +92,10 @@ export interface ShardPlan {
   /** Full runs: users of the shard not disabled before the run, the disable guard's base (see finalise). */
   enabledBefore: number;
   unchanged: number;
-  /** Entries with no key: while any exist in a run, no one is disabled. */
+  /** Entries that cannot be tied to a user with certainty (isUnreadable): while any exist in a run, no one is disabled. */
   unreadable: number;
+  /** Those entries by skip reason, for the run's warning. */
+  unreadableReasons: Record<string, number>;
   /** Blocked users still in scope: finalise activates them, oldest first, as licences allow. */
   blockedInScope: { key: string; createdAt: string }[];
 }

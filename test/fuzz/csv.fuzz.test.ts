@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseProfile, type CsvProfile } from '../../shared/connections/profile.js';
 import { isAppError } from '../../shared/errors/app-error.js';
-import { detectDelimiter, detectEncoding, transcodeToUtf8, type CsvEncoding } from '../../shared/providers/csv/format.js';
+import { detectDelimiter, detectEncoding, firstLine, transcodeToUtf8, type CsvEncoding } from '../../shared/providers/csv/format.js';
 import { mapErrorRecord, mapRow, planColumns } from '../../shared/providers/csv/map-row.js';
 import { readCsvRecords, type CsvRecordResult } from '../../shared/providers/csv/records.js';
 import { decideEntries, type DecisionContext } from '../../shared/sync/decide.js';
@@ -20,8 +20,8 @@ import { auditOf, createTestApp, csvProfile, putProfile, uploadCsv, usersOf } fr
 
 const PROFILE = parseProfile(csvProfile('Fuzz', 'fuzz.csv', { managerField: 'manager', groupsColumn: 'groups' })) as CsvProfile;
 const ROW_REASONS = ['column-count', 'missing-match-value', 'malformed-row'];
-const SKIP_REASONS = [...ROW_REASONS, 'value-too-long', 'missing-username', 'missing-first-name', 'missing-last-name', 'missing-email', 'invalid-email', 'missing-password', 'duplicate-match-value'];
-const RUN_ERRORS = ['csv-empty', 'csv-header-invalid'];
+const SKIP_REASONS = [...ROW_REASONS, 'value-too-long', 'control-characters', 'username-invalid', 'missing-username', 'missing-first-name', 'missing-last-name', 'missing-email', 'invalid-email', 'missing-password', 'duplicate-match-value'];
+const RUN_ERRORS = ['csv-empty', 'csv-header-invalid', 'all-rows-skipped'];
 
 async function* chunked(bytes: Buffer, size: number): AsyncGenerator<Buffer> {
   // At most ~256 chunks: small ones where boundaries are interesting, without crawling through a huge value.
@@ -49,8 +49,7 @@ async function records(utf8: Buffer, delimiter: ReturnType<typeof detectDelimite
 async function readFile(bytes: Buffer, chunkSize: number, profile: CsvProfile = PROFILE): Promise<{ entries: SourceEntry[]; results: CsvRecordResult[]; utf8: Buffer }> {
   const { encoding, bomLength } = detectEncoding(bytes.subarray(0, 64 * 1024));
   const utf8 = await collect(transcodeToUtf8(chunked(bytes, chunkSize), profile.encoding ?? encoding, bomLength));
-  const firstLine = utf8.subarray(0, 64 * 1024).toString('utf8').split(/\r?\n/, 1)[0] ?? '';
-  const delimiter = profile.delimiter ?? detectDelimiter(firstLine);
+  const delimiter = profile.delimiter ?? detectDelimiter(firstLine(utf8.subarray(0, 64 * 1024).toString('utf8')));
   const results = await records(utf8, delimiter, chunkSize);
   const [header, ...rows] = results;
   if (!header) return { entries: [], results, utf8 };

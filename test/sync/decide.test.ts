@@ -281,6 +281,66 @@ describe('decideEntries: required fields', () => {
   });
 });
 
+describe('decideEntries: control characters and usernames', () => {
+  const control = (what: string, code: string) =>
+    `${what} contains the control character ${code}; a value with control characters or bidi overrides is not synced, as it would be stored and printed raw. Fix it in the source.`;
+  const RULE = "A username is 1–128 letters, digits and . _ - @ ' + # ! ^ ~ (no spaces, / \\ % or ?), with at least one letter or digit.";
+
+  it.each<[string, Partial<SourceUser>, SkipReason, string]>([
+    ['a NUL in the first name', { firstName: 'Al\u0000ice' }, 'control-characters', control('The firstName', 'U+0000')],
+    ['an ANSI escape sequence in the last name', { lastName: '\u001b[2J\u001b[HSmith' }, 'control-characters', control('The lastName', 'U+001B')],
+    ['DEL in the email', { email: 'alice\u007f@example.com' }, 'control-characters', control('The email', 'U+007F')],
+    ['a C1 control in the username', { username: 'ali\u009bce' }, 'control-characters', control('The username', 'U+009B')],
+    ['a bidi override in the last name', { lastName: 'Smith\u202Egnp.exe' }, 'control-characters', control('The lastName', 'U+202E')],
+    ['a bidi isolate in the manager', { manager: '\u2066bob' }, 'control-characters', control('The manager', 'U+2066')],
+    ['a bidi isolate in a group name', { groups: ['Sales', 'Ops\u2069'] }, 'control-characters', control('A group name', 'U+2069')],
+    ['a line break in the first name', { firstName: 'Ali\nce' }, 'control-characters', control('The firstName', 'U+000A')],
+    ['a tab in the username', { username: 'ali\tce' }, 'control-characters', control('The username', 'U+0009')],
+    ['an escape in an attribute value', { attributes: { jobTitle: 'Lead\u001b]8;;http://x\u0007' } }, 'control-characters', control('The attribute "jobTitle"', 'U+001B')],
+    ['a bidi override in a multi-line attribute', { attributes: { address: '1 Main St\n\u202Eeciffo' } }, 'control-characters', control('The attribute "address"', 'U+202E')],
+    ['a control character in an attribute name', { attributes: { 'job\u0000Title': 'Lead' } }, 'control-characters', control('An attribute name', 'U+0000')],
+    ['a slash in the username', { username: 'a/b' }, 'username-invalid', `The username "a/b" contains "/". ${RULE}`],
+    ['a backslash in the username', { username: 'corp\\alice' }, 'username-invalid', `The username "corp\\alice" contains "\\". ${RULE}`],
+    ['a percent sign in the username', { username: 'alice%2F' }, 'username-invalid', `The username "alice%2F" contains "%". ${RULE}`],
+    ['a question mark in the username', { username: 'alice?' }, 'username-invalid', `The username "alice?" contains "?". ${RULE}`],
+    ['a space in the username', { username: 'alice smith' }, 'username-invalid', `The username "alice smith" contains U+0020. ${RULE}`],
+    ['a no-break space in the username', { username: 'alice\u00a0smith' }, 'username-invalid', `The username "alice\u00a0smith" contains U+00A0. ${RULE}`],
+    ['a username of two dots', { username: '..' }, 'username-invalid', `The username ".." has no letter or digit. ${RULE}`],
+    ['a username of punctuation only', { username: "'-_" }, 'username-invalid', `The username "'-_" has no letter or digit. ${RULE}`],
+    ['a username of 129 characters', { username: 'a'.repeat(129) }, 'username-invalid', `The username "${'a'.repeat(129)}" is 129 characters long. ${RULE}`],
+  ])('skips a record with %s, keeping its key', (_name, overrides, reason, detail) => {
+    const expected = { action: 'skip', key: KEY, ref: 'row 2', reason, detail };
+    expect(decideOne(sourceUser(overrides), undefined)).toEqual(expected);
+    // A stored user is left as it is: not updated with the value, not disabled.
+    expect(decideOne(sourceUser(overrides), storedUser())).toEqual(expected);
+  });
+
+  it.each([
+    ["an Entra UPN with an apostrophe", "o'neil@contoso.com"],
+    ['an Entra guest UPN', 'jo_contoso.com#EXT#@tenant.onmicrosoft.com'],
+    ['an Okta login with plus addressing', 'jo+intranet@example.com'],
+    ['non-ASCII letters', 'josé.garcía'],
+    ['another script', '山田.太郎'],
+    ['combining accents', 'jose\u0301'],
+    ['punctuation Entra allows', 'a.b-c_d!e^f~g'],
+    ['128 characters', 'a'.repeat(128)],
+  ])('accepts a username with %s', (_name, username) => {
+    expect(decideOne(sourceUser({ username, password: 'pw' }), undefined)).toMatchObject({ action: 'create', user: { username } });
+  });
+
+  it('accepts tabs and line breaks in an attribute value (a multi-line street address)', () => {
+    const attributes = { address: '1 Main Street\r\nLeeds\tLS1', note: 'two\nlines' };
+    expect(decideOne(sourceUser({ attributes, password: 'pw' }), undefined)).toMatchObject({ action: 'create', user: { attributes } });
+  });
+
+  it('skips every entry of a match value with a control character, without the key (the audit record would print it)', () => {
+    const key = 'alice\u001b[2j';
+    expect(decideEntries(key, [userEntry(sourceUser(), 'row 4', key)], storedUser({ key }), context)).toEqual([
+      { action: 'skip', ref: 'row 4', reason: 'control-characters', detail: control('The match value', 'U+001B') },
+    ]);
+  });
+});
+
 describe('decideEntries: create', () => {
   it('creates the full stored user from the source record', () => {
     const source = sourceUser({ password: 'S3cret!' });

@@ -109,6 +109,24 @@ describe('local accounts and adoption', () => {
     expect(lou?.createdAt).toBe((await t.app.deps.audit.query({ action: 'local-account-created', limit: 10 })).records[0]?.at);
   });
 
+  it('a local account follows the username rule of synced users (account-invalid), and names have no control characters', async () => {
+    const account = (username: string, firstName = 'Val') => addLocalAccount(t.app.deps, { username, email: 'val@intranet.example', firstName, lastName: 'Local' });
+    for (const [username, problem] of [
+      ['a/b', 'it contains "/"'],
+      ['..', 'it has no letter or digit'],
+      ['val local', 'it contains U+0020'],
+      ['val\u001b[2J', 'it contains U+001B'],
+      ['v'.repeat(129), 'it is 129 characters long'],
+    ] as const) {
+      const error = await account(username).catch((failure: unknown) => failure);
+      expect(error).toMatchObject({ code: 'account-invalid', details: { problems: [{ field: 'username', message: expect.stringContaining(problem) }] } });
+      expect((error as Error).message).not.toContain(username);
+    }
+    await expect(account('val.ok', 'V\u202Eal')).rejects.toMatchObject({ code: 'account-invalid', details: { problems: [{ field: 'firstName', message: 'control characters are not allowed' }] } });
+    for (const username of ["o'neil", 'josé.garcía', 'jo_contoso.com#EXT#@tenant.onmicrosoft.com']) expect((await account(username)).username).toBe(username);
+    expect(await t.app.deps.usernames.find('a/b')).toBeUndefined();
+  });
+
   it('with nothing to adopt it says so', async () => {
     await putProfile(t, csvProfile('Fresh', 'fresh.csv'));
     const plan = await adopt(t.app.deps, 'Fresh', { dryRun: false });

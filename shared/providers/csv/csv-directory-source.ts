@@ -8,7 +8,7 @@ import type { DirectorySource, SourcePage } from '../../sync/directory-source.js
 import type { SourceEntry } from '../../sync/model.js';
 import type { Run } from '../../sync/run-model.js';
 import { paths } from '../../sync/staging.js';
-import { detectDelimiter, detectEncoding, transcodeToUtf8 } from './format.js';
+import { detectDelimiter, detectEncoding, firstLine, transcodeToUtf8 } from './format.js';
 import { mapErrorRecord, mapRow, planColumns } from './map-row.js';
 import { readCsvRecords } from './records.js';
 import { openRemoteCsv } from './remote-csv.js';
@@ -84,9 +84,9 @@ export class CsvDirectorySource implements DirectorySource {
     const { encoding, bomLength } = detectEncoding(prefix);
     const utf8: Buffer[] = [];
     for await (const chunk of transcodeToUtf8(Readable.from([prefix]), profileInput.encoding ?? encoding, bomLength)) utf8.push(chunk);
-    const firstLine = Buffer.concat(utf8).toString('utf8').split(/\r?\n/, 1)[0] ?? '';
-    const delimiter = profileInput.delimiter ?? detectDelimiter(firstLine);
-    for await (const record of readCsvRecords(Readable.from([Buffer.from(`${firstLine}\n`)]), { delimiter, startOffset: 0, startLine: 1 })) {
+    const headerLine = firstLine(Buffer.concat(utf8).toString('utf8'));
+    const delimiter = profileInput.delimiter ?? detectDelimiter(headerLine);
+    for await (const record of readCsvRecords(Readable.from([Buffer.from(`${headerLine}\n`)]), { delimiter, startOffset: 0, startLine: 1 })) {
       if (record.kind === 'error') throw new AppError('csv-header-invalid', `The header line cannot be read: ${record.message}`);
       const header = record.fields.map((field) => field.trim());
       planColumns(header, profileInput);
@@ -116,8 +116,7 @@ export class CsvDirectorySource implements DirectorySource {
       }
       offset = 0;
     }
-    const firstLine = (await readPrefix(runFiles, path, offset)).toString('utf8').split(/\r?\n/, 1)[0] ?? '';
-    const delimiter = profile.delimiter ?? detectDelimiter(firstLine);
+    const delimiter = profile.delimiter ?? detectDelimiter(firstLine((await readPrefix(runFiles, path, offset)).toString('utf8')));
     const input = await runFiles.read(path, offset);
     if (!input) throw new AppError('source-not-found', `The archived input of run ${run.runId} is missing.`);
     try {

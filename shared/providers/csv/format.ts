@@ -52,6 +52,11 @@ export function detectDelimiter(headerLine: string): CsvDelimiter {
   return bestCount > 0 && !tied ? best : ',';
 }
 
+/** The header line of a file's first bytes: CRLF, LF and a lone CR all end a line (see records.ts). */
+export function firstLine(text: string): string {
+  return text.split(/\r\n?|\n/, 1)[0] ?? '';
+}
+
 /**
  * Streams `input` (in `encoding`, starting with a byte order mark of `bomLength` bytes) as UTF-8 bytes
  * without the byte order mark. Characters split across chunks are carried over to the next chunk.

@@ -5,13 +5,17 @@ import type { CsvDelimiter } from './format.js';
  * Reads logical CSV records from a stream of UTF-8 bytes, keeping track of absolute byte offsets and
  * physical line numbers so that a later page can resume exactly where a record ends.
  *
- * Physical lines are grouped into records by counting double quotes: while the count is odd a quoted
- * field is still open and the record continues on the next line. A broken quote must not swallow the
- * rows after it, so a record that cannot be read is reported as an error on its first line only and
- * reading resumes on the line after that.
+ * CRLF, LF and a lone CR all end a line, mixed in one file too (exports edited on different systems).
+ * Physical lines are grouped into records by following the quotes: a quote opens a quoted value only
+ * at the start of a field, and while one is open the record continues on the next line (the line
+ * break is part of the value). Anywhere else a quote is a literal character (HR systems' tab-separated
+ * exports do not quote at all). A quoted value must be followed by a delimiter or the end of the line:
+ * text after its closing quote means the quoting went wrong, and joining lines on such a quote could
+ * merge two people's rows into one. A record that cannot be read is reported as an error on its first
+ * line only and reading resumes on the line after that, so a broken quote does not swallow the rows after it.
  *
- * Quoting is strict, as csv-parse's default. csv-parse is the authority on what a record means, but a
- * call costs tens of microseconds, so well-formed records are split by a fast indexOf-based splitter
+ * csv-parse (with relax_quotes, for literal quotes) is the authority on what a record's fields are, but
+ * a call costs tens of microseconds, so well-formed records are split by a fast indexOf-based splitter
  * that accepts only what csv-parse reads the same way; everything else goes to csv-parse.
  */
 
@@ -55,21 +59,26 @@ const NEWLINE = 0x0a;
 const CARRIAGE_RETURN = 0x0d;
 const QUOTE = 0x22;
 
+type LineEnding = '' | '\n' | '\r\n' | '\r';
+
 interface PhysicalLine {
   line: number;
   /** The line without its line ending. */
   text: string;
   /** The line ending that was removed: inside a quoted value it is part of the value. */
-  eol: '' | '\n' | '\r\n';
-  quotes: number;
+  eol: LineEnding;
   /** Absolute offset just after the line ending. */
   endOffset: number;
 }
 
-/** Cuts bytes into physical lines at `\n`, keeping only the unfinished last line between chunks. */
+/**
+ * Cuts bytes into physical lines at LF, CRLF or a lone CR, keeping only the unfinished last line
+ * between chunks. A CR that ends a chunk waits for the next one: an LF there belongs to the same line end.
+ */
 class LineSplitter {
   private partial: Buffer[] = [];
-  private partialQuotes = 0;
+  /** The unfinished line's text is complete and a CR followed it at the end of the last chunk. */
+  private pendingCR = false;
 
   constructor(
     private offset: number,
@@ -78,69 +87,74 @@ class LineSplitter {
   ) {}
 
   push(chunk: Buffer): void {
+    if (chunk.length === 0) return;
     let start = 0;
-    // Quotes are counted with one forward scan per chunk; searching from each line again would be quadratic.
-    let nextQuote = chunk.indexOf(QUOTE);
-    let newline: number;
-    while ((newline = chunk.indexOf(NEWLINE, start)) !== -1) {
-      let quotes = this.partialQuotes;
-      while (nextQuote !== -1 && nextQuote < newline) {
-        quotes++;
-        nextQuote = chunk.indexOf(QUOTE, nextQuote + 1);
-      }
-      if (this.partial.length === 0) {
-        this.emit(chunk, start, newline + 1, quotes);
-      } else {
-        const bytes = Buffer.concat([...this.partial, chunk.subarray(start, newline + 1)]);
-        this.partial = [];
-        this.emit(bytes, 0, bytes.length, quotes);
-      }
-      start = newline + 1;
+    if (this.pendingCR) {
+      this.pendingCR = false;
+      start = chunk[0] === NEWLINE ? 1 : 0;
+      this.emit(chunk, 0, 0, start === 1 ? '\r\n' : '\r');
     }
-    if (start < chunk.length) {
-      this.partial.push(chunk.subarray(start));
-      while (nextQuote !== -1) {
-        this.partialQuotes++;
-        nextQuote = chunk.indexOf(QUOTE, nextQuote + 1);
+    // LFs and CRs are each found with one forward scan per chunk; searching from each line again
+    // would be quadratic (an LF-only file has no CR to find, a CR-only file no LF).
+    let nextNewline = chunk.indexOf(NEWLINE, start);
+    let nextReturn = chunk.indexOf(CARRIAGE_RETURN, start);
+    for (;;) {
+      if (nextNewline !== -1 && nextNewline < start) nextNewline = chunk.indexOf(NEWLINE, start);
+      if (nextReturn !== -1 && nextReturn < start) nextReturn = chunk.indexOf(CARRIAGE_RETURN, start);
+      const lineEnd = nextReturn === -1 || (nextNewline !== -1 && nextNewline < nextReturn) ? nextNewline : nextReturn;
+      if (lineEnd === -1) break;
+      if (lineEnd === nextReturn && lineEnd + 1 === chunk.length) {
+        // Whether an LF follows is for the next chunk to say.
+        this.partial.push(chunk.subarray(start, lineEnd));
+        this.pendingCR = true;
+        return;
       }
+      const eol = lineEnd === nextNewline ? '\n' : chunk[lineEnd + 1] === NEWLINE ? '\r\n' : '\r';
+      this.emit(chunk, start, lineEnd, eol);
+      start = lineEnd + eol.length;
     }
+    if (start < chunk.length) this.partial.push(chunk.subarray(start));
   }
 
-  /** Emits the last line when the input does not end with a line ending. */
+  /** Emits the last line when the input does not end with a line ending (or ends with a CR). */
   end(): void {
-    if (this.partial.length === 0) return;
-    const bytes = Buffer.concat(this.partial);
-    this.partial = [];
-    this.emit(bytes, 0, bytes.length, this.partialQuotes);
+    if (!this.pendingCR && this.partial.length === 0) return;
+    this.emit(Buffer.alloc(0), 0, 0, this.pendingCR ? '\r' : '');
+    this.pendingCR = false;
   }
 
-  /** Emits the line `bytes[start, end)`, which includes its line ending if it has one. */
-  private emit(bytes: Buffer, start: number, end: number, quotes: number): void {
-    let textEnd = end;
-    let eol: PhysicalLine['eol'] = '';
-    if (textEnd > start && bytes[textEnd - 1] === NEWLINE) {
-      textEnd--;
-      eol = '\n';
+  /**
+   * Emits the unfinished line (if any) continued by `chunk[start, textEnd)` as one line, ended by `eol`
+   * (whose bytes the caller has passed: each of its characters is one byte).
+   */
+  private emit(chunk: Buffer, start: number, textEnd: number, eol: LineEnding): void {
+    let text: string;
+    if (this.partial.length === 0) {
+      text = chunk.toString('utf8', start, textEnd);
+      this.offset += textEnd - start + eol.length;
+    } else {
+      const bytes = Buffer.concat([...this.partial, chunk.subarray(start, textEnd)]);
+      this.partial = [];
+      text = bytes.toString('utf8');
+      this.offset += bytes.length + eol.length;
     }
-    if (textEnd > start && bytes[textEnd - 1] === CARRIAGE_RETURN) {
-      textEnd--;
-      eol = '\r\n';
-    }
-    this.offset += end - start;
-    this.partialQuotes = 0;
-    const text = bytes.toString('utf8', start, textEnd);
-    this.onLine({ line: this.line++, text, eol, quotes, endOffset: this.offset });
+    this.onLine({ line: this.line++, text, eol, endOffset: this.offset });
   }
 }
 
 /** The physical lines of one record, first to last. */
 type RecordLines = [PhysicalLine, ...PhysicalLine[]];
 
+/**
+ * Where a line leaves the quotes: `closed` (a record may end with the line), `open` (a quoted value goes
+ * on to the next line), or the column (from 1) of a quoted value followed by text after its closing quote.
+ */
+type QuoteState = 'closed' | 'open' | number;
+
 /** Groups physical lines into records and parses them into `out`. */
 class RecordAssembler {
-  /** Lines of a record whose quoted field is still open (at most maxRecordLines). */
+  /** Lines of a record whose quoted value is still open (at most maxRecordLines). */
   private open: RecordLines | undefined;
-  private openQuotes = 0;
 
   constructor(
     private readonly delimiter: CsvDelimiter,
@@ -149,21 +163,33 @@ class RecordAssembler {
   ) {}
 
   accept(line: PhysicalLine): void {
+    let lines: RecordLines;
+    let state: QuoteState;
     if (this.open === undefined) {
       if (line.text === '') return;
-      if (line.quotes % 2 === 0) return this.parseRecord([line]);
-      this.open = [line];
+      // Most lines hold no quote, or only well-formed quoted values: the fast splitter reads them at once.
+      const fields = splitRecord(line.text, this.delimiter);
+      if (fields !== undefined) return this.emit([line], fields);
+      lines = [line];
+      state = quoteState(line.text, this.delimiter, false);
     } else {
-      this.open.push(line);
+      lines = this.open;
+      lines.push(line);
+      state = quoteState(line.text, this.delimiter, true);
     }
-    this.openQuotes += line.quotes;
-    if (this.openQuotes % 2 === 0) this.parseRecord(this.takeOpen(this.open));
-    else if (this.open.length >= this.maxRecordLines) this.reject(this.takeOpen(this.open));
+    this.open = undefined;
+    if (state === 'closed') this.parseRecord(lines);
+    else if (state === 'open' && lines.length < this.maxRecordLines) this.open = lines;
+    else this.reject(lines);
   }
 
   /** At the end of the input a quote still open will never be closed. */
   finish(): void {
-    while (this.open !== undefined) this.reject(this.takeOpen(this.open));
+    while (this.open !== undefined) {
+      const lines = this.open;
+      this.open = undefined;
+      this.reject(lines);
+    }
   }
 
   private parseRecord(lines: RecordLines): void {
@@ -174,7 +200,12 @@ class RecordAssembler {
     if (lines.length > 1) text = lines.slice(0, -1).map((line) => line.text + line.eol).join('') + last.text;
     const fields = splitRecord(text, this.delimiter) ?? this.parseWithCsvParse(text);
     if (fields === undefined) return this.reject(lines);
-    this.out.push({ kind: 'record', line: first.line, fields, endOffset: last.endOffset, nextLine: last.line + 1 });
+    this.emit(lines, fields);
+  }
+
+  private emit(lines: RecordLines, fields: string[]): void {
+    const last = lines[lines.length - 1] ?? lines[0];
+    this.out.push({ kind: 'record', line: lines[0].line, fields, endOffset: last.endOffset, nextLine: last.line + 1 });
   }
 
   /** Reports the first line of an unreadable record and reads the lines after it again. */
@@ -189,43 +220,73 @@ class RecordAssembler {
     for (const line of rest) this.accept(line);
   }
 
-  /** Why `line` on its own is not a CSV record (it has an odd number of quotes or failed to parse). */
+  /** Why `line` on its own is not a CSV record. */
   private reasonFor(line: PhysicalLine): string {
-    try {
-      this.parse(line.text);
-    } catch (error) {
-      if (error instanceof CsvError) return describeParseError(error, line.line);
-      throw error;
-    }
-    // Not reached in practice: with strict quotes a line with an odd number of quotes never parses.
-    return `Unclosed quote starting on line ${line.line}`;
+    const state = quoteState(line.text, this.delimiter, false);
+    if (state === 'open') return `Unclosed quote starting on line ${line.line}`;
+    if (state === 'closed') return `Unreadable CSV on line ${line.line}`;
+    return (
+      `Text after a closing quote in column ${state} on line ${line.line}: ` +
+      'a quoted value must be followed by a delimiter or the end of the line'
+    );
   }
 
-  /** The fields of a record the fast splitter declined, or undefined when csv-parse rejects it too. */
+  /** The fields of a record the fast splitter declined, or undefined when csv-parse does not read it as one record. */
   private parseWithCsvParse(text: string): string[] | undefined {
     try {
-      return this.parse(text)[0];
+      const records = parse(text, {
+        delimiter: this.delimiter,
+        relax_column_count: true,
+        // A quote inside a value that did not start with one is a literal character.
+        relax_quotes: true,
+        bom: false,
+        record_delimiter: ['\r\n', '\n', '\r'],
+      });
+      return records.length === 1 ? records[0] : undefined;
     } catch (error) {
       if (error instanceof CsvError) return undefined;
       throw error;
     }
   }
+}
 
-  private takeOpen(lines: RecordLines): RecordLines {
-    this.open = undefined;
-    this.openQuotes = 0;
-    return lines;
-  }
-
-  private parse(text: string): string[][] {
-    // record_delimiter '\n' only: a record's line breaks are inside quotes, and a lone '\r' is not a line break.
-    return parse(text, { delimiter: this.delimiter, relax_column_count: true, bom: false, record_delimiter: '\n' });
+/**
+ * Follows the quotes of one line as csv-parse does, starting inside a quoted value or not: a quote
+ * opens a quoted value only at the start of a field, a doubled quote inside one is a quote, and any
+ * other quote closes it — and must be followed by a delimiter or the end of the line (csv-parse with
+ * relax_quotes would read on). With indexOf jumps: only quotes and delimiters matter.
+ */
+function quoteState(text: string, delimiter: CsvDelimiter, inQuotes: boolean): QuoteState {
+  let pos = 0;
+  let column = 1;
+  for (;;) {
+    if (inQuotes) {
+      const close = text.indexOf('"', pos);
+      if (close === -1) return 'open';
+      if (text.charCodeAt(close + 1) === QUOTE) {
+        pos = close + 2;
+        continue;
+      }
+      inQuotes = false;
+      pos = close + 1;
+      if (pos === text.length) return 'closed';
+      if (text[pos] !== delimiter) return column;
+    } else if (text.charCodeAt(pos) === QUOTE) {
+      inQuotes = true;
+      pos++;
+      continue;
+    } else {
+      pos = text.indexOf(delimiter, pos);
+      if (pos === -1) return 'closed';
+    }
+    pos++; // past the delimiter
+    column++;
   }
 }
 
 /**
  * Splits one record's text into fields with indexOf, for well-formed records only: it returns undefined
- * for anything csv-parse would reject or might read differently (a stray quote, text after a closing
+ * for anything csv-parse might read differently (a quote inside an unquoted value, text after a closing
  * quote, an unclosed quote), so that csv-parse decides those.
  */
 function splitRecord(text: string, delimiter: CsvDelimiter): string[] | undefined {
@@ -257,27 +318,5 @@ function splitRecord(text: string, delimiter: CsvDelimiter): string[] | undefine
     fields.push(value);
     if (pos >= text.length) return fields;
     pos++; // past the delimiter
-  }
-}
-
-/** csv-parse's reasons, reworded for an admin and with the line number in the file. */
-function describeParseError(error: CsvError, line: number): string {
-  const column = typeof error.column === 'number' ? error.column + 1 : undefined;
-  const where = column === undefined ? `on line ${line}` : `in column ${column} on line ${line}`;
-  switch (error.code) {
-    case 'CSV_QUOTE_NOT_CLOSED':
-      return `Unclosed quote starting on line ${line}`;
-    case 'INVALID_OPENING_QUOTE':
-      return (
-        `Quote inside an unquoted value ${where}: ` +
-        'a value containing quotes must be enclosed in quotes, with each quote inside doubled'
-      );
-    case 'CSV_INVALID_CLOSING_QUOTE':
-      return (
-        `Text after a closing quote ${where}: ` +
-        'a quoted value must be followed by a delimiter or the end of the line'
-      );
-    default:
-      return `Unreadable CSV ${where}: ${error.message}`;
   }
 }

@@ -1,4 +1,4 @@
-import { CsvError, parse } from 'csv-parse/sync';
+import { parse } from 'csv-parse/sync';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { CsvDelimiter } from '../../../shared/providers/csv/format.js';
@@ -30,7 +30,7 @@ const fieldsOf = (results: CsvRecordResult[]) => results.map((r) => (r.kind === 
 /** Header plus the broken-quote example: bob's quote is never closed. */
 const BROKEN = 'username,email,name\nalice,a@x.com,Alice\nbob,"b@x.com,Bob\ncarol,c@x.com,Carol\ndave,"d""x@x.com",Dave\n';
 
-/** A bit of everything: multi-byte characters, CRLF, blank lines, quoted newlines, broken quotes, no final newline. */
+/** A bit of everything: multi-byte characters, CRLF, lone CRs, blank lines, quoted line breaks, literal and broken quotes, no final newline. */
 const SAMPLE = [
   'username;name;note\r\n',
   'rené;René Ünal;"a; b"\r\n',
@@ -40,6 +40,8 @@ const SAMPLE = [
   'ok;"multi\n\nline";東京\n',
   'x;y"z;w\n',
   '\n',
+  'cr;"a\rb";c\r',
+  'd;e\r\r',
   'last;"open',
 ].join('');
 
@@ -92,10 +94,46 @@ describe('readCsvRecords', () => {
     ]);
   });
 
-  it('unescapes doubled quotes and keeps a lone carriage return inside a value', async () => {
-    expect(fieldsOf(await read('a,"say ""hi""",""\nb\rc,d\n'))).toEqual([
-      ['a', 'say "hi"', ''],
-      ['b\rc', 'd'],
+  it('unescapes doubled quotes', async () => {
+    expect(fieldsOf(await read('a,"say ""hi""",""\n'))).toEqual([['a', 'say "hi"', '']]);
+  });
+
+  it('ends lines at CRLF, LF and a lone CR, mixed in one file, with exact offsets', async () => {
+    expect(await read('u,e\rann,a@x\r\nbob,b@x\ncid,c@x\r\rdan,d@x\r')).toEqual([
+      { kind: 'record', line: 1, fields: ['u', 'e'], endOffset: 4, nextLine: 2 },
+      { kind: 'record', line: 2, fields: ['ann', 'a@x'], endOffset: 13, nextLine: 3 },
+      { kind: 'record', line: 3, fields: ['bob', 'b@x'], endOffset: 21, nextLine: 4 },
+      { kind: 'record', line: 4, fields: ['cid', 'c@x'], endOffset: 29, nextLine: 5 },
+      { kind: 'record', line: 6, fields: ['dan', 'd@x'], endOffset: 38, nextLine: 7 },
+    ]);
+  });
+
+  it('keeps every kind of line break inside a quoted value, as written', async () => {
+    expect(await read('id,note\r1,"a\rb\r\nc\nd"\r2,x\r')).toEqual([
+      { kind: 'record', line: 1, fields: ['id', 'note'], endOffset: 8, nextLine: 2 },
+      { kind: 'record', line: 2, fields: ['1', 'a\rb\r\nc\nd'], endOffset: 21, nextLine: 6 },
+      { kind: 'record', line: 6, fields: ['2', 'x'], endOffset: 25, nextLine: 7 },
+    ]);
+  });
+
+  it('reads a quote inside a value that did not start with one as a literal character', async () => {
+    // An HR system's tab-separated export, which quotes nothing.
+    expect(fieldsOf(await read('ann\tLead, Marketing "Ops"\tHR\nbob\t5" floppy\tx"\n', { delimiter: '\t' }))).toEqual([
+      ['ann', 'Lead, Marketing "Ops"', 'HR'],
+      ['bob', '5" floppy', 'x"'],
+    ]);
+    // Such a quote opens nothing: the next line is a record of its own.
+    expect(fieldsOf(await read('a,b"c\nd,e"f\n'))).toEqual([
+      ['a', 'b"c'],
+      ['d', 'e"f'],
+    ]);
+  });
+
+  it('does not merge the next row into a value whose opening quote is never closed', async () => {
+    // Joined to line 1, line 2 would close the quote at `"A"` with text after it: no record spans them.
+    expect(fieldsOf(await read('bob\t"Bud\tSales\nann\tAnn "A"\tHR\n', { delimiter: '\t' }))).toEqual([
+      'Unclosed quote starting on line 1',
+      ['ann', 'Ann "A"', 'HR'],
     ]);
   });
 
@@ -138,36 +176,29 @@ describe('readCsvRecords', () => {
     expect(await read('a,"1\n2\n3"\n', { maxRecordLines: 2 })).toEqual([
       { kind: 'error', line: 1, message: 'Unclosed quote starting on line 1', endOffset: 5, nextLine: 2 },
       { kind: 'record', line: 2, fields: ['2'], endOffset: 7, nextLine: 3 },
-      {
-        kind: 'error',
-        line: 3,
-        message:
-          'Quote inside an unquoted value in column 1 on line 3: a value containing quotes must be enclosed in quotes, with each quote inside doubled',
-        endOffset: 10,
-        nextLine: 4,
-      },
+      { kind: 'record', line: 3, fields: ['3"'], endOffset: 10, nextLine: 4 },
     ]);
   });
 
-  it('explains malformed quotes on a single line and goes on', async () => {
-    expect(await read('a,b"c,d"\na,"b"c\nx,y\n')).toEqual([
+  it('explains text after a closing quote and goes on', async () => {
+    expect(await read('a,"b"c\nx,"y",""z\nx,y\n')).toEqual([
       {
         kind: 'error',
         line: 1,
         message:
-          'Quote inside an unquoted value in column 2 on line 1: a value containing quotes must be enclosed in quotes, with each quote inside doubled',
-        endOffset: 9,
+          'Text after a closing quote in column 2 on line 1: a quoted value must be followed by a delimiter or the end of the line',
+        endOffset: 7,
         nextLine: 2,
       },
       {
         kind: 'error',
         line: 2,
         message:
-          'Text after a closing quote in column 2 on line 2: a quoted value must be followed by a delimiter or the end of the line',
-        endOffset: 16,
+          'Text after a closing quote in column 3 on line 2: a quoted value must be followed by a delimiter or the end of the line',
+        endOffset: 17,
         nextLine: 3,
       },
-      { kind: 'record', line: 3, fields: ['x', 'y'], endOffset: 20, nextLine: 4 },
+      { kind: 'record', line: 3, fields: ['x', 'y'], endOffset: 21, nextLine: 4 },
     ]);
   });
 
@@ -183,11 +214,30 @@ describe('readCsvRecords', () => {
 
   it('gives the same results whatever the chunk boundaries', async () => {
     const whole = await read(SAMPLE, { delimiter: ';' });
-    expect(whole.map((r) => `${r.line}:${r.kind}`)).toEqual(['1:record', '2:record', '4:record', '6:error', '7:record', '10:error', '12:error']);
+    expect(whole.map((r) => `${r.line}:${r.kind}`)).toEqual(['1:record', '2:record', '4:record', '6:error', '7:record', '10:record', '12:record', '14:record', '16:error']);
     expect(whole[2]).toMatchObject({ fields: ['zoë', 'Zoë "Z" 😀', 'two\r\nlines'] });
     expect(whole[4]).toMatchObject({ fields: ['ok', 'multi\n\nline', '東京'] });
+    expect(whole.slice(5, 8).map((r) => (r.kind === 'record' ? r.fields : r.message))).toEqual([
+      ['x', 'y"z', 'w'],
+      ['cr', 'a\rb', 'c'],
+      ['d', 'e'],
+    ]);
     expect(whole.at(-1)?.endOffset).toBe(Buffer.byteLength(SAMPLE));
     for (const chunkSize of [1, 2, 3, 7, 64]) expect(await read(SAMPLE, { delimiter: ';', chunkSize })).toEqual(whole);
+  });
+
+  it('gives the same results with the input split at every byte (a CR and its LF in different chunks too)', async () => {
+    const bytes = Buffer.from(SAMPLE);
+    const whole = await read(bytes, { delimiter: ';' });
+    for (let at = 0; at <= bytes.length; at++) {
+      const results: CsvRecordResult[] = [];
+      const twoChunks = (async function* () {
+        yield bytes.subarray(0, at);
+        yield bytes.subarray(at);
+      })();
+      for await (const result of readCsvRecords(twoChunks, { delimiter: ';', startOffset: 0, startLine: 1 })) results.push(result);
+      expect(results, `split at byte ${at}`).toEqual(whole);
+    }
   });
 
   it('resumes from any end offset with the same following results as one pass', async () => {
@@ -226,7 +276,7 @@ describe('readCsvRecords', () => {
     const rows = fc.array(fc.array(fc.string({ unit, maxLength: 6 }), { minLength: 1, maxLength: 4 }), { maxLength: 12 });
     const delimiter = fc.constantFrom<CsvDelimiter>(',', ';', '\t', '|');
     await fc.assert(
-      fc.asyncProperty(rows, delimiter, fc.constantFrom('\n', '\r\n'), fc.boolean(), fc.integer({ min: 1, max: 40 }), async (data, sep, eol, finalEol, chunkSize) => {
+      fc.asyncProperty(rows, delimiter, fc.constantFrom('\n', '\r\n', '\r'), fc.boolean(), fc.integer({ min: 1, max: 40 }), async (data, sep, eol, finalEol, chunkSize) => {
         const encode = (field: string) =>
           field === '' || /["\r\n]/.test(field) || field.includes(sep) ? `"${field.replaceAll('"', '""')}"` : field;
         const lines = data.map((row) => row.map(encode).join(sep));
@@ -237,7 +287,7 @@ describe('readCsvRecords', () => {
           const result = { kind: 'record', line, fields, endOffset: 0, nextLine: 0 };
           const written = (lines[index] ?? '') + (index < lines.length - 1 || finalEol ? eol : '');
           endOffset += Buffer.byteLength(written);
-          line += (lines[index] ?? '').split('\n').length;
+          line += (lines[index] ?? '').split(/\r\n|\n|\r/).length;
           return { ...result, endOffset, nextLine: line };
         });
         expect(await read(text, { delimiter: sep, chunkSize })).toEqual(expected);
@@ -246,26 +296,40 @@ describe('readCsvRecords', () => {
     );
   });
 
-  it('reads any single line exactly as csv-parse does, or reports it', async () => {
-    // Whatever the line, the result must be csv-parse's fields, or an error where csv-parse throws.
-    const unit = fc.constantFrom('a', ' ', '"', '"', ',', ';', '\r', 'é');
+  it('reads any single line as csv-parse (relax_quotes) does when it is well-formed, and reports it otherwise', async () => {
+    // Well-formed: every field is a quoted value (quotes inside doubled) or an unquoted one not starting
+    // with a quote (any quote inside it is literal). csv-parse decides the fields; the grammar says which lines are records.
+    const unit = fc.constantFrom('a', ' ', '"', '"', ',', ';', 'é');
     const delimiter = fc.constantFrom<CsvDelimiter>(',', ';');
     await fc.assert(
       fc.asyncProperty(fc.string({ unit, minLength: 1, maxLength: 12 }), delimiter, async (text, sep) => {
-        // "\r\n" ends the line, so a final "\r" is not content; a line with no content is blank.
-        const content = text.endsWith('\r') ? text.slice(0, -1) : text;
-        let expected: string[] | undefined;
-        try {
-          expected = parse(content, { delimiter: sep, relax_column_count: true, bom: false, record_delimiter: '\n' })[0];
-        } catch (error) {
-          if (!(error instanceof CsvError)) throw error;
-        }
+        const field = `(?:"(?:[^"]|"")*"|[^"${sep}][^${sep}]*|)`;
+        const wellFormed = new RegExp(`^${field}(?:${sep}${field})*$`).test(text);
         const results = await read(`${text}\n`, { delimiter: sep });
-        if (content === '') expect(results).toEqual([]);
-        else if (expected === undefined) expect(results).toMatchObject([{ kind: 'error', line: 1 }]);
-        else expect(results).toEqual([{ kind: 'record', line: 1, fields: expected, endOffset: Buffer.byteLength(text) + 1, nextLine: 2 }]);
+        if (!wellFormed) {
+          expect(results).toMatchObject([{ kind: 'error', line: 1 }]);
+          return;
+        }
+        const expected = parse(text, { delimiter: sep, relax_column_count: true, relax_quotes: true, bom: false })[0];
+        expect(results).toEqual([{ kind: 'record', line: 1, fields: expected, endOffset: Buffer.byteLength(text) + 1, nextLine: 2 }]);
       }),
       { numRuns: 1000 },
+    );
+  });
+
+  it('returns exactly the rows of an export that quotes nothing (quotes inside values are literal)', async () => {
+    const unit = fc.constantFrom('a', 'Z', ' ', '"', ',', ';', '\t', '|', 'é');
+    const delimiter = fc.constantFrom<CsvDelimiter>(',', ';', '\t', '|');
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.array(fc.string({ unit, maxLength: 6 }), { minLength: 1, maxLength: 4 }), { maxLength: 8 }), delimiter, async (data, sep) => {
+        // What such an export can hold unambiguously: no delimiter in a value, no value starting with a quote, no empty row.
+        const rows = data
+          .map((row) => row.map((value) => value.replaceAll(sep, '').replace(/^"+/, '')))
+          .filter((row) => row.join('') !== '');
+        const results = await read(rows.map((row) => `${row.join(sep)}\r\n`).join(''), { delimiter: sep });
+        expect(fieldsOf(results)).toEqual(rows);
+      }),
+      { numRuns: 300 },
     );
   });
 });
