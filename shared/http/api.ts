@@ -132,8 +132,9 @@ async function resetConnection(deps: SyncDependencies, [name]: string[]) {
   return ok({ connection: await requestReset(deps, name!), resetRequested: true }, 202);
 }
 
+/** 200 either way: a directory that refuses is the answer to "test", not a failed request. */
 async function testConnectionRoute(deps: SyncDependencies, [name]: string[]) {
-  return ok({ ok: true, detail: await testConnection(deps, name!) });
+  return ok(await testConnection(deps, name!));
 }
 
 async function availableGroupsRoute(deps: SyncDependencies, [name]: string[]) {
