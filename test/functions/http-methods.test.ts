@@ -4,6 +4,9 @@ import { startApiHost, type ApiHost } from '../support/api-host.js';
 import { addUsers, storedUser } from '../support/stored-users.js';
 import { csvProfile, putProfile } from '../support/test-app.js';
 
+/** A host that waits for a body that never ends never answers: fail then, rather than after the suite's timeout. */
+const ANSWER_DEADLINE_MS = 30_000;
+
 /** Sends headers (and `chunks`, if any) without ending the body, and resolves with the first response. */
 function partialRequest(url: string, headers: http.OutgoingHttpHeaders, chunks: Buffer[] = []): Promise<{ status: number; type?: string; body: string }> {
   return new Promise((resolve, reject) => {
@@ -90,7 +93,7 @@ describe('HTTP methods, paths and bodies: the API decides, and answers problem+j
     expect(response.status).toBe(413);
     expect(response.type).toBe('application/problem+json');
     expect(JSON.parse(response.body)).toMatchObject({ code: 'body-too-large', status: 413 });
-  });
+  }, ANSWER_DEADLINE_MS);
 
   it('a body sent without a length is refused (413 problem+json) as soon as it passes the host\'s limit', async () => {
     server = await startApiHost({}, { maxRequestBodyBytes: 64 * 1024 });
@@ -99,5 +102,5 @@ describe('HTTP methods, paths and bodies: the API decides, and answers problem+j
     expect(response.status).toBe(413);
     expect(response.type).toBe('application/problem+json');
     expect(JSON.parse(response.body)).toMatchObject({ code: 'body-too-large', detail: 'The request body is larger than 65536 bytes.' });
-  });
+  }, ANSWER_DEADLINE_MS);
 });
