@@ -1,16 +1,48 @@
-import type { HttpFunction } from '../shared/app/registry.js';
-import { handleApi } from '../shared/http/api.js';
+import type { HttpRequest } from '@azure/functions';
+import type { HttpFunction, HttpMethod } from '../shared/app/registry.js';
+import { handleApi, MAX_BODY_BYTES } from '../shared/http/api.js';
 import type { SyncDependencies } from '../shared/sync/dependencies.js';
+
+/**
+ * Every method reaches the API, so it answers 405 with each route's own `Allow` (and OPTIONS, HEAD). Not
+ * TRACE or CONNECT: the Fetch API's Request (which HttpRequest is) refuses them, so the host's 405 answers.
+ */
+const ALL_METHODS: HttpMethod[] = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS'];
+
+/** host.json `extensions.http.routePrefix`. */
+const ROUTE_PREFIX = /^\/api(?:\/|$)/i;
 
 /** One HTTP function for every route under /api: manual sync, reset, status. */
 export function httpApiFunction(deps: SyncDependencies): HttpFunction {
   return {
     name: 'httpApi',
-    trigger: { kind: 'http', route: '{*path}', methods: ['GET', 'POST', 'PUT', 'DELETE'] },
+    trigger: { kind: 'http', route: '{*path}', methods: ALL_METHODS },
     handler: async (request) => {
       const url = new URL(request.url);
-      const body = request.body ? await request.text() : undefined;
-      return handleApi(deps, { method: request.method, path: request.params.path ?? '', query: url.searchParams, ...(body !== undefined ? { body } : {}) });
+      // The path as sent, not the host's decoded `params.path`: the API decodes each segment once, so an
+      // encoded `/` (`a%2Fb`) stays inside its segment. The query from the URL keeps repeated parameters.
+      const path = url.pathname.replace(ROUTE_PREFIX, '');
+      const body = await readBody(request, MAX_BODY_BYTES + 1);
+      return handleApi(deps, { method: request.method, path, query: url.searchParams, ...(body !== undefined ? { body } : {}) });
     },
   };
+}
+
+/** At most `limit` bytes of the body: enough for the API to refuse one too large, without holding it all. */
+async function readBody(request: HttpRequest, limit: number): Promise<string | undefined> {
+  if (!request.body) return undefined;
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = request.body.getReader();
+  try {
+    while (size < limit) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      size += value.length;
+    }
+  } finally {
+    await reader.cancel();
+  }
+  return new TextDecoder().decode(Buffer.concat(chunks).subarray(0, limit));
 }

@@ -26,7 +26,7 @@ export interface HttpFunction {
 
 export type FunctionDefinition = TimerFunction | QueueFunction | HttpFunction;
 
-export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH';
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH' | 'HEAD' | 'OPTIONS';
 
 export function isTimerFunction(definition: FunctionDefinition): definition is TimerFunction {
   return definition.trigger.kind === 'timer';

@@ -145,8 +145,10 @@ async function connectionCommand(args: string[], { app, io }: CliContext): Promi
     return 0;
   }
   if (action === 'test' && file) {
-    io.out(`OK: ${await testConnection(app.deps, file)}`);
-    return 0;
+    const result = await testConnection(app.deps, file);
+    io.out(result.ok ? `OK: ${result.detail}` : `FAILED [${result.code}]: ${result.detail}`);
+    for (const warning of result.warnings) io.out(`warning: ${warning}`);
+    return result.ok ? 0 : 1;
   }
   if (action === 'groups' && file) {
     const groups = await availableGroups(app.deps, file);

@@ -24,6 +24,7 @@ export type ErrorCode =
   | 'body-too-large'
   | 'body-invalid'
   | 'query-invalid'
+  | 'path-invalid'
   | 'username-taken'
   | 'user-not-found'
   | 'account-invalid'

@@ -11,6 +11,8 @@ import type { HttpResponseInit, InvocationContext, Timer, TriggerMetadata } from
 import { QueueServiceClient } from '@azure/storage-queue';
 import type { DequeuedMessageItem, QueueClient } from '@azure/storage-queue';
 import type { FunctionDefinition } from '../app/registry.js';
+import { AppError, isAppError } from '../errors/app-error.js';
+import { internalError, problemOf, type ApiResponse } from '../http/problem.js';
 
 /** The `extensions.queues` settings of host.json that the local host honours, durations in milliseconds. */
 export interface QueueSettings {
@@ -43,6 +45,8 @@ export interface LocalHostOptions {
   messageLeaseSeconds?: number;
   /** Overrides of host.json. */
   queues?: Partial<QueueSettings>;
+  /** Largest request body accepted (413 above it); default Azure Functions' 100 MB. */
+  maxRequestBodyBytes?: number;
   /** Default: host.json in process.cwd(); a missing file means defaults. */
   hostJsonPath?: string;
   log?: (line: string) => void;
@@ -411,14 +415,19 @@ export class LocalHost {
       const url = new URL(req.url ?? '/', `http://${req.headers.host ?? '127.0.0.1'}`);
       const method = (req.method ?? 'GET').toUpperCase();
       const matches = matchRoutes(routes, url.pathname);
-      if (matches.length === 0) return sendJson(res, 404, { error: 'Not found' });
+      if (matches.length === 0) throw new AppError('not-found', `No function is registered for ${url.pathname}.`);
       const match = matches.find((m) => (m.route.def.trigger.methods as string[]).includes(method));
       if (!match) {
         const allow = [...new Set(matches.flatMap((m) => m.route.def.trigger.methods))].join(', ');
-        return sendJson(res, 405, { error: 'Method not allowed' }, { allow });
+        throw new AppError('method-not-allowed', `Use ${allow} for ${url.pathname}.`, { allow });
       }
-      const body = await readBody(req);
-      if (body === undefined) return sendJson(res, 413, { error: 'Request body too large' });
+      // As the Functions host: a declared length over the limit is refused before a byte of the body is read.
+      const limit = this.options.maxRequestBodyBytes ?? MAX_REQUEST_BODY_BYTES;
+      const body = Number(req.headers['content-length'] ?? 0) > limit ? undefined : await readBody(req, limit);
+      if (body === undefined) {
+        req.resume(); // the rest is read and dropped, never held
+        throw new AppError('body-too-large', `The request body is larger than ${limit} bytes.`);
+      }
       const headers: Record<string, string> = {};
       for (const [name, value] of Object.entries(req.headers)) {
         if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
@@ -437,15 +446,16 @@ export class LocalHost {
       });
       if (!outcome.ok) {
         this.emit(`${def.name} failed in ${outcome.ms} ms: ${errorMessage(outcome.error)}`);
-        return sendJson(res, 500, { error: 'Internal server error' });
+        return sendProblem(res, internalError());
       }
       const response = outcome.value;
       this.emit(`${def.name} ${response.status} in ${outcome.ms} ms`);
       res.writeHead(response.status, response.headers);
       res.end(response.body);
     } catch (error) {
-      this.emit(`HTTP request failed: ${errorMessage(error)}`);
-      if (!res.headersSent) sendJson(res, 500, { error: 'Internal server error' });
+      // The host's own answers (404, 405, 413, a malformed path) are AppErrors; anything else is a failure.
+      if (!isAppError(error)) this.emit(`HTTP request failed: ${errorMessage(error)}`);
+      if (!res.headersSent) sendProblem(res, problemOf(error));
       else res.destroy();
     }
   }
@@ -611,7 +621,7 @@ function matchRoutes(routes: CompiledRoute[], pathname: string): { route: Compil
   try {
     parts = splitPath(pathname.slice(ROUTE_PREFIX.length - 1)).map(decodeURIComponent);
   } catch {
-    return []; // malformed percent-encoding
+    throw new AppError('path-invalid', `The path ${pathname} is not valid percent-encoding: write a literal % as %25.`);
   }
   const matches: { route: CompiledRoute; params: Record<string, string> }[] = [];
   for (const route of routes) {
@@ -657,17 +667,24 @@ function listen(port: number, onRequest: http.RequestListener): Promise<http.Ser
   });
 }
 
-/** The body, or undefined when it exceeds the size limit. */
-async function readBody(req: http.IncomingMessage): Promise<Buffer | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    const buffer = chunk as Buffer;
-    size += buffer.length;
-    if (size > MAX_REQUEST_BODY_BYTES) return undefined;
-    chunks.push(buffer);
-  }
-  return Buffer.concat(chunks);
+/** The body, or undefined as soon as it exceeds `limit` (a body sent without a length). */
+function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size <= limit) return void chunks.push(chunk);
+      req.off('data', onData);
+      req.off('end', onEnd);
+      resolve(undefined);
+    };
+    const onEnd = (): void => resolve(Buffer.concat(chunks));
+    req.on('data', onData);
+    req.once('end', onEnd);
+    req.once('error', reject);
+    req.once('close', () => reject(new Error('the client closed the request before its end'))); // no-op once settled
+  });
 }
 
 interface WireResponse {
@@ -690,9 +707,10 @@ async function toHttpResponse(init: HttpResponseInit): Promise<WireResponse> {
   return { status: response.status, headers, body };
 }
 
-function sendJson(res: http.ServerResponse, status: number, body: unknown, headers: http.OutgoingHttpHeaders = {}): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+/** The host's own answers are problem+json too, in the API's shape. */
+function sendProblem(res: http.ServerResponse, { status, headers, jsonBody }: ApiResponse): void {
+  const text = JSON.stringify(jsonBody);
+  res.writeHead(status, { ...headers, 'content-length': Buffer.byteLength(text) });
   res.end(text);
 }
 

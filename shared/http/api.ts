@@ -1,5 +1,7 @@
+import { z } from 'zod';
 import { groupMembers } from '../accounts/local-groups.js';
 import { orgChartOf, visibleUser } from '../accounts/org-chart-view.js';
+import { listUsersPage } from '../accounts/user-listing.js';
 import type { AuditAction } from '../audit/audit-log.js';
 import { availableGroups, testConnection } from '../connections/connection-checks.js';
 import { deleteConnection } from '../connections/delete-connection.js';
@@ -11,72 +13,112 @@ import { confirmRun } from '../sync/confirm-run.js';
 import { RUN_ID_PATTERN } from '../sync/run-model.js';
 import { startRun } from '../sync/start-run.js';
 import { problemOf, type ApiResponse } from './problem.js';
+import { flag, NO_QUERY, pageLimit, parseQuery, text, type QuerySchema } from './query.js';
 
 /** Bodies above this are refused (413) before they are parsed. */
 export const MAX_BODY_BYTES = 1024 * 1024;
 
 export interface ApiRequest {
   method: string;
-  /** The path under /api, without leading slash: `connections/HR/sync`. */
+  /** The path under /api as sent, still percent-encoded, without leading slash: `connections/HR%20export/sync`. */
   path: string;
   query: URLSearchParams;
   /** The raw body, when there is one. */
   body?: string;
 }
 
-type Handler = (deps: SyncDependencies, params: string[], request: ApiRequest) => Promise<ApiResponse>;
+/** `query` is what the route's query schema parsed (each handler names its type). */
+type Handler = (deps: SyncDependencies, params: string[], request: ApiRequest, query: never) => Promise<ApiResponse>;
+
+interface Route {
+  pattern: string[];
+  methods: Partial<Record<string, Handler>>;
+  /** The query parameters the route takes; without one it takes none. */
+  query?: QuerySchema;
+}
+
+const SYNC_QUERY = z.strictObject({ dryRun: flag.optional(), incremental: flag.optional(), fromRun: z.string().regex(RUN_ID_PATTERN, 'not a run id').optional() });
+const RUNS_QUERY = z.strictObject({ connection: text.optional() });
+const AUDIT_QUERY = z.strictObject({
+  run: text.optional(),
+  user: text.optional(),
+  action: text.optional(),
+  connection: text.optional(),
+  limit: pageLimit.default(100),
+  continuationToken: text.optional(),
+});
+const USERS_QUERY = z.strictObject({
+  connection: text.optional(),
+  status: z.enum(['active', 'disabled', 'blocked'], { error: 'must be active, disabled or blocked' }).optional(),
+  q: text.optional(),
+  limit: pageLimit.default(100),
+  continuationToken: text.optional(),
+});
 
 /**
- * Every route under /api: the pattern (segments; `:` marks a parameter) and a handler per method.
- * Routing lives here so the HTTP function stays one thin trigger; every error goes through problemOf.
+ * Every route under /api: the pattern (segments; `:` marks a parameter), a handler per method and the
+ * query it takes. Routing lives here so the HTTP function stays one thin trigger; every error goes through problemOf.
  */
-const ROUTES: { pattern: string[]; methods: Partial<Record<string, Handler>> }[] = [
+const ROUTES: Route[] = [
   { pattern: ['connections'], methods: { GET: listConnections } },
   { pattern: ['connections', ':'], methods: { GET: getConnection, PUT: putConnection, DELETE: removeConnection } },
-  { pattern: ['connections', ':', 'sync'], methods: { POST: syncConnection } },
+  { pattern: ['connections', ':', 'sync'], methods: { POST: syncConnection }, query: SYNC_QUERY },
   { pattern: ['connections', ':', 'reset'], methods: { POST: resetConnection } },
   { pattern: ['connections', ':', 'test'], methods: { POST: testConnectionRoute } },
   { pattern: ['connections', ':', 'groups', 'available'], methods: { GET: availableGroupsRoute } },
-  { pattern: ['runs'], methods: { GET: listRuns } },
+  { pattern: ['runs'], methods: { GET: listRuns }, query: RUNS_QUERY },
   { pattern: ['runs', ':'], methods: { GET: getRun } },
   { pattern: ['runs', ':', 'confirm'], methods: { POST: confirmRunRoute } },
-  { pattern: ['audit'], methods: { GET: queryAudit } },
-  { pattern: ['users'], methods: { GET: listUsers } },
+  { pattern: ['audit'], methods: { GET: queryAudit }, query: AUDIT_QUERY },
+  { pattern: ['users'], methods: { GET: listUsers }, query: USERS_QUERY },
   { pattern: ['users', ':'], methods: { GET: getUser } },
   { pattern: ['groups'], methods: { GET: listGroups } },
   { pattern: ['groups', ':', 'members'], methods: { GET: listGroupMembers } },
   { pattern: ['orgchart', ':'], methods: { GET: orgChart } },
 ];
 
+/** HEAD is GET without the body (its headers kept); OPTIONS answers which methods a route takes. */
 export async function handleApi(deps: SyncDependencies, request: ApiRequest): Promise<ApiResponse> {
+  const response = await respond(deps, request);
+  if (request.method.toUpperCase() !== 'HEAD') return response;
+  return { status: response.status, headers: { 'content-type': 'application/json', ...response.headers } };
+}
+
+async function respond(deps: SyncDependencies, request: ApiRequest): Promise<ApiResponse> {
   try {
-    const segments = request.path.split('/').filter(Boolean).map(decodeSegment);
+    const segments = request.path.split('/').filter(Boolean).map((segment) => decodeSegment(segment, request.path));
     const route = ROUTES.find(({ pattern }) => pattern.length === segments.length && pattern.every((part, i) => part === ':' || part === segments[i]));
     if (!route) throw new AppError('not-found', `No API route matches /api/${request.path}.`);
-    const handler = route.methods[request.method.toUpperCase()];
-    if (!handler) {
-      const allow = Object.keys(route.methods).join(', ');
-      throw new AppError('method-not-allowed', `Use ${allow} for /api/${request.path}.`, { allow });
-    }
+    const method = request.method.toUpperCase();
+    const allow = allowedMethods(route).join(', ');
+    if (method === 'OPTIONS') return { status: 204, headers: { allow } };
+    const handler = route.methods[method === 'HEAD' ? 'GET' : method];
+    if (!handler) throw new AppError('method-not-allowed', `Use ${allow} for /api/${request.path}.`, { allow });
     if (request.body !== undefined && Buffer.byteLength(request.body) > MAX_BODY_BYTES) {
       throw new AppError('body-too-large', `The request body is larger than ${MAX_BODY_BYTES} bytes.`);
     }
+    const query = parseQuery(route.query ?? NO_QUERY, request.query);
     const params = route.pattern.flatMap((part, i) => (part === ':' ? [segments[i]!] : []));
-    return await handler(deps, params, request);
+    return await handler(deps, params, request, query as never);
   } catch (error) {
     return problemOf(error);
   }
 }
 
+function allowedMethods(route: Route): string[] {
+  const methods = Object.keys(route.methods);
+  return [...methods, ...(methods.includes('GET') ? ['HEAD'] : []), 'OPTIONS'];
+}
+
 /**
- * Hosts hand over the path already decoded (the local host does), so a segment that is not valid
- * percent-encoding (a username with `%`) is taken as it is rather than failing the request.
+ * Each segment is decoded exactly once, here: the HTTP function hands over the path as sent, so `a%2Fb`
+ * is one segment `a/b` and `%2525` is `%25`. Malformed percent-encoding is the caller's mistake.
  */
-function decodeSegment(segment: string): string {
+function decodeSegment(segment: string, path: string): string {
   try {
     return decodeURIComponent(segment);
   } catch {
-    return segment;
+    throw new AppError('path-invalid', `The path /api/${path} is not valid percent-encoding: write a literal % as %25.`);
   }
 }
 
@@ -118,12 +160,13 @@ async function removeConnection(deps: SyncDependencies, [name]: string[]) {
   return ok(await deleteConnection(deps, name!));
 }
 
-async function syncConnection(deps: SyncDependencies, [name]: string[], request: ApiRequest) {
+async function syncConnection(deps: SyncDependencies, [name]: string[], _request: ApiRequest, query: z.output<typeof SYNC_QUERY>) {
   const run = await startRun(deps, {
     connection: name!,
     trigger: 'manual',
-    dryRun: request.query.get('dryRun') === 'true',
-    incremental: request.query.get('incremental') === 'true',
+    dryRun: query.dryRun ?? false,
+    incremental: query.incremental ?? false,
+    ...(query.fromRun ? { fromRunId: query.fromRun } : {}),
   });
   return ok({ runId: run.runId, state: run.state, kind: run.kind, dryRun: run.dryRun }, 202, { location: `/api/runs/${run.runId}` });
 }
@@ -132,16 +175,16 @@ async function resetConnection(deps: SyncDependencies, [name]: string[]) {
   return ok({ connection: await requestReset(deps, name!), resetRequested: true }, 202);
 }
 
+/** 200 either way: a directory that refuses is the answer to "test", not a failed request. */
 async function testConnectionRoute(deps: SyncDependencies, [name]: string[]) {
-  return ok({ ok: true, detail: await testConnection(deps, name!) });
+  return ok(await testConnection(deps, name!));
 }
 
 async function availableGroupsRoute(deps: SyncDependencies, [name]: string[]) {
   return ok(await availableGroups(deps, name!));
 }
 
-async function listRuns(deps: SyncDependencies, _params: string[], request: ApiRequest) {
-  const connection = request.query.get('connection') ?? undefined;
+async function listRuns(deps: SyncDependencies, _params: string[], _request: ApiRequest, { connection }: z.output<typeof RUNS_QUERY>) {
   return ok(await deps.runs.list({ ...(connection ? { connection } : {}), limit: 50 }));
 }
 
@@ -156,31 +199,27 @@ async function confirmRunRoute(deps: SyncDependencies, [id]: string[]) {
   return ok({ runId: run.runId, state: run.state, confirmedAt: run.confirmedAt, disabling: run.heldDisables?.count ?? 0 }, 202, { location: `/api/runs/${run.runId}` });
 }
 
-async function queryAudit(deps: SyncDependencies, _params: string[], request: ApiRequest) {
-  const { query } = request;
-  const limit = Math.min(Math.max(Number(query.get('limit') ?? 100) || 100, 1), 1000);
+async function queryAudit(deps: SyncDependencies, _params: string[], _request: ApiRequest, query: z.output<typeof AUDIT_QUERY>) {
   const page = await deps.audit.query({
-    limit,
-    ...(query.get('run') ? { runId: query.get('run')! } : {}),
-    ...(query.get('user') ? { subject: query.get('user')!.toLowerCase() } : {}),
-    ...(query.get('action') ? { action: query.get('action') as AuditAction } : {}),
-    ...(query.get('connection') ? { connection: query.get('connection')! } : {}),
-    ...(query.get('continuationToken') ? { continuationToken: query.get('continuationToken')! } : {}),
+    limit: query.limit,
+    ...(query.run ? { runId: query.run } : {}),
+    ...(query.user ? { subject: query.user.toLowerCase() } : {}),
+    ...(query.action ? { action: query.action as AuditAction } : {}),
+    ...(query.connection ? { connection: query.connection } : {}),
+    ...(query.continuationToken ? { continuationToken: query.continuationToken } : {}),
   });
   return ok(page);
 }
 
-async function listUsers(deps: SyncDependencies, _params: string[], request: ApiRequest) {
-  const name = request.query.get('connection');
+async function listUsers(deps: SyncDependencies, _params: string[], _request: ApiRequest, { connection: name, ...query }: z.output<typeof USERS_QUERY>) {
   let directoryKey: string | undefined;
   if (name) {
     const connection = await deps.connections.get(name);
     if (!connection) throw new AppError('connection-not-found', `There is no connection profile named "${name}".`);
     directoryKey = connection.directoryKey;
   }
-  const users = [];
-  for await (const user of deps.users.list(directoryKey)) users.push(visibleUser(user));
-  return ok(users.sort((a, b) => a.username.localeCompare(b.username)));
+  const page = await listUsersPage(deps, { ...query, ...(directoryKey ? { directoryKey } : {}) });
+  return ok({ ...page, users: page.users.map(visibleUser) });
 }
 
 async function getUser(deps: SyncDependencies, [username]: string[]) {

@@ -3,7 +3,8 @@ import { isAppError, type ErrorCode } from '../errors/app-error.js';
 export interface ApiResponse {
   status: number;
   headers?: Record<string, string>;
-  jsonBody: unknown;
+  /** None for 204 and HEAD. */
+  jsonBody?: unknown;
 }
 
 const STATUS: Partial<Record<ErrorCode, number>> = {
@@ -19,6 +20,7 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   'profile-invalid': 400,
   'body-invalid': 400,
   'query-invalid': 400,
+  'path-invalid': 400,
   'secret-missing': 422,
   'username-taken': 409,
   'user-not-found': 404,
@@ -31,13 +33,16 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
 
 /** The one place errors become HTTP: application/problem+json with the error's stable code. */
 export function problemOf(error: unknown): ApiResponse {
-  if (!isAppError(error)) {
-    return problem(500, 'internal-error', 'The request failed unexpectedly; see the function logs.');
-  }
+  if (!isAppError(error)) return internalError();
   const response = problem(STATUS[error.code] ?? 500, error.code, error.message, error.details);
   const allow = error.details?.allow;
   if (typeof allow === 'string') response.headers = { ...response.headers, allow };
   return response;
+}
+
+/** A failure we did not expect: nothing of it reaches the caller but where to look. */
+export function internalError(): ApiResponse {
+  return problem(500, 'internal-error', 'The request failed unexpectedly; see the function logs.');
 }
 
 function problem(status: number, code: string, detail: string, extra?: Record<string, unknown>): ApiResponse {

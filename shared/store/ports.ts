@@ -113,6 +113,12 @@ export interface UsernameOwner {
 
 export type ClaimOutcome = { won: true } | { won: false; owner: UsernameOwner };
 
+/** A held username, as written when it was claimed, and its holder. */
+export interface UsernameClaim {
+  username: string;
+  owner: UsernameOwner;
+}
+
 /**
  * Usernames are unique across all directories and local accounts, case-insensitively. A claim is an
  * atomic insert-if-absent, so two syncs racing for one name cannot both win.
@@ -130,6 +136,11 @@ export interface UsernameClaims {
   /** Hands a name from its current holder to another (adoption), only if `from` still holds it. */
   transfer(username: string, from: UsernameOwner, to: UsernameOwner): Promise<boolean>;
   find(username: string): Promise<UsernameOwner | undefined>;
+  /**
+   * Held names in ascending order of the lower-cased name, after `after` (lower-cased) when given, only
+   * `directoryKey`'s when given. Reads lazily: a caller that stops early has read little.
+   */
+  list(options?: { after?: string; directoryKey?: string }): AsyncIterable<UsernameClaim>;
 }
 
 /** A group of the intranet: created by a directory's sync (never deleted by it) or by an admin (local). */

@@ -18,8 +18,11 @@ export interface DirectorySource {
   readonly supportsIncremental: boolean;
   /** Reads one page. `cursor` is null for the first page of a run. Throws AppError; `transient` ones are retried. */
   readPage(request: { run: Run; page: number; cursor: unknown }): Promise<SourcePage>;
-  /** "Test connection": reaches the directory with the profile's credentials; a sentence on success, an AppError naming the problem otherwise. */
-  testConnection(profile: ConnectionProfile): Promise<string>;
+  /**
+   * "Test connection": reaches the directory with the profile's credentials; a sentence on success (and what
+   * will not work as an admin expects), an AppError naming the problem otherwise.
+   */
+  testConnection(profile: ConnectionProfile): Promise<{ detail: string; warnings: string[] }>;
   /** Groups an admin can select (directories that scope users by group). */
   availableGroups?(profile: ConnectionProfile): Promise<AvailableGroup[]>;
 }

@@ -120,8 +120,8 @@ describe('usersync CLI', () => {
     await writeFile(join(dir, 'no-names.csv'), 'username;email\nx;x@example.org\n');
     await cli('csv', 'upload', 'Staff', join(dir, 'no-names.csv'));
     const bad = await cli('connection', 'test', 'Staff');
-    expect(bad.code).toBe(2);
-    expect(bad.err[0]).toMatch(/^error \[csv-header-invalid\].*firstName/);
+    expect(bad.code).toBe(1);
+    expect(bad.out[0]).toMatch(/^FAILED \[csv-header-invalid\].*firstName/);
     expect((await cli('connection', 'groups', 'Staff')).err).toEqual(['error [profile-invalid]: "Staff" is a csv profile: it has no groups to select.']);
   });
 });

@@ -197,7 +197,9 @@ describe('random requests through the HTTP API (api.ts on Azurite)', () => {
       fc.asyncProperty(request, async ({ target: { method, path }, query, body }) => {
         const response = await call({ method, path, query: new URLSearchParams(query), ...(body === undefined ? {} : { body }) });
         expect(response.status).not.toBe(500);
-        if (response.status >= 400) expectProblem(response, [400, 404, 405, 409, 413, 422, 502]);
+        // HEAD answers as GET without the body.
+        if (method.toUpperCase() === 'HEAD') expect(response.jsonBody).toBeUndefined();
+        else if (response.status >= 400) expectProblem(response, [400, 404, 405, 409, 413, 422, 502]);
         expect(JSON.stringify(response)).not.toContain('Fuzz-Initial-Pa55');
         expect(JSON.stringify(response)).not.toContain(SECRET);
       }),

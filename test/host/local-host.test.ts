@@ -243,7 +243,7 @@ describe('LocalHost HTTP', () => {
     },
   ];
 
-  it('routes params, query, body and catch-all; answers 404, 405 and a generic 500', async () => {
+  it('routes params, query, body and catch-all; answers 404, 405 and a generic 500 as problem+json', async () => {
     const host = makeHost(definitions, { httpPort: 0 });
     await host.start();
     const api = `${host.httpUrl}/api`;
@@ -266,18 +266,25 @@ describe('LocalHost HTTP', () => {
 
     const missing = await fetch(`${api}/nope`);
     expect(missing.status).toBe(404);
-    expect(await missing.json()).toEqual({ error: 'Not found' });
+    expect(missing.headers.get('content-type')).toBe('application/problem+json');
+    expect(await missing.json()).toMatchObject({ code: 'not-found', status: 404, detail: 'No function is registered for /api/nope.' });
     expect((await fetch(`${host.httpUrl}/users/1`)).status).toBe(404); // outside /api/
 
     const wrongMethod = await fetch(`${api}/users/1`, { method: 'DELETE' });
     expect(wrongMethod.status).toBe(405);
     expect(wrongMethod.headers.get('allow')).toBe('GET');
+    expect(await wrongMethod.json()).toMatchObject({ code: 'method-not-allowed', allow: 'GET' });
+
+    const malformed = await fetch(`${api}/users/%ZZ`);
+    expect(malformed.status).toBe(400);
+    expect(await malformed.json()).toMatchObject({ code: 'path-invalid' });
 
     const broken = await fetch(`${api}/broken`);
     expect(broken.status).toBe(500);
+    expect(broken.headers.get('content-type')).toBe('application/problem+json');
     const brokenBody = await broken.text();
     expect(brokenBody).not.toContain('secret');
-    expect(JSON.parse(brokenBody)).toEqual({ error: 'Internal server error' });
+    expect(JSON.parse(brokenBody)).toMatchObject({ code: 'internal-error', status: 500 });
   });
 
   it('rejects unsupported route templates at start', async () => {

@@ -40,3 +40,31 @@ describe('TableUsernameClaims.claimMany (batched claims)', () => {
     expect(outcomes).toEqual([{ won: true }, { won: true }, { won: false, owner: owner('first') }]);
   });
 });
+
+describe('TableUsernameClaims.list (the sorted username index)', () => {
+  const collect = async (claims: AsyncIterable<{ username: string }>): Promise<string[]> => {
+    const names: string[] = [];
+    for await (const claim of claims) names.push(claim.username);
+    return names;
+  };
+
+  it('lists every name across the 16 partitions in case-insensitive order, after a name, of one directory', async () => {
+    const { app } = await createTestApp();
+    const names = Array.from({ length: 150 }, (_, i) => `user.${String(i).padStart(3, '0')}`);
+    await app.deps.usernames.claimMany(names.map((username, i) => ({ username, owner: owner(username, i % 3 === 0 ? 'dir-b' : 'dir-a') })));
+    await app.deps.usernames.claim('Zed', owner('zed', 'local'));
+    await app.deps.usernames.claim('alpha', owner('alpha', 'dir-b'));
+    const expected = ['alpha', ...names, 'Zed'];
+
+    expect(await collect(app.deps.usernames.list())).toEqual(expected);
+    expect(await collect(app.deps.usernames.list({ after: 'USER.099' }))).toEqual(expected.slice(expected.indexOf('user.099') + 1));
+    expect(await collect(app.deps.usernames.list({ after: 'zed' }))).toEqual([]);
+    expect(await collect(app.deps.usernames.list({ directoryKey: 'dir-b' }))).toEqual(['alpha', ...names.filter((_, i) => i % 3 === 0)]);
+    const [first] = await collect(app.deps.usernames.list({ directoryKey: 'local' }));
+    expect(first).toBe('Zed');
+    for await (const claim of app.deps.usernames.list({ after: 'user.148' })) {
+      expect(claim).toEqual({ username: 'user.149', owner: owner('user.149') });
+      break;
+    }
+  });
+});

@@ -77,7 +77,7 @@ export class CsvDirectorySource implements DirectorySource {
   }
 
   /** Opens the file (without archiving it) and checks its header against the profile. */
-  async testConnection(profileInput: ConnectionProfile): Promise<string> {
+  async testConnection(profileInput: ConnectionProfile): Promise<{ detail: string; warnings: string[] }> {
     if (profileInput.type !== 'csv') throw new AppError('profile-invalid', `"${profileInput.name}" is not a CSV profile.`);
     const prefix = await firstBytes(await this.openSource(profileInput));
     if (!prefix.length) throw new AppError('csv-empty', 'The CSV file is empty.');
@@ -89,8 +89,11 @@ export class CsvDirectorySource implements DirectorySource {
     for await (const record of readCsvRecords(Readable.from([Buffer.from(`${headerLine}\n`)]), { delimiter, startOffset: 0, startLine: 1 })) {
       if (record.kind === 'error') throw new AppError('csv-header-invalid', `The header line cannot be read: ${record.message}`);
       const header = record.fields.map((field) => field.trim());
-      planColumns(header, profileInput);
-      return `Read the CSV file: ${header.length} columns (${header.join(', ')}), ${encoding}, "${delimiter === '\t' ? 'tab' : delimiter}"-separated; the required columns are there.`;
+      const { columns } = planColumns(header, profileInput);
+      return {
+        detail: `Read the CSV file: ${header.length} columns (${header.join(', ')}), ${encoding}, "${delimiter === '\t' ? 'tab' : delimiter}"-separated; the required columns are there.`,
+        warnings: columns.some((column) => column.kind === 'password') || profileInput.defaultPasswordSecret ? [] : [noPasswordWarning(profileInput)],
+      };
     }
     throw new AppError('csv-empty', 'The CSV file has no header line.');
   }
@@ -154,6 +157,13 @@ export class CsvDirectorySource implements DirectorySource {
     }
     return openRemoteCsv(source, { secrets: this.options.secrets, allowInsecureHttp: this.options.allowInsecureHttp });
   }
+}
+
+function noPasswordWarning(profile: CsvProfile): string {
+  return (
+    `New users cannot be created: the file has no "${profile.passwordColumn}" column and the profile names no defaultPasswordSecret, ` +
+    'so every new row would be skipped as missing-password. Add the column, or set defaultPasswordSecret to an app setting holding an initial password.'
+  );
 }
 
 function csvProfileOf(run: Run): CsvProfile {

@@ -111,16 +111,16 @@ export class GraphDirectorySource implements DirectorySource {
   }
 
   /** Acquires a token and reads one group: names what is wrong without echoing the secret. */
-  async testConnection(profileInput: ConnectionProfile): Promise<string> {
+  async testConnection(profileInput: ConnectionProfile): Promise<{ detail: string; warnings: string[] }> {
     const profile = entraProfileOf(profileInput);
     const client = this.client(profile);
     try {
       if (profile.selectedGroups[0]) {
         const group = (await get<GraphGroup>(client, `/groups/${encodeURIComponent(profile.selectedGroups[0])}?$select=id,displayName`)) as GraphGroup;
-        return `Connected to tenant ${profile.tenantId}; read the selected group "${group.displayName ?? group.id}".`;
+        return { detail: `Connected to tenant ${profile.tenantId}; read the selected group "${group.displayName ?? group.id}".`, warnings: [] };
       }
       await get<GraphPage<GraphGroup>>(client, `/groups?$select=id,displayName&$top=1`);
-      return `Connected to tenant ${profile.tenantId}; no group is selected yet, so no users would sync.`;
+      return { detail: `Connected to tenant ${profile.tenantId}; no group is selected yet, so no users would sync.`, warnings: [] };
     } catch (error) {
       throw graphFailure(error, profile);
     }

@@ -116,17 +116,17 @@ export class OktaDirectorySource implements DirectorySource {
     }
   }
 
-  async testConnection(profileInput: ConnectionProfile): Promise<string> {
+  async testConnection(profileInput: ConnectionProfile): Promise<{ detail: string; warnings: string[] }> {
     const profile = oktaProfileOf(profileInput);
     const client = await this.client(profile);
     try {
       const groupId = profile.selectedGroups[0];
       if (groupId) {
         const group = await client.groupApi.getGroup({ groupId });
-        return `Connected to ${new URL(profile.orgUrl).host}; read the selected group "${group.profile?.name ?? groupId}".`;
+        return { detail: `Connected to ${new URL(profile.orgUrl).host}; read the selected group "${group.profile?.name ?? groupId}".`, warnings: [] };
       }
       await (await client.groupApi.listGroups({ limit: 1 })).getNextPage();
-      return `Connected to ${new URL(profile.orgUrl).host}; no group is selected yet, so no users would sync.`;
+      return { detail: `Connected to ${new URL(profile.orgUrl).host}; no group is selected yet, so no users would sync.`, warnings: [] };
     } catch (error) {
       throw oktaFailure(error, profile);
     }

@@ -1,8 +1,8 @@
 import type { TableClient, TransactionAction } from '@azure/data-tables';
 import pLimit from 'p-limit';
-import { shardOf } from '../../sync/partitioning.js';
-import type { ClaimOutcome, UsernameClaims, UsernameOwner } from '../ports.js';
-import { encodeKey, statusOf } from './keys.js';
+import { SHARD_COUNT, shardOf } from '../../sync/partitioning.js';
+import type { ClaimOutcome, UsernameClaim, UsernameClaims, UsernameOwner } from '../ports.js';
+import { encodeKey, odata, statusOf } from './keys.js';
 
 interface ClaimEntity {
   partitionKey: string;
@@ -17,6 +17,16 @@ interface ClaimEntity {
 /** Table Storage takes at most 100 operations, all in one partition, per transaction. */
 const BATCH_SIZE = 100;
 const PARALLEL_BATCHES = 8;
+/** Rows per partition and request when listing: a page of 100 names takes ~6 from each of the 16. */
+const LIST_PAGE_SIZE = 64;
+
+/** One partition's rows in key order, read a page at a time. */
+interface PartitionReader {
+  rows: ClaimEntity[];
+  index: number;
+  pages: AsyncIterator<ClaimEntity[]>;
+  done: boolean;
+}
 
 /** One row per username (lower-cased), spread over 16 partitions; the row's existence is the claim. */
 export class TableUsernameClaims implements UsernameClaims {
@@ -115,6 +125,28 @@ export class TableUsernameClaims implements UsernameClaims {
     return entity ? ownerOf(entity) : undefined;
   }
 
+  /** Each partition is sorted by RowKey (the encoded lower-cased name): merging the 16 heads lists every name in order. */
+  async *list({ after, directoryKey }: { after?: string; directoryKey?: string } = {}): AsyncIterable<UsernameClaim> {
+    const readers = Array.from({ length: SHARD_COUNT }, (_, shard): PartitionReader => {
+      const conditions = [`PartitionKey eq ${odata(partitionOf(shard))}`];
+      if (after !== undefined) conditions.push(`RowKey gt ${odata(encodeKey(after.toLowerCase()))}`);
+      if (directoryKey !== undefined) conditions.push(`directoryKey eq ${odata(directoryKey)}`);
+      const pages = this.table.listEntities<ClaimEntity>({ queryOptions: { filter: conditions.join(' and ') } }).byPage({ maxPageSize: LIST_PAGE_SIZE });
+      return { rows: [], index: 0, pages: pages[Symbol.asyncIterator](), done: false };
+    });
+    await Promise.all(readers.map(refill));
+    for (;;) {
+      let least: PartitionReader | undefined;
+      for (const reader of readers) {
+        if (reader.index < reader.rows.length && (!least || reader.rows[reader.index]!.rowKey < least.rows[least.index]!.rowKey)) least = reader;
+      }
+      if (!least) return;
+      const entity = least.rows[least.index++]!;
+      yield { username: entity.username, owner: ownerOf(entity) };
+      await refill(least);
+    }
+  }
+
   private async get(username: string): Promise<ClaimEntity | undefined> {
     const { partitionKey, rowKey } = keysOf(username);
     try {
@@ -133,7 +165,23 @@ export class TableUsernameClaims implements UsernameClaims {
  */
 function keysOf(username: string): { partitionKey: string; rowKey: string } {
   const normalised = username.toLowerCase();
-  return { partitionKey: `u${shardOf(normalised).toString(16)}`, rowKey: encodeKey(normalised) };
+  return { partitionKey: partitionOf(shardOf(normalised)), rowKey: encodeKey(normalised) };
+}
+
+function partitionOf(shard: number): string {
+  return `u${shard.toString(16)}`;
+}
+
+/** Reads the partition's next page once the current one is used up (a filtered page may come back empty). */
+async function refill(reader: PartitionReader): Promise<void> {
+  while (reader.index >= reader.rows.length && !reader.done) {
+    const next = await reader.pages.next();
+    if (next.done) reader.done = true;
+    else {
+      reader.rows = next.value;
+      reader.index = 0;
+    }
+  }
 }
 
 function ownerOf(entity: ClaimEntity): UsernameOwner {

@@ -126,19 +126,19 @@ describe('Entra ID directories through the real Graph SDK and identity credentia
   });
 
   it('test connection names what is wrong without echoing the secret', async () => {
-    expect(await testConnection(t.app.deps, 'Contoso')).toMatch(/Connected to tenant aaaaaaaa-.*"Intranet-All"/);
+    expect(await testConnection(t.app.deps, 'Contoso')).toEqual({ ok: true, detail: expect.stringMatching(/Connected to tenant aaaaaaaa-.*"Intranet-All"/), warnings: [] });
     await putProfile(t, entraProfile('Wrong', TENANT_A, CLIENT_A, { credential: { kind: 'secret', secretName: 'WRONG_SECRET' } }));
-    const wrong = await testConnection(t.app.deps, 'Wrong').catch((error: unknown) => error);
-    expect(wrong).toMatchObject({ code: 'source-auth-failed', message: expect.stringContaining('client secret is wrong or expired (AADSTS7000215)') });
+    const wrong = await testConnection(t.app.deps, 'Wrong');
+    expect(wrong).toMatchObject({ ok: false, code: 'source-auth-failed', detail: expect.stringContaining('client secret is wrong or expired (AADSTS7000215)') });
     expect(JSON.stringify(wrong)).not.toContain('not-the-secret');
 
     a.grantedRoles = ['User.Read.All'];
-    const denied = await testConnection(t.app.deps, 'Contoso').catch((error: unknown) => error);
+    const denied = await testConnection(t.app.deps, 'Contoso');
     a.grantedRoles = ['User.Read.All', 'Group.Read.All', 'GroupMember.Read.All'];
-    expect(denied).toMatchObject({ code: 'source-auth-failed', message: expect.stringMatching(/Authorization_RequestDenied.*admin consent/) });
+    expect(denied).toMatchObject({ ok: false, code: 'source-auth-failed', detail: expect.stringMatching(/Authorization_RequestDenied.*admin consent/) });
 
     await putProfile(t, entraProfile('Nowhere', 'dddddddd-0000-0000-0000-000000000009', CLIENT_A, { credential: { kind: 'secret', secretName: 'CONTOSO_SECRET' } }));
-    await expect(testConnection(t.app.deps, 'Nowhere')).rejects.toMatchObject({ code: 'source-auth-failed', message: expect.stringContaining('tenant was not found') });
+    expect(await testConnection(t.app.deps, 'Nowhere')).toMatchObject({ ok: false, code: 'source-auth-failed', detail: expect.stringContaining('tenant was not found') });
   });
 
   it('lists the security groups an admin can select, mail-enabled ones only when included', async () => {
@@ -208,6 +208,6 @@ describe('Entra ID directories through the real Graph SDK and identity credentia
     tenant.addGroup({ id: 'intranet', displayName: 'Everyone', members: [] });
     const withCert = await createTestApp({ CERT_PEM: `${cert}${key}` });
     await putProfile(withCert, entraProfile('Certified', tenant.tenantId, CLIENT_A, { credential: { kind: 'certificate', certificateSecret: 'CERT_PEM' } }));
-    expect(await testConnection(withCert.app.deps, 'Certified')).toMatch(/Connected to tenant eeeeeeee-.*"Everyone"/);
+    expect(await testConnection(withCert.app.deps, 'Certified')).toMatchObject({ ok: true, detail: expect.stringMatching(/Connected to tenant eeeeeeee-.*"Everyone"/) });
   });
 });
