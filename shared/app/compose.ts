@@ -45,6 +45,7 @@ export function composeApp(env: Record<string, string | undefined>, options: { l
     secrets,
     pageSize: config.pageSize,
     allowInsecureHttp: config.allowInsecureHttp,
+    allowPrivateSources: config.allowPrivateSources,
   });
   const entra: DirectorySource = new GraphDirectorySource(secrets, config.pageSize);
   const oktaSource: DirectorySource = new OktaDirectorySource({ secrets, allowInsecureHttp: config.allowInsecureHttp, clock: () => new Date() }, config.pageSize);

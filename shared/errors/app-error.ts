@@ -16,6 +16,8 @@ export type ErrorCode =
   | 'source-auth-failed'
   | 'source-not-found'
   | 'source-insecure-url'
+  | 'source-private-address'
+  | 'source-tls-failed'
   | 'csv-empty'
   | 'csv-header-invalid'
   | 'message-invalid'

@@ -27,6 +27,8 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   'source-auth-failed': 502,
   'source-unavailable': 502,
   'source-not-found': 502,
+  'source-tls-failed': 502,
+  'source-private-address': 422,
 };
 
 /** The one place errors become HTTP: application/problem+json with the error's stable code. */

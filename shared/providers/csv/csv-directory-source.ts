@@ -33,6 +33,7 @@ export interface CsvSourceOptions {
   secrets: SecretResolver;
   pageSize: number;
   allowInsecureHttp: boolean;
+  allowPrivateSources: boolean | string[];
 }
 
 /**
@@ -153,7 +154,8 @@ export class CsvDirectorySource implements DirectorySource {
       }
       return file;
     }
-    return openRemoteCsv(source, { secrets: this.options.secrets, allowInsecureHttp: this.options.allowInsecureHttp });
+    const { secrets, allowInsecureHttp, allowPrivateSources } = this.options;
+    return openRemoteCsv(source, { secrets, allowInsecureHttp, allowPrivateSources });
   }
 }
 

@@ -13,7 +13,8 @@ describe('remote CSV over HTTP(S) with basic authentication', () => {
   let t: TestApp;
   beforeAll(async () => {
     server = await startCsvServer({ '/exports/people.csv': FILE }, { username: 'hr-sync', password: CSV_PASSWORD });
-    t = await createTestApp({ USERSYNC_ALLOW_INSECURE_HTTP: 'true', HR_CSV_PASSWORD: CSV_PASSWORD, WRONG_PASSWORD: 'nope', DEFAULT_PW: DEFAULT_PASSWORD });
+    // The fake listens on 127.0.0.1, a loopback address remote sources may reach only when allowed.
+    t = await createTestApp({ USERSYNC_ALLOW_INSECURE_HTTP: 'true', USERSYNC_ALLOW_PRIVATE_SOURCES: 'true', HR_CSV_PASSWORD: CSV_PASSWORD, WRONG_PASSWORD: 'nope', DEFAULT_PW: DEFAULT_PASSWORD });
   });
   afterAll(() => server.close());
 
