@@ -10,6 +10,7 @@ export type ErrorCode =
   | 'run-active'
   | 'run-not-awaiting-confirmation'
   | 'run-superseded'
+  | 'run-files-expired'
   | 'connection-disabled'
   | 'secret-missing'
   | 'source-unavailable'

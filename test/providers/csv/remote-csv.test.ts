@@ -51,12 +51,16 @@ describe('remote CSV over HTTP(S) with basic authentication', () => {
         for (const secret of secrets) expect(text).not.toContain(secret);
       }
     }
-    // What remains of a finished run in blob storage is only its archived input (the export itself).
+    // What remains of a finished run in blob storage is only its archived input, without the passwords.
     const blobs = BlobServiceClient.fromConnectionString(t.env.AzureWebJobsStorage!).getContainerClient(t.app.config.names.runsContainer);
     const names: string[] = [];
-    for await (const blob of blobs.listBlobsFlat()) names.push(blob.name);
+    for await (const blob of blobs.listBlobsFlat()) {
+      names.push(blob.name);
+      const text = (await blobs.getBlobClient(blob.name).downloadToBuffer()).toString('utf8');
+      for (const secret of secrets) expect(text).not.toContain(secret);
+    }
     expect(names.length).toBeGreaterThan(0);
-    expect(names.every((name) => name.endsWith('/input.csv'))).toBe(true);
+    expect(names.every((name) => name.endsWith('/archive.csv'))).toBe(true);
   });
 
   it('fails clearly on rejected credentials, without echoing them, and disables no one', async () => {
