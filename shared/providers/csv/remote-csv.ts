@@ -71,10 +71,10 @@ function nextHop(from: URL, location: string | undefined, options: RemoteCsvOpti
   return withoutUserInfo(next);
 }
 
-/** The file, or an error for a status that is not 200. */
+/** The file, or an error for a status that is not a success. */
 function checked(response: IncomingMessage, url: URL): Readable {
   const status = response.statusCode ?? 0;
-  if (status === 200) return response;
+  if (status >= 200 && status < 300) return response;
   response.resume();
   if (status === 401 || status === 403) {
     throw new AppError('source-auth-failed', `${url.host} refused the CSV download (HTTP ${status}); check the username and the password setting.`);
@@ -114,7 +114,7 @@ function connectionError(error: unknown, url: URL): AppError {
     return new AppError(
       'source-private-address',
       `${hostname} resolves to ${refused[1]}, a private, loopback or reserved address, so the CSV download was refused before connecting. ` +
-        'Use a public address, or set USERSYNC_ALLOW_PRIVATE_SOURCES=true for an HR system on a private endpoint.',
+        'Use a public address, or allow it with USERSYNC_ALLOW_PRIVATE_SOURCES (true, or a list of addresses and ranges) for an HR system on a private endpoint.',
     );
   }
   const code = typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : '';
