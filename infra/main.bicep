@@ -18,6 +18,11 @@ param namePrefix string = 'usersync'
 @description('Licences: active users of all directories and local accounts. Empty means no limit; otherwise a whole number of at least 1.')
 param licenceLimit string = ''
 
+@description('Days a run\'s files (its archived input, with the password column blanked, for roll-back with --from-run) are kept: the USERSYNC_ARCHIVE_DAYS setting and the runs container\'s lifecycle rule.')
+@minValue(1)
+@maxValue(3650)
+param archiveDays int = 30
+
 @description('Secret app settings, each resolved from a Key Vault secret of this deployment\'s vault: name is the app setting a connection profile names (e.g. HR_DEFAULT_PASSWORD), secretName the Key Vault secret (letters, digits and hyphens). Set the secret before listing it here.')
 param secretSettings secretSetting[] = []
 
@@ -161,6 +166,35 @@ resource lifecycle 'Microsoft.Storage/storageAccounts/managementPolicies@2023-05
               version: {
                 delete: {
                   daysAfterCreationGreaterThan: 30
+                }
+              }
+            }
+          }
+        }
+        // A run's files expire after archiveDays (the timer deletes them too; this covers a stopped app), and
+        // their previous versions after a day: working files held the source file as read, passwords included.
+        {
+          name: 'expire-run-files'
+          enabled: true
+          type: 'Lifecycle'
+          definition: {
+            filters: {
+              blobTypes: [
+                'blockBlob'
+              ]
+              prefixMatch: [
+                '${namePrefix}-runs/'
+              ]
+            }
+            actions: {
+              baseBlob: {
+                delete: {
+                  daysAfterModificationGreaterThan: archiveDays
+                }
+              }
+              version: {
+                delete: {
+                  daysAfterCreationGreaterThan: 1
                 }
               }
             }
@@ -384,6 +418,14 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
         {
           name: 'USERSYNC_ALLOW_INSECURE_HTTP'
           value: 'false'
+        }
+        {
+          name: 'USERSYNC_ALLOW_PRIVATE_SOURCES'
+          value: 'false'
+        }
+        {
+          name: 'USERSYNC_ARCHIVE_DAYS'
+          value: string(archiveDays)
         }
         {
           name: 'USERSYNC_LICENCE_LIMIT'

@@ -17,6 +17,8 @@ import { TableGroupStore } from '../store/table/table-group-store.js';
 import { TableLicenceLedger } from '../store/table/table-licence-ledger.js';
 import type { SyncDependencies } from '../sync/dependencies.js';
 import type { DirectorySource } from '../sync/directory-source.js';
+import { withRedactedErrors } from '../sync/redacting-source.js';
+import { secretNamesOf, type ConnectionProfile } from '../connections/profile.js';
 
 export interface ComposedApp {
   config: AppConfig;
@@ -45,9 +47,11 @@ export function composeApp(env: Record<string, string | undefined>, options: { l
     secrets,
     pageSize: config.pageSize,
     allowInsecureHttp: config.allowInsecureHttp,
+    allowPrivateSources: config.allowPrivateSources,
   });
   const entra: DirectorySource = new GraphDirectorySource(secrets, config.pageSize);
   const oktaSource: DirectorySource = new OktaDirectorySource({ secrets, allowInsecureHttp: config.allowInsecureHttp, clock: () => new Date() }, config.pageSize);
+  const sourcesByType: Record<ConnectionProfile['type'], DirectorySource> = { csv, entra, okta: oktaSource };
   const telemetry = startTelemetry(config.appInsightsConnectionString);
   const deps: SyncDependencies = {
     connections: new TableConnectionStore(clients.table(names.connectionsTable)),
@@ -59,17 +63,10 @@ export function composeApp(env: Record<string, string | undefined>, options: { l
     audit: new AppInsightsAuditLog(new TableAuditLog(clients.table(names.auditTable)), telemetry),
     runFiles,
     queue: new StorageJobQueue(clients.queues, names),
-    sources: (profile) => {
-      switch (profile.type) {
-        case 'csv':
-          return csv;
-        case 'entra':
-          return entra;
-        case 'okta':
-          return oktaSource;
-      }
-    },
+    // Errors a directory answers pass through one redactor, with the values of the secrets the profile names.
+    sources: (profile) => withRedactedErrors(sourcesByType[profile.type], () => secretNamesOf(profile).flatMap((name) => (secrets.has(name) ? [secrets.resolve(name)] : []))),
     secrets,
+    archiveDays: config.archiveDays,
     clock: () => new Date(),
     log: options.log ?? (() => undefined),
     runFinished: (run) => runSummaryEvent(telemetry, run),

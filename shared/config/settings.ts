@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { AppError } from '../errors/app-error.js';
 
@@ -24,6 +25,20 @@ export const settingsSchema = z.object({
   USERSYNC_PAGE_SIZE: z.coerce.number().int().min(1).max(5000).default(1000),
   USERSYNC_ALLOW_INSECURE_HTTP: booleanSetting,
   /**
+   * Lets a remote CSV URL reach private, loopback or reserved addresses (an HR system on a private endpoint):
+   * `true` all of them, or only those listed (`10.20.0.5,10.30.0.0/16`).
+   */
+  USERSYNC_ALLOW_PRIVATE_SOURCES: z
+    .string()
+    .default('false')
+    .refine(
+      (value) => /^(true|false|1|0)$/.test(value) || value.split(',').every((entry) => isAddressOrRange(entry.trim())),
+      'true, false, or a comma-separated list of IP addresses and CIDR ranges such as 10.20.0.0/16',
+    )
+    .transform((value): boolean | string[] => (/^(true|false|1|0)$/.test(value) ? value === 'true' || value === '1' : value.split(',').map((entry) => entry.trim()))),
+  /** Days a run's files (its archived input for roll-back, kept plans) are kept before they are deleted. */
+  USERSYNC_ARCHIVE_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+  /**
    * Audit records and run summaries also go to Application Insights when set. The exporter loads after
    * start-up (only when telemetry is on), so a string it would refuse — no instrumentation key — is refused here.
    */
@@ -41,6 +56,14 @@ export const settingsSchema = z.object({
 
 export type Settings = z.infer<typeof settingsSchema>;
 
+/** `10.20.0.5`, `fd00::1` or a CIDR range such as `10.20.0.0/16`. */
+function isAddressOrRange(entry: string): boolean {
+  const [address = '', bits, ...rest] = entry.split('/');
+  const version = isIP(address);
+  if (version === 0 || rest.length) return false;
+  return bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (version === 4 ? 32 : 128));
+}
+
 /** How the app reaches its storage account. */
 export type StorageAccess =
   | { kind: 'connection-string'; connectionString: string }
@@ -54,6 +77,10 @@ export interface AppConfig {
   pageSize: number;
   /** Test-only switch: lets a CSV profile read a plain http:// URL. */
   allowInsecureHttp: boolean;
+  /** Private, loopback or reserved addresses a remote CSV source may resolve to: all (true), none (false) or those listed. */
+  allowPrivateSources: boolean | string[];
+  /** Days a run's files are kept (roll-back with --from-run works within them). */
+  archiveDays: number;
   timerSchedule: string;
   licenceLimit: number | undefined;
   appInsightsConnectionString: string | undefined;
@@ -119,6 +146,8 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     names: storageNames(settings.USERSYNC_NAME_PREFIX),
     pageSize: settings.USERSYNC_PAGE_SIZE,
     allowInsecureHttp: settings.USERSYNC_ALLOW_INSECURE_HTTP,
+    allowPrivateSources: settings.USERSYNC_ALLOW_PRIVATE_SOURCES,
+    archiveDays: settings.USERSYNC_ARCHIVE_DAYS,
     timerSchedule: settings.USERSYNC_TIMER_SCHEDULE,
     licenceLimit: settings.USERSYNC_LICENCE_LIMIT,
     appInsightsConnectionString: settings.APPLICATIONINSIGHTS_CONNECTION_STRING,

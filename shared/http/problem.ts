@@ -15,6 +15,7 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   'run-active': 409,
   'run-not-awaiting-confirmation': 409,
   'run-superseded': 409,
+  'run-files-expired': 410,
   'connection-disabled': 409,
   'body-too-large': 413,
   'profile-invalid': 400,
@@ -29,6 +30,8 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   'source-auth-failed': 502,
   'source-unavailable': 502,
   'source-not-found': 502,
+  'source-tls-failed': 502,
+  'source-private-address': 422,
 };
 
 /** The one place errors become HTTP: application/problem+json with the error's stable code. */

@@ -101,6 +101,8 @@ export interface FileStore {
   /** Files whose path starts with `prefix`, sorted by path, with their metadata. */
   list(prefix: string): Promise<FileInfo[]>;
   deletePrefix(prefix: string): Promise<number>;
+  /** Deletes every file whose path sorts before `end`, reading no further than that; returns the count. */
+  deleteBefore(end: string): Promise<number>;
 }
 
 /** Who a username belongs to: a directory's user, or a local account (directoryKey `local`). */

@@ -2,7 +2,7 @@ import { AppError } from '../errors/app-error.js';
 import type { ConnectionState } from '../store/ports.js';
 import type { SyncDependencies } from './dependencies.js';
 import { RUN_ID_PATTERN, type Run } from './run-model.js';
-import { paths } from './staging.js';
+import { paths, runFilesExpired } from './staging.js';
 
 /**
  * An admin confirms the disables a run held back (the disable guard tripped): the run takes its
@@ -17,6 +17,12 @@ export async function confirmRun(deps: SyncDependencies, runId: string): Promise
   }
   if (run.state !== 'needs-confirmation') {
     throw new AppError('run-not-awaiting-confirmation', `Run ${runId} is ${run.state}; only a run that needs confirmation can be confirmed.`);
+  }
+  if (runFilesExpired(run.startedAt, deps.clock(), deps.archiveDays)) {
+    throw new AppError(
+      'run-files-expired',
+      `Run ${runId}'s plans were deleted with its files after ${deps.archiveDays} days (USERSYNC_ARCHIVE_DAYS); sync "${run.connection}" again to re-evaluate who is missing.`,
+    );
   }
   const now = deps.clock().toISOString();
   let claimed = false;

@@ -18,6 +18,8 @@ export interface SyncDependencies {
   queue: JobQueue;
   sources: DirectorySources;
   secrets: SecretResolver;
+  /** Days a run's files (archived input, plans) are kept: USERSYNC_ARCHIVE_DAYS. */
+  archiveDays: number;
   clock: () => Date;
   /** Operational log lines; never personal data or secrets. */
   log: (line: string) => void;

@@ -1,20 +1,23 @@
 import pLimit from 'p-limit';
 import type { FileStore } from '../store/ports.js';
-import type { RunState } from './run-model.js';
+import { newRunId, type RunState } from './run-model.js';
 import type { Decision, SourceEntry } from './model.js';
 import type { PlannedDecision } from './decide.js';
 import { SHARD_COUNT, shardLabel, shardOf } from './partitioning.js';
 
 /**
- * A run's files in the runs container:
- *   {runId}/input.csv                 the exact bytes a CSV run read (kept for roll-back)
+ * A run's files in the runs container (every one of them is deleted once the run is older than
+ * USERSYNC_ARCHIVE_DAYS: see expireRunFiles):
+ *   {runId}/input.csv                 the exact bytes a CSV run read (removed at the end: it may hold passwords)
  *   {runId}/input.utf8.csv            its UTF-8 copy when it was in another encoding (removed at the end)
+ *   {runId}/archive.csv               the input kept for roll-back: UTF-8, the password column's values blank
  *   {runId}/pages/page-NNNNNN.json    a page's entries, one section per shard (see stageEntries)
  *   {runId}/plans/shard-NN.json       what reconciling shard NN decided (made once, then applied)
  */
 export const paths = {
   input: (runId: string) => `${runId}/input.csv`,
   utf8Input: (runId: string) => `${runId}/input.utf8.csv`,
+  archive: (runId: string) => `${runId}/archive.csv`,
   pages: (runId: string) => `${runId}/pages/`,
   page: (runId: string, page: number) => `${runId}/pages/page-${page.toString().padStart(6, '0')}.json`,
   plans: (runId: string) => `${runId}/plans/`,
@@ -69,14 +72,31 @@ export async function readStagedEntries(files: FileStore, runId: string, shard: 
 }
 
 /**
- * Removes what a run no longer needs once it has ended: staged pages (they may hold initial passwords
- * from the source), the UTF-8 copy of the input and the plans — except a dry run's (kept to show) and
- * those of a run waiting for confirmation (applied when an admin confirms).
+ * Removes what a run no longer needs once it has ended: the input as read and its UTF-8 copy, staged
+ * pages (all may hold initial passwords from the source) and the plans — except a dry run's (kept to
+ * show) and those of a run waiting for confirmation (applied when an admin confirms).
  */
 export async function removeWorkingFiles(files: FileStore, run: { runId: string; dryRun: boolean }, ended: RunState | undefined): Promise<void> {
   await files.deletePrefix(paths.pages(run.runId));
+  await files.deletePrefix(paths.input(run.runId));
   await files.deletePrefix(paths.utf8Input(run.runId));
   if (!run.dryRun && ended !== 'needs-confirmation') await files.deletePrefix(paths.plans(run.runId));
+}
+
+const DAY_MS = 24 * 3_600_000;
+
+/** Whether a run started at `startedAt` is older than its files are kept. */
+export function runFilesExpired(startedAt: string, now: Date, archiveDays: number): boolean {
+  return now.getTime() - Date.parse(startedAt) > archiveDays * DAY_MS;
+}
+
+/**
+ * Deletes every file of the runs older than `archiveDays` — archived inputs, kept plans, anything a
+ * crashed run left — as the runs container's lifecycle rule does in Azure. Run ids start with their
+ * start time, so these are the paths that sort before the id a run starting at the cutoff would get.
+ */
+export async function expireRunFiles(files: FileStore, now: Date, archiveDays: number): Promise<number> {
+  return files.deleteBefore(newRunId(new Date(now.getTime() - archiveDays * DAY_MS), ''));
 }
 
 /** What a shard decided, stored once so that a redelivered job applies and counts the same thing. */

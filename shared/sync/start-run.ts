@@ -7,6 +7,7 @@ import type { SyncDependencies } from './dependencies.js';
 import { emptyCounts } from './model.js';
 import { supersedeHeldRun } from './confirm-run.js';
 import { isTerminal, newRunId, type Run, type RunTrigger } from './run-model.js';
+import { paths, runFilesExpired } from './staging.js';
 
 export interface StartRunRequest {
   connection: string;
@@ -120,7 +121,15 @@ async function checkRollbackSource(deps: SyncDependencies, connection: string, f
   if (!earlier || earlier.connection !== connection) {
     throw new AppError('run-not-found', `Run ${fromRunId} is not a run of "${connection}", so its input cannot be re-synced.`);
   }
-  if (!(await deps.runFiles.exists(`${fromRunId}/input.csv`))) {
-    throw new AppError('run-not-found', `Run ${fromRunId} kept no archived input to re-sync from.`);
+  if (await deps.runFiles.exists(paths.archive(fromRunId))) return;
+  if (runFilesExpired(earlier.startedAt, deps.clock(), deps.archiveDays)) {
+    throw new AppError(
+      'run-files-expired',
+      `The input of run ${fromRunId} was deleted: a run's files are kept ${deps.archiveDays} days (USERSYNC_ARCHIVE_DAYS). Re-sync from a later run, or upload the file again.`,
+    );
   }
+  throw new AppError(
+    'run-not-found',
+    `Run ${fromRunId} kept no archived input to re-sync from (it did not read a CSV file, or ran before archives were kept without passwords).`,
+  );
 }

@@ -7,9 +7,13 @@ import { isTerminal, newRunId } from './run-model.js';
 import { withoutActiveRun } from './close-run.js';
 import { failRun } from './fail-run.js';
 import { isDue, skippedDailySlot } from './schedule.js';
+import { expireRunFiles } from './staging.js';
 import { startRun } from './start-run.js';
 
-/** The timer's fan-out: starts a run for every enabled profile that is due and not already running. */
+/**
+ * The timer's fan-out: starts a run for every enabled profile that is due and not already running;
+ * then deletes the files of runs older than USERSYNC_ARCHIVE_DAYS.
+ */
 export async function runTimerTick(deps: SyncDependencies): Promise<{ started: string[] }> {
   const now = deps.clock();
   const started: string[] = [];
@@ -31,6 +35,8 @@ export async function runTimerTick(deps: SyncDependencies): Promise<{ started: s
       if (error.code !== 'run-active') deps.log(`scheduled run of ${profile.name} not started: ${error.code}: ${error.message}`);
     }
   }
+  const expired = await expireRunFiles(deps.runFiles, now, deps.archiveDays);
+  if (expired) deps.log(`deleted ${expired} file(s) of runs older than ${deps.archiveDays} days`);
   return { started };
 }
 

@@ -36,6 +36,8 @@ describe('loadConfig', () => {
       },
       pageSize: 1000,
       allowInsecureHttp: false,
+      allowPrivateSources: false,
+      archiveDays: 30,
       timerSchedule: '0 */1 * * * *',
       licenceLimit: undefined,
       appInsightsConnectionString: undefined,
@@ -48,6 +50,8 @@ describe('loadConfig', () => {
       USERSYNC_NAME_PREFIX: 'bench7',
       USERSYNC_PAGE_SIZE: '250',
       USERSYNC_ALLOW_INSECURE_HTTP: 'true',
+      USERSYNC_ALLOW_PRIVATE_SOURCES: 'true',
+      USERSYNC_ARCHIVE_DAYS: '7',
       USERSYNC_TIMER_SCHEDULE: '0 */5 * * * *',
       USERSYNC_LICENCE_LIMIT: '500',
       FUNCTIONS_WORKER_RUNTIME: 'node',
@@ -59,6 +63,8 @@ describe('loadConfig', () => {
       names: storageNames('bench7'),
       pageSize: 250,
       allowInsecureHttp: true,
+      allowPrivateSources: true,
+      archiveDays: 7,
       timerSchedule: '0 */5 * * * *',
       licenceLimit: 500,
       appInsightsConnectionString: undefined,
@@ -89,6 +95,24 @@ describe('loadConfig', () => {
       expect(error.details?.problems).toEqual([
         'USERSYNC_NAME_PREFIX: use 2–24 lowercase letters or digits, starting with a letter',
       ]);
+    }
+  });
+
+  it.each<[string, boolean | string[] | undefined]>([
+    ['true', true],
+    ['0', false],
+    ['10.20.0.5', ['10.20.0.5']],
+    ['10.20.0.0/16, fd00::/8', ['10.20.0.0/16', 'fd00::/8']],
+    ['yes', undefined],
+    ['10.20.0.0/33', undefined],
+    ['10.20.0.0/16/8', undefined],
+    ['hr.example.org', undefined],
+  ])('USERSYNC_ALLOW_PRIVATE_SOURCES %j → %j', (value, allowed) => {
+    const env = { AzureWebJobsStorage: STORAGE, USERSYNC_ALLOW_PRIVATE_SOURCES: value };
+    if (allowed !== undefined) {
+      expect(loadConfig(env).allowPrivateSources).toEqual(allowed);
+    } else {
+      expect(configError(env).details?.problems).toEqual([expect.stringMatching(/^USERSYNC_ALLOW_PRIVATE_SOURCES: true, false, or a comma-separated list/)]);
     }
   });
 

@@ -121,9 +121,10 @@ export interface GraphServer {
   throttle(count: number, retryAfterSeconds?: number): void;
   /**
    * After `requestsFromNow` more Graph requests (whatever their outcome), every Graph request fails with `status`
-   * and Graph's error body until `heal()`. 503 and 504 carry `Retry-After: 0` so the SDK's retries are quick.
+   * and Graph's error body (its `message`, if given: e.g. one that echoes a credential) until `heal()`. 503 and 504
+   * carry `Retry-After: 0` so the SDK's retries are quick.
    */
-  failAfter(requestsFromNow: number, status?: number): void;
+  failAfter(requestsFromNow: number, status?: number, message?: string): void;
   /** Ends `failAfter` and any remaining `throttle`. */
   heal(): void;
   /**
@@ -585,7 +586,7 @@ export async function startGraphServer(tls: { cert: string; key: string }): Prom
   const tokens = new Map<string, Token>();
   const requests: GraphServerRequest[] = [];
   let throttled = { remaining: 0, retryAfterSeconds: 0 };
-  let failure: { after: number; status: number } | undefined;
+  let failure: { after: number; status: number; message?: string } | undefined;
   let url = '';
 
   const findTenant = (tenantId: string): Tenant | undefined => tenants.get(tenantId.toLowerCase());
@@ -939,7 +940,7 @@ export async function startGraphServer(tls: { cert: string; key: string }): Prom
   function injectFaults(): void {
     if (failure) {
       if (failure.after > 0) failure.after -= 1;
-      else throw new GraphFailure(failure.status, errorCodeFor(failure.status), `The fake Graph server was told to fail (HTTP ${failure.status}).`, failure.status === 503 || failure.status === 504 ? { 'retry-after': '0' } : {});
+      else throw new GraphFailure(failure.status, errorCodeFor(failure.status), failure.message ?? `The fake Graph server was told to fail (HTTP ${failure.status}).`, failure.status === 503 || failure.status === 504 ? { 'retry-after': '0' } : {});
     }
     if (throttled.remaining > 0) {
       throttled.remaining -= 1;
@@ -1028,8 +1029,8 @@ export async function startGraphServer(tls: { cert: string; key: string }): Prom
     throttle(count, retryAfterSeconds = 0) {
       throttled = { remaining: count, retryAfterSeconds };
     },
-    failAfter(requestsFromNow, status = 500) {
-      failure = { after: requestsFromNow, status };
+    failAfter(requestsFromNow, status = 500, message) {
+      failure = { after: requestsFromNow, status, ...(message === undefined ? {} : { message }) };
     },
     heal() {
       failure = undefined;

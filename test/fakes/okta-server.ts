@@ -191,8 +191,11 @@ export interface OktaServer {
   now(): Date;
   /** The next `count` API requests answer 429 E0000047 with X-Rate-Limit-Remaining 0. */
   throttle(count: number, options?: OktaThrottleOptions): void;
-  /** After `requestsFromNow` more API requests, every API request answers `status` (E0000009) until `heal()`. */
-  failAfter(requestsFromNow: number, status?: number): void;
+  /**
+   * After `requestsFromNow` more API requests, every API request answers `status` (E0000009, with `errorSummary` if
+   * given: e.g. one that echoes a credential) until `heal()`.
+   */
+  failAfter(requestsFromNow: number, status?: number, errorSummary?: string): void;
   /** Ends `failAfter` and any remaining `throttle`. */
   heal(): void;
   /**
@@ -282,6 +285,7 @@ export async function startOktaServer(): Promise<OktaServer> {
   let throttleResetSeconds = 1;
   let failCountdown: number | undefined;
   let failStatus = 500;
+  let failSummary = 'Internal Server Error';
   let url = '';
 
   const now = (): Date => new Date(pinnedClock ?? Date.now());
@@ -524,7 +528,7 @@ export async function startOktaServer(): Promise<OktaServer> {
     };
 
     if (failCountdown !== undefined) {
-      if (failCountdown <= 0) fail(new HttpProblem(failStatus, oktaError('E0000009', 'Internal Server Error')));
+      if (failCountdown <= 0) fail(new HttpProblem(failStatus, oktaError('E0000009', failSummary)));
       failCountdown -= 1;
     }
     if (throttled > 0) {
@@ -825,9 +829,10 @@ export async function startOktaServer(): Promise<OktaServer> {
       throttled = count;
       throttleResetSeconds = options.resetSeconds ?? 1;
     },
-    failAfter(requestsFromNow, status = 500) {
+    failAfter(requestsFromNow, status = 500, errorSummary = 'Internal Server Error') {
       failCountdown = requestsFromNow;
       failStatus = status;
+      failSummary = errorSummary;
     },
     heal() {
       failCountdown = undefined;

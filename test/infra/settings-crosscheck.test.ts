@@ -29,11 +29,20 @@ describe('infra/main.bicep app settings', () => {
     const defaults = settingsSchema.parse({ AzureWebJobsStorage: 'x' });
     expect(valueOf('USERSYNC_PAGE_SIZE')).toBe(`'${defaults.USERSYNC_PAGE_SIZE}'`);
     expect(valueOf('USERSYNC_ALLOW_INSECURE_HTTP')).toBe(`'${defaults.USERSYNC_ALLOW_INSECURE_HTTP}'`);
+    expect(valueOf('USERSYNC_ALLOW_PRIVATE_SOURCES')).toBe(`'${defaults.USERSYNC_ALLOW_PRIVATE_SOURCES}'`);
+    expect(valueOf('USERSYNC_ARCHIVE_DAYS')).toBe('string(archiveDays)');
+    expect(bicep).toContain(`param archiveDays int = ${defaults.USERSYNC_ARCHIVE_DAYS}`);
     expect(valueOf('USERSYNC_TIMER_SCHEDULE')).toBe(`'${defaults.USERSYNC_TIMER_SCHEDULE}'`);
     expect(valueOf('USERSYNC_NAME_PREFIX')).toBe('namePrefix');
     expect(bicep).toContain(`param namePrefix string = '${defaults.USERSYNC_NAME_PREFIX}'`);
     expect(valueOf('USERSYNC_LICENCE_LIMIT')).toBe('licenceLimit');
     expect(bicep).toContain(`param licenceLimit string = ''`);
+  });
+
+  it('expires the runs container after archiveDays, as the timer does', () => {
+    const rule = bicep.slice(bicep.indexOf("name: 'expire-run-files'"));
+    expect(rule).toMatch(/prefixMatch: \[\s*'\$\{namePrefix\}-runs\/'\s*\]/);
+    expect(rule).toMatch(/baseBlob: \{\s*delete: \{\s*daysAfterModificationGreaterThan: archiveDays\s*\}/);
   });
 
   it('uses identity-based host storage and Application Insights', () => {

@@ -117,6 +117,17 @@ export function describeFileStoreContract(name: string, make: () => Promise<File
       expect(await files.deletePrefix('nothing/')).toBe(0);
     });
 
+    it('deleteBefore removes exactly the paths that sort before the bound, over several listing pages', async () => {
+      const paths = Array.from({ length: 250 }, (_, i) => `20261101T000000000Z-aaaaaa/pages/page-${String(i).padStart(6, '0')}.json`);
+      const later = ['20261102T000000000Z-bbbbbb/archive.csv', '20261103T000000000Z-cccccc/input.csv'];
+      await Promise.all([...paths, ...later].map((path) => files.put(path, path)));
+      expect(await files.deleteBefore('20261102T000000000Z-')).toBe(250);
+      expect((await files.list('')).map((file) => file.path)).toEqual(later);
+      expect(await files.deleteBefore('20261102T000000000Z-')).toBe(0);
+      expect(await files.deleteBefore('20261103T')).toBe(1);
+      expect((await files.list('')).map((file) => file.path)).toEqual([later[1]]);
+    });
+
     it('metadata written with put is listed with the file; a rewrite replaces both; none is {}', async () => {
       await files.put('meta/a.json', 'first', { sections: '0,2,5' });
       await files.put('meta/b.json', 'plain');

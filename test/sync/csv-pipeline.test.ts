@@ -154,9 +154,10 @@ describe('CSV directories through the real pipeline on Azurite', () => {
       expect(run.counts.created).toBe(1);
       expect((await usersOf(t, name)).get(username)).toMatchObject({ firstName: 'René', lastName: 'Müller', attributes: { city: 'Zürich' } });
     }
-    // The archive keeps the exact bytes that were read, not the converted text.
+    // The archive keeps the text in UTF-8 with a byte order mark, so a roll-back reads it whatever the profile's encoding.
     const runs = await t.app.deps.runs.list({ connection: 'Ansi', limit: 1 });
-    expect(await t.app.deps.runFiles.get(paths.input(runs[0]!.runId))).toEqual(windows1252);
+    expect(await t.app.deps.runFiles.get(paths.archive(runs[0]!.runId))).toEqual(Buffer.from(`\uFEFF${text('rene')}`, 'utf8'));
+    expect(await t.app.deps.runFiles.exists(paths.input(runs[0]!.runId))).toBe(false);
   });
 
   it('does not disable anyone while some rows are unreadable', async () => {
@@ -251,7 +252,7 @@ describe('CSV directories through the real pipeline on Azurite', () => {
     const good = csv(row('rosa'), row('rick'));
     await uploadCsv(t, 'rollback.csv', good);
     const goodRun = await syncNow(t, 'Rollback');
-    expect(String(await t.app.deps.runFiles.get(paths.input(goodRun.runId)))).toBe(good);
+    expect(String(await t.app.deps.runFiles.get(paths.archive(goodRun.runId)))).toBe(`\uFEFF${good}`);
 
     await uploadCsv(t, 'rollback.csv', csv(row('rosa', 'Oops')));
     await syncNow(t, 'Rollback');

@@ -102,7 +102,7 @@ describe('CSV input that cannot be trusted, through the real pipeline on Azurite
     const title = 'Sales, Marketing, Ops, PR, IT, Legal, HR and Finance';
     const file = ['username;email;firstName;lastName;title', `ola;ola@example.org;Ola;Tester;${title}`, `oli;oli@example.org;Oli;Tester;${title}`].join('\r');
     await uploadCsv(t, 'oldmac.csv', `${file}\r`);
-    expect(await testConnection(t.app.deps, 'OldMac')).toMatch(/5 columns .*";"-separated/);
+    expect((await testConnection(t.app.deps, 'OldMac')).detail).toMatch(/5 columns .*";"-separated/);
     const run = await syncNow(t, 'OldMac');
     expect(run).toMatchObject({ state: 'succeeded', counts: { created: 2 } });
     expect((await usersOf(t, 'OldMac')).get('ola')?.attributes.title).toBe(title);

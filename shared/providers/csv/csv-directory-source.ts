@@ -8,6 +8,7 @@ import type { DirectorySource, SourcePage } from '../../sync/directory-source.js
 import type { SourceEntry } from '../../sync/model.js';
 import type { Run } from '../../sync/run-model.js';
 import { paths } from '../../sync/staging.js';
+import { archiveCopy } from './archive.js';
 import { detectDelimiter, detectEncoding, firstLine, transcodeToUtf8 } from './format.js';
 import { mapErrorRecord, mapRow, planColumns } from './map-row.js';
 import { readCsvRecords } from './records.js';
@@ -26,19 +27,21 @@ type CsvCursor = z.infer<typeof cursorSchema>;
 const PREFIX_BYTES = 64 * 1024;
 
 export interface CsvSourceOptions {
-  /** The runs container: each run archives the exact bytes it read here. */
+  /** The runs container: each run's input (a working copy, and the archive kept for roll-back). */
   runFiles: FileStore;
   /** The CSV container (files uploaded with `usersync csv upload`). */
   csvFiles: FileStore;
   secrets: SecretResolver;
   pageSize: number;
   allowInsecureHttp: boolean;
+  allowPrivateSources: boolean | string[];
 }
 
 /**
- * A CSV export as a directory. The first page archives the file's exact bytes for the run (the
- * roll-back point), detects encoding and delimiter and reads the header; every page then streams from
- * a byte offset in that archive, so no page reads the whole file and re-reading a page gives the same rows.
+ * A CSV export as a directory. The first page copies the file's exact bytes for the run, detects
+ * encoding and delimiter, reads the header and archives the file without its passwords (the roll-back
+ * point); every page then streams from a byte offset in the run's copy, so no page reads the whole file
+ * and re-reading a page gives the same rows. The copy is removed when the run ends; the archive expires.
  */
 export class CsvDirectorySource implements DirectorySource {
   readonly requiresPassword = true;
@@ -52,7 +55,7 @@ export class CsvDirectorySource implements DirectorySource {
     const cursor = request.cursor === null || request.cursor === undefined ? await this.open(request.run, profile) : cursorSchema.parse(request.cursor);
     const columns = planColumns(cursor.header, profile);
     const input = await this.options.runFiles.read(cursor.path, cursor.offset);
-    if (!input) throw new AppError('source-not-found', `The archived input of run ${request.run.runId} is missing.`);
+    if (!input) throw new AppError('source-not-found', `The input of run ${request.run.runId} is missing.`);
 
     const entries: SourceEntry[] = [];
     let next: CsvCursor | null = null;
@@ -100,35 +103,38 @@ export class CsvDirectorySource implements DirectorySource {
 
   private async open(run: Run, profile: CsvProfile): Promise<CsvCursor> {
     const { runFiles } = this.options;
-    const archive = paths.input(run.runId);
-    // A redelivered first page reuses the archive: every page of a run reads the same bytes.
-    if (!(await runFiles.exists(archive))) await runFiles.putStream(archive, await this.openInput(run, profile));
+    const copy = paths.input(run.runId);
+    // A redelivered first page reuses the copy (and the files made from it): every page of a run reads the same bytes.
+    if (!(await runFiles.exists(copy))) await runFiles.putStream(copy, await this.openInput(run, profile));
 
-    const prefix = await readPrefix(runFiles, archive);
+    const prefix = await readPrefix(runFiles, copy);
     if (prefix.length === 0) throw new AppError('csv-empty', 'The CSV file is empty; nothing was changed and no one was disabled.');
     const detected = detectEncoding(prefix);
-    const encoding = profile.encoding ?? detected.encoding;
-    let path = archive;
+    // An archive (a roll-back's input) is UTF-8 with a byte order mark, whatever the profile says of its files.
+    const encoding = run.fromRunId ? detected.encoding : (profile.encoding ?? detected.encoding);
+    let path = copy;
     let offset = detected.bomLength;
     if (encoding !== 'utf-8') {
       path = paths.utf8Input(run.runId);
       if (!(await runFiles.exists(path))) {
-        const original = await runFiles.read(archive);
-        if (!original) throw new AppError('source-not-found', `The archived input of run ${run.runId} is missing.`);
+        const original = await runFiles.read(copy);
+        if (!original) throw new AppError('source-not-found', `The input of run ${run.runId} is missing.`);
         await runFiles.putStream(path, Readable.from(transcodeToUtf8(original, encoding, detected.bomLength)));
       }
       offset = 0;
     }
     const delimiter = profile.delimiter ?? detectDelimiter(firstLine((await readPrefix(runFiles, path, offset)).toString('utf8')));
     const input = await runFiles.read(path, offset);
-    if (!input) throw new AppError('source-not-found', `The archived input of run ${run.runId} is missing.`);
+    if (!input) throw new AppError('source-not-found', `The input of run ${run.runId} is missing.`);
     try {
       for await (const record of readCsvRecords(input, { delimiter, startOffset: offset, startLine: 1 })) {
         if (record.kind === 'error') {
           throw new AppError('csv-header-invalid', `The header line cannot be read: ${record.message}`);
         }
         const header = record.fields.map((field) => field.trim());
-        planColumns(header, profile); // fail on a bad header before any page is staged
+        const { columns } = planColumns(header, profile); // fail on a bad header before any page is staged
+        const passwordColumns = columns.flatMap((column, index) => (column.kind === 'password' ? [index] : []));
+        await this.archive(run, { path, offset, delimiter, passwordColumns });
         return { path, offset: record.endOffset, line: record.nextLine, delimiter, header };
       }
     } finally {
@@ -137,9 +143,19 @@ export class CsvDirectorySource implements DirectorySource {
     throw new AppError('csv-empty', 'The CSV file has no header line; nothing was changed and no one was disabled.');
   }
 
+  /** Keeps the input for roll-back without its passwords (once: a redelivered first page finds it made). */
+  private async archive(run: Run, from: { path: string; offset: number; delimiter: CsvCursor['delimiter']; passwordColumns: number[] }): Promise<void> {
+    const { runFiles } = this.options;
+    const archive = paths.archive(run.runId);
+    if (await runFiles.exists(archive)) return;
+    const input = await runFiles.read(from.path, from.offset);
+    if (!input) throw new AppError('source-not-found', `The input of run ${run.runId} is missing.`);
+    await runFiles.putStream(archive, Readable.from(archiveCopy(input, { delimiter: from.delimiter, startOffset: from.offset, passwordColumns: from.passwordColumns })));
+  }
+
   private async openInput(run: Run, profile: CsvProfile): Promise<Readable> {
     if (run.fromRunId) {
-      const earlier = await this.options.runFiles.read(paths.input(run.fromRunId));
+      const earlier = await this.options.runFiles.read(paths.archive(run.fromRunId));
       if (!earlier) throw new AppError('run-not-found', `Run ${run.fromRunId} kept no archived input to re-sync from.`);
       return earlier;
     }
@@ -155,7 +171,8 @@ export class CsvDirectorySource implements DirectorySource {
       }
       return file;
     }
-    return openRemoteCsv(source, { secrets: this.options.secrets, allowInsecureHttp: this.options.allowInsecureHttp });
+    const { secrets, allowInsecureHttp, allowPrivateSources } = this.options;
+    return openRemoteCsv(source, { secrets, allowInsecureHttp, allowPrivateSources });
   }
 }
 

@@ -82,7 +82,23 @@ export class BlobFileStore implements FileStore {
   }
 
   async deletePrefix(prefix: string): Promise<number> {
-    const names = (await this.list(prefix)).map((file) => file.path);
+    return this.deleteAll((await this.list(prefix)).map((file) => file.path));
+  }
+
+  async deleteBefore(end: string): Promise<number> {
+    const names: string[] = [];
+    // Blob listings come sorted by name: stop at the first name past `end` (small pages, so a sweep
+    // that finds nothing to delete reads little).
+    listing: for await (const page of this.container.listBlobsFlat().byPage({ maxPageSize: 200 })) {
+      for (const blob of page.segment.blobItems) {
+        if (blob.name >= end) break listing;
+        names.push(blob.name);
+      }
+    }
+    return this.deleteAll(names);
+  }
+
+  private async deleteAll(names: string[]): Promise<number> {
     // A large run stages thousands of pages: delete a few at a time, not all at once.
     const limit = pLimit(16);
     await Promise.all(names.map((name) => limit(() => this.container.getBlobClient(name).deleteIfExists())));

@@ -13,7 +13,8 @@ describe('remote CSV over HTTP(S) with basic authentication', () => {
   let t: TestApp;
   beforeAll(async () => {
     server = await startCsvServer({ '/exports/people.csv': FILE }, { username: 'hr-sync', password: CSV_PASSWORD });
-    t = await createTestApp({ USERSYNC_ALLOW_INSECURE_HTTP: 'true', HR_CSV_PASSWORD: CSV_PASSWORD, WRONG_PASSWORD: 'nope', DEFAULT_PW: DEFAULT_PASSWORD });
+    // The fake listens on 127.0.0.1, a loopback address remote sources may reach only when allowed.
+    t = await createTestApp({ USERSYNC_ALLOW_INSECURE_HTTP: 'true', USERSYNC_ALLOW_PRIVATE_SOURCES: 'true', HR_CSV_PASSWORD: CSV_PASSWORD, WRONG_PASSWORD: 'nope', DEFAULT_PW: DEFAULT_PASSWORD });
   });
   afterAll(() => server.close());
 
@@ -50,12 +51,16 @@ describe('remote CSV over HTTP(S) with basic authentication', () => {
         for (const secret of secrets) expect(text).not.toContain(secret);
       }
     }
-    // What remains of a finished run in blob storage is only its archived input (the export itself).
+    // What remains of a finished run in blob storage is only its archived input, without the passwords.
     const blobs = BlobServiceClient.fromConnectionString(t.env.AzureWebJobsStorage!).getContainerClient(t.app.config.names.runsContainer);
     const names: string[] = [];
-    for await (const blob of blobs.listBlobsFlat()) names.push(blob.name);
+    for await (const blob of blobs.listBlobsFlat()) {
+      names.push(blob.name);
+      const text = (await blobs.getBlobClient(blob.name).downloadToBuffer()).toString('utf8');
+      for (const secret of secrets) expect(text).not.toContain(secret);
+    }
     expect(names.length).toBeGreaterThan(0);
-    expect(names.every((name) => name.endsWith('/input.csv'))).toBe(true);
+    expect(names.every((name) => name.endsWith('/archive.csv'))).toBe(true);
   });
 
   it('fails clearly on rejected credentials, without echoing them, and disables no one', async () => {
