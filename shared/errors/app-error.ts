@@ -4,12 +4,15 @@
  */
 export type ErrorCode =
   | 'config-invalid'
+  | 'storage-unreachable'
+  | 'storage-auth-failed'
   | 'profile-invalid'
   | 'connection-not-found'
   | 'run-not-found'
   | 'run-active'
   | 'run-not-awaiting-confirmation'
   | 'run-superseded'
+  | 'run-not-active'
   | 'connection-disabled'
   | 'secret-missing'
   | 'source-unavailable'
@@ -24,6 +27,7 @@ export type ErrorCode =
   | 'body-too-large'
   | 'body-invalid'
   | 'query-invalid'
+  | 'usage-invalid'
   | 'username-taken'
   | 'user-not-found'
   | 'account-invalid'

@@ -7,6 +7,7 @@ import { parseProfile } from '../connections/profile.js';
 import { AppError } from '../errors/app-error.js';
 import type { StoredConnection } from '../store/ports.js';
 import type { SyncDependencies } from '../sync/dependencies.js';
+import { cancelRun } from '../sync/cancel-run.js';
 import { confirmRun } from '../sync/confirm-run.js';
 import { RUN_ID_PATTERN } from '../sync/run-model.js';
 import { startRun } from '../sync/start-run.js';
@@ -40,6 +41,7 @@ const ROUTES: { pattern: string[]; methods: Partial<Record<string, Handler>> }[]
   { pattern: ['runs'], methods: { GET: listRuns } },
   { pattern: ['runs', ':'], methods: { GET: getRun } },
   { pattern: ['runs', ':', 'confirm'], methods: { POST: confirmRunRoute } },
+  { pattern: ['runs', ':', 'cancel'], methods: { POST: cancelRunRoute } },
   { pattern: ['audit'], methods: { GET: queryAudit } },
   { pattern: ['users'], methods: { GET: listUsers } },
   { pattern: ['users', ':'], methods: { GET: getUser } },
@@ -154,6 +156,11 @@ async function getRun(deps: SyncDependencies, [id]: string[]) {
 async function confirmRunRoute(deps: SyncDependencies, [id]: string[]) {
   const run = await confirmRun(deps, id!);
   return ok({ runId: run.runId, state: run.state, confirmedAt: run.confirmedAt, disabling: run.heldDisables?.count ?? 0 }, 202, { location: `/api/runs/${run.runId}` });
+}
+
+async function cancelRunRoute(deps: SyncDependencies, [id]: string[]) {
+  // Function keys do not say who called; the audit record says it came through the API.
+  return ok(await cancelRun(deps, id!, 'an admin through the API'));
 }
 
 async function queryAudit(deps: SyncDependencies, _params: string[], request: ApiRequest) {

@@ -14,6 +14,7 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   'run-active': 409,
   'run-not-awaiting-confirmation': 409,
   'run-superseded': 409,
+  'run-not-active': 409,
   'connection-disabled': 409,
   'body-too-large': 413,
   'profile-invalid': 400,
