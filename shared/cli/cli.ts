@@ -1,4 +1,4 @@
-import { createReadStream, writeFileSync } from 'node:fs';
+import { createReadStream, mkdtempSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,14 +10,22 @@ import { parseProfile } from '../connections/profile.js';
 import { AppError, describeError, isAppError } from '../errors/app-error.js';
 import { requestReset } from '../http/api.js';
 import { storageProblem } from '../store/storage-clients.js';
-import { COUNTED_ACTIONS, LOCAL_DIRECTORY, type StoredUser } from '../sync/model.js';
+import { COUNTED_ACTIONS } from '../sync/model.js';
 import type { AuditAction, AuditRecord } from '../audit/audit-log.js';
-import { addLocalAccount, adopt } from '../accounts/local-accounts.js';
-import { addLocalGroup, addLocalGroupMember, groupMembers } from '../accounts/local-groups.js';
-import { orgChartOf, visibleUser } from '../accounts/org-chart-view.js';
 import { resolveCommand, usageOf, type CommandInput, type CommandSpec } from './command-line.js';
 import { errorExitCode, EXIT, EXIT_CODES_HELP } from './exit-codes.js';
 import { escapingIo, printLines, printTable, type CliIo } from './output.js';
+import {
+  adoptCommand,
+  groupAdd,
+  groupAddMember,
+  groupMembersCommand,
+  groupsCommand,
+  licencesCommand,
+  orgChartCommand,
+  userAdd,
+  usersCommand,
+} from './directory-commands.js';
 import { cancelCommand, confirmCommand, syncCommand } from './run-commands.js';
 
 export type { CliIo } from './output.js';
@@ -140,10 +148,10 @@ function fieldProblems(error: AppError): { field: string; message: string }[] {
   return problems.filter((problem): problem is { field: string; message: string } => typeof problem === 'object' && problem !== null && 'field' in problem);
 }
 
-/** The stack of an unexpected error, kept for a bug report rather than shown. */
+/** The stack of an unexpected error, kept for a bug report rather than shown (in a folder of its own). */
 function keepDetails(error: unknown): string {
-  const file = join(tmpdir(), 'usersync-error.log');
   try {
+    const file = join(mkdtempSync(join(tmpdir(), 'usersync-error-')), 'error.log');
     writeFileSync(file, `${new Date().toISOString()}\n${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
     return `the details are in ${file}; please include them if you report it.`;
   } catch {
@@ -160,7 +168,7 @@ async function connectionPut({ args: [file = ''] }: CommandInput, { app, io }: C
   }
   const { connection, created } = await app.deps.connections.put(parseProfile(json), app.deps.clock().toISOString());
   io.out(`${created ? 'Created' : 'Updated'} connection "${connection.profile.name}" (${connection.profile.type}, directory key ${connection.directoryKey}).`);
-  return 0;
+  return EXIT.succeeded;
 }
 
 async function connectionList(_input: CommandInput, { app, io }: CliContext): Promise<number> {
@@ -179,19 +187,19 @@ async function connectionList(_input: CommandInput, { app, io }: CliContext): Pr
       state.activeRunId ?? '-',
     ]),
   );
-  return 0;
+  return EXIT.succeeded;
 }
 
 async function connectionTest({ args: [name = ''] }: CommandInput, { app, io }: CliContext): Promise<number> {
   io.out(`OK: ${await testConnection(app.deps, name)}`);
-  return 0;
+  return EXIT.succeeded;
 }
 
 async function connectionGroups({ args: [name = ''] }: CommandInput, { app, io }: CliContext): Promise<number> {
   const groups = await availableGroups(app.deps, name);
   printTable(io, ['ID', 'NAME', 'KIND'], groups.map((group) => [group.id, group.name, group.kind]));
   io.out(`${groups.length} group(s).`);
-  return 0;
+  return EXIT.succeeded;
 }
 
 async function csvUpload({ args: [name = '', file = ''] }: CommandInput, { app, io }: CliContext): Promise<number> {
@@ -203,13 +211,13 @@ async function csvUpload({ args: [name = '', file = ''] }: CommandInput, { app, 
   }
   const bytes = await app.csvFiles.putStream(profile.source.blobName, createReadStream(file));
   io.out(`Uploaded ${file} (${bytes} bytes) as "${profile.source.blobName}" for "${profile.name}".`);
-  return 0;
+  return EXIT.succeeded;
 }
 
 async function resetCommand({ args: [name = ''] }: CommandInput, { app, io }: CliContext): Promise<number> {
   const connection = await requestReset(app.deps, name);
   io.out(`Reset "${connection}": the scheduler starts a run on its next tick.`);
-  return 0;
+  return EXIT.succeeded;
 }
 
 async function statusCommand({ args: [name] }: CommandInput, { app, io }: CliContext): Promise<number> {
@@ -228,27 +236,7 @@ async function statusCommand({ args: [name] }: CommandInput, { app, io }: CliCon
       run.error?.code ?? '',
     ]),
   );
-  return 0;
-}
-
-async function usersCommand({ flags }: CommandInput, { app, io }: CliContext): Promise<number> {
-  let directoryKey: string | undefined;
-  if (typeof flags.connection === 'string') {
-    const connection = await app.deps.connections.get(flags.connection);
-    if (!connection) throw new AppError('connection-not-found', `There is no connection profile named "${flags.connection}".`);
-    directoryKey = connection.directoryKey;
-  }
-  const rows: string[][] = [];
-  for await (const user of app.deps.users.list(directoryKey)) {
-    if (flags.json) io.out(JSON.stringify(visibleUser(user)));
-    else rows.push([user.username, user.email, user.firstName, user.lastName, user.status, user.connection, Object.entries(user.attributes).map(([k, v]) => `${k}=${v}`).join(' ')]);
-  }
-  if (!flags.json) {
-    rows.sort((a, b) => (a[0] ?? '').localeCompare(b[0] ?? ''));
-    printTable(io, ['USERNAME', 'EMAIL', 'FIRST NAME', 'LAST NAME', 'STATUS', 'CONNECTION', 'ATTRIBUTES'], rows);
-    io.out(`${rows.length} user(s).`);
-  }
-  return 0;
+  return EXIT.succeeded;
 }
 
 async function auditCommand({ flags }: CommandInput, { app, io }: CliContext): Promise<number> {
@@ -275,87 +263,7 @@ async function auditCommand({ flags }: CommandInput, { app, io }: CliContext): P
     }
   }
   if (!flags.json) io.out(`${records.length} record(s)${continuationToken ? ' (more: raise --limit)' : ''}.`);
-  return 0;
-}
-
-async function userAdd({ args: [username = ''], flags }: CommandInput, { app, io }: CliContext): Promise<number> {
-  const setting = typeof flags['password-setting'] === 'string' ? flags['password-setting'] : undefined;
-  const password = setting ? app.deps.secrets.resolve(setting) : undefined;
-  const user = await addLocalAccount(app.deps, {
-    username,
-    email: String(flags.email),
-    firstName: String(flags['first-name']),
-    lastName: String(flags['last-name']),
-    ...(password ? { password } : {}),
-  });
-  io.out(`Created local account "${user.username}" (${user.status}).`);
-  return 0;
-}
-
-async function adoptCommand({ args: [name = ''], flags }: CommandInput, { app, io }: CliContext): Promise<number> {
-  // What will happen is printed first, then (without --dry-run) done.
-  const plan = await adopt(app.deps, name, { dryRun: true });
-  for (const adoption of plan.adoptions) io.out(`will adopt local account "${adoption.username}" into "${plan.connection}"`);
-  for (const note of plan.notes) io.out(`note: ${note}`);
-  const source = plan.fromRunId ? ` (from the conflicts of run ${plan.fromRunId})` : '';
-  if (flags['dry-run'] || !plan.adoptions.length) {
-    io.out(`${plan.adoptions.length} local account(s) to adopt${source}; nothing changed.`);
-    return 0;
-  }
-  const done = await adopt(app.deps, name, { dryRun: false });
-  io.out(`Adopted ${done.adoptions.length} local account(s) into "${done.connection}"${source}; the next sync updates them from the directory.`);
-  return 0;
-}
-
-async function orgChartCommand({ args: [username = ''] }: CommandInput, { app, io }: CliContext): Promise<number> {
-  const { user, chain, loops, reports } = await orgChartOf(app.deps, username);
-  const describe = (u: StoredUser) => `${u.username} — ${u.firstName} ${u.lastName}${u.status === 'active' ? '' : ` (${u.status})`}`;
-  io.out(`Org chart of ${user.username} (${user.connection})`);
-  [...chain].reverse().forEach((manager, depth) => io.out(`${'  '.repeat(depth)}${describe(manager)}`));
-  if (loops) io.out('  (the chain loops back here: a management cycle in the directory)');
-  io.out(`${'  '.repeat(chain.length)}${describe(user)}   ← this user`);
-  if (user.manager && !user.managerKey) io.out(`  manager "${user.manager}" is not a user of this directory`);
-  for (const report of reports) io.out(`${'  '.repeat(chain.length + 1)}${describe(report)}`);
-  io.out(`${reports.length} direct report(s).`);
-  return 0;
-}
-
-async function licencesCommand({ app, io }: CliContext, recount: boolean): Promise<number> {
-  const { licences } = app.deps;
-  if (recount) {
-    // The ledger is kept exact by the sync; a recount repairs it after manual edits of the tables.
-    let active = 0;
-    for await (const user of app.deps.users.list()) if (user.status === 'active') active++;
-    await licences.reset(active);
-  }
-  io.out(`Licences in use: ${await licences.used()} of ${licences.limit ?? 'unlimited'}.`);
-  return 0;
-}
-
-async function groupsCommand(_input: CommandInput, { app, io }: CliContext): Promise<number> {
-  const groups = await app.deps.groups.list();
-  if (!groups.length) io.out('No groups yet.');
-  printTable(io, ['GROUP', 'ORIGIN', 'CREATED'], groups.map((g) => [g.name, g.origin === LOCAL_DIRECTORY ? 'local' : `directory "${g.connection}"`, g.createdAt]));
-  return 0;
-}
-
-async function groupAdd({ args: [name = ''] }: CommandInput, { app, io }: CliContext): Promise<number> {
-  const group = await addLocalGroup(app.deps, name);
-  io.out(`Created local group "${group.name}".`);
-  return 0;
-}
-
-async function groupAddMember({ args: [name = '', username = ''] }: CommandInput, { app, io }: CliContext): Promise<number> {
-  const user = await addLocalGroupMember(app.deps, name, username);
-  io.out(`Added "${user.username}" to the local group "${name}".`);
-  return 0;
-}
-
-async function groupMembersCommand({ args: [name = ''] }: CommandInput, { app, io }: CliContext): Promise<number> {
-  const members = await groupMembers(app.deps, name);
-  for (const member of members) io.out(`${member.username}  (${member.connection})`);
-  io.out(`${members.length} member(s).`);
-  return 0;
+  return EXIT.succeeded;
 }
 
 function describeSchedule(schedule: ReturnType<typeof parseProfile>['schedule']): string {

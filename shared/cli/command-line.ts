@@ -34,11 +34,14 @@ export interface CommandSpec<Context> {
 
 export type Resolved<Context> = { help: string } | { spec: CommandSpec<Context>; input: CommandInput };
 
+/** `--dry-run`, `--from-run RUN_ID`. */
+function flagText(name: string, flag: true | string | CheckedValue | undefined): string {
+  if (flag === true || flag === undefined) return `--${name}`;
+  return `--${name} ${typeof flag === 'string' ? flag : flag.value}`;
+}
+
 export function usageLine<Context>(spec: CommandSpec<Context>): string {
-  const flags = Object.entries(spec.flags ?? {}).map(([name, value]) => {
-    const flag = value === true ? `--${name}` : `--${name} ${typeof value === 'string' ? value : value.value}`;
-    return spec.required?.includes(name) ? flag : `[${flag}]`;
-  });
+  const flags = Object.entries(spec.flags ?? {}).map(([name, value]) => (spec.required?.includes(name) ? flagText(name, value) : `[${flagText(name, value)}]`));
   return ['usersync', spec.words, ...(spec.args ?? []), ...flags].join(' ');
 }
 
@@ -99,7 +102,7 @@ export function resolveCommand<Context>(specs: readonly CommandSpec<Context>[], 
   if (positionals.length < needed.length) throw usageError(`Missing ${needed[positionals.length]}.`, groupUsage);
   if (positionals.length > declared.length) throw usageError(`Unexpected argument "${positionals[declared.length]}".`, groupUsage);
   const missingFlag = spec.required?.find((name) => values[name] === undefined);
-  if (missingFlag) throw usageError(`Missing --${missingFlag} ${String(spec.flags?.[missingFlag])}.`, groupUsage);
+  if (missingFlag) throw usageError(`Missing ${flagText(missingFlag, spec.flags?.[missingFlag])}.`, groupUsage);
   const flags: Flags = { ...values };
   for (const [name, declaredFlag] of Object.entries(spec.flags ?? {})) {
     if (typeof declaredFlag !== 'object' || values[name] === undefined) continue;

@@ -1,7 +1,7 @@
 import { userInfo } from 'node:os';
 import type { CliContext } from './cli.js';
 import type { CommandInput } from './command-line.js';
-import { runExitCode } from './exit-codes.js';
+import { EXIT, runExitCode } from './exit-codes.js';
 import type { CliIo } from './output.js';
 import { awaitRun } from '../host/await-run.js';
 import { cancelRun } from '../sync/cancel-run.js';
@@ -34,8 +34,9 @@ export async function syncCommand({ args: [name = ''], flags }: CommandInput, co
   if (resumed) {
     io.out(`Run ${started.runId} (${started.kind}) of "${started.connection}" is still going (${started.state}, started ${started.startedAt})${dry}; driving it to its end.`);
     io.out(`  what a stopped usersync was working on comes back within ${CLI_LEASE_SECONDS} s.`);
+  } else {
+    io.out(`Run ${started.runId} (${started.kind}) started for "${started.connection}"${dry}.`);
   }
-  else io.out(`Run ${started.runId} (${started.kind}) started for "${started.connection}"${dry}.`);
   const run = await drive(context, started.runId);
   printRun(io, run);
   if (run.dryRun) await printPlan(context, run);
@@ -55,7 +56,7 @@ export async function cancelCommand({ args: [runId = ''] }: CommandInput, { app,
   const run = await cancelRun(app.deps, runId, `${adminName()} (usersync CLI)`);
   io.out(`Run ${run.runId} of "${run.connection}" cancelled; no one was disabled.`);
   io.out(`  what it had already created or updated stays: usersync audit --run ${run.runId}`);
-  return 0;
+  return EXIT.succeeded;
 }
 
 /** Who is at the keyboard, for the audit record; some containers have no user name to give. */
