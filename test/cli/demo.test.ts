@@ -11,6 +11,8 @@ describe('npm run demo', () => {
     const code = await new Promise((exited) => child.once('exit', exited));
     expect(out).not.toContain('did not go as told');
     expect(code).toBe(0);
+    // The dry run says what a real run would do; it cannot be confirmed, so it does not ask to.
+    expect(out).toContain('warning: A real run would be held for confirmation: it would disable 1 of 6 enabled users');
     const held = /Run (\S+) needs-confirmation: 3 created, 1 updated, 4 unchanged, 0 disabled/.exec(out)?.[1];
     expect(held).toBeDefined();
     expect(out).toContain('held: 1 user(s) to disable: katherine.johnson');
