@@ -1,22 +1,20 @@
 import { functionDefinitions } from '../functions/registry.js';
-import { composeApp } from '../shared/app/compose.js';
-import { runCli, USAGE } from '../shared/cli/cli.js';
+import { composeApp, type ComposedApp } from '../shared/app/compose.js';
+import { runCliWith } from '../shared/cli/cli.js';
 import { localEnvironment } from '../shared/config/local-settings.js';
-import { isAppError } from '../shared/errors/app-error.js';
 
 const io = { out: (line: string) => console.log(line), err: (line: string) => console.error(line) };
-const [command] = process.argv.slice(2);
-if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
-  // Help needs no storage: print it before reading any settings.
-  io.out(USAGE);
-  process.exit(command === undefined ? 2 : 0);
-}
-try {
-  const app = composeApp(localEnvironment(process.cwd(), process.env));
+let app: ComposedApp | undefined;
+// Settings are read and storage reached only for a command that needs them: usage and --help answer without.
+const code = await runCliWith(process.argv.slice(2), io, async () => {
+  app = composeApp(localEnvironment(process.cwd(), process.env));
   await app.ensureStorage();
-  process.exitCode = await runCli(process.argv.slice(2), { app, definitions: functionDefinitions(app.deps, app.config), io });
-} catch (error) {
-  if (!isAppError(error)) throw error;
-  io.err(`error [${error.code}]: ${error.message}`);
-  process.exitCode = 2;
-}
+  return { app, definitions: functionDefinitions(app.deps, app.config) };
+});
+// Audit events batched for Application Insights (when configured) are sent before the process ends.
+await app?.close().catch(() => undefined);
+// Exit once the output is flushed, not when the event loop drains: after a failed call the storage SDKs'
+// other requests may still be retrying in the background, which would keep the admin waiting for nothing.
+const flushed = (stream: NodeJS.WriteStream) => new Promise((resolve) => stream.write('', resolve));
+await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
+process.exit(code);

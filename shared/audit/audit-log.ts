@@ -23,6 +23,7 @@ export type AuditAction =
   | 'run-needs-confirmation'
   | 'run-confirmed'
   | 'run-superseded'
+  | 'run-cancelled'
   | 'connection-saved'
   | 'connection-deleted';
 

@@ -1,29 +1,34 @@
-import { createReadStream } from 'node:fs';
+import { createReadStream, mkdtempSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { z } from 'zod';
 import type { ComposedApp } from '../app/compose.js';
 import type { FunctionDefinition } from '../app/registry.js';
 import { availableGroups, testConnection } from '../connections/connection-checks.js';
 import { parseProfile } from '../connections/profile.js';
-import { AppError, isAppError } from '../errors/app-error.js';
-import { awaitRun } from '../host/await-run.js';
+import { AppError, describeError, isAppError } from '../errors/app-error.js';
 import { requestReset } from '../http/api.js';
-import { summarise } from '../sync/finalise-job.js';
-import { SHARD_COUNT } from '../sync/partitioning.js';
-import type { Run } from '../sync/run-model.js';
-import { COUNTED_ACTIONS, LOCAL_DIRECTORY, type StoredUser } from '../sync/model.js';
-import { confirmRun } from '../sync/confirm-run.js';
-import { startRun } from '../sync/start-run.js';
-import { paths, type ShardPlan } from '../sync/staging.js';
-import type { AuditAction } from '../audit/audit-log.js';
-import { addLocalAccount, adopt } from '../accounts/local-accounts.js';
-import { addLocalGroup, addLocalGroupMember, groupMembers } from '../accounts/local-groups.js';
-import { orgChartOf, visibleUser } from '../accounts/org-chart-view.js';
+import { storageProblem } from '../store/storage-clients.js';
+import { COUNTED_ACTIONS } from '../sync/model.js';
+import type { AuditAction, AuditRecord } from '../audit/audit-log.js';
+import { resolveCommand, usageOf, type CommandInput, type CommandSpec } from './command-line.js';
+import { errorExitCode, EXIT, EXIT_CODES_HELP } from './exit-codes.js';
+import { escapingIo, printLines, printTable, type CliIo } from './output.js';
+import {
+  adoptCommand,
+  groupAdd,
+  groupAddMember,
+  groupMembersCommand,
+  groupsCommand,
+  licencesCommand,
+  orgChartCommand,
+  userAdd,
+  usersCommand,
+} from './directory-commands.js';
+import { cancelCommand, confirmCommand, syncCommand } from './run-commands.js';
 
-export interface CliIo {
-  out: (line: string) => void;
-  err: (line: string) => void;
-}
+export type { CliIo } from './output.js';
 
 export interface CliContext {
   app: ComposedApp;
@@ -33,135 +38,173 @@ export interface CliContext {
   queueWorkers?: number;
 }
 
+const DEFAULT_AUDIT_LIMIT = 200;
+const MAX_AUDIT_LIMIT = 10_000;
+/** A page of the audit table holds at most this many records. */
+const AUDIT_PAGE_SIZE = 1000;
+
+/** Every command, in the order the usage lists them. */
+const COMMANDS: CommandSpec<CliContext>[] = [
+  { words: 'connection put', args: ['FILE.json'], help: 'create or replace a connection profile', run: connectionPut },
+  { words: 'connection list', help: 'list profiles with their last run', run: connectionList },
+  { words: 'connection test', args: ['NAME'], help: "reach the directory with the profile's credentials", run: connectionTest },
+  { words: 'connection groups', args: ['NAME'], help: "the directory's groups an admin can select (Entra, Okta)", run: connectionGroups },
+  { words: 'csv upload', args: ['NAME', 'FILE'], help: 'upload the CSV file a "blob" profile reads', run: csvUpload },
+  {
+    words: 'sync',
+    args: ['NAME'],
+    flags: { 'dry-run': true, 'from-run': 'RUN_ID', incremental: true },
+    help:
+      "run a sync now and wait for it; if the profile's run\nis still going (its driver was killed), drive it to its\nend. --dry-run only plans; --from-run re-syncs an\nearlier run's CSV input; --incremental reads only\nchanges (Entra, Okta) when it can",
+    run: syncCommand,
+  },
+  { words: 'run cancel', args: ['RUN_ID'], help: 'end an active run as cancelled, disabling no one', run: cancelCommand },
+  { words: 'confirm', args: ['RUN_ID'], help: 'disable the users a run held back (the disable guard tripped)', run: confirmCommand },
+  { words: 'reset', args: ['NAME'], help: 'let the scheduler start a run on its next tick', run: resetCommand },
+  { words: 'status', args: ['[NAME]'], help: 'recent runs, of one profile or all', run: statusCommand },
+  { words: 'users', flags: { connection: 'NAME', json: true }, help: 'users of one profile, or all (--json: JSON lines)', run: usersCommand },
+  {
+    words: 'user add',
+    args: ['USERNAME'],
+    flags: { email: 'E', 'first-name': 'F', 'last-name': 'L', 'password-setting': 'NAME' },
+    required: ['email', 'first-name', 'last-name'],
+    help: 'create a local account (never changed by sync);\n--password-setting names the setting with its password',
+    run: userAdd,
+  },
+  { words: 'licences', help: 'licences in use against USERSYNC_LICENCE_LIMIT', run: (_input, context) => licencesCommand(context, false) },
+  { words: 'licences recount', help: 'count them again from the users (after editing tables by hand)', run: (_input, context) => licencesCommand(context, true) },
+  { words: 'groups', help: 'every group, where it comes from', run: groupsCommand },
+  { words: 'group add', args: ['NAME'], help: 'create a local group', run: groupAdd },
+  { words: 'group add-member', args: ['NAME', 'USERNAME'], help: 'add a user to a local group', run: groupAddMember },
+  { words: 'group members', args: ['NAME'], help: "list a group's members", run: groupMembersCommand },
+  { words: 'orgchart', args: ['USERNAME'], help: "the user's managers up the chain and direct reports", run: orgChartCommand },
+  {
+    words: 'adopt',
+    args: ['NAME'],
+    flags: { 'dry-run': true },
+    help: 'move local accounts the last run of NAME reported as\nconflicts into that directory (--dry-run: only list them)',
+    run: adoptCommand,
+  },
+  {
+    words: 'audit',
+    flags: {
+      run: 'RUN_ID',
+      action: 'ACTION',
+      user: 'KEY',
+      limit: { value: 'N', schema: z.coerce.number().int().min(1).max(MAX_AUDIT_LIMIT), means: `a whole number from 1 to ${MAX_AUDIT_LIMIT}` },
+      json: true,
+    },
+    help: `audit records, oldest first: the first N that match\n(N from 1 to ${MAX_AUDIT_LIMIT}, default ${DEFAULT_AUDIT_LIMIT})`,
+    run: auditCommand,
+  },
+];
+
 export const USAGE = `usersync — User Directory Sync admin CLI
 
-  usersync connection put FILE.json        create or replace a connection profile
-  usersync connection list                 list profiles with their last run
-  usersync connection test NAME            reach the directory with the profile's credentials
-  usersync connection groups NAME          the directory's groups an admin can select (Entra, Okta)
-  usersync csv upload NAME FILE            upload the CSV file a "blob" profile reads
-  usersync sync NAME [--dry-run] [--from-run RUN_ID] [--incremental]
-                                           run a sync now and wait for it (exit 1 if it failed);
-                                           --incremental reads only changes (Entra) when it can
-  usersync reset NAME                      let the scheduler start a run on its next tick
-  usersync confirm RUN_ID                  disable the users a run held back (the disable guard tripped)
-  usersync status [NAME]                   profiles and recent runs
-  usersync users [--connection NAME] [--json]
-  usersync user add USERNAME --email E --first-name F --last-name L [--password-setting NAME]
-                                           create a local account (never changed by sync)
-  usersync licences [recount]              licences in use against USERSYNC_LICENCE_LIMIT
-  usersync groups                          every group, where it comes from
-  usersync group add NAME                  create a local group
-  usersync group add-member NAME USERNAME  add a user to a local group
-  usersync group members NAME              list a group's members
-  usersync orgchart USERNAME              the user's managers up the chain and direct reports
-  usersync adopt NAME [--dry-run]          move local accounts the last run of NAME reported as
-                                           conflicts into that directory
-  usersync audit [--run RUN_ID] [--action ACTION] [--user KEY] [--limit N] [--json]
+${usageOf(COMMANDS)}
+  usersync COMMAND --help                  one command's usage
+
+${EXIT_CODES_HELP}
 
 Settings come from the environment or local.settings.json (see local.settings.sample.json).`;
 
-/** Runs one CLI command; returns the exit code (0 ok, 1 the run failed, 2 bad usage or input). */
+/** Runs one CLI command against a composed app; returns the exit code (see EXIT). */
 export async function runCli(argv: string[], context: CliContext): Promise<number> {
-  const { io } = context;
+  return runCliWith(argv, context.io, async () => context);
+}
+
+/**
+ * Runs one CLI command: usage and `--help` are answered before `connect` is called, so they need no
+ * settings or storage. Every line printed is escaped (stored values may hold control characters), and
+ * every error ends as one line saying what to do — never a stack trace.
+ */
+export async function runCliWith(argv: string[], rawIo: CliIo, connect: () => Promise<Omit<CliContext, 'io'>>): Promise<number> {
+  const io = escapingIo(rawIo);
   try {
-    const [command, ...rest] = argv;
-    switch (command) {
-      case 'connection':
-        return await connectionCommand(rest, context);
-      case 'csv':
-        return await csvCommand(rest, context);
-      case 'sync':
-        return await syncCommand(rest, context);
-      case 'reset':
-        return await resetCommand(rest, context);
-      case 'confirm':
-        return await confirmCommand(rest, context);
-      case 'status':
-        return await statusCommand(rest, context);
-      case 'users':
-        return await usersCommand(rest, context);
-      case 'audit':
-        return await auditCommand(rest, context);
-      case 'user':
-        return await userCommand(rest, context);
-      case 'adopt':
-        return await adoptCommand(rest, context);
-      case 'orgchart':
-        return await orgChartCommand(rest, context);
-      case 'groups':
-        return await groupsCommand(context);
-      case 'licences':
-        return await licencesCommand(rest, context);
-      case 'group':
-        return await groupCommand(rest, context);
-      case undefined:
-      case 'help':
-      case '--help':
-        io.out(USAGE);
-        return command === undefined ? 2 : 0;
-      default:
-        io.err(`Unknown command "${command}".\n\n${USAGE}`);
-        return 2;
+    const resolved = resolveCommand(COMMANDS, argv, USAGE);
+    if ('help' in resolved) {
+      printLines(io.out, resolved.help);
+      return EXIT.succeeded;
     }
+    const context = { ...(await connect()), io };
+    return await resolved.spec.run(resolved.input, context);
   } catch (error) {
-    if (!isAppError(error)) throw error;
-    io.err(`error [${error.code}]: ${error.message}`);
-    const problems = error.details?.problems;
-    if (Array.isArray(problems)) for (const problem of problems) io.err(`  - ${problem.field}: ${problem.message}`);
-    return 2;
-  }
-}
-
-async function connectionCommand(args: string[], { app, io }: CliContext): Promise<number> {
-  const [action, file] = args;
-  if (action === 'put' && file) {
-    let json: unknown;
-    try {
-      json = JSON.parse(await readFile(file, 'utf8'));
-    } catch (error) {
-      throw new AppError('profile-invalid', `${file} is not readable JSON: ${error instanceof Error ? error.message : String(error)}`);
+    const known = isAppError(error) ? error : storageProblem(error);
+    if (known) {
+      io.err(`error [${known.code}]: ${known.message}`);
+      for (const problem of fieldProblems(known)) io.err(`  - ${problem.field}: ${problem.message}`);
+      if (typeof known.details?.usage === 'string') printLines(io.err, known.details.usage);
+    } else {
+      io.err(`error [internal-error]: ${describeError(error).message} — this is unexpected; ${keepDetails(error)}`);
     }
-    const { connection, created } = await app.deps.connections.put(parseProfile(json), app.deps.clock().toISOString());
-    io.out(`${created ? 'Created' : 'Updated'} connection "${connection.profile.name}" (${connection.profile.type}, directory key ${connection.directoryKey}).`);
-    return 0;
+    return errorExitCode(known ?? error);
   }
-  if (action === 'list') {
-    const connections = await app.deps.connections.list();
-    if (!connections.length) io.out('No connection profiles yet: usersync connection put FILE.json');
-    printTable(
-      io,
-      ['NAME', 'TYPE', 'ENABLED', 'SCHEDULE', 'LAST RUN', 'STATUS', 'ACTIVE RUN'],
-      connections.map(({ profile, state }) => [
-        profile.name,
-        profile.type,
-        profile.enabled ? 'yes' : 'no',
-        describeSchedule(profile.schedule),
-        state.lastRunId ?? '-',
-        state.lastRunStatus ?? '-',
-        state.activeRunId ?? '-',
-      ]),
-    );
-    return 0;
-  }
-  if (action === 'test' && file) {
-    const result = await testConnection(app.deps, file);
-    io.out(result.ok ? `OK: ${result.detail}` : `FAILED [${result.code}]: ${result.detail}`);
-    for (const warning of result.warnings) io.out(`warning: ${warning}`);
-    return result.ok ? 0 : 1;
-  }
-  if (action === 'groups' && file) {
-    const groups = await availableGroups(app.deps, file);
-    printTable(io, ['ID', 'NAME', 'KIND'], groups.map((group) => [group.id, group.name, group.kind]));
-    io.out(`${groups.length} group(s).`);
-    return 0;
-  }
-  throw new AppError('body-invalid', 'Use: usersync connection put FILE.json | list | test NAME | groups NAME');
 }
 
-async function csvCommand(args: string[], { app, io }: CliContext): Promise<number> {
-  const [action, name, file] = args;
-  if (action !== 'upload' || !name || !file) throw new AppError('body-invalid', 'Use: usersync csv upload NAME FILE');
+/** The invalid fields of a profile or account, one line each; other errors' details say nothing more. */
+function fieldProblems(error: AppError): { field: string; message: string }[] {
+  const problems = error.details?.problems;
+  if (!Array.isArray(problems)) return [];
+  return problems.filter((problem): problem is { field: string; message: string } => typeof problem === 'object' && problem !== null && 'field' in problem);
+}
+
+/** The stack of an unexpected error, kept for a bug report rather than shown (in a folder of its own). */
+function keepDetails(error: unknown): string {
+  try {
+    const file = join(mkdtempSync(join(tmpdir(), 'usersync-error-')), 'error.log');
+    writeFileSync(file, `${new Date().toISOString()}\n${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    return `the details are in ${file}; please include them if you report it.`;
+  } catch {
+    return 'please report it with the command you ran.';
+  }
+}
+
+async function connectionPut({ args: [file = ''] }: CommandInput, { app, io }: CliContext): Promise<number> {
+  let json: unknown;
+  try {
+    json = JSON.parse(await readFile(file, 'utf8'));
+  } catch (error) {
+    throw new AppError('profile-invalid', `${file} is not readable JSON: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  const { connection, created } = await app.deps.connections.put(parseProfile(json), app.deps.clock().toISOString());
+  io.out(`${created ? 'Created' : 'Updated'} connection "${connection.profile.name}" (${connection.profile.type}, directory key ${connection.directoryKey}).`);
+  return EXIT.succeeded;
+}
+
+async function connectionList(_input: CommandInput, { app, io }: CliContext): Promise<number> {
+  const connections = await app.deps.connections.list();
+  if (!connections.length) io.out('No connection profiles yet: usersync connection put FILE.json');
+  printTable(
+    io,
+    ['NAME', 'TYPE', 'ENABLED', 'SCHEDULE', 'LAST RUN', 'STATUS', 'ACTIVE RUN'],
+    connections.map(({ profile, state }) => [
+      profile.name,
+      profile.type,
+      profile.enabled ? 'yes' : 'no',
+      describeSchedule(profile.schedule),
+      state.lastRunId ?? '-',
+      state.lastRunStatus ?? '-',
+      state.activeRunId ?? '-',
+    ]),
+  );
+  return EXIT.succeeded;
+}
+
+async function connectionTest({ args: [name = ''] }: CommandInput, { app, io }: CliContext): Promise<number> {
+  const result = await testConnection(app.deps, name);
+  io.out(result.ok ? `OK: ${result.detail}` : `FAILED [${result.code}]: ${result.detail}`);
+  for (const warning of result.warnings) io.out(`warning: ${warning}`);
+  return result.ok ? EXIT.succeeded : EXIT.failed;
+}
+
+async function connectionGroups({ args: [name = ''] }: CommandInput, { app, io }: CliContext): Promise<number> {
+  const groups = await availableGroups(app.deps, name);
+  printTable(io, ['ID', 'NAME', 'KIND'], groups.map((group) => [group.id, group.name, group.kind]));
+  io.out(`${groups.length} group(s).`);
+  return EXIT.succeeded;
+}
+
+async function csvUpload({ args: [name = '', file = ''] }: CommandInput, { app, io }: CliContext): Promise<number> {
   const connection = await app.deps.connections.get(name);
   if (!connection) throw new AppError('connection-not-found', `There is no connection profile named "${name}".`);
   const { profile } = connection;
@@ -170,87 +213,16 @@ async function csvCommand(args: string[], { app, io }: CliContext): Promise<numb
   }
   const bytes = await app.csvFiles.putStream(profile.source.blobName, createReadStream(file));
   io.out(`Uploaded ${file} (${bytes} bytes) as "${profile.source.blobName}" for "${profile.name}".`);
-  return 0;
+  return EXIT.succeeded;
 }
 
-async function syncCommand(args: string[], context: CliContext): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: { 'dry-run': { type: 'boolean', default: false }, 'from-run': { type: 'string' }, incremental: { type: 'boolean', default: false } },
-  });
-  const [name] = positionals;
-  if (!name) throw new AppError('body-invalid', 'Use: usersync sync NAME [--dry-run] [--from-run RUN_ID]');
-  const { app, io } = context;
-  const started = await startRun(app.deps, {
-    connection: name,
-    trigger: 'manual',
-    dryRun: values['dry-run'],
-    incremental: values.incremental,
-    ...(values['from-run'] ? { fromRunId: values['from-run'] } : {}),
-  });
-  io.out(`Run ${started.runId} (${started.kind}) started for "${started.connection}"${started.dryRun ? ' (dry run: nothing will change)' : ''}.`);
-  const run = await awaitRun(app, context.definitions, started.runId, { ...(context.queueWorkers ? { queueWorkers: context.queueWorkers } : {}) });
-  printRun(io, run);
-  if (run.dryRun) await printPlan(context, run);
-  return run.state === 'succeeded' ? 0 : 1;
-}
-
-function printRun(io: CliIo, run: Run): void {
-  io.out(`Run ${run.runId} ${run.state}${run.dryRun ? ' (dry run)' : ''}: ${summarise(run.counts)}.`);
-  io.out(`  pages read: ${run.pagesFetched}; listing ${run.listing}; started ${run.startedAt}${run.endedAt ? `, ended ${run.endedAt}` : ''}`);
-  if (run.error) io.out(`  error [${run.error.code}]: ${run.error.message}`);
-  for (const warning of run.warnings) io.out(`  warning: ${warning}`);
-  if (run.heldDisables && run.state === 'needs-confirmation') {
-    const { count, usernames } = run.heldDisables;
-    io.out(`  held: ${count} user(s) to disable${count > usernames.length ? `, the first ${usernames.length}` : ''}: ${usernames.join(', ')}`);
-    io.out(`  to disable them: usersync confirm ${run.runId} — or fix the source; the next run re-evaluates.`);
-  }
-  if (run.counts.skipped) {
-    const reasons = Object.entries(run.skipReasons).map(([reason, count]) => `${reason} ${count}`).join(', ');
-    io.out(`  skipped: ${reasons} — each row and why: usersync audit --run ${run.runId} --action skipped`);
-  }
-}
-
-/** A dry run's plan, from its shard plans: what would happen to whom. */
-async function printPlan({ app, io }: CliContext, run: Run): Promise<void> {
-  const lines: string[] = [];
-  for (let shard = 0; shard < SHARD_COUNT; shard++) {
-    const content = await app.deps.runFiles.get(paths.plan(run.runId, shard));
-    if (!content) continue;
-    const plan = JSON.parse(String(content)) as ShardPlan;
-    for (const decision of [...plan.decisions, ...plan.sourceDisables, ...plan.pendingDisables]) {
-      if (decision.action === 'unchanged') continue;
-      if (decision.action === 'skip') lines.push(`skip      ${decision.ref}: ${decision.reason} — ${decision.detail}`);
-      else if (decision.action === 'conflict') lines.push(`conflict  ${decision.username} (${decision.ref}): ${decision.detail}`);
-      else lines.push(`${decision.action.padEnd(9)} ${decision.user.username} (${decision.ref})${decision.changedFields.length ? ` fields: ${decision.changedFields.join(', ')}` : ''}`);
-    }
-  }
-  io.out(lines.length ? 'Plan:' : 'Plan: no changes.');
-  for (const line of lines.sort()) io.out(`  ${line}`);
-}
-
-async function confirmCommand(args: string[], context: CliContext): Promise<number> {
-  const [runId] = args;
-  if (!runId) throw new AppError('body-invalid', 'Use: usersync confirm RUN_ID');
-  const { app, io } = context;
-  const confirmed = await confirmRun(app.deps, runId);
-  io.out(`Run ${runId} confirmed: disabling ${confirmed.heldDisables?.count ?? 0} user(s).`);
-  const run = await awaitRun(app, context.definitions, runId, { ...(context.queueWorkers ? { queueWorkers: context.queueWorkers } : {}) });
-  printRun(io, run);
-  return run.state === 'succeeded' ? 0 : 1;
-}
-
-async function resetCommand(args: string[], { app, io }: CliContext): Promise<number> {
-  const [name] = args;
-  if (!name) throw new AppError('body-invalid', 'Use: usersync reset NAME');
+async function resetCommand({ args: [name = ''] }: CommandInput, { app, io }: CliContext): Promise<number> {
   const connection = await requestReset(app.deps, name);
   io.out(`Reset "${connection}": the scheduler starts a run on its next tick.`);
-  return 0;
+  return EXIT.succeeded;
 }
 
-async function statusCommand(args: string[], { app, io }: CliContext): Promise<number> {
-  const [name] = args;
+async function statusCommand({ args: [name] }: CommandInput, { app, io }: CliContext): Promise<number> {
   const runs = await app.deps.runs.list({ ...(name ? { connection: name } : {}), limit: name ? 10 : 20 });
   if (!runs.length) io.out('No runs yet.');
   printTable(
@@ -266,156 +238,34 @@ async function statusCommand(args: string[], { app, io }: CliContext): Promise<n
       run.error?.code ?? '',
     ]),
   );
-  return 0;
+  return EXIT.succeeded;
 }
 
-async function usersCommand(args: string[], { app, io }: CliContext): Promise<number> {
-  const { values } = parseArgs({ args, options: { connection: { type: 'string' }, json: { type: 'boolean', default: false } } });
-  let directoryKey: string | undefined;
-  if (values.connection) {
-    const connection = await app.deps.connections.get(values.connection);
-    if (!connection) throw new AppError('connection-not-found', `There is no connection profile named "${values.connection}".`);
-    directoryKey = connection.directoryKey;
-  }
-  const rows: string[][] = [];
-  for await (const user of app.deps.users.list(directoryKey)) {
-    if (values.json) io.out(JSON.stringify(visibleUser(user)));
-    else rows.push([user.username, user.email, user.firstName, user.lastName, user.status, user.connection, Object.entries(user.attributes).map(([k, v]) => `${k}=${v}`).join(' ')]);
-  }
-  if (!values.json) {
-    rows.sort((a, b) => (a[0] ?? '').localeCompare(b[0] ?? ''));
-    printTable(io, ['USERNAME', 'EMAIL', 'FIRST NAME', 'LAST NAME', 'STATUS', 'CONNECTION', 'ATTRIBUTES'], rows);
-    io.out(`${rows.length} user(s).`);
-  }
-  return 0;
-}
-
-async function auditCommand(args: string[], { app, io }: CliContext): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      run: { type: 'string' },
-      action: { type: 'string' },
-      user: { type: 'string' },
-      limit: { type: 'string', default: '200' },
-      json: { type: 'boolean', default: false },
-    },
-  });
-  const page = await app.deps.audit.query({
-    ...(values.run ? { runId: values.run } : {}),
-    ...(values.action ? { action: values.action as AuditAction } : {}),
-    ...(values.user ? { subject: values.user.toLowerCase() } : {}),
-    limit: Number(values.limit),
-  });
-  page.records.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
-  for (const record of page.records) {
-    if (values.json) io.out(JSON.stringify(record));
+async function auditCommand({ flags }: CommandInput, { app, io }: CliContext): Promise<number> {
+  const limit = typeof flags.limit === 'number' ? flags.limit : DEFAULT_AUDIT_LIMIT;
+  const filter = {
+    ...(typeof flags.run === 'string' ? { runId: flags.run } : {}),
+    ...(typeof flags.action === 'string' ? { action: flags.action as AuditAction } : {}),
+    ...(typeof flags.user === 'string' ? { subject: flags.user.toLowerCase() } : {}),
+  };
+  const records: AuditRecord[] = [];
+  let continuationToken: string | undefined;
+  do {
+    const page = await app.deps.audit.query({ ...filter, limit: Math.min(AUDIT_PAGE_SIZE, limit - records.length), ...(continuationToken ? { continuationToken } : {}) });
+    records.push(...page.records.slice(0, limit - records.length));
+    continuationToken = page.continuationToken;
+  } while (continuationToken && records.length < limit);
+  records.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
+  for (const record of records) {
+    if (flags.json) io.out(JSON.stringify(record));
     else {
       const what = [record.username ?? record.subject, record.ref ? `(${record.ref})` : ''].filter(Boolean).join(' ');
       const why = [record.changedFields?.length ? `fields: ${record.changedFields.join(', ')}` : '', record.reason ?? '', record.detail ?? ''].filter(Boolean).join(' — ');
       io.out(`${record.at}  ${record.runId}  ${record.action.padEnd(13)} ${what}${why ? `  ${why}` : ''}`);
     }
   }
-  if (!values.json) io.out(`${page.records.length} record(s)${page.continuationToken ? ' (more: raise --limit)' : ''}.`);
-  return 0;
-}
-
-async function userCommand(args: string[], { app, io }: CliContext): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: {
-      email: { type: 'string' },
-      'first-name': { type: 'string' },
-      'last-name': { type: 'string' },
-      'password-setting': { type: 'string' },
-    },
-  });
-  const [action, username] = positionals;
-  if (action !== 'add' || !username) throw new AppError('body-invalid', 'Use: usersync user add USERNAME --email E --first-name F --last-name L [--password-setting NAME]');
-  const password = values['password-setting'] ? app.deps.secrets.resolve(values['password-setting']) : undefined;
-  const user = await addLocalAccount(app.deps, {
-    username,
-    email: values.email ?? '',
-    firstName: values['first-name'] ?? '',
-    lastName: values['last-name'] ?? '',
-    ...(password ? { password } : {}),
-  });
-  io.out(`Created local account "${user.username}" (${user.status}).`);
-  return 0;
-}
-
-async function adoptCommand(args: string[], { app, io }: CliContext): Promise<number> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { 'dry-run': { type: 'boolean', default: false } } });
-  const [name] = positionals;
-  if (!name) throw new AppError('body-invalid', 'Use: usersync adopt NAME [--dry-run]');
-  // What will happen is printed first, then (without --dry-run) done.
-  const plan = await adopt(app.deps, name, { dryRun: true });
-  for (const adoption of plan.adoptions) io.out(`will adopt local account "${adoption.username}" into "${plan.connection}"`);
-  for (const note of plan.notes) io.out(`note: ${note}`);
-  const source = plan.fromRunId ? ` (from the conflicts of run ${plan.fromRunId})` : '';
-  if (values['dry-run'] || !plan.adoptions.length) {
-    io.out(`${plan.adoptions.length} local account(s) to adopt${source}; nothing changed.`);
-    return 0;
-  }
-  const done = await adopt(app.deps, name, { dryRun: false });
-  io.out(`Adopted ${done.adoptions.length} local account(s) into "${done.connection}"${source}; the next sync updates them from the directory.`);
-  return 0;
-}
-
-async function orgChartCommand(args: string[], { app, io }: CliContext): Promise<number> {
-  const [username] = args;
-  if (!username) throw new AppError('body-invalid', 'Use: usersync orgchart USERNAME');
-  const { user, chain, loops, reports } = await orgChartOf(app.deps, username);
-  const describe = (u: StoredUser) => `${u.username} — ${u.firstName} ${u.lastName}${u.status === 'active' ? '' : ` (${u.status})`}`;
-  io.out(`Org chart of ${user.username} (${user.connection})`);
-  [...chain].reverse().forEach((manager, depth) => io.out(`${'  '.repeat(depth)}${describe(manager)}`));
-  if (loops) io.out('  (the chain loops back here: a management cycle in the directory)');
-  io.out(`${'  '.repeat(chain.length)}${describe(user)}   ← this user`);
-  if (user.manager && !user.managerKey) io.out(`  manager "${user.manager}" is not a user of this directory`);
-  for (const report of reports) io.out(`${'  '.repeat(chain.length + 1)}${describe(report)}`);
-  io.out(`${reports.length} direct report(s).`);
-  return 0;
-}
-
-async function licencesCommand(args: string[], { app, io }: CliContext): Promise<number> {
-  const { licences } = app.deps;
-  if (args[0] === 'recount') {
-    // The ledger is kept exact by the sync; a recount repairs it after manual edits of the tables.
-    let active = 0;
-    for await (const user of app.deps.users.list()) if (user.status === 'active') active++;
-    await licences.reset(active);
-  }
-  io.out(`Licences in use: ${await licences.used()} of ${licences.limit ?? 'unlimited'}.`);
-  return 0;
-}
-
-async function groupsCommand({ app, io }: CliContext): Promise<number> {
-  const groups = await app.deps.groups.list();
-  if (!groups.length) io.out('No groups yet.');
-  printTable(io, ['GROUP', 'ORIGIN', 'CREATED'], groups.map((g) => [g.name, g.origin === LOCAL_DIRECTORY ? 'local' : `directory "${g.connection}"`, g.createdAt]));
-  return 0;
-}
-
-async function groupCommand(args: string[], { app, io }: CliContext): Promise<number> {
-  const [action, name, username] = args;
-  if (action === 'add' && name) {
-    const group = await addLocalGroup(app.deps, name);
-    io.out(`Created local group "${group.name}".`);
-    return 0;
-  }
-  if (action === 'add-member' && name && username) {
-    const user = await addLocalGroupMember(app.deps, name, username);
-    io.out(`Added "${user.username}" to the local group "${name}".`);
-    return 0;
-  }
-  if (action === 'members' && name) {
-    const members = await groupMembers(app.deps, name);
-    for (const member of members) io.out(`${member.username}  (${member.connection})`);
-    io.out(`${members.length} member(s).`);
-    return 0;
-  }
-  throw new AppError('body-invalid', 'Use: usersync group add NAME | group add-member NAME USERNAME | group members NAME');
+  if (!flags.json) io.out(`${records.length} record(s)${continuationToken ? ' (more: raise --limit)' : ''}.`);
+  return EXIT.succeeded;
 }
 
 function describeSchedule(schedule: ReturnType<typeof parseProfile>['schedule']): string {
@@ -429,12 +279,4 @@ function describeSchedule(schedule: ReturnType<typeof parseProfile>['schedule'])
     case 'daily':
       return `daily ${String(schedule.hour).padStart(2, '0')}:00 ${schedule.timeZone}`;
   }
-}
-
-function printTable(io: CliIo, header: string[], rows: string[][]): void {
-  if (!rows.length) return;
-  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)));
-  const format = (row: string[]) => row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ').trimEnd();
-  io.out(format(header));
-  for (const row of rows) io.out(format(row));
 }

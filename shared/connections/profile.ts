@@ -38,15 +38,17 @@ export type Schedule = z.infer<typeof scheduleSchema>;
 
 /**
  * Accidental-disable guard (as Entra provisioning's accidental-deletions prevention): a run that would
- * disable more than `maxPercent` of the directory's enabled users, or more than `maxCount` users, stops
- * before disabling anyone and waits for an admin to confirm it.
+ * disable more than `maxCount` users, or more than both `maxPercent` of the directory's enabled users
+ * and `minCount` users, stops before disabling anyone and waits for an admin to confirm it. `minCount`
+ * keeps a small directory's routine leaver (1 of 6 is 17%) from needing a confirmation every time.
  */
 export const disableGuardSchema = z.strictObject({
   maxPercent: z.number().min(0).max(100).default(10),
   maxCount: z.number().int().min(0).default(500),
+  minCount: z.number().int().min(0).default(5),
 });
 export type DisableGuard = z.infer<typeof disableGuardSchema>;
-const DEFAULT_DISABLE_GUARD = { maxPercent: 10, maxCount: 500 };
+const DEFAULT_DISABLE_GUARD = { maxPercent: 10, maxCount: 500, minCount: 5 };
 
 /**
  * Group sync: `off` leaves every membership alone; `all` or `regex` make directory users' directory

@@ -4,6 +4,8 @@
  */
 export type ErrorCode =
   | 'config-invalid'
+  | 'storage-unreachable'
+  | 'storage-auth-failed'
   | 'profile-invalid'
   | 'connection-not-found'
   | 'run-not-found'
@@ -11,6 +13,7 @@ export type ErrorCode =
   | 'run-not-awaiting-confirmation'
   | 'run-superseded'
   | 'run-files-expired'
+  | 'run-not-active'
   | 'connection-disabled'
   | 'secret-missing'
   | 'source-unavailable'
@@ -28,6 +31,7 @@ export type ErrorCode =
   | 'body-invalid'
   | 'query-invalid'
   | 'path-invalid'
+  | 'usage-invalid'
   | 'username-taken'
   | 'user-not-found'
   | 'account-invalid'

@@ -6,6 +6,8 @@ import { LocalHost } from './local-host.js';
 
 export interface AwaitRunOptions {
   queueWorkers?: number;
+  /** How long a message stays hidden while a worker here holds it (renewed meanwhile); the host's default otherwise. */
+  messageLeaseSeconds?: number;
   /** Gives up (throws) after this long. */
   timeoutMs?: number;
   log?: (line: string) => void;
@@ -21,6 +23,7 @@ export async function awaitRun(app: ComposedApp, definitions: FunctionDefinition
   const host = new LocalHost(definitions.filter(isQueueFunction), {
     connectionString,
     queueWorkers: options.queueWorkers ?? 4,
+    ...(options.messageLeaseSeconds ? { messageLeaseSeconds: options.messageLeaseSeconds } : {}),
     pollIntervalMs: 20,
     queues: { maxPollingIntervalMs: 100, visibilityTimeoutMs: 200 },
     log: options.log ?? (() => undefined),

@@ -9,6 +9,7 @@ import { parseProfile } from '../connections/profile.js';
 import { AppError } from '../errors/app-error.js';
 import type { StoredConnection } from '../store/ports.js';
 import type { SyncDependencies } from '../sync/dependencies.js';
+import { cancelRun } from '../sync/cancel-run.js';
 import { confirmRun } from '../sync/confirm-run.js';
 import { RUN_ID_PATTERN } from '../sync/run-model.js';
 import { startRun } from '../sync/start-run.js';
@@ -69,6 +70,7 @@ const ROUTES: Route[] = [
   { pattern: ['runs'], methods: { GET: listRuns }, query: RUNS_QUERY },
   { pattern: ['runs', ':'], methods: { GET: getRun } },
   { pattern: ['runs', ':', 'confirm'], methods: { POST: confirmRunRoute } },
+  { pattern: ['runs', ':', 'cancel'], methods: { POST: cancelRunRoute } },
   { pattern: ['audit'], methods: { GET: queryAudit }, query: AUDIT_QUERY },
   { pattern: ['users'], methods: { GET: listUsers }, query: USERS_QUERY },
   { pattern: ['users', ':'], methods: { GET: getUser } },
@@ -197,6 +199,11 @@ async function getRun(deps: SyncDependencies, [id]: string[]) {
 async function confirmRunRoute(deps: SyncDependencies, [id]: string[]) {
   const run = await confirmRun(deps, id!);
   return ok({ runId: run.runId, state: run.state, confirmedAt: run.confirmedAt, disabling: run.heldDisables?.count ?? 0 }, 202, { location: `/api/runs/${run.runId}` });
+}
+
+async function cancelRunRoute(deps: SyncDependencies, [id]: string[]) {
+  // Function keys do not say who called; the audit record says it came through the API.
+  return ok(await cancelRun(deps, id!, 'an admin through the API'));
 }
 
 async function queryAudit(deps: SyncDependencies, _params: string[], _request: ApiRequest, query: z.output<typeof AUDIT_QUERY>) {

@@ -16,6 +16,7 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   'run-not-awaiting-confirmation': 409,
   'run-superseded': 409,
   'run-files-expired': 410,
+  'run-not-active': 409,
   'connection-disabled': 409,
   'body-too-large': 413,
   'profile-invalid': 400,

@@ -1,8 +1,9 @@
 import { TableClient } from '@azure/data-tables';
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import { QueueServiceClient } from '@azure/storage-queue';
-import { DefaultAzureCredential } from '@azure/identity';
+import { AggregateAuthenticationError, AuthenticationError, CredentialUnavailableError, DefaultAzureCredential } from '@azure/identity';
 import type { StorageAccess, StorageNames } from '../config/settings.js';
+import { AppError } from '../errors/app-error.js';
 
 /**
  * The storage account's clients, made from the AzureWebJobsStorage connection string. This file and
@@ -47,4 +48,40 @@ export async function ensureStorage(clients: StorageClients, names: StorageNames
     ...queues.map((name) => clients.queues.getQueueClient(name).createIfNotExists()),
     ...containers.map((name) => clients.container(name).createIfNotExists()),
   ]);
+}
+
+/** Socket errors that mean the storage endpoint did not answer at all (the SDKs' RestError keeps the code). */
+const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'REQUEST_SEND_ERROR']);
+
+/**
+ * The storage SDKs' failures an admin can fix, as one sentence saying how: no storage answering (Azurite
+ * not started), no Azure credential for identity-based storage, or access refused. Anything else: undefined.
+ */
+export function storageProblem(error: unknown): AppError | undefined {
+  if (error instanceof AggregateAuthenticationError || error instanceof CredentialUnavailableError || error instanceof AuthenticationError) {
+    return new AppError(
+      'storage-auth-failed',
+      'Cannot sign in to the storage account (AzureWebJobsStorage__accountName): no Azure credential worked. Sign in with `az login`, or run where a managed identity with the storage data roles is assigned.',
+    );
+  }
+  if (typeof error !== 'object' || error === null) return undefined;
+  const { code, statusCode, request } = error as { code?: unknown; statusCode?: unknown; request?: { url?: unknown } };
+  const url = typeof request?.url === 'string' && URL.canParse(request.url) ? new URL(request.url) : undefined;
+  const where = url ? url.host : 'the configured endpoint';
+  if (typeof code === 'string' && UNREACHABLE.has(code)) {
+    const local = url !== undefined && ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
+    return new AppError(
+      'storage-unreachable',
+      local
+        ? `Cannot reach storage at ${where} — is Azurite running? Start it with \`npm run azurite\`.`
+        : `Cannot reach storage at ${where} (${code}) — check AzureWebJobsStorage and the network.`,
+    );
+  }
+  if (statusCode === 401 || statusCode === 403) {
+    return new AppError(
+      'storage-auth-failed',
+      `Storage at ${where} refused access (${statusCode}${typeof code === 'string' ? ` ${code}` : ''}) — check the account key in AzureWebJobsStorage, or give the identity the storage data roles.`,
+    );
+  }
+  return undefined;
 }

@@ -3,6 +3,7 @@ import type { ConnectionState } from '../store/ports.js';
 import type { SyncDependencies } from './dependencies.js';
 import { RUN_ID_PATTERN, type Run } from './run-model.js';
 import { paths, runFilesExpired } from './staging.js';
+import { heldWarning } from './disable-guard.js';
 
 /**
  * An admin confirms the disables a run held back (the disable guard tripped): the run takes its
@@ -34,9 +35,14 @@ export async function confirmRun(deps: SyncDependencies, runId: string): Promise
   // Not claimed: `stored` is the state the refusal was decided on.
   if (!claimed) throw refusalFor(stored.state, runId, run.connection);
 
-  const confirmed = await deps.runs.update(runId, (current) =>
-    current.state === 'needs-confirmation' ? { ...current, state: 'finalising', confirmedAt: now } : undefined,
-  );
+  // Finalise acts anew: until it does, the confirmed run can still be cancelled. The warning that no one
+  // was disabled is no longer true once finalise disables them; the run says it was confirmed instead.
+  const confirmed = await deps.runs.update(runId, ({ finaliseStartedAt: _begun, ...current }) => {
+    if (current.state !== 'needs-confirmation') return undefined;
+    const held = current.heldDisables ? heldWarning(current.heldDisables, false) : undefined;
+    const note = `The disable guard held ${current.heldDisables?.count ?? 0} disable(s); an admin confirmed them at ${now}.`;
+    return { ...current, state: 'finalising', confirmedAt: now, warnings: [...current.warnings.filter((warning) => warning !== held), note] };
+  });
   await deps.audit.write([
     {
       runId,

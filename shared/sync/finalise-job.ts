@@ -9,7 +9,7 @@ import { linkManagers } from './link-managers.js';
 import { applyDecisions } from './apply-decisions.js';
 import { seatsFreed } from './licences.js';
 import { isTerminal, type HeldDisables, type Run } from './run-model.js';
-import { disableGuardVerdict, HELD_SAMPLE_SIZE } from './disable-guard.js';
+import { disableGuardVerdict, HELD_SAMPLE_SIZE, heldWarning } from './disable-guard.js';
 import { paths, removeWorkingFiles, type ShardPlan } from './staging.js';
 import { freeSlot } from './close-run.js';
 
@@ -59,6 +59,7 @@ export async function runFinaliseJob(deps: SyncDependencies, job: FinaliseJob): 
   const disables = [...plans.flatMap((plan) => plan.sourceDisables), ...(mayDisable ? plans.flatMap((plan) => plan.pendingDisables) : [])];
   const enabledBefore = await enabledUsersBefore(deps, run, plans, disables.length);
   const verdict = disableGuardVerdict(run.profile.disableGuard, disables.length, enabledBefore);
+  if (!(await beginActing(deps, run))) return;
   const held: HeldDisables | undefined =
     verdict.trips && !run.confirmedAt
       ? {
@@ -69,10 +70,7 @@ export async function runFinaliseJob(deps: SyncDependencies, job: FinaliseJob): 
         }
       : undefined;
   if (held) {
-    warnings.push(
-      `The run would disable ${held.count} of ${held.enabledBefore} enabled users, more than the disable guard allows (${held.limit}); ` +
-        `no one was disabled. Confirm the run to disable them, or fix the source and sync again.`,
-    );
+    warnings.push(heldWarning(held, run.dryRun));
   } else if (disables.length) {
     if (!run.dryRun) {
       await applyDecisions(deps, run, run.confirmedAt ? await stillEnabled(deps, run, disables) : disables);
@@ -128,6 +126,19 @@ export async function runFinaliseJob(deps: SyncDependencies, job: FinaliseJob): 
   // Held disables are applied from the plans when an admin confirms, so those stay.
   await removeWorkingFiles(deps.runFiles, run, state);
   deps.log(`run ${run.runId} ${state}: ${summary}`);
+}
+
+/**
+ * Marks the run before finalise's first write, unless it has ended (an admin cancelled it): a cancel
+ * and a finalise race on the run row's ETag, so either the cancel wins and this finalise stops here,
+ * disabling no one, or the mark wins and the cancel is refused. A redelivered finalise finds its mark.
+ */
+async function beginActing(deps: SyncDependencies, run: Run): Promise<boolean> {
+  const now = deps.clock().toISOString();
+  const latest = await deps.runs.update(run.runId, (current) =>
+    isTerminal(current.state) || current.finaliseStartedAt ? undefined : { ...current, finaliseStartedAt: now },
+  );
+  return latest !== undefined && !isTerminal(latest.state);
 }
 
 const RUN_END_ACTION = {

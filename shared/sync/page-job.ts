@@ -145,11 +145,13 @@ async function endListing(
   listing: 'complete' | 'failed',
   error?: { code: string; message: string },
 ): Promise<void> {
-  await deps.runs.update(run.runId, (current) =>
-    current.listing !== 'in-progress'
+  // A run that ended meanwhile (an admin cancelled it) stays ended, and no shard is queued for it.
+  const latest = await deps.runs.update(run.runId, (current) =>
+    current.listing !== 'in-progress' || isTerminal(current.state)
       ? undefined
       : { ...current, listing, state: 'reconciling', ...(error ? { error } : {}) },
   );
+  if (!latest || isTerminal(latest.state)) return;
   if (error) deps.log(`run ${run.runId}: listing failed: ${error.code}: ${error.message}`);
   await queueShards(deps, run.runId);
 }

@@ -73,8 +73,11 @@ function failedShard(shard: number, error: { code: string; message: string }): S
 /** Records how many shards are done; whoever completes the set queues finalise (twice is harmless). */
 async function countShards(deps: SyncDependencies, runId: string): Promise<void> {
   const finished = (await deps.runs.listShardResults(runId)).length;
+  // A run that ended meanwhile (cancelled, failed) stays ended: moving it to finalising would revive it.
   const updated = await deps.runs.update(runId, (current) =>
-    current.shardsDone >= finished ? undefined : { ...current, shardsDone: finished, ...(finished >= SHARD_COUNT ? { state: 'finalising' as const } : {}) },
+    current.shardsDone >= finished || isTerminal(current.state)
+      ? undefined
+      : { ...current, shardsDone: finished, ...(finished >= SHARD_COUNT ? { state: 'finalising' as const } : {}) },
   );
   if (finished >= SHARD_COUNT && updated && !isTerminal(updated.state)) await deps.queue.send('finalise', { runId });
 }

@@ -6,6 +6,7 @@ import type { ActionCounts } from './model.js';
  * `skipped`: a scheduled run that did not happen (a manual sync replaced the daily one), listed so admins see why.
  * `needs-confirmation`: the run did everything but its disables, which tripped the disable guard; an admin
  * confirms it, or a later run re-evaluates and this one becomes `superseded`.
+ * `cancelled`: an admin ended it before finalise began; it disabled no one.
  */
 export type RunState =
   | 'listing'
@@ -15,11 +16,12 @@ export type RunState =
   | 'failed'
   | 'skipped'
   | 'needs-confirmation'
-  | 'superseded';
+  | 'superseded'
+  | 'cancelled';
 export type RunTrigger = 'schedule' | 'manual';
 
 /** States in which a run holds no slot and no job works on it. */
-export const TERMINAL_STATES: readonly RunState[] = ['succeeded', 'failed', 'skipped', 'needs-confirmation', 'superseded'];
+export const TERMINAL_STATES: readonly RunState[] = ['succeeded', 'failed', 'skipped', 'needs-confirmation', 'superseded', 'cancelled'];
 
 /** The disables a run held back because they tripped the disable guard. */
 export interface HeldDisables {
@@ -67,6 +69,8 @@ export interface Run {
   heldDisables?: HeldDisables;
   /** When an admin confirmed the held disables. */
   confirmedAt?: string;
+  /** When finalise began to act (disable, activate, link): from then on the run ends on its own and cannot be cancelled. */
+  finaliseStartedAt?: string;
   startedAt: string;
   endedAt?: string;
 }

@@ -1,25 +1,72 @@
 import { spawnSync } from 'node:child_process';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
-/** `npx usersync` as a newcomer meets it: the bin entry, run by node with only a PATH. */
-function usersync(...args: string[]) {
+/** `npx usersync` as a newcomer meets it: the bin entry, run by node with only a PATH (and the settings given). */
+function usersync(args: string[], env: Record<string, string> = {}) {
   // Run from an empty folder, so a developer's own local.settings.json cannot answer for the test.
-  return spawnSync(process.execPath, [resolve('bin/usersync.js'), ...args], { cwd: tmpdir(), env: { PATH: process.env.PATH ?? '', HOME: tmpdir() }, encoding: 'utf8', timeout: 30_000 });
+  return spawnSync(process.execPath, [resolve('bin/usersync.js'), ...args], {
+    cwd: tmpdir(),
+    env: { PATH: process.env.PATH ?? '', HOME: tmpdir(), ...env },
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
 }
+
+/** A port nothing listens on: taken from the OS, then let go. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  const { port } = server.address() as { port: number };
+  await new Promise((done) => server.close(done));
+  return port;
+}
+
+const STACK_FRAME = /^\s+at /m;
 
 describe('the usersync bin', () => {
   it('prints its help without any settings', () => {
-    const result = usersync('--help');
+    const result = usersync(['--help']);
     expect(result.status).toBe(0);
     expect(result.stdout).toMatch(/^usersync — User Directory Sync admin CLI/);
-    expect(result.stdout).toContain('usersync sync NAME [--dry-run]');
+    expect(result.stdout).toContain('usersync sync NAME [--dry-run] [--from-run RUN_ID] [--incremental]');
+  });
+
+  it("prints a command's usage for --help, without any settings, and exits 0", () => {
+    const result = usersync(['sync', '--help']);
+    expect(result).toMatchObject({ status: 0, stderr: '' });
+    expect(result.stdout.split('\n').slice(0, 2)).toEqual(['Usage:', '  usersync sync NAME [--dry-run] [--from-run RUN_ID] [--incremental]']);
+  });
+
+  it("answers an unknown flag with the command's usage on stderr and exit 2, no stack trace", () => {
+    const result = usersync(['audit', '--limt', '5']);
+    expect(result).toMatchObject({ status: 2, stdout: '' });
+    expect(result.stderr.split('\n')[0]).toMatch(/^error \[usage-invalid\]: Unknown option '--limt'/);
+    expect(result.stderr).toContain('usersync audit [--run RUN_ID]');
+    expect(result.stderr).not.toMatch(STACK_FRAME);
   });
 
   it('says which setting is missing instead of failing obscurely', () => {
-    const result = usersync('status');
+    const result = usersync(['status']);
     expect(result.status).toBe(2);
-    expect(result.stderr).toContain('error [config-invalid]: Invalid app settings: AzureWebJobsStorage: set a storage connection string');
+    expect(result.stderr).toBe('error [config-invalid]: Invalid app settings: AzureWebJobsStorage: set a storage connection string, or AzureWebJobsStorage__accountName for identity-based storage\n');
+  });
+
+  it('says in one line that storage is not reachable, and how to start Azurite; exit 2', async () => {
+    const port = await closedPort();
+    const endpoint = (service: string) => `${service}Endpoint=http://127.0.0.1:${port}/devstoreaccount1;`;
+    const result = usersync(['status'], {
+      AzureWebJobsStorage: `DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=${Buffer.from('not a real key').toString('base64')};${endpoint('Blob')}${endpoint('Queue')}${endpoint('Table')}`,
+    });
+    expect(result).toMatchObject({ status: 2, stdout: '' });
+    expect(result.stderr).toBe(`error [storage-unreachable]: Cannot reach storage at 127.0.0.1:${port} — is Azurite running? Start it with \`npm run azurite\`.\n`);
+  });
+
+  it('says in one line that identity-based storage found no Azure credential, naming az login; exit 2', () => {
+    const result = usersync(['status'], { AzureWebJobsStorage__accountName: 'usersynctest' });
+    expect(result).toMatchObject({ status: 2, stdout: '' });
+    expect(result.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^error \[storage-auth-failed\]: .*no Azure credential worked\. Sign in with `az login`/)]);
   });
 });

@@ -175,21 +175,22 @@ export async function outcomeOf(deps: SyncDependencies, connection: string, run:
 }
 
 /**
- * A worker that stalls: `deps` whose `runs.<method>` answers and then waits until `release()` — a
- * worker descheduled (GC pause, slow network) between reading state and acting on it.
+ * A worker that stalls: `deps` whose `runs.<method>` (or `runFiles.get`) answers and then waits until
+ * `release()` — a worker descheduled (GC pause, slow network) between reading state and acting on it.
  */
 export function stalled(
   deps: SyncDependencies,
-  method: 'get' | 'getPage' | 'listShardResults',
+  method: 'get' | 'getPage' | 'listShardResults' | 'update',
   /** Stall after the nth call (a page job reads on through several pages). */
   nth = 1,
+  port: 'runs' | 'runFiles' = 'runs',
 ): { deps: SyncDependencies; reached: Promise<void>; release: () => void } {
   let release!: () => void;
   let reach!: () => void;
   const gate = new Promise<void>((resolve) => (release = resolve));
   const reached = new Promise<void>((resolve) => (reach = resolve));
   let calls = 0;
-  const runs = new Proxy(deps.runs, {
+  const proxy = new Proxy<object>(deps[port], {
     get(target, property) {
       const value = Reflect.get(target, property) as unknown;
       if (typeof value !== 'function') return value;
@@ -204,5 +205,5 @@ export function stalled(
       };
     },
   });
-  return { deps: { ...deps, runs }, reached, release };
+  return { deps: { ...deps, [port]: proxy }, reached, release };
 }

@@ -6,23 +6,33 @@ import { disableGuardVerdict } from '../../shared/sync/disable-guard.js';
 import { paths } from '../../shared/sync/staging.js';
 import { auditOf, awaitRunEnd, createTestApp, csvProfile, putProfile, syncNow, uploadCsv, usersOf, type TestApp } from '../support/test-app.js';
 
-const DEFAULT_GUARD = { maxPercent: 10, maxCount: 500 };
+/** The profile's defaults, spelled out. */
+const DEFAULT_GUARD = { maxPercent: 10, maxCount: 500, minCount: 5 };
 
 describe('disableGuardVerdict', () => {
   it.each([
-    // [maxPercent, maxCount, would disable, enabled before, trips, limit]
-    [10, 500, 2, 20, false, 2],
-    [10, 500, 3, 20, true, 2],
-    [10, 500, 0, 0, false, 0],
-    [10, 500, 1, 5, true, 0],
-    [10, 500, 500, 100_000, false, 500],
-    [10, 500, 501, 100_000, true, 500],
-    [100, 500, 20, 20, false, 20],
-    [100, 3, 4, 20, true, 3],
-    [0, 500, 1, 1_000, true, 0],
-    [12.5, 500, 5, 40, false, 5],
-  ])('maxPercent %d, maxCount %d: %d of %d → trips %s (limit %d)', (maxPercent, maxCount, wouldDisable, enabledBefore, trips, limit) => {
-    expect(disableGuardVerdict({ maxPercent, maxCount }, wouldDisable, enabledBefore)).toEqual({ trips, limit });
+    // [maxPercent, maxCount, minCount, would disable, enabled before, trips, limit]
+    [10, 500, 0, 2, 20, false, 2],
+    [10, 500, 0, 3, 20, true, 2],
+    // A small directory's leaver is more than 10% but not more than the minimum: noise, not an accident.
+    [10, 500, 5, 1, 6, false, 5],
+    [10, 500, 5, 5, 6, false, 5],
+    [10, 500, 5, 6, 6, true, 5],
+    // More than the minimum but within the share.
+    [10, 500, 5, 10, 100, false, 10],
+    [10, 500, 5, 11, 100, true, 10],
+    [10, 500, 5, 0, 0, false, 5],
+    [10, 500, 0, 1, 5, true, 0],
+    [10, 500, 5, 500, 100_000, false, 500],
+    [10, 500, 5, 501, 100_000, true, 500],
+    [100, 500, 5, 20, 20, false, 20],
+    // maxCount is a ceiling, whatever the share or the minimum.
+    [100, 3, 0, 4, 20, true, 3],
+    [10, 2, 5, 3, 6, true, 2],
+    [0, 500, 0, 1, 1_000, true, 0],
+    [12.5, 500, 0, 5, 40, false, 5],
+  ])('maxPercent %d, maxCount %d, minCount %d: %d of %d → trips %s (limit %d)', (maxPercent, maxCount, minCount, wouldDisable, enabledBefore, trips, limit) => {
+    expect(disableGuardVerdict({ maxPercent, maxCount, minCount }, wouldDisable, enabledBefore)).toEqual({ trips, limit });
   });
 });
 
@@ -54,9 +64,9 @@ describe('the accidental-disable guard through the real pipeline', () => {
     await uploadCsv(t, 'truncated.csv', csv(kept).replace('trunc00,trunc00@example.org,trunc00,Guarded,Sales', 'trunc00,trunc00@example.org,trunc00,Guarded,Legal'));
     const held = await syncNow(t, 'Truncated');
     expect(held.state).toBe('needs-confirmation');
-    expect(held.heldDisables).toEqual({ count: 12, enabledBefore: 20, limit: 2, usernames: everyone.slice(8) });
+    expect(held.heldDisables).toEqual({ count: 12, enabledBefore: 20, limit: 5, usernames: everyone.slice(8) });
     expect(held.counts).toMatchObject({ updated: 1, disabled: 0 });
-    expect(held.warnings.join(' ')).toMatch(/would disable 12 of 20 enabled users.*\(2\); no one was disabled/);
+    expect(held.warnings.join(' ')).toMatch(/would disable 12 of 20 enabled users.*\(5\); no one was disabled/);
     expect(await activeCount('Truncated')).toBe(20);
     expect((await usersOf(t, 'Truncated')).get('trunc00')?.attributes).toMatchObject({ department: 'Legal' });
     const ended = (await auditOf(t, held.runId)).find((r) => r.action === 'run-needs-confirmation');
@@ -72,6 +82,9 @@ describe('the accidental-disable guard through the real pipeline', () => {
     expect(await confirmed.json()).toMatchObject({ runId: held.runId, state: 'finalising', disabling: 12 });
     const done = await awaitRunEnd(t, held.runId);
     expect(done).toMatchObject({ state: 'succeeded', confirmedAt: expect.any(String), counts: { updated: 1, disabled: 12 } });
+    // The held warning ("no one was disabled") is no longer true: the run says it was confirmed instead.
+    expect(done.warnings.join(' ')).not.toMatch(/no one was disabled/);
+    expect(done.warnings.at(-1)).toBe(`The disable guard held 12 disable(s); an admin confirmed them at ${done.confirmedAt}.`);
     const users = await usersOf(t, 'Truncated');
     expect(everyone.slice(8).map((name) => users.get(name)?.status)).toEqual(Array(12).fill('disabled'));
     expect(kept.map((name) => users.get(name)?.status)).toEqual(Array(8).fill('active'));
@@ -124,18 +137,38 @@ describe('the accidental-disable guard through the real pipeline', () => {
     expect(await activeCount('Within')).toBe(18);
   });
 
+  it('with the default guard, a small directory\'s leaver goes ahead; more than the minimum and the share is held', async () => {
+    const everyone = people('small', 6);
+    await putProfile(t, csvProfile('Small', 'small.csv', { disableGuard: undefined }));
+    expect((await t.app.deps.connections.get('Small'))?.profile.disableGuard).toEqual(DEFAULT_GUARD);
+    await uploadCsv(t, 'small.csv', csv(everyone));
+    await syncNow(t, 'Small');
+    // 1 of 6 is 17%, more than 10%, but not more than minCount 5: no confirmation for a routine leaver.
+    await uploadCsv(t, 'small.csv', csv(everyone.slice(1)));
+    expect(await syncNow(t, 'Small')).toMatchObject({ state: 'succeeded', counts: { disabled: 1 } });
+
+    const more = people('more', 10);
+    await uploadCsv(t, 'small.csv', csv([...everyone.slice(1), ...more]));
+    await syncNow(t, 'Small');
+    // 6 of 15: more than 10% (1) and more than minCount (5).
+    await uploadCsv(t, 'small.csv', csv(more.slice(0, 9)));
+    expect(await syncNow(t, 'Small')).toMatchObject({ state: 'needs-confirmation', heldDisables: { count: 6, enabledBefore: 15, limit: 5 } });
+    expect(await activeCount('Small')).toBe(15);
+  });
+
   it('usersync confirm RUN disables the held users; a run is not confirmed while another is active', async () => {
     const everyone = people('cli', 10);
     await putProfile(t, csvProfile('Cli', 'cli.csv', { disableGuard: DEFAULT_GUARD }));
     await uploadCsv(t, 'cli.csv', csv(everyone));
     await syncNow(t, 'Cli');
-    await uploadCsv(t, 'cli.csv', csv(everyone.slice(0, 5)));
+    await uploadCsv(t, 'cli.csv', csv(everyone.slice(0, 4)));
     const out: string[] = [];
     const io = { out: (line: string) => out.push(line), err: (line: string) => out.push(line) };
-    expect(await runCli(['sync', 'Cli'], { app: t.app, definitions: t.definitions, io })).toBe(1);
+    // Exit code 3: held for confirmation (not 1, the run did not fail).
+    expect(await runCli(['sync', 'Cli'], { app: t.app, definitions: t.definitions, io })).toBe(3);
     const runId = /Run (\S+) needs-confirmation/.exec(out.join('\n'))?.[1];
     expect(out.join('\n')).toContain(`usersync confirm ${runId}`);
-    expect(out.join('\n')).toMatch(/held: 5 user\(s\) to disable: cli05, cli06, cli07, cli08, cli09/);
+    expect(out.join('\n')).toMatch(/held: 6 user\(s\) to disable: cli04, cli05, cli06, cli07, cli08, cli09/);
 
     await t.app.deps.connections.updateState('Cli', (current) => ({ ...current.state, activeRunId: '20260101T000000000Z-bbbbbb' }));
     out.length = 0;
@@ -145,8 +178,8 @@ describe('the accidental-disable guard through the real pipeline', () => {
 
     out.length = 0;
     expect(await runCli(['confirm', runId!], { app: t.app, definitions: t.definitions, io })).toBe(0);
-    expect(out.join('\n')).toMatch(/Run \S+ confirmed: disabling 5 user\(s\)[\s\S]*succeeded: .*5 disabled/);
-    expect(await activeCount('Cli')).toBe(5);
+    expect(out.join('\n')).toMatch(/Run \S+ confirmed: disabling 6 user\(s\)[\s\S]*succeeded: .*6 disabled/);
+    expect(await activeCount('Cli')).toBe(4);
   });
 
   it('an empty export fails before anything is planned, so it can neither disable nor be confirmed', async () => {

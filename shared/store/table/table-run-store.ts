@@ -154,5 +154,7 @@ function runFrom(entity: Record<string, unknown>): Run {
   if (heldDisables) run.heldDisables = JSON.parse(heldDisables) as Run['heldDisables'];
   const confirmedAt = text('confirmedAt');
   if (confirmedAt) run.confirmedAt = confirmedAt;
+  const finaliseStartedAt = text('finaliseStartedAt');
+  if (finaliseStartedAt) run.finaliseStartedAt = finaliseStartedAt;
   return run;
 }

@@ -1,0 +1,38 @@
+/** Where the CLI writes: one line per call. */
+export interface CliIo {
+  out: (line: string) => void;
+  err: (line: string) => void;
+}
+
+// Terminal controls (C0 with ESC, DEL, C1 with CSI) and the bidi embeddings, overrides and isolates.
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * A stored value printed raw could drive the admin's terminal (an ESC sequence) or reorder what the line
+ * seems to say (U+202E): each such character is shown as its `\uXXXX` escape. That is also JSON's escape,
+ * so a `--json` line stays valid JSON and still parses to the stored value.
+ */
+export function visible(text: string): string {
+  return text.replace(UNSAFE, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** The CLI's one output path: every line escaped, whatever it prints. */
+export function escapingIo(io: CliIo): CliIo {
+  return { out: (line) => io.out(visible(line)), err: (line) => io.err(visible(line)) };
+}
+
+/** Our own multi-line text (usage), a line per call: the escaping would show its line breaks as `\u000a`. */
+export function printLines(write: (line: string) => void, text: string): void {
+  for (const line of text.split('\n')) write(line);
+}
+
+export function printTable(io: CliIo, header: string[], rows: string[][]): void {
+  if (!rows.length) return;
+  // Escaped before measuring, so columns line up with what is printed.
+  const cells = rows.map((row) => row.map(visible));
+  const widths = header.map((title, column) => Math.max(title.length, ...cells.map((row) => (row[column] ?? '').length)));
+  const format = (row: string[]) => row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ').trimEnd();
+  io.out(format(header));
+  for (const row of cells) io.out(format(row));
+}
