@@ -61,7 +61,7 @@ describe('a run whose driver stopped: usersync sync resumes it, usersync run can
   });
 
   it('after `usersync sync` is killed mid-run, the next `usersync sync` takes the same run over and finishes it', async () => {
-    const t = await createTestApp({ TEST_DEFAULT_PASSWORD: 'Resume-Initial-1', USERSYNC_ALLOW_INSECURE_HTTP: 'true' });
+    const t = await createTestApp({ TEST_DEFAULT_PASSWORD: 'Resume-Initial-1', USERSYNC_ALLOW_INSECURE_HTTP: 'true', USERSYNC_ALLOW_PRIVATE_SOURCES: '127.0.0.1' });
     // The HR server answers nothing until the first CLI is gone: its page job is killed mid-read.
     let serving = false;
     let asked!: () => void;
@@ -80,7 +80,8 @@ describe('a run whose driver stopped: usersync sync resumes it, usersync run can
         stdio: 'ignore',
       });
       const exited = new Promise((done) => child.once('exit', done));
-      await firstRequest;
+      // A CLI that ends before it asks (a refused address, a bad setting) fails here, not at the test's timeout.
+      await Promise.race([firstRequest, exited.then((code) => Promise.reject(new Error(`usersync sync exited (${String(code)}) before reading the file`)))]);
       child.kill('SIGKILL');
       await exited;
 
