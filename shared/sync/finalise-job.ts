@@ -40,7 +40,9 @@ export async function runFinaliseJob(deps: SyncDependencies, job: FinaliseJob): 
   const planned = new Set(plans.map((plan) => plan.shard));
   if (results.some((result) => !result.error && !planned.has(result.shard))) return;
   const mayDisable = run.listing === 'complete' && !shardError && unreadable === 0;
-  if (pending > 0 && !mayDisable) {
+  if (pending > 0 && shardError && run.listing === 'complete' && unreadable === 0) {
+    warnings.push('A shard of the directory could not be reconciled, so no one was disabled for being missing from the source.');
+  } else if (pending > 0 && !mayDisable) {
     warnings.push(
       unreadable > 0
         ? `${unreadable} record(s) could not be read, so no one was disabled for being missing from the source.`
