@@ -153,15 +153,16 @@ describe('a shard whose reconcile job fails on every delivery: the run fails, th
     const crashes: unknown[] = [];
     const definitions = t.definitions.map((definition): FunctionDefinition => {
       if (definition.name !== 'reconcileJob') return definition;
-      const { handler } = definition as QueueFunction;
-      return {
-        ...(definition as QueueFunction),
+      const reconcile = definition as QueueFunction;
+      const crashing: QueueFunction = {
+        ...reconcile,
         handler: async (message, context) => {
-          if ((message as { shard?: unknown }).shard !== poisoned) return handler(message, context);
+          if ((message as { shard?: unknown }).shard !== poisoned) return reconcile.handler(message, context);
           crashes.push(context.triggerMetadata?.dequeueCount);
           throw new Error(`simulated crash reconciling shard ${poisoned}`);
         },
       };
+      return crashing;
     });
     host = quickHost(t, definitions);
     await host.start();
