@@ -17,7 +17,7 @@ export interface TestApp {
   definitions: FunctionDefinition[];
   env: Record<string, string>;
   /** Raw client of a table, to check what really is stored (ETags, secrets). */
-  table(name: 'usersTable' | 'auditTable' | 'runsTable' | 'connectionsTable'): TableClient;
+  table(name: 'usersTable' | 'auditTable' | 'runsTable' | 'connectionsTable' | 'licencesTable'): TableClient;
 }
 
 /** The real app on the shared Azurite, under a fresh name prefix so tests never see each other's data. */
