@@ -70,9 +70,14 @@ describe('Okta directories through the real Okta SDK', () => {
   });
 
   it('finishes through a 429 storm', async () => {
+    const before = server.requests.length;
     server.throttle(3);
     const run = await syncNow(t, 'Okta');
     expect(run.state).toBe('succeeded');
+    const served = server.requests.slice(before);
+    expect(served.filter((request) => request.status === 429)).toHaveLength(3);
+    // The SDK retried them itself (it counts its retries in X-Okta-Retry-Count): no page job failed.
+    expect(served.filter((request) => request.retryCount !== undefined).length).toBeGreaterThanOrEqual(3);
   });
 
   it('a revoked token gives a clear error about token expiry, and disables no one', async () => {
@@ -82,6 +87,32 @@ describe('Okta directories through the real Okta SDK', () => {
     expect(run.error?.message).toMatch(/expires after 30 days unused/);
     expect(run.error?.message).not.toContain('revoked-token');
     await expect(testConnection(t.app.deps, 'Revoked')).rejects.toMatchObject({ code: 'source-auth-failed' });
+  });
+
+  /** A run that fails before reading anything: no request reaches Okta, no user or claim is written. */
+  async function expectRefusedBeforeReading(app: TestApp, connection: string, code: string): Promise<void> {
+    const before = server.requests.length;
+    const run = await syncNow(app, connection);
+    expect(run).toMatchObject({ state: 'failed', listing: 'failed', error: { code }, counts: { created: 0, disabled: 0 } });
+    expect(server.requests.length).toBe(before);
+    expect((await usersOf(app, connection)).size).toBe(0);
+    expect((await auditOf(app, run.runId)).map((record) => `${record.action} ${record.reason ?? ''}`).sort()).toEqual([`run-failed ${code}`, 'run-started ']);
+  }
+
+  it('refuses an http:// org URL unless the test setting allows it, before sending the token anywhere', async () => {
+    const strict = await createTestApp({ OKTA_TOKEN: TOKEN });
+    await putProfile(strict, profile('Plain'));
+    await expectRefusedBeforeReading(strict, 'Plain', 'source-insecure-url');
+    const run = (await strict.app.deps.runs.list({ connection: 'Plain', limit: 1 }))[0];
+    expect(run?.error?.message).toMatch(/must use https:\/\//);
+    expect(JSON.stringify(run)).not.toContain(TOKEN);
+  });
+
+  it('with no group selected no users sync, and the run says so', async () => {
+    const app = await createTestApp({ OKTA_TOKEN: TOKEN, USERSYNC_ALLOW_INSECURE_HTTP: 'true' });
+    await putProfile(app, profile('NoGroups', { selectedGroups: [] }));
+    await expectRefusedBeforeReading(app, 'NoGroups', 'no-groups-selected');
+    expect((await app.app.deps.runs.list({ connection: 'NoGroups', limit: 1 }))[0]?.error?.message).toMatch(/select at least one group/);
   });
 
   it('test connection and available groups', async () => {
