@@ -17,3 +17,16 @@ export async function waitFor<T>(probe: () => T | undefined | Promise<T | undefi
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }
+
+/** Resolves as `event` does; fails after `timeoutMs` naming `what`. */
+export async function within<T>(event: Promise<T>, what: string, timeoutMs = 30_000): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`Timed out after ${timeoutMs / 1000} s waiting for ${what}.`)), timeoutMs);
+  });
+  try {
+    return await Promise.race([event, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
