@@ -6,7 +6,6 @@ import { runCli } from '../../shared/cli/cli.js';
 import { LocalHost } from '../../shared/host/local-host.js';
 import { LOCAL_DIRECTORY } from '../../shared/sync/model.js';
 import { runTimerTick } from '../../shared/sync/timer-tick.js';
-import { paths } from '../../shared/sync/staging.js';
 import { startRun } from '../../shared/sync/start-run.js';
 import { auditOf, awaitRunEnd, createTestApp, csvProfile, putProfile, syncNow, uploadCsv, usersOf, type TestApp } from '../support/test-app.js';
 import { waitUntil } from '../support/wait.js';
@@ -133,8 +132,8 @@ describe('sync --from-run refusals (roll-back to an earlier run’s input)', () 
       expect([code, err.join('\n')]).toEqual([2, expect.stringMatching(/\[run-not-found\]/)]);
       expect(err.join('\n')).toMatch(message);
     }
-    // The archive of the first run is gone (removed by hand, or expired).
-    await t.app.deps.runFiles.deletePrefix(paths.input(first));
+    // The first run's files are gone (removed by hand), its archived input with them.
+    await t.app.deps.runFiles.deletePrefix(`${first}/`);
     const gone = await cli(t, ['sync', 'Roll', '--from-run', first]);
     expect([gone.code, gone.err.join('\n')]).toEqual([2, expect.stringMatching(new RegExp(`\\[run-not-found\\]: Run ${first} kept no archived input`))]);
 
@@ -167,7 +166,7 @@ describe('sync --from-run refusals (roll-back to an earlier run’s input)', () 
     const { t, first } = await prepare();
     const users = await usersOf(t, 'Roll');
     const started = await startRun(t.app.deps, { connection: 'Roll', trigger: 'manual', fromRunId: first });
-    await t.app.deps.runFiles.deletePrefix(paths.input(first));
+    await t.app.deps.runFiles.deletePrefix(`${first}/`);
     await startHost(t);
     const run = await awaitRunEnd(t, started.runId);
     expect(run).toMatchObject({ state: 'failed', listing: 'failed', error: { code: 'run-not-found' }, counts: { disabled: 0, created: 0, updated: 0 } });
