@@ -5,8 +5,8 @@ import { shardOf } from '../../shared/sync/partitioning.js';
 
 /*
  * In-memory stand-ins for the storage ports, for property tests that run the real use cases thousands
- * of times (Azurite takes milliseconds a request). The FileStore and UserStore pass the same contract
- * tests as the Azure adapters (test/store/file-store.test.ts, user-store.test.ts).
+ * of times (Azurite takes milliseconds a request). They pass the same contract tests as the Azure
+ * adapters (test/store/file-store.test.ts, user-store.test.ts, username-claims.test.ts).
  */
 
 export class MemoryFileStore implements FileStore {
