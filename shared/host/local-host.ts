@@ -336,6 +336,8 @@ export class LocalHost {
         try {
           const renewed = await queue.updateMessage(message.messageId, message.popReceipt, undefined, this.leaseSeconds);
           if (renewed.popReceipt) message.popReceipt = renewed.popReceipt;
+          // Says a long invocation is still at work (and lets tests wait for a renewal rather than a time).
+          this.emit(`${def.name} renewed its message lease for ${this.leaseSeconds} s (attempt ${message.dequeueCount})`);
         } catch (error) {
           this.emit(`${def.name} could not renew its message lease: ${errorMessage(error)}`);
         }

@@ -50,6 +50,8 @@ export async function runFinaliseJob(deps: SyncDependencies, job: FinaliseJob): 
         `${unreadable} row(s) could not be read with certainty (${listReasons(unreadableReasons)}), ` +
           'so no one was disabled for being missing from the source.',
       );
+    } else if (shardError && run.listing === 'complete') {
+      warnings.push('A shard of the directory could not be reconciled, so no one was disabled for being missing from the source.');
     } else if (!nothingUsable) {
       warnings.push('The listing did not complete, so no one was disabled for being missing from the source.');
     }

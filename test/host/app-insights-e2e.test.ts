@@ -3,6 +3,7 @@ import { CLOUD_ROLE_NAME } from '../../shared/audit/app-insights.js';
 import { startIngestion, type Envelope, type Ingestion } from '../fakes/app-insights-ingestion.js';
 import { startHostProcess } from '../support/local-host-process.js';
 import { createTestApp, csvProfile, putProfile, uploadCsv, type TestApp } from '../support/test-app.js';
+import { waitUntil } from '../support/wait.js';
 
 const PASSWORD = 'E2e-Initial-Secret-1';
 
@@ -31,10 +32,16 @@ describe('Application Insights through a real run on the local host', () => {
       const started = await fetch(`${api}/connections/Insights/sync`, { method: 'POST' });
       expect(started.status).toBe(202);
       runId = ((await started.json()) as { runId: string }).runId;
-      for (let state = ''; state !== 'succeeded'; await new Promise((r) => setTimeout(r, 100))) {
-        state = ((await (await fetch(`${api}/runs/${runId}`)).json()) as { state: string }).state;
-        expect(state).not.toBe('failed');
-      }
+      await waitUntil(
+        async () => {
+          const { state } = (await (await fetch(`${api}/runs/${runId}`)).json()) as { state: string };
+          expect(state).not.toBe('failed');
+          return state === 'succeeded';
+        },
+        'the run to succeed',
+        90_000,
+        100,
+      );
     } finally {
       await host.stop(); // SIGTERM: the host flushes what telemetry is batched before it exits
     }

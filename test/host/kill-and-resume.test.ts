@@ -2,10 +2,11 @@ import type { ChildProcess } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AuditRecord } from '../../shared/audit/audit-log.js';
 import type { Run } from '../../shared/sync/run-model.js';
-import { isTerminal } from '../../shared/sync/run-model.js';
 import { startRun } from '../../shared/sync/start-run.js';
+import { startBlobProxy, type BlobProxy } from '../support/blob-proxy.js';
 import { startHostProcess } from '../support/local-host-process.js';
-import { auditOf, createTestApp, csvProfile, putProfile, syncNow, uploadCsv, usersOf, type TestApp } from '../support/test-app.js';
+import { auditOf, awaitRunEnd, createTestApp, csvProfile, putProfile, syncNow, uploadCsv, usersOf, type TestApp } from '../support/test-app.js';
+import { within } from '../support/wait.js';
 
 const HEADER = 'username,email,firstName,lastName,department,manager';
 const row = (i: number, department: string) => `kr${i},kr${i}@example.org,First${i},Last${i},${department},${i === 0 ? '' : `kr${Math.floor((i - 1) / 4)}`}`;
@@ -24,24 +25,17 @@ async function outcome(t: TestApp, run: Run) {
   return { state: run.state, listing: run.listing, counts: run.counts, warnings: run.warnings, users, audit };
 }
 
-function startHost(t: TestApp): ChildProcess {
-  return startHostProcess({ ...t.env, USERSYNC_LOCAL_WORKERS: '4', USERSYNC_LOCAL_LEASE_SECONDS: '3' }).child;
-}
-
-async function waitFor<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 120_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`timed out waiting for ${what}`);
+/** The host reaches blob storage through `proxy`, so a test can stop it at the write it chooses. */
+function startHost(t: TestApp, proxy: BlobProxy): ChildProcess {
+  return startHostProcess({ ...t.env, AzureWebJobsStorage: proxy.connectionString, USERSYNC_LOCAL_WORKERS: '4', USERSYNC_LOCAL_LEASE_SECONDS: '3' }).child;
 }
 
 describe('kill -9 the local host mid-run, start it again', () => {
   const children: ChildProcess[] = [];
-  afterEach(() => {
+  let proxy: BlobProxy | undefined;
+  afterEach(async () => {
     for (const child of children) child.kill('SIGKILL');
+    await proxy?.close();
   });
 
   async function prepare(): Promise<TestApp> {
@@ -60,32 +54,31 @@ describe('kill -9 the local host mid-run, start it again', () => {
     expect(reference.counts.updated).toBeGreaterThanOrEqual(26);
 
     const t = await prepare();
+    proxy = await startBlobProxy(t.env.AzureWebJobsStorage!);
     const { runId } = await startRun(t.app.deps, { connection: 'Resume', trigger: 'manual' });
     const progress = async () => (await t.app.deps.runs.get(runId))!;
 
-    // Kill once while the directory is being listed, and once while shards are being applied.
-    let host = startHost(t);
+    // Killed while the directory is being listed: as it stages the 9th of 30 pages.
+    const stagingPage9 = proxy.holdNext('PUT', new RegExp(`/${runId}/pages/page-000008\\.json`));
+    let host = startHost(t, proxy);
     children.push(host);
-    const listing = await waitFor(async () => ((await progress()).pagesFetched >= 8 ? await progress() : undefined), 'page 8');
+    await within(stagingPage9, 'the host to stage page 9', 120_000);
     host.kill('SIGKILL');
-    expect(isTerminal(listing.state)).toBe(false);
-    expect(listing.listing).toBe('in-progress');
+    expect(await progress()).toMatchObject({ state: 'listing', listing: 'in-progress', pagesFetched: 8 });
 
-    host = startHost(t);
+    // Killed while shards are being reconciled: as shard 3 stores its plan (the others go on meanwhile).
+    const planningShard3 = proxy.holdNext('PUT', new RegExp(`/${runId}/plans/shard-03\\.json`));
+    host = startHost(t, proxy);
     children.push(host);
-    const reconciling = await waitFor(async () => {
-      const run = await progress();
-      return run.shardsDone >= 3 || isTerminal(run.state) ? run : undefined;
-    }, 'three shards');
+    await within(planningShard3, 'the host to store the plan of shard 3', 120_000);
     host.kill('SIGKILL');
-    expect(reconciling.state).not.toBe('succeeded');
+    const reconciling = await progress();
+    expect(reconciling).toMatchObject({ state: 'reconciling', listing: 'complete' });
+    expect(reconciling.shardsDone).toBeLessThan(16);
 
-    host = startHost(t);
+    host = startHost(t, proxy);
     children.push(host);
-    const finished = await waitFor(async () => {
-      const run = await progress();
-      return isTerminal(run.state) ? run : undefined;
-    }, 'the run to end');
+    const finished = await awaitRunEnd(t, runId, 120_000);
     expect(await outcome(t, finished)).toEqual(reference);
   }, 300_000);
 });

@@ -10,6 +10,7 @@ import { startAzurite } from '../../shared/host/azurite.js';
 import type { AzuriteInstance } from '../../shared/host/azurite.js';
 import { LocalHost } from '../../shared/host/local-host.js';
 import type { LocalHostOptions } from '../../shared/host/local-host.js';
+import { waitUntil } from '../support/wait.js';
 
 let azurite: AzuriteInstance;
 let queues: QueueServiceClient;
@@ -49,14 +50,6 @@ function makeHost(definitions: FunctionDefinition[], options: Partial<LocalHostO
 const queueName = (): string => `q-${randomUUID().slice(0, 8)}`;
 const base64 = (text: string): string => Buffer.from(text).toString('base64');
 
-async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('waitFor: timed out');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
 async function visibleCount(name: string): Promise<number> {
   return (await queues.getQueueClient(name).peekMessages({ numberOfMessages: 32 })).peekedMessageItems.length;
 }
@@ -79,7 +72,7 @@ describe('LocalHost queues', () => {
     await queue.sendMessage(base64(JSON.stringify({ email: 'alice@example.com', n: 1 })));
     await queue.sendMessage(base64('plain text'));
 
-    await waitFor(() => received.length === 2 && host.idle());
+    await waitUntil(() => received.length === 2 && host.idle(), 'both messages handled');
     expect(received).toEqual(
       expect.arrayContaining([
         { message: { email: 'alice@example.com', n: 1 }, dequeueCount: 1 },
@@ -109,8 +102,8 @@ describe('LocalHost queues', () => {
     await queues.getQueueClient(name).sendMessage(text);
 
     const poison = queues.getQueueClient(`${name}-poison`);
-    await waitFor(async () => (await visibleCount(`${name}-poison`)) === 1);
-    await waitFor(() => host.idle());
+    await waitUntil(async () => (await visibleCount(`${name}-poison`)) === 1, 'the message in the poison queue');
+    await waitUntil(() => host.idle(), 'the host to be idle');
     expect(attempts).toEqual([1, 2, 3]);
     const [moved] = (await poison.peekMessages()).peekedMessageItems;
     expect(moved?.messageText).toBe(text);
@@ -132,7 +125,7 @@ describe('LocalHost queues', () => {
     ]);
     await host.start();
     await queues.getQueueClient(name).sendMessage('{not base64}');
-    await waitFor(async () => (await visibleCount(`${name}-poison`)) === 1);
+    await waitUntil(async () => (await visibleCount(`${name}-poison`)) === 1, 'the message in the poison queue');
     expect(calls).toBe(0);
   });
 
@@ -141,14 +134,17 @@ describe('LocalHost queues', () => {
     let running = 0;
     let peak = 0;
     let done = 0;
+    // Handlers hold until the test opens the gate: three must be running at once, whatever the machine's pace.
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
     const host = makeHost(
       [
         {
-          name: 'slow',
+          name: 'held',
           trigger: { kind: 'queue', queueName: name },
           handler: async () => {
             peak = Math.max(peak, ++running);
-            await new Promise((resolve) => setTimeout(resolve, 100));
+            await gate;
             running--;
             done++;
           },
@@ -160,30 +156,38 @@ describe('LocalHost queues', () => {
     await queue.createIfNotExists();
     await Promise.all(Array.from({ length: 9 }, (_, i) => queue.sendMessage(base64(String(i)))));
     await host.start();
-    await waitFor(() => done === 9);
+    try {
+      await waitUntil(() => running === 3, 'three invocations running at once');
+      // With its three workers busy the host leases no more: the other six are still visible in the queue.
+      expect(await visibleCount(name)).toBe(6);
+    } finally {
+      open(); // also when failing, so that the host can stop
+    }
+    await waitUntil(() => done === 9, 'all nine messages handled');
     expect(peak).toBe(3);
   });
 
   it('renews the lease of a message whose handler outlasts it, so it is handled once', async () => {
     const name = queueName();
     let calls = 0;
+    const renewals = () => logs.filter((line) => line.startsWith('long renewed its message lease')).length;
     const host = makeHost(
       [
         {
           name: 'long',
           trigger: { kind: 'queue', queueName: name },
+          // Outlasts its 2 s lease: the handler ends only after the host renewed the lease three times.
           handler: async () => {
             calls++;
-            await new Promise((resolve) => setTimeout(resolve, 1_700));
+            await waitUntil(() => renewals() >= 3, 'three lease renewals');
           },
         },
       ],
-      { messageLeaseSeconds: 1 },
+      { messageLeaseSeconds: 2 },
     );
     await host.start();
     await queues.getQueueClient(name).sendMessage(base64('x'));
-    await waitFor(() => host.invocations.succeeded === 1);
-    await waitFor(() => host.idle());
+    await waitUntil(() => host.invocations.succeeded === 1 && host.idle(), 'the long invocation to end');
     expect(calls).toBe(1);
     expect(await visibleCount(name)).toBe(0);
     expect(logs.join('\n')).not.toContain('could not');
@@ -335,7 +339,7 @@ describe('LocalHost timers', () => {
     const fired: Timer[] = [];
     const host = makeHost([recordTimer('everySecond', '* * * * * *', fired)], { runTimer: true });
     await host.start();
-    await waitFor(() => fired.length >= 1, 3_000);
+    await waitUntil(() => fired.length >= 1, 'the every-second timer to fire');
 
     const weekdays = makeHost([recordTimer('weekdays', '0 0 2 * * 1-5', [])], { runTimer: true });
     await expect(weekdays.start()).rejects.toThrow(/not supported locally/);

@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { FileStore } from '../../shared/store/ports.js';
+import { MemoryFileStore } from '../fakes/memory-stores.js';
 import { createTestApp } from '../support/test-app.js';
 
 /** The FileStore contract: any adapter (Blob Storage, an in-memory fake) must pass it. */
@@ -174,3 +175,4 @@ async function readAll(stream: Readable | undefined, encoding: BufferEncoding = 
 
 describeFileStoreContract('Blob Storage on Azurite: run files', async () => (await createTestApp()).app.deps.runFiles);
 describeFileStoreContract('Blob Storage on Azurite: CSV files', async () => (await createTestApp()).app.csvFiles);
+describeFileStoreContract('in memory (test/fakes/memory-stores.ts)', async () => new MemoryFileStore());

@@ -3,6 +3,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import type { UserStore } from '../../shared/store/ports.js';
 import type { StoredUser } from '../../shared/sync/model.js';
 import { SHARD_COUNT, bucketOf, shardOf, shardOfBucket } from '../../shared/sync/partitioning.js';
+import { MemoryUserStore } from '../fakes/memory-stores.js';
 import { createTestApp } from '../support/test-app.js';
 
 /** The UserStore contract: any adapter (Table Storage, an in-memory fake) must pass it. */
@@ -232,3 +233,4 @@ function sortByKey(users: StoredUser[]): StoredUser[] {
 }
 
 describeUserStoreContract('Table Storage on Azurite', async () => (await createTestApp()).app.deps.users);
+describeUserStoreContract('in memory (test/fakes/memory-stores.ts)', async () => new MemoryUserStore());

@@ -82,6 +82,13 @@ export interface DriveReport {
   /** Deliveries that threw and were delivered again, as a queue would (with the next dequeue count). */
   retried: { job: QueuedJob; error: unknown }[];
   deliveries: number;
+  /** How many times a handler was given each distinct message (by `messageId`), retries included. */
+  handled: Map<string, number>;
+}
+
+/** A message's identity: its queue and content (a job's messages carry no other id). */
+export function messageId(job: QueuedJob): string {
+  return `${job.queue}:${JSON.stringify(job.message)}`;
 }
 
 /**
@@ -91,14 +98,14 @@ export interface DriveReport {
  */
 export async function drive(app: SteppedApp, options: DriveOptions = {}): Promise<DriveReport> {
   const seen = new Set<string>();
-  const report: DriveReport = { retried: [], deliveries: 0 };
+  const report: DriveReport = { retried: [], deliveries: 0, handled: new Map() };
   let index = 0;
   for (let step = 0; app.queue.pending.length > 0; step++) {
     if (step > 5000) throw new Error('the run does not converge');
     const at = options.pick ? options.pick(app.queue.pending.length, step) % app.queue.pending.length : 0;
     const [job] = app.queue.pending.splice(at, 1);
     if (!job) break;
-    const id = `${job.queue}:${JSON.stringify(job.message)}`;
+    const id = messageId(job);
     if (seen.has(id)) continue;
     seen.add(id);
     if (await options.intercept?.(job)) continue;
@@ -106,6 +113,7 @@ export async function drive(app: SteppedApp, options: DriveOptions = {}): Promis
     const copies = mode === 'once' ? 1 : 2;
     const deliver = async (attempt: number): Promise<void> => {
       report.deliveries++;
+      report.handled.set(id, (report.handled.get(id) ?? 0) + 1);
       try {
         await handle(app.deps, job, attempt);
       } catch (error) {

@@ -11,13 +11,14 @@ import type { StoredUser } from '../../shared/sync/model.js';
 import { isTerminal, type Run } from '../../shared/sync/run-model.js';
 import { startRun, type StartRunRequest } from '../../shared/sync/start-run.js';
 import type { AuditRecord } from '../../shared/audit/audit-log.js';
+import { waitFor } from './wait.js';
 
 export interface TestApp {
   app: ComposedApp;
   definitions: FunctionDefinition[];
   env: Record<string, string>;
   /** Raw client of a table, to check what really is stored (ETags, secrets). */
-  table(name: 'usersTable' | 'auditTable' | 'runsTable' | 'connectionsTable'): TableClient;
+  table(name: 'usersTable' | 'auditTable' | 'runsTable' | 'connectionsTable' | 'licencesTable'): TableClient;
 }
 
 /** The real app on the shared Azurite, under a fresh name prefix so tests never see each other's data. */
@@ -53,15 +54,17 @@ export async function syncNow(t: TestApp, connection: string, request: Partial<S
   return awaitRun(t.app, t.definitions, run.runId, { timeoutMs: 60_000 });
 }
 
-/** Waits for a run that a running host works to end (any terminal state); throws after a minute. */
-export async function awaitRunEnd(t: TestApp, runId: string): Promise<Run> {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const run = await t.app.deps.runs.get(runId);
-    if (run && isTerminal(run.state)) return run;
-    if (Date.now() > deadline) throw new Error(`run ${runId} did not end (${run?.state ?? 'not found'})`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+/** Waits for a run that a running host works to end (any terminal state); throws after `timeoutMs`. */
+export async function awaitRunEnd(t: TestApp, runId: string, timeoutMs = 50_000): Promise<Run> {
+  return waitFor(
+    async () => {
+      const run = await t.app.deps.runs.get(runId);
+      return run && isTerminal(run.state) ? run : undefined;
+    },
+    `run ${runId} to end`,
+    timeoutMs,
+    50,
+  );
 }
 
 export async function usersOf(t: TestApp, connection: string): Promise<Map<string, StoredUser>> {

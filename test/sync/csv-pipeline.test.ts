@@ -5,6 +5,7 @@ import { awaitRun } from '../../shared/host/await-run.js';
 import { LocalHost } from '../../shared/host/local-host.js';
 import { startRun } from '../../shared/sync/start-run.js';
 import { auditOf, createTestApp, csvProfile, etags, putProfile, syncNow, uploadCsv, usersOf, type TestApp } from '../support/test-app.js';
+import { waitUntil } from '../support/wait.js';
 
 const HEADER = 'username,email,firstName,lastName,department';
 const row = (name: string, department = 'Sales') => `${name},${name}@example.org,${cap(name)},Tester,${department}`;
@@ -234,7 +235,7 @@ describe('CSV directories through the real pipeline on Azurite', () => {
     const pagesOnly = t.definitions.filter((d) => d.name === 'pageJob');
     const host = new LocalHost(pagesOnly, { connectionString: t.env.AzureWebJobsStorage!, log: () => undefined, pollIntervalMs: 20, queues: { maxPollingIntervalMs: 50, visibilityTimeoutMs: 100 } });
     await host.start();
-    while ((await t.app.deps.runs.get(started.runId))?.listing !== 'complete') await new Promise((resolve) => setTimeout(resolve, 50));
+    await waitUntil(async () => (await t.app.deps.runs.get(started.runId))?.listing === 'complete', 'the listing to complete');
     await host.stop();
     // Now every reconcile job of the run arrives twice more (on top of the ones the listing queued).
     for (let copy = 0; copy < 2; copy++) {

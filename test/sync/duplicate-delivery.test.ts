@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { auditOf, createTestApp, csvProfile, putProfile, uploadCsv, type TestApp } from '../support/test-app.js';
-import { drive, handle, outcomeOf, stalled, stepped, steppedSync, type DeliveryMode, type DriveOptions, type Outcome, type QueuedJob, type SteppedApp } from '../support/step-driver.js';
+import { drive, handle, messageId, outcomeOf, stalled, stepped, steppedSync, type DeliveryMode, type DriveOptions, type DriveReport, type Outcome, type QueuedJob, type SteppedApp } from '../support/step-driver.js';
 import type { Run } from '../../shared/sync/run-model.js';
 import { paths } from '../../shared/sync/staging.js';
 
@@ -28,7 +28,7 @@ const ENV = { TEST_DEFAULT_PASSWORD: 'Initial-Pa55!', USERSYNC_LICENCE_LIMIT: '9
 async function scenario(
   modeOf: (job: QueuedJob) => DeliveryMode,
   intercept?: (app: SteppedApp) => DriveOptions['intercept'],
-): Promise<{ t: TestApp; app: SteppedApp; run: Run; outcome: Outcome; finished: Run[] }> {
+): Promise<{ t: TestApp; app: SteppedApp; run: Run; outcome: Outcome; finished: Run[]; report: DriveReport; sent: QueuedJob[] }> {
   const t = await createTestApp(ENV);
   await putProfile(t, csvProfile('Dup', 'dup.csv'));
   await uploadCsv(t, 'dup.csv', FIRST);
@@ -37,8 +37,9 @@ async function scenario(
   expect(first.run).toMatchObject({ state: 'succeeded', counts: { created: 8 } });
   await uploadCsv(t, 'dup.csv', SECOND);
   app.finished.length = 0;
-  const { run } = await steppedSync(app, 'Dup', { modeOf, ...(intercept ? { intercept: intercept(app) } : {}) });
-  return { t, app, run, outcome: await outcomeOf(app.deps, 'Dup', run), finished: [...app.finished] };
+  const sentBefore = app.queue.sent.length;
+  const { run, report } = await steppedSync(app, 'Dup', { modeOf, ...(intercept ? { intercept: intercept(app) } : {}) });
+  return { t, app, run, outcome: await outcomeOf(app.deps, 'Dup', run), finished: [...app.finished], report, sent: app.queue.sent.slice(sentBefore) };
 }
 
 describe('duplicate and concurrent delivery of the same job (CSV run on Azurite)', () => {
@@ -68,10 +69,16 @@ describe('duplicate and concurrent delivery of the same job (CSV run on Azurite)
     ['every job handled by two workers at once', 'concurrent'],
   ];
   it.concurrent.each(cases)('%s: same rows, audit records, counts, shard results and licences as once', async (_name, mode) => {
-    const { t, app, run, outcome, finished } = await scenario(() => mode);
+    const { t, run, outcome, finished, report, sent } = await scenario(() => mode);
     expect(outcome).toEqual(baseline);
-    // Every message really was handled twice.
-    expect(app.queue.sent.filter((job) => job.queue === 'finalise').length).toBeGreaterThanOrEqual(1);
+    // Every message of the run (its page job, the 16 shards, finalise) was handled twice, not once.
+    const messages = [...new Set(sent.map(messageId))].sort();
+    expect(messages.filter((id) => id.startsWith('pages:'))).toHaveLength(1);
+    expect(messages.filter((id) => id.startsWith('reconcile:'))).toHaveLength(16);
+    expect(messages.filter((id) => id.startsWith('finalise:'))).toHaveLength(1);
+    // A delivery that failed (two workers uploading the same blob at once) was delivered again, as a queue would.
+    const retries = (id: string) => report.retried.filter(({ job }) => messageId(job) === id).length;
+    expect(Object.fromEntries(report.handled)).toEqual(Object.fromEntries(messages.map((id) => [id, 2 + retries(id)])));
     // One run summary (telemetry) per run, with the counts the run row holds.
     expect(finished).toHaveLength(1);
     expect(finished[0]?.counts).toEqual(run.counts);

@@ -1,4 +1,5 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { randomUUID } from 'node:crypto';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { availableGroups, testConnection } from '../../../shared/connections/connection-checks.js';
 import type { ConnectionProfileInput } from '../../../shared/connections/profile.js';
 import { awaitRun } from '../../../shared/host/await-run.js';
@@ -7,25 +8,22 @@ import { certificateThumbprint, startGraphServer, type FakeTenant, type GraphSer
 import { createTestCertificate } from '../../fakes/tls.js';
 import { auditOf, createTestApp, putProfile, syncNow, usersOf, SMALL_DIRECTORY_GUARD, type TestApp } from '../../support/test-app.js';
 
-const TENANT_A = 'aaaaaaaa-0000-0000-0000-000000000001';
-const TENANT_B = 'bbbbbbbb-0000-0000-0000-000000000002';
-const CLIENT_A = 'c1c1c1c1-0000-0000-0000-000000000001';
-const CLIENT_B = 'c2c2c2c2-0000-0000-0000-000000000002';
-
 describe('Entra ID directories through the real Graph SDK and identity credential', () => {
   let server: GraphServer;
-  let a: FakeTenant;
-  let b: FakeTenant;
-  let t: TestApp;
+  beforeAll(async () => {
+    server = await startGraphServer({ cert: inject('tlsCert'), key: inject('tlsKey') });
+  });
+  afterAll(() => server.close());
+  afterEach(() => server.heal());
 
-  const entraProfile = (name: string, tenantId: string, clientId: string, extra: Partial<ConnectionProfileInput> = {}): ConnectionProfileInput =>
+  const entraProfile = (name: string, tenant: FakeTenant, extra: Partial<ConnectionProfileInput> = {}): ConnectionProfileInput =>
     ({
       name,
       type: 'entra',
       schedule: { kind: 'off' },
       disableGuard: SMALL_DIRECTORY_GUARD,
-      tenantId,
-      clientId,
+      tenantId: tenant.tenantId,
+      clientId: tenant.clientId,
       credential: { kind: 'secret', secretName: `${name.toUpperCase()}_SECRET` },
       selectedGroups: ['intranet'],
       attributeMap: { department: 'department', jobTitle: 'jobTitle' },
@@ -34,35 +32,57 @@ describe('Entra ID directories through the real Graph SDK and identity credentia
       ...extra,
     }) as ConnectionProfileInput;
 
-  beforeAll(async () => {
-    server = await startGraphServer({ cert: inject('tlsCert'), key: inject('tlsKey') });
-    a = server.addTenant(TENANT_A, { clientId: CLIENT_A, clientSecret: 'tenant-a-secret-value' });
-    b = server.addTenant(TENANT_B, { clientId: CLIENT_B, clientSecret: 'tenant-b-secret-value' });
-    // Tenant A: a nested group, a manager chain, a disabled user, one without mail, a guest, a user in two selected groups.
-    const person = (tenant: FakeTenant, id: string, extra: object = {}) =>
-      tenant.addUser({ id, userPrincipalName: `${id}@${tenant === a ? 'contoso' : 'fabrikam'}.com`, mail: `${id}@${tenant === a ? 'contoso' : 'fabrikam'}.com`, givenName: id, surname: 'Entra', department: 'Sales', ...extra });
-    for (const id of ['ann', 'bea', 'cal', 'dot', 'eve', 'fay']) person(a, id);
-    person(a, 'boss', { department: 'Board', jobTitle: 'CEO' });
-    person(a, 'off', { accountEnabled: false });
-    person(a, 'nomail', { mail: undefined });
-    person(a, 'guest', { userType: 'Guest' });
+  const person = (tenant: FakeTenant, domain: string, id: string, extra: object = {}) =>
+    tenant.addUser({ id, userPrincipalName: `${id}@${domain}`, mail: `${id}@${domain}`, givenName: id, surname: 'Entra', department: 'Sales', ...extra });
+
+  // Every test makes its own tenants (fresh ids) and app, so none depends on what another did.
+
+  /** Contoso: a nested group, a manager chain, a disabled user, one without mail, a guest, a user in two selected groups. */
+  function contosoTenant(): FakeTenant {
+    const a = server.addTenant(randomUUID(), { clientId: randomUUID(), clientSecret: 'tenant-a-secret-value' });
+    for (const id of ['ann', 'bea', 'cal', 'dot', 'eve', 'fay']) person(a, 'contoso.com', id);
+    person(a, 'contoso.com', 'boss', { department: 'Board', jobTitle: 'CEO' });
+    person(a, 'contoso.com', 'off', { accountEnabled: false });
+    person(a, 'contoso.com', 'nomail', { mail: undefined });
+    person(a, 'contoso.com', 'guest', { userType: 'Guest' });
     a.updateUser('ann', { managerId: 'boss' });
     a.updateUser('bea', { managerId: 'ann' });
     a.addGroup({ id: 'sales', displayName: 'Intranet-Sales', members: ['bea', 'cal', 'dot'] });
     a.addGroup({ id: 'intranet', displayName: 'Intranet-All', members: ['ann', 'boss', 'sales', 'off', 'nomail', 'guest'] });
     a.addGroup({ id: 'extra', displayName: 'Intranet-Extra', members: ['ann', 'eve', 'fay'] });
     a.addGroup({ id: 'mailgroup', displayName: 'Newsletter', securityEnabled: false, mailEnabled: true, members: ['ann'] });
-    // Tenant B: its own people, one sharing a first name with tenant A but not a username.
-    for (const id of ['ann', 'gus']) person(b, id);
-    b.addGroup({ id: 'intranet', displayName: 'Everyone', members: ['ann', 'gus'] });
+    return a;
+  }
 
-    t = await createTestApp({ CONTOSO_SECRET: 'tenant-a-secret-value', FABRIKAM_SECRET: 'tenant-b-secret-value', WRONG_SECRET: 'not-the-secret', USERSYNC_PAGE_SIZE: '2' });
-    await putProfile(t, entraProfile('Contoso', TENANT_A, CLIENT_A, { selectedGroups: ['intranet', 'extra'], groups: { mode: 'regex', pattern: '^Intranet-', keepLocalGroups: false } }));
-    await putProfile(t, entraProfile('Fabrikam', TENANT_B, CLIENT_B));
-  });
-  afterAll(() => server.close());
+  /** Fabrikam: its own people, one sharing a first name with Contoso but not a username. */
+  function fabrikamTenant(): FakeTenant {
+    const b = server.addTenant(randomUUID(), { clientId: randomUUID(), clientSecret: 'tenant-b-secret-value' });
+    for (const id of ['ann', 'gus']) person(b, 'fabrikam.com', id);
+    b.addGroup({ id: 'intranet', displayName: 'Everyone', members: ['ann', 'gus'] });
+    return b;
+  }
+
+  const contosoProfile = (a: FakeTenant) =>
+    entraProfile('Contoso', a, { selectedGroups: ['intranet', 'extra'], groups: { mode: 'regex', pattern: '^Intranet-', keepLocalGroups: false } });
+
+  /** An app with Contoso's profile (and Fabrikam's, when given), each test its own. */
+  async function appFor(a: FakeTenant, b?: FakeTenant): Promise<TestApp> {
+    const t = await createTestApp({ CONTOSO_SECRET: 'tenant-a-secret-value', FABRIKAM_SECRET: 'tenant-b-secret-value', WRONG_SECRET: 'not-the-secret', USERSYNC_PAGE_SIZE: '2' });
+    await putProfile(t, contosoProfile(a));
+    if (b) await putProfile(t, entraProfile('Fabrikam', b));
+    return t;
+  }
+
+  /** Contoso synced once in full: seven users, and a checkpoint for incremental runs. */
+  async function syncedContoso(): Promise<{ a: FakeTenant; t: TestApp }> {
+    const a = contosoTenant();
+    const t = await appFor(a);
+    expect(await syncNow(t, 'Contoso')).toMatchObject({ state: 'succeeded', counts: { created: 7 } });
+    return { a, t };
+  }
 
   it('syncs two tenants at once: nested groups, managers, disabled and emailless users, guests left out', async () => {
+    const t = await appFor(contosoTenant(), fabrikamTenant());
     const [contoso, fabrikam] = await Promise.all([
       startRun(t.app.deps, { connection: 'Contoso', trigger: 'manual' }),
       startRun(t.app.deps, { connection: 'Fabrikam', trigger: 'manual' }),
@@ -90,6 +110,9 @@ describe('Entra ID directories through the real Graph SDK and identity credentia
   });
 
   it('a re-sync of an unchanged tenant changes nothing; a disabled account is disabled', async () => {
+    const b = fabrikamTenant();
+    const t = await appFor(contosoTenant(), b);
+    expect((await syncNow(t, 'Fabrikam')).counts).toMatchObject({ created: 2 });
     const again = await syncNow(t, 'Fabrikam');
     expect(again.counts).toMatchObject({ created: 0, updated: 0, unchanged: 2 });
     b.updateUser('gus', { accountEnabled: false });
@@ -99,14 +122,17 @@ describe('Entra ID directories through the real Graph SDK and identity credentia
   });
 
   it('finishes through a storm of 429s', async () => {
+    const { t } = await syncedContoso();
+    const before = server.requests.length;
     server.throttle(12, 0);
     const run = await syncNow(t, 'Contoso');
     expect(run.state).toBe('succeeded');
     expect(run.counts).toMatchObject({ created: 0, unchanged: 7 });
-    expect(server.requests.filter((r) => r.path.startsWith('/v1.0/')).length).toBeGreaterThan(12);
+    expect(server.requests.slice(before).filter((r) => r.path.startsWith('/v1.0/')).length).toBeGreaterThan(12);
   });
 
   it('a listing that fails half way disables no one and says why', async () => {
+    const { a, t } = await syncedContoso();
     a.removeUser('fay'); // would be disabled by a complete listing
     server.failAfter(3, 500);
     const run = await syncNow(t, 'Contoso');
@@ -119,35 +145,41 @@ describe('Entra ID directories through the real Graph SDK and identity credentia
   });
 
   it('with no group selected no users sync, and the run says so', async () => {
-    await putProfile(t, entraProfile('Empty', TENANT_B, CLIENT_B, { selectedGroups: [], credential: { kind: 'secret', secretName: 'FABRIKAM_SECRET' } }));
+    const b = fabrikamTenant();
+    const t = await appFor(contosoTenant());
+    await putProfile(t, entraProfile('Empty', b, { selectedGroups: [], credential: { kind: 'secret', secretName: 'FABRIKAM_SECRET' } }));
     const run = await syncNow(t, 'Empty');
     expect(run).toMatchObject({ state: 'failed', error: { code: 'no-groups-selected' } });
     expect(run.error?.message).toMatch(/select at least one group/);
   });
 
   it('test connection names what is wrong without echoing the secret', async () => {
-    expect(await testConnection(t.app.deps, 'Contoso')).toEqual({ ok: true, detail: expect.stringMatching(/Connected to tenant aaaaaaaa-.*"Intranet-All"/), warnings: [] });
-    await putProfile(t, entraProfile('Wrong', TENANT_A, CLIENT_A, { credential: { kind: 'secret', secretName: 'WRONG_SECRET' } }));
+    const a = contosoTenant();
+    const t = await appFor(a);
+    expect(await testConnection(t.app.deps, 'Contoso')).toEqual({ ok: true, detail: expect.stringMatching(new RegExp(`Connected to tenant ${a.tenantId}.*"Intranet-All"`)), warnings: [] });
+    await putProfile(t, entraProfile('Wrong', a, { credential: { kind: 'secret', secretName: 'WRONG_SECRET' } }));
     const wrong = await testConnection(t.app.deps, 'Wrong');
     expect(wrong).toMatchObject({ ok: false, code: 'source-auth-failed', detail: expect.stringContaining('client secret is wrong or expired (AADSTS7000215)') });
     expect(JSON.stringify(wrong)).not.toContain('not-the-secret');
 
     a.grantedRoles = ['User.Read.All'];
     const denied = await testConnection(t.app.deps, 'Contoso');
-    a.grantedRoles = ['User.Read.All', 'Group.Read.All', 'GroupMember.Read.All'];
     expect(denied).toMatchObject({ ok: false, code: 'source-auth-failed', detail: expect.stringMatching(/Authorization_RequestDenied.*admin consent/) });
 
-    await putProfile(t, entraProfile('Nowhere', 'dddddddd-0000-0000-0000-000000000009', CLIENT_A, { credential: { kind: 'secret', secretName: 'CONTOSO_SECRET' } }));
+    await putProfile(t, { ...entraProfile('Nowhere', a, { credential: { kind: 'secret', secretName: 'CONTOSO_SECRET' } }), tenantId: randomUUID() } as ConnectionProfileInput);
     expect(await testConnection(t.app.deps, 'Nowhere')).toMatchObject({ ok: false, code: 'source-auth-failed', detail: expect.stringContaining('tenant was not found') });
   });
 
   it('lists the security groups an admin can select, mail-enabled ones only when included', async () => {
+    const a = contosoTenant();
+    const t = await appFor(a);
     expect((await availableGroups(t.app.deps, 'Contoso')).map((g) => g.name)).toEqual(['Intranet-All', 'Intranet-Extra', 'Intranet-Sales']);
-    await putProfile(t, entraProfile('WithMail', TENANT_A, CLIENT_A, { includeMailEnabledGroups: true, credential: { kind: 'secret', secretName: 'CONTOSO_SECRET' } }));
+    await putProfile(t, entraProfile('WithMail', a, { includeMailEnabledGroups: true, credential: { kind: 'secret', secretName: 'CONTOSO_SECRET' } }));
     expect(await availableGroups(t.app.deps, 'WithMail')).toContainEqual({ id: 'mailgroup', name: 'Newsletter', kind: 'mail-enabled security' });
   });
 
   it('an incremental run reads only what changed since the last run, through the delta link', async () => {
+    const { a, t } = await syncedContoso();
     const state = (await t.app.deps.connections.get('Contoso'))!.state;
     expect(state.checkpoint).toMatch(/\/v1\.0\/users\/delta\?\$deltatoken=/);
     expect(state.lastFullRunAt).toBeDefined();
@@ -162,22 +194,24 @@ describe('Entra ID directories through the real Graph SDK and identity credentia
     const updated = (await auditOf(t, run.runId)).filter((r) => r.action === 'updated');
     expect(updated).toEqual([expect.objectContaining({ subject: 'cal', changedFields: ['department'] })]);
     // Nothing else was read or rewritten.
-    for (const name of ['ann', 'bea', 'boss', 'dot', 'eve']) expect(after.get(`${name}@contoso.com`)).toEqual(before.get(`${name}@contoso.com`));
+    for (const name of ['ann', 'bea', 'boss', 'dot', 'eve', 'fay']) expect(after.get(`${name}@contoso.com`)).toEqual(before.get(`${name}@contoso.com`));
     expect((await t.app.deps.connections.get('Contoso'))!.state.checkpoint).not.toBe(state.checkpoint);
   });
 
   it('a user deleted from the tenant is disabled by the next incremental run', async () => {
+    const { a, t } = await syncedContoso();
     a.removeUser('dot');
     const run = await syncNow(t, 'Contoso', { incremental: true });
-    expect(run.counts).toMatchObject({ disabled: 1, updated: 0 });
+    expect(run).toMatchObject({ kind: 'incremental', counts: { disabled: 1, updated: 0 } });
     expect((await usersOf(t, 'Contoso')).get('dot@contoso.com')).toMatchObject({ status: 'disabled', disabledReason: 'removed-from-directory' });
   });
 
   it('joining or leaving the selected groups is seen by the next incremental run (groups delta)', async () => {
-    a.addUser({ id: 'hal', userPrincipalName: 'hal@contoso.com', mail: 'hal@contoso.com', givenName: 'hal', surname: 'Entra', department: 'Sales' });
+    const { a, t } = await syncedContoso();
+    person(a, 'contoso.com', 'hal');
     const before = await syncNow(t, 'Contoso', { incremental: true });
     expect(before.counts.created).toBe(0); // a new tenant user outside the selected groups is out of scope
-    a.setMembers('sales', ['bea', 'cal', 'hal']); // hal joins a nested group of a selected one; dot had left the tenant
+    a.setMembers('sales', ['bea', 'cal', 'dot', 'hal']); // hal joins a nested group of a selected one
     a.setMembers('extra', ['ann', 'fay']); // eve leaves the only selected group she was in
     const run = await syncNow(t, 'Contoso', { incremental: true });
     expect(run).toMatchObject({ kind: 'incremental', state: 'succeeded' });
@@ -188,7 +222,12 @@ describe('Entra ID directories through the real Graph SDK and identity credentia
   });
 
   it('an expired delta token falls back to a full sync by itself', async () => {
-    server.expireDeltaTokens();
+    const { a, t } = await syncedContoso();
+    // hal joins, and an incremental run creates him without his groups (the next full run reads them).
+    person(a, 'contoso.com', 'hal');
+    a.setMembers('sales', ['bea', 'cal', 'dot', 'hal']);
+    expect(await syncNow(t, 'Contoso', { incremental: true })).toMatchObject({ kind: 'incremental', counts: { created: 1 } });
+    server.expireDeltaTokens(a.tenantId);
     a.updateUser('ann', { jobTitle: 'Buyer' });
     const run = await syncNow(t, 'Contoso', { incremental: true });
     expect(run).toMatchObject({ kind: 'full', state: 'succeeded' });
@@ -204,10 +243,10 @@ describe('Entra ID directories through the real Graph SDK and identity credentia
 
   it('signs in with a certificate credential as well', async () => {
     const { cert, key } = await createTestCertificate();
-    const tenant = server.addTenant('eeeeeeee-0000-0000-0000-000000000005', { clientId: CLIENT_A, certificateThumbprint: certificateThumbprint(cert) });
+    const tenant = server.addTenant(randomUUID(), { clientId: randomUUID(), certificateThumbprint: certificateThumbprint(cert) });
     tenant.addGroup({ id: 'intranet', displayName: 'Everyone', members: [] });
     const withCert = await createTestApp({ CERT_PEM: `${cert}${key}` });
-    await putProfile(withCert, entraProfile('Certified', tenant.tenantId, CLIENT_A, { credential: { kind: 'certificate', certificateSecret: 'CERT_PEM' } }));
-    expect(await testConnection(withCert.app.deps, 'Certified')).toMatchObject({ ok: true, detail: expect.stringMatching(/Connected to tenant eeeeeeee-.*"Everyone"/) });
+    await putProfile(withCert, entraProfile('Certified', tenant, { credential: { kind: 'certificate', certificateSecret: 'CERT_PEM' } }));
+    expect(await testConnection(withCert.app.deps, 'Certified')).toMatchObject({ ok: true, detail: expect.stringMatching(new RegExp(`Connected to tenant ${tenant.tenantId}.*"Everyone"`)) });
   });
 });

@@ -1,16 +1,15 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { availableGroups, testConnection } from '../../../shared/connections/connection-checks.js';
 import type { ConnectionProfileInput } from '../../../shared/connections/profile.js';
 import { startGraphServer } from '../../fakes/graph-server.js';
 import { startOktaServer, type OktaServer } from '../../fakes/okta-server.js';
-import { auditOf, createTestApp, csvProfile, putProfile, syncNow, uploadCsv, usersOf, type TestApp } from '../../support/test-app.js';
+import { auditOf, createTestApp, csvProfile, putProfile, syncNow, uploadCsv, usersOf, SMALL_DIRECTORY_GUARD, type TestApp } from '../../support/test-app.js';
 
 const TOKEN = '00okta-api-token-value';
 
 describe('Okta directories through the real Okta SDK', () => {
   let server: OktaServer;
-  let t: TestApp;
   const profile = (name: string, extra: Partial<ConnectionProfileInput> = {}): ConnectionProfileInput =>
     ({
       name,
@@ -39,13 +38,23 @@ describe('Okta directories through the real Okta SDK', () => {
     for (let i = 0; i < 9; i++) person(`00ubulk${i}`);
     server.addGroup({ id: '00gstaff', name: 'Staff', members: ['00uboss', '00ulead', '00udev', '00ususp', '00ustaged', '00ulocked', ...Array.from({ length: 9 }, (_, i) => `00ubulk${i}`)] });
     server.addGroup({ id: '00gother', name: 'Contractors', members: [] });
+    // The only people a test changes (the incremental one), in a group of their own.
+    for (const id of ['00udelta1', '00udelta2', '00udelta3']) person(id);
+    server.addGroup({ id: '00gdelta', name: 'Delta', members: ['00udelta1', '00udelta2', '00udelta3'] });
     server.setClock(null);
-    t = await createTestApp({ OKTA_TOKEN: TOKEN, REVOKED_TOKEN: 'revoked-token', USERSYNC_ALLOW_INSECURE_HTTP: 'true', USERSYNC_PAGE_SIZE: '4', TEST_DEFAULT_PASSWORD: 'Okta-Initial-1' });
-    await putProfile(t, profile('Okta'));
   });
   afterAll(() => server.close());
+  afterEach(() => server.heal());
+
+  /** Each test its own app with the "Okta" profile (the server's people are shared and left unchanged). */
+  async function oktaApp(): Promise<TestApp> {
+    const t = await createTestApp({ OKTA_TOKEN: TOKEN, REVOKED_TOKEN: 'revoked-token', USERSYNC_ALLOW_INSECURE_HTTP: 'true', USERSYNC_PAGE_SIZE: '4', TEST_DEFAULT_PASSWORD: 'Okta-Initial-1' });
+    await putProfile(t, profile('Okta'));
+    return t;
+  }
 
   it('pages through many pages, maps each status and links managers in one run', async () => {
+    const t = await oktaApp();
     const run = await syncNow(t, 'Okta');
     expect(run.state).toBe('succeeded');
     expect(run.pagesFetched).toBeGreaterThanOrEqual(4); // 15 members, 4 a page
@@ -59,23 +68,34 @@ describe('Okta directories through the real Okta SDK', () => {
   });
 
   it('an incremental run reads only users changed since the last run', async () => {
-    server.updateUser('00ubulk1', { profile: { department: 'Finance' } } as never);
-    server.updateUser('00ulead', { status: 'DEPROVISIONED' } as never);
-    const run = await syncNow(t, 'Okta', { incremental: true });
+    const t = await oktaApp();
+    await putProfile(t, profile('Delta', { selectedGroups: ['00gdelta'], disableGuard: SMALL_DIRECTORY_GUARD }));
+    expect(await syncNow(t, 'Delta')).toMatchObject({ kind: 'full', counts: { created: 3 } });
+    server.updateUser('00udelta1', { profile: { department: 'Finance' } } as never);
+    server.updateUser('00udelta2', { status: 'DEPROVISIONED' } as never);
+    const run = await syncNow(t, 'Delta', { incremental: true });
     expect(run).toMatchObject({ kind: 'incremental', state: 'succeeded' });
     expect(run.counts).toMatchObject({ updated: 1, disabled: 1, unchanged: 0, skipped: 0 });
-    const users = await usersOf(t, 'Okta');
-    expect(users.get('00ubulk1@okta.example')?.attributes.department).toBe('Finance');
-    expect(users.get('00ulead@okta.example')?.status).toBe('disabled');
+    const users = await usersOf(t, 'Delta');
+    expect(users.get('00udelta1@okta.example')?.attributes.department).toBe('Finance');
+    expect(users.get('00udelta2@okta.example')?.status).toBe('disabled');
+    expect(users.get('00udelta3@okta.example')?.status).toBe('active');
   });
 
   it('finishes through a 429 storm', async () => {
+    const t = await oktaApp();
+    const before = server.requests.length;
     server.throttle(3);
     const run = await syncNow(t, 'Okta');
     expect(run.state).toBe('succeeded');
+    const served = server.requests.slice(before);
+    expect(served.filter((request) => request.status === 429)).toHaveLength(3);
+    // The SDK retried them itself (it counts its retries in X-Okta-Retry-Count): no page job failed.
+    expect(served.filter((request) => request.retryCount !== undefined).length).toBeGreaterThanOrEqual(3);
   });
 
   it('a revoked token gives a clear error about token expiry, and disables no one', async () => {
+    const t = await oktaApp();
     await putProfile(t, profile('Revoked', { credential: { kind: 'token', tokenSecret: 'REVOKED_TOKEN' } }));
     const run = await syncNow(t, 'Revoked');
     expect(run).toMatchObject({ state: 'failed', error: { code: 'source-auth-failed' } });
@@ -84,12 +104,41 @@ describe('Okta directories through the real Okta SDK', () => {
     expect(await testConnection(t.app.deps, 'Revoked')).toMatchObject({ ok: false, code: 'source-auth-failed' });
   });
 
+  /** A run that fails before reading anything: no request reaches Okta, no user or claim is written. */
+  async function expectRefusedBeforeReading(app: TestApp, connection: string, code: string): Promise<void> {
+    const before = server.requests.length;
+    const run = await syncNow(app, connection);
+    expect(run).toMatchObject({ state: 'failed', listing: 'failed', error: { code }, counts: { created: 0, disabled: 0 } });
+    expect(server.requests.length).toBe(before);
+    expect((await usersOf(app, connection)).size).toBe(0);
+    expect((await auditOf(app, run.runId)).map((record) => `${record.action} ${record.reason ?? ''}`).sort()).toEqual([`run-failed ${code}`, 'run-started ']);
+  }
+
+  it('refuses an http:// org URL unless the test setting allows it, before sending the token anywhere', async () => {
+    const strict = await createTestApp({ OKTA_TOKEN: TOKEN });
+    await putProfile(strict, profile('Plain'));
+    await expectRefusedBeforeReading(strict, 'Plain', 'source-insecure-url');
+    const run = (await strict.app.deps.runs.list({ connection: 'Plain', limit: 1 }))[0];
+    expect(run?.error?.message).toMatch(/must use https:\/\//);
+    expect(JSON.stringify(run)).not.toContain(TOKEN);
+  });
+
+  it('with no group selected no users sync, and the run says so', async () => {
+    const app = await createTestApp({ OKTA_TOKEN: TOKEN, USERSYNC_ALLOW_INSECURE_HTTP: 'true' });
+    await putProfile(app, profile('NoGroups', { selectedGroups: [] }));
+    await expectRefusedBeforeReading(app, 'NoGroups', 'no-groups-selected');
+    expect((await app.app.deps.runs.list({ connection: 'NoGroups', limit: 1 }))[0]?.error?.message).toMatch(/select at least one group/);
+  });
+
   it('test connection and available groups', async () => {
+    const t = await oktaApp();
     expect(await testConnection(t.app.deps, 'Okta')).toEqual({ ok: true, detail: expect.stringMatching(/read the selected group "Staff"/), warnings: [] });
-    expect((await availableGroups(t.app.deps, 'Okta')).map((g) => g.name)).toEqual(['Contractors', 'Staff']);
+    expect((await availableGroups(t.app.deps, 'Okta')).map((g) => g.name)).toEqual(['Contractors', 'Delta', 'Staff']);
   });
 
   it('beside a CSV profile, a username that collides across them is a conflict for the later one', async () => {
+    const t = await oktaApp();
+    expect((await syncNow(t, 'Okta')).state).toBe('succeeded');
     await putProfile(t, csvProfile('HR', 'hr.csv'));
     await uploadCsv(t, 'hr.csv', 'username,email,firstName,lastName\n00uboss@okta.example,boss@hr.example,Boss,Hr\nhr.only,hr.only@hr.example,Hr,Only\n');
     const run = await syncNow(t, 'HR');
