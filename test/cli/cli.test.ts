@@ -2,25 +2,14 @@ import { writeFile, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { runCli } from '../../shared/cli/cli.js';
+import { cliOn } from '../support/cli.js';
 import { createTestApp, usersOf, type TestApp } from '../support/test-app.js';
-
-interface Captured {
-  code: number;
-  out: string[];
-  err: string[];
-}
 
 /** Every test starts from its own empty app (its own table prefix): any test passes alone, in any order. */
 describe('usersync CLI', () => {
   let t: TestApp;
   let dir: string;
-  const cli = async (...args: string[]): Promise<Captured> => {
-    const out: string[] = [];
-    const err: string[] = [];
-    const code = await runCli(args, { app: t.app, definitions: t.definitions, io: { out: (l) => out.push(l), err: (l) => err.push(l) } });
-    return { code, out, err };
-  };
+  const cli = (...args: string[]) => cliOn(t, ...args);
   /** The "Staff" profile with staff.csv (sam; sue without an email) uploaded and, unless told, synced once. */
   const staff = async ({ sync = true } = {}) => {
     expect((await cli('connection', 'put', join(dir, 'profile.json'))).code).toBe(0);

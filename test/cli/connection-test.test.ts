@@ -1,13 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { runCli } from '../../shared/cli/cli.js';
-import { createTestApp, csvProfile, putProfile, uploadCsv, type TestApp } from '../support/test-app.js';
-
-async function cli(t: TestApp, ...args: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await runCli(args, { app: t.app, definitions: t.definitions, io: { out: (l) => out.push(l), err: (l) => err.push(l) } });
-  return { code, out, err };
-}
+import { cliOn } from '../support/cli.js';
+import { createTestApp, csvProfile, putProfile, uploadCsv } from '../support/test-app.js';
 
 describe('usersync connection test', () => {
   it('prints OK and each warning (exit 0), or FAILED with the code (exit 1)', async () => {
@@ -17,14 +10,14 @@ describe('usersync connection test', () => {
     await putProfile(t, csvProfile('NoPasswords', 'plain.csv', { defaultPasswordSecret: undefined }));
     await putProfile(t, csvProfile('Empty', 'empty.csv', { defaultPasswordSecret: undefined }));
 
-    const warned = await cli(t, 'connection', 'test', 'NoPasswords');
+    const warned = await cliOn(t, 'connection', 'test', 'NoPasswords');
     expect(warned.code).toBe(0);
     expect(warned.out).toEqual([
       expect.stringMatching(/^OK: Read the CSV file: 4 columns/),
       expect.stringMatching(/^warning: New users cannot be created: the file has no "password" column/),
     ]);
 
-    expect(await cli(t, 'connection', 'test', 'Empty')).toEqual({ code: 1, out: ['FAILED [csv-empty]: The CSV file is empty.'], err: [] });
-    expect(await cli(t, 'connection', 'test', 'Nobody')).toMatchObject({ code: 2, err: ['error [connection-not-found]: There is no connection profile named "Nobody".'] });
+    expect(await cliOn(t, 'connection', 'test', 'Empty')).toEqual({ code: 1, out: ['FAILED [csv-empty]: The CSV file is empty.'], err: [] });
+    expect(await cliOn(t, 'connection', 'test', 'Nobody')).toMatchObject({ code: 2, err: ['error [connection-not-found]: There is no connection profile named "Nobody".'] });
   });
 });

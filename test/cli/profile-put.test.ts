@@ -2,7 +2,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../shared/cli/cli.js';
+import { cliOn } from '../support/cli.js';
 import { createTestApp, csvProfile, type TestApp } from '../support/test-app.js';
 
 /** Issue 13: `usersync connection put` says what is wrong with a profile, each problem on its own line. */
@@ -12,10 +12,7 @@ describe('usersync connection put refuses', () => {
   const put = async (profile: unknown) => {
     const file = join(dir, `${Math.random().toString(36).slice(2)}.json`);
     await writeFile(file, JSON.stringify(profile));
-    const out: string[] = [];
-    const err: string[] = [];
-    const code = await runCli(['connection', 'put', file], { app: t.app, definitions: t.definitions, io: { out: (l) => out.push(l), err: (l) => err.push(l) } });
-    return { code, out, err };
+    return cliOn(t, 'connection', 'put', file);
   };
 
   beforeAll(async () => {

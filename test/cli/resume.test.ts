@@ -4,18 +4,11 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli } from '../../shared/cli/cli.js';
 import { startRun } from '../../shared/sync/start-run.js';
-import { auditOf, createTestApp, csvProfile, putProfile, uploadCsv, usersOf, type TestApp } from '../support/test-app.js';
+import { cliOn } from '../support/cli.js';
+import { auditOf, createTestApp, csvProfile, putProfile, uploadCsv, usersOf } from '../support/test-app.js';
 
 const CSV = 'username,email,firstName,lastName\nann,ann@example.org,Ann,Resume\nbob,bob@example.org,Bob,Resume\n';
-
-async function cli(t: TestApp, ...args: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await runCli(args, { app: t.app, definitions: t.definitions, io: { out: (l) => out.push(l), err: (l) => err.push(l) } });
-  return { code, out, err };
-}
 
 describe('a run whose driver stopped: usersync sync resumes it, usersync run cancel ends it', () => {
   it('sync NAME drives the run that is still going to its end, instead of refusing', async () => {
@@ -25,14 +18,14 @@ describe('a run whose driver stopped: usersync sync resumes it, usersync run can
     // Started, its first page message queued, and nobody working the queues: what a killed CLI leaves.
     const started = await startRun(t.app.deps, { connection: 'Going', trigger: 'manual' });
 
-    const other = await cli(t, 'sync', 'Going', '--dry-run');
+    const other = await cliOn(t, 'sync', 'Going', '--dry-run');
     expect(other.code).toBe(2);
     expect(other.err).toEqual([
       `error [run-active]: Run ${started.runId} of "Going" (sync without flags) is still going, and this asks for another kind of run: ` +
         `drive it to its end with \`usersync sync "Going"\`, or cancel it with \`usersync run cancel ${started.runId}\`.`,
     ]);
 
-    const resumed = await cli(t, 'sync', 'Going');
+    const resumed = await cliOn(t, 'sync', 'Going');
     expect(resumed.code).toBe(0);
     expect(resumed.out[0]).toMatch(new RegExp(`^Run ${started.runId} \\(full\\) of "Going" is still going \\(listing, started ${started.startedAt}\\); driving it to its end\\.$`));
     expect(resumed.out.join('\n')).toContain(`Run ${started.runId} succeeded: 2 created`);
@@ -46,18 +39,18 @@ describe('a run whose driver stopped: usersync sync resumes it, usersync run can
     await uploadCsv(t, 'going.csv', CSV);
     const started = await startRun(t.app.deps, { connection: 'Going', trigger: 'manual' });
 
-    const cancelled = await cli(t, 'run', 'cancel', started.runId);
+    const cancelled = await cliOn(t, 'run', 'cancel', started.runId);
     expect(cancelled).toEqual({
       code: 0,
       out: [`Run ${started.runId} of "Going" cancelled; no one was disabled.`, `  what it had already created or updated stays: usersync audit --run ${started.runId}`],
       err: [],
     });
     expect((await auditOf(t, started.runId)).find((record) => record.action === 'run-cancelled')?.detail).toMatch(/^Cancelled by .+ \(usersync CLI\); no one was disabled\.$/);
-    const status = await cli(t, 'status', 'Going');
+    const status = await cliOn(t, 'status', 'Going');
     expect(status.out[1]).toMatch(new RegExp(`^${started.runId}\\s+Going\\s+cancelled\\s+manual`));
-    const again = await cli(t, 'run', 'cancel', started.runId);
+    const again = await cliOn(t, 'run', 'cancel', started.runId);
     expect(again).toMatchObject({ code: 2, err: [`error [run-not-active]: Run ${started.runId} has already ended (cancelled); only an active run can be cancelled.`] });
-    expect((await cli(t, 'sync', 'Going')).code).toBe(0);
+    expect((await cliOn(t, 'sync', 'Going')).code).toBe(0);
   });
 
   it('after `usersync sync` is killed mid-run, the next `usersync sync` takes the same run over and finishes it', async () => {
@@ -91,7 +84,7 @@ describe('a run whose driver stopped: usersync sync resumes it, usersync run can
 
       serving = true;
       // The page message the killed CLI held comes back when its lease lapses; the new CLI then reads the page.
-      const resumed = await cli(t, 'sync', 'Killed');
+      const resumed = await cliOn(t, 'sync', 'Killed');
       expect(resumed.code).toBe(0);
       expect(resumed.out[0]).toMatch(new RegExp(`^Run ${stuck.activeRunId} \\(full\\) of "Killed" is still going`));
       expect(resumed.out.join('\n')).toContain(`Run ${stuck.activeRunId} succeeded: 2 created`);

@@ -2,11 +2,11 @@ import azureFunctions from '@azure/functions';
 import { QueueServiceClient } from '@azure/storage-queue';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isQueueFunction, type QueueFunction } from '../../shared/app/registry.js';
-import { runCli } from '../../shared/cli/cli.js';
 import { LocalHost } from '../../shared/host/local-host.js';
 import { LOCAL_DIRECTORY } from '../../shared/sync/model.js';
 import { runTimerTick } from '../../shared/sync/timer-tick.js';
 import { startRun } from '../../shared/sync/start-run.js';
+import { cliOn } from '../support/cli.js';
 import { auditOf, awaitRunEnd, createTestApp, csvProfile, putProfile, syncNow, uploadCsv, usersOf, type TestApp } from '../support/test-app.js';
 import { waitUntil } from '../support/wait.js';
 
@@ -33,13 +33,6 @@ async function startHost(t: TestApp, log: (line: string) => void = () => undefin
   });
   await host.start();
   return host;
-}
-
-async function cli(t: TestApp, argv: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await runCli(argv, { app: t.app, definitions: t.definitions, io: { out: (line) => out.push(line), err: (line) => err.push(line) } });
-  return { code, out, err };
 }
 
 /** No run was started for the connection (none recorded, the slot free) and no audit record written. */
@@ -95,7 +88,7 @@ describe('secret-missing', () => {
 describe('account-invalid', () => {
   it('usersync user add with an invalid email and an empty first name names both problems and creates nothing', async () => {
     const t = await createTestApp();
-    const { code, out, err } = await cli(t, ['user', 'add', 'ivan.invalid', '--email', 'not-an-email', '--first-name', ' ', '--last-name', 'Invalid']);
+    const { code, out, err } = await cliOn(t, 'user', 'add', 'ivan.invalid', '--email', 'not-an-email', '--first-name', ' ', '--last-name', 'Invalid');
     expect(code).toBe(2);
     expect(out).toEqual([]);
     expect(err.join('\n')).toMatch(/\[account-invalid\]/);
@@ -128,13 +121,13 @@ describe('sync --from-run refusals (roll-back to an earlier run’s input)', () 
       [other, new RegExp(`Run ${other} is not a run of "Roll"`)],
     ];
     for (const [runId, message] of refusals) {
-      const { code, err } = await cli(t, ['sync', 'Roll', '--from-run', runId]);
+      const { code, err } = await cliOn(t, 'sync', 'Roll', '--from-run', runId);
       expect([code, err.join('\n')]).toEqual([2, expect.stringMatching(/\[run-not-found\]/)]);
       expect(err.join('\n')).toMatch(message);
     }
     // The first run's files are gone (removed by hand), its archived input with them.
     await t.app.deps.runFiles.deletePrefix(`${first}/`);
-    const gone = await cli(t, ['sync', 'Roll', '--from-run', first]);
+    const gone = await cliOn(t, 'sync', 'Roll', '--from-run', first);
     expect([gone.code, gone.err.join('\n')]).toEqual([2, expect.stringMatching(new RegExp(`\\[run-not-found\\]: Run ${first} kept no archived input`))]);
 
     await expectNoRun(t, 'Roll', [first]);
@@ -157,7 +150,7 @@ describe('sync --from-run refusals (roll-back to an earlier run’s input)', () 
     await t.app.deps.runs.update(run.runId, (current) => ({ ...current, state: 'succeeded', endedAt: current.startedAt }));
     await t.app.deps.connections.updateState('Tenant', ({ state: { activeRunId: _active, activeRunSince: _since, ...state } }) => state);
 
-    const { code, err } = await cli(t, ['sync', 'Tenant', '--from-run', run.runId]);
+    const { code, err } = await cliOn(t, 'sync', 'Tenant', '--from-run', run.runId);
     expect([code, err.join('\n')]).toEqual([2, expect.stringMatching(new RegExp(`\\[run-not-found\\]: Run ${run.runId} kept no archived input`))]);
     expect((await t.app.deps.runs.list({ connection: 'Tenant', limit: 10 })).map((r) => r.runId)).toEqual([run.runId]);
   });
