@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 /** `npx usersync` as a newcomer meets it: the bin entry, run by node with only a PATH (and the settings given). */
@@ -68,5 +69,25 @@ describe('the usersync bin', () => {
     const result = usersync(['status'], { AzureWebJobsStorage__accountName: 'usersynctest' });
     expect(result).toMatchObject({ status: 2, stdout: '' });
     expect(result.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^error \[storage-auth-failed\]: .*no Azure credential worked\. Sign in with `az login`/)]);
+  });
+});
+
+describe('npm start (the local host)', () => {
+  it('says in one line that storage is not reachable, and how to start Azurite; exit 2, no stack trace', async () => {
+    const port = await closedPort();
+    const endpoint = (service: string) => `${service}Endpoint=http://127.0.0.1:${port}/devstoreaccount1;`;
+    // From an empty folder (no local.settings.json), with tsx's loader named by its path.
+    const result = spawnSync(process.execPath, ['--import', pathToFileURL(resolve('node_modules/tsx/dist/loader.mjs')).href, resolve('bin/local-host.ts')], {
+      cwd: tmpdir(),
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: tmpdir(),
+        AzureWebJobsStorage: `DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=${Buffer.from('not a real key').toString('base64')};${endpoint('Blob')}${endpoint('Queue')}${endpoint('Table')}`,
+      },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(result).toMatchObject({ status: 2, stdout: '' });
+    expect(result.stderr).toBe(`error [storage-unreachable]: Cannot reach storage at 127.0.0.1:${port} — is Azurite running? Start it with \`npm run azurite\`.\n`);
   });
 });
