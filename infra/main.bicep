@@ -1,6 +1,10 @@
-// usersync on Azure: one storage account (tables, queues, blobs; no shared keys), a Flex Consumption
-// function app (Node 20) running as a user-assigned managed identity, Application Insights on a Log
-// Analytics workspace, and a Key Vault (RBAC) whose secrets reach the app as Key Vault references.
+// usersync on Azure, provisioned and deployed by `azd up` (azure.yaml): a storage account (tables, queues,
+// blobs; no shared keys: modules/storage.bicep), a Flex Consumption function app (Node 22) running as a
+// user-assigned managed identity behind Microsoft Entra authentication (Easy Auth) for the API's app
+// registration, whose app roles UserSync.Admin and UserSync.Reader decide what a caller may do
+// (modules/api-registration.bicep), Application Insights on a Log Analytics workspace with an alert on
+// failed and held runs (modules/run-alert.bicep), and a Key Vault (RBAC) whose secrets reach the app as
+// Key Vault references.
 //
 // Deploy: see infra/README.md. test/infra/settings-crosscheck.test.ts keeps the app settings below in
 // step with shared/config/settings.ts (every setting the code reads, with the same defaults).
@@ -10,7 +14,7 @@ targetScope = 'resourceGroup'
 @description('Region of every resource. Defaults to the resource group\'s region (it must offer Flex Consumption).')
 param location string = resourceGroup().location
 
-@description('Names the app\'s tables, queues and containers (the USERSYNC_NAME_PREFIX setting) and prefixes resource names: 2-24 lowercase letters or digits, starting with a letter.')
+@description('Names the app\'s tables, queues and containers (the USERSYNC_NAME_PREFIX setting) and prefixes resource names: 2-24 lowercase letters or digits, starting with a letter (the app refuses any other at start-up).')
 @minLength(2)
 @maxLength(24)
 param namePrefix string = 'usersync'
@@ -26,6 +30,15 @@ param archiveDays int = 30
 @description('Secret app settings, each resolved from a Key Vault secret of this deployment\'s vault: name is the app setting a connection profile names (e.g. HR_DEFAULT_PASSWORD), secretName the Key Vault secret (letters, digits and hyphens). Set the secret before listing it here.')
 param secretSettings secretSetting[] = []
 
+@description('Object id of the user or group that administers usersync: it gets the UserSync.Admin app role and may set the Key Vault\'s secrets, nothing more. Empty: whoever deploys.')
+param adminPrincipalId string = ''
+
+@description('Application (client) id of an existing app registration for the API, made by an Entra admin with the script in infra/README.md. Empty: this deployment creates the registration, its app roles and the admin\'s UserSync.Admin assignment.')
+param apiClientId string = ''
+
+@description('Address that gets an alert for every run that fails or is held for confirmation. Empty: no alert rule and no action group.')
+param alertEmail string = ''
+
 @description('An app setting whose value is a Key Vault reference.')
 type secretSetting = {
   @description('App setting name, as named by a connection profile (defaultPasswordSecret, passwordSecret, secretName, tokenSecret, ...).')
@@ -39,53 +52,32 @@ type secretSetting = {
 // ---------------------------------------------------------------------------------------------
 
 var token = uniqueString(resourceGroup().id, namePrefix)
-var storageAccountName = '${take(namePrefix, 11)}${token}' // 3-24 lowercase letters and digits
-var keyVaultName = 'kv${take(namePrefix, 9)}${token}' // 3-24, starts with a letter
+// Storage account and Key Vault names allow lowercase letters and digits only (the vault hyphens too): they take
+// the prefix's letters and digits, lower-cased, so no prefix can make them invalid.
+var prefixAlphanumeric = join(
+  filter(
+    map(range(0, length(namePrefix)), i => toLower(substring(namePrefix, i, 1))),
+    c => contains('abcdefghijklmnopqrstuvwxyz0123456789', c)
+  ),
+  ''
+)
+var storageAccountName = '${take(prefixAlphanumeric, 11)}${token}' // 13-24 lowercase letters and digits
+var keyVaultName = 'kv${take(prefixAlphanumeric, 9)}${token}' // 15-24, starts with a letter
 var functionAppName = '${namePrefix}-func-${token}'
 var planName = '${namePrefix}-plan-${token}'
 var identityName = '${namePrefix}-id-${token}'
 var workspaceName = '${namePrefix}-logs-${token}'
 var appInsightsName = '${namePrefix}-appi-${token}'
 var deploymentContainerName = 'app-package'
+// azure.yaml deploys its service `api` to the function app carrying this tag.
+var azdServiceName = 'api'
 
-// The app's own storage, as shared/config/settings.ts storageNames(prefix) derives it. The app also
-// creates them at start-up (idempotent); creating them here means a first deployment never races it.
-var tableNames = [
-  '${namePrefix}Connections'
-  '${namePrefix}Runs'
-  '${namePrefix}Users'
-  '${namePrefix}Audit'
-  '${namePrefix}Usernames'
-  '${namePrefix}Groups'
-  '${namePrefix}Licences'
-]
-var queueNames = [
-  '${namePrefix}-pages'
-  '${namePrefix}-reconcile'
-  '${namePrefix}-finalise'
-]
-var containerNames = [
-  '${namePrefix}-csv'
-  '${namePrefix}-runs'
-  deploymentContainerName
-]
+var adminId = empty(adminPrincipalId) ? deployer().objectId : adminPrincipalId
 
-// Built-in role definition ids.
-var roles = {
-  storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
-  storageQueueDataContributor: '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
-  storageTableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
-  keyVaultSecretsUser: '4633458b-17de-408a-b874-0445c86b69e6'
-  monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb'
-}
-var storageRoles = [
-  roles.storageBlobDataOwner
-  roles.storageQueueDataContributor
-  roles.storageTableDataContributor
-]
+var monitoringMetricsPublisherRole = '3913510d-42f4-4e42-8a64-420c390055eb' // built-in role definition id
 
 // ---------------------------------------------------------------------------------------------
-// Identity
+// Identity and storage
 // ---------------------------------------------------------------------------------------------
 
 resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' = {
@@ -93,156 +85,18 @@ resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' 
   location: location
 }
 
-// ---------------------------------------------------------------------------------------------
-// Storage: identity-based access only
-// ---------------------------------------------------------------------------------------------
-
-resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
-  name: storageAccountName
-  location: location
-  kind: 'StorageV2'
-  sku: {
-    name: 'Standard_LRS'
-  }
-  properties: {
-    accessTier: 'Hot'
-    supportsHttpsTrafficOnly: true
-    minimumTlsVersion: 'TLS1_2'
-    allowBlobPublicAccess: false
-    allowSharedKeyAccess: false
-    defaultToOAuthAuthentication: true
-    publicNetworkAccess: 'Enabled'
-    networkAcls: {
-      defaultAction: 'Allow'
-      bypass: 'AzureServices'
-    }
+module storage 'modules/storage.bicep' = {
+  name: 'storage'
+  params: {
+    location: location
+    accountName: storageAccountName
+    namePrefix: namePrefix
+    archiveDays: archiveDays
+    deploymentContainerName: deploymentContainerName
+    identityId: identity.id
+    identityPrincipalId: identity.properties.principalId
   }
 }
-
-resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2023-05-01' = {
-  parent: storage
-  name: 'default'
-  properties: {
-    isVersioningEnabled: true
-    deleteRetentionPolicy: {
-      enabled: true
-      days: 14
-    }
-    containerDeleteRetentionPolicy: {
-      enabled: true
-      days: 14
-    }
-  }
-}
-
-resource containers 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = [
-  for name in containerNames: {
-    parent: blobService
-    name: name
-    properties: {
-      publicAccess: 'None'
-    }
-  }
-]
-
-// Runs stage and delete many blobs: with versioning on, keep previous versions for 30 days only.
-resource lifecycle 'Microsoft.Storage/storageAccounts/managementPolicies@2023-05-01' = {
-  parent: storage
-  name: 'default'
-  properties: {
-    policy: {
-      rules: [
-        {
-          name: 'expire-previous-versions'
-          enabled: true
-          type: 'Lifecycle'
-          definition: {
-            filters: {
-              blobTypes: [
-                'blockBlob'
-              ]
-            }
-            actions: {
-              version: {
-                delete: {
-                  daysAfterCreationGreaterThan: 30
-                }
-              }
-            }
-          }
-        }
-        // A run's files expire after archiveDays (the timer deletes them too; this covers a stopped app), and
-        // their previous versions after a day: working files held the source file as read, passwords included.
-        {
-          name: 'expire-run-files'
-          enabled: true
-          type: 'Lifecycle'
-          definition: {
-            filters: {
-              blobTypes: [
-                'blockBlob'
-              ]
-              prefixMatch: [
-                '${namePrefix}-runs/'
-              ]
-            }
-            actions: {
-              baseBlob: {
-                delete: {
-                  daysAfterModificationGreaterThan: archiveDays
-                }
-              }
-              version: {
-                delete: {
-                  daysAfterCreationGreaterThan: 1
-                }
-              }
-            }
-          }
-        }
-      ]
-    }
-  }
-  dependsOn: [
-    blobService
-  ]
-}
-
-resource tableService 'Microsoft.Storage/storageAccounts/tableServices@2023-05-01' = {
-  parent: storage
-  name: 'default'
-}
-
-resource tables 'Microsoft.Storage/storageAccounts/tableServices/tables@2023-05-01' = [
-  for name in tableNames: {
-    parent: tableService
-    name: name
-  }
-]
-
-resource queueService 'Microsoft.Storage/storageAccounts/queueServices@2023-05-01' = {
-  parent: storage
-  name: 'default'
-}
-
-resource queues 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-01' = [
-  for name in queueNames: {
-    parent: queueService
-    name: name
-  }
-]
-
-resource storageRoleAssignments 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
-  for roleId in storageRoles: {
-    name: guid(storage.id, identity.id, roleId)
-    scope: storage
-    properties: {
-      roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleId)
-      principalId: identity.properties.principalId
-      principalType: 'ServicePrincipal'
-    }
-  }
-]
 
 // ---------------------------------------------------------------------------------------------
 // Monitoring
@@ -274,10 +128,10 @@ resource appInsights 'Microsoft.Insights/components@2020-02-02' = {
 }
 
 resource metricsPublisher 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(appInsights.id, identity.id, roles.monitoringMetricsPublisher)
+  name: guid(appInsights.id, identity.id, monitoringMetricsPublisherRole)
   scope: appInsights
   properties: {
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.monitoringMetricsPublisher)
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', monitoringMetricsPublisherRole)
     principalId: identity.properties.principalId
     principalType: 'ServicePrincipal'
   }
@@ -287,30 +141,14 @@ resource metricsPublisher 'Microsoft.Authorization/roleAssignments@2022-04-01' =
 // Key Vault: the secrets connection profiles name (by app setting)
 // ---------------------------------------------------------------------------------------------
 
-resource keyVault 'Microsoft.KeyVault/vaults@2023-07-01' = {
-  name: keyVaultName
-  location: location
-  properties: {
-    tenantId: subscription().tenantId
-    sku: {
-      family: 'A'
-      name: 'standard'
-    }
-    enableRbacAuthorization: true
-    enableSoftDelete: true
-    softDeleteRetentionInDays: 90
-    enablePurgeProtection: true
-    publicNetworkAccess: 'Enabled'
-  }
-}
-
-resource secretsUser 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(keyVault.id, identity.id, roles.keyVaultSecretsUser)
-  scope: keyVault
-  properties: {
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.keyVaultSecretsUser)
-    principalId: identity.properties.principalId
-    principalType: 'ServicePrincipal'
+module keyVault 'modules/key-vault.bicep' = {
+  name: 'key-vault'
+  params: {
+    location: location
+    vaultName: keyVaultName
+    identityId: identity.id
+    identityPrincipalId: identity.properties.principalId
+    adminPrincipalId: adminId
   }
 }
 
@@ -318,12 +156,12 @@ resource secretsUser 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
 var keyVaultReferenceSettings = [
   for setting in secretSettings: {
     name: setting.name
-    value: '@Microsoft.KeyVault(VaultName=${keyVault.name};SecretName=${setting.secretName})'
+    value: '@Microsoft.KeyVault(VaultName=${keyVault.outputs.name};SecretName=${setting.secretName})'
   }
 ]
 
 // ---------------------------------------------------------------------------------------------
-// Function app: Flex Consumption, Node 20
+// Function app: Flex Consumption, Node 22
 // ---------------------------------------------------------------------------------------------
 
 resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
@@ -343,6 +181,9 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
   name: functionAppName
   location: location
   kind: 'functionapp,linux'
+  tags: {
+    'azd-service-name': azdServiceName
+  }
   identity: {
     type: 'UserAssigned'
     userAssignedIdentities: {
@@ -352,13 +193,13 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
   properties: {
     serverFarmId: plan.id
     httpsOnly: true
-    // Key Vault references resolve with the user-assigned identity (Key Vault Secrets User above).
+    // Key Vault references resolve with the user-assigned identity (Key Vault Secrets User, modules/key-vault.bicep).
     keyVaultReferenceIdentity: identity.id
     functionAppConfig: {
       deployment: {
         storage: {
           type: 'blobContainer'
-          value: '${storage.properties.primaryEndpoints.blob}${deploymentContainerName}'
+          value: '${storage.outputs.blobEndpoint}${deploymentContainerName}'
           authentication: {
             type: 'UserAssignedIdentity'
             userAssignedIdentityResourceId: identity.id
@@ -372,7 +213,7 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
       }
       runtime: {
         name: 'node'
-        version: '20'
+        version: '22'
       }
     }
     siteConfig: {
@@ -383,7 +224,7 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
         // Host storage (triggers, keys, timer lock): identity-based, no connection string.
         {
           name: 'AzureWebJobsStorage__accountName'
-          value: storage.name
+          value: storage.outputs.name
         }
         {
           name: 'AzureWebJobsStorage__credential'
@@ -439,22 +280,106 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
     }
   }
   dependsOn: [
-    containers
-    tables
-    queues
-    storageRoleAssignments
     metricsPublisher
-    secretsUser
+    keyVault
   ]
 }
 
 // ---------------------------------------------------------------------------------------------
-// Outputs
+// Who may call the API: Entra ID in front (Easy Auth), the caller's app roles in the app
 // ---------------------------------------------------------------------------------------------
 
-@description('Base URL of the HTTP API (function-key protected): POST {apiBaseUrl}/connections/{name}/sync, GET {apiBaseUrl}/runs ...')
-output apiBaseUrl string = 'https://${functionApp.properties.defaultHostName}/api'
-output functionAppName string = functionApp.name
-output storageAccountName string = storage.name
-output keyVaultName string = keyVault.name
-output identityClientId string = identity.properties.clientId
+module apiRegistration 'modules/api-registration.bicep' = if (empty(apiClientId)) {
+  name: 'api-registration'
+  params: {
+    uniqueName: '${namePrefix}-api-${token}'
+    displayName: 'User Directory Sync API (${resourceGroup().name})'
+  }
+}
+
+var apiAppId = empty(apiClientId) ? apiRegistration!.outputs.appId : apiClientId
+
+// Every request needs an Entra access token for the API's registration, or gets a 401 before the app runs.
+// Easy Auth then passes the caller's claims (its app roles among them) in x-ms-client-principal, a header
+// the platform strips from incoming requests, and sets WEBSITE_AUTH_ENABLED=True in the app's environment:
+// the app trusts the header only then, so that setting is never an app setting here.
+resource auth 'Microsoft.Web/sites/config@2024-04-01' = {
+  parent: functionApp
+  name: 'authsettingsV2'
+  properties: {
+    platform: {
+      enabled: true
+    }
+    globalValidation: {
+      requireAuthentication: true
+      // An API: answer 401, never redirect to a sign-in page.
+      unauthenticatedClientAction: 'Return401'
+    }
+    httpSettings: {
+      requireHttps: true
+    }
+    identityProviders: {
+      azureActiveDirectory: {
+        enabled: true
+        registration: {
+          clientId: apiAppId
+          openIdIssuer: '${environment().authentication.loginEndpoint}${tenant().tenantId}/v2.0'
+        }
+        validation: {
+          // v2 tokens carry the application id; v1 tokens (an existing registration may issue them) the URI.
+          allowedAudiences: [
+            apiAppId
+            'api://${apiAppId}'
+          ]
+        }
+      }
+    }
+    login: {
+      tokenStore: {
+        enabled: false
+      }
+    }
+  }
+}
+
+// After the function app and its authentication, so that the new service principal has reached all of Entra ID.
+module apiAdminRole 'modules/api-admin-role.bicep' = if (empty(apiClientId)) {
+  name: 'api-admin-role'
+  params: {
+    servicePrincipalId: apiRegistration!.outputs.servicePrincipalId
+    appRoleId: apiRegistration!.outputs.adminRoleId
+    adminPrincipalId: adminId
+  }
+  dependsOn: [
+    auth
+  ]
+}
+
+// ---------------------------------------------------------------------------------------------
+// Alerts
+// ---------------------------------------------------------------------------------------------
+
+module runAlert 'modules/run-alert.bicep' = if (!empty(alertEmail)) {
+  name: 'run-alert'
+  params: {
+    location: location
+    namePrefix: namePrefix
+    token: token
+    appInsightsId: appInsights.id
+    alertEmail: alertEmail
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Outputs (azd keeps them in its environment: `azd env get-values`)
+// ---------------------------------------------------------------------------------------------
+
+@description('The app\'s address, for `usersync --url`; the HTTP API is under /api.')
+output USERSYNC_URL string = 'https://${functionApp.properties.defaultHostName}'
+@description('Application (client) id of the API\'s registration, whose app roles say who may do what.')
+output USERSYNC_API_APP_ID string = apiAppId
+@description('The scope a client asks Entra ID a token for, to call the API.')
+output USERSYNC_API_SCOPE string = 'api://${apiAppId}/.default'
+output AZURE_FUNCTION_APP_NAME string = functionApp.name
+output AZURE_STORAGE_ACCOUNT_NAME string = storage.outputs.name
+output AZURE_KEY_VAULT_NAME string = keyVault.outputs.name
