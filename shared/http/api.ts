@@ -7,7 +7,7 @@ import { availableGroups, testConnection } from '../connections/connection-check
 import { deleteConnection } from '../connections/delete-connection.js';
 import { parseProfile } from '../connections/profile.js';
 import { AppError } from '../errors/app-error.js';
-import type { StoredConnection } from '../store/ports.js';
+import type { StoredConnection } from '../sync/ports.js';
 import type { SyncDependencies } from '../sync/dependencies.js';
 import { cancelRun } from '../sync/cancel-run.js';
 import { confirmRun } from '../sync/confirm-run.js';

@@ -1,4 +1,4 @@
-import type { ConnectionState } from '../store/ports.js';
+import type { ConnectionState } from './ports.js';
 import type { SyncDependencies } from './dependencies.js';
 import type { Run, RunState } from './run-model.js';
 

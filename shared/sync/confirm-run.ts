@@ -1,5 +1,5 @@
 import { AppError } from '../errors/app-error.js';
-import type { ConnectionState } from '../store/ports.js';
+import type { ConnectionState } from './ports.js';
 import type { SyncDependencies } from './dependencies.js';
 import { RUN_ID_PATTERN, type Run } from './run-model.js';
 import { paths, runFilesExpired } from './staging.js';

@@ -5,7 +5,7 @@ import { combineEntries } from './entries.js';
 import { grantSeats, seatsWanted } from './licences.js';
 import { LOCAL_DIRECTORY, countedAs, emptyCounts, isUnreadable, type ActionCounts, type Decision, type SourceEntry, type StoredUser } from './model.js';
 import { hashPassword } from './passwords.js';
-import type { ClaimOutcome, UsernameOwner } from '../store/ports.js';
+import type { ClaimOutcome, UsernameOwner } from './ports.js';
 import type { Run } from './run-model.js';
 import { paths, readStagedEntries, type ShardPlan } from './staging.js';
 

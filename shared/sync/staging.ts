@@ -1,5 +1,5 @@
 import pLimit from 'p-limit';
-import type { FileStore } from '../store/ports.js';
+import type { FileStore } from './ports.js';
 import { newRunId, type RunState } from './run-model.js';
 import type { Decision, SourceEntry } from './model.js';
 import type { PlannedDecision } from './decide.js';

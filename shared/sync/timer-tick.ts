@@ -1,7 +1,7 @@
 import { isAppError } from '../errors/app-error.js';
 import type { SyncDependencies } from './dependencies.js';
 import { randomBytes } from 'node:crypto';
-import type { StoredConnection } from '../store/ports.js';
+import type { StoredConnection } from './ports.js';
 import { emptyCounts } from './model.js';
 import { isTerminal, newRunId } from './run-model.js';
 import { withoutActiveRun } from './close-run.js';

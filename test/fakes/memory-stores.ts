@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import type { ClaimOutcome, FileInfo, FileStore, LicenceLedger, UsernameClaim, UsernameClaims, UsernameOwner, UserStore } from '../../shared/store/ports.js';
+import type { ClaimOutcome, FileInfo, FileStore, LicenceLedger, UsernameClaim, UsernameClaims, UsernameOwner, UserStore } from '../../shared/sync/ports.js';
 import type { StoredUser } from '../../shared/sync/model.js';
 import { shardOf } from '../../shared/sync/partitioning.js';
 

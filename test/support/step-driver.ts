@@ -1,4 +1,4 @@
-import type { JobQueue, JobQueueName } from '../../shared/store/ports.js';
+import type { JobQueue, JobQueueName } from '../../shared/sync/ports.js';
 import type { SyncDependencies } from '../../shared/sync/dependencies.js';
 import { runFinaliseJob } from '../../shared/sync/finalise-job.js';
 import { finaliseJobSchema, pageJobSchema, reconcileJobSchema } from '../../shared/sync/jobs.js';

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { SecretResolver } from '../../config/secrets.js';
 import type { ConnectionProfile, CsvProfile } from '../../connections/profile.js';
 import { AppError } from '../../errors/app-error.js';
-import type { FileStore } from '../../store/ports.js';
+import type { FileStore } from '../../sync/ports.js';
 import type { DirectorySource, SourcePage } from '../../sync/directory-source.js';
 import type { SourceEntry } from '../../sync/model.js';
 import type { Run } from '../../sync/run-model.js';

@@ -1,7 +1,7 @@
 import type { TableClient } from '@azure/data-tables';
 import type { StoredUser } from '../../sync/model.js';
 import { SHARD_COUNT, bucketLabel, bucketOf, bucketsOfShard } from '../../sync/partitioning.js';
-import type { UserStore } from '../ports.js';
+import type { UserStore } from '../../sync/ports.js';
 import { mergeInBatches, upsertInBatches } from './batches.js';
 import { encodeKey, odata, statusOf, withoutServiceColumns } from './keys.js';
 

@@ -1,6 +1,6 @@
 import { AppError, isAppError } from '../errors/app-error.js';
 import { redact } from '../errors/redact.js';
-import type { DirectorySource } from './directory-source.js';
+import type { DirectorySource } from '../sync/directory-source.js';
 
 /**
  * A directory source whose errors carry no credential: what Okta, Graph or a web server answered is

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { AppInsightsAuditLog, runSummaryEvent, startTelemetry, type Telemetry } from '../../shared/audit/app-insights.js';
+import { AppInsightsAuditLog, runSummaryEvent, startTelemetry, type Telemetry } from '../../shared/telemetry/app-insights.js';
 import type { AuditLog, AuditPage, AuditQuery, AuditRecord } from '../../shared/audit/audit-log.js';
 import { emptyCounts } from '../../shared/sync/model.js';
 import { startIngestion, type Envelope, type Ingestion } from '../fakes/app-insights-ingestion.js';

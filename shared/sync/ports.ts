@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { Connection, ConnectionProfile, FieldProblem } from '../connections/profile.js';
-import type { StoredUser } from '../sync/model.js';
-import type { PageRecord, Run, ShardResult } from '../sync/run-model.js';
+import type { StoredUser } from './model.js';
+import type { PageRecord, Run, ShardResult } from './run-model.js';
 
 /** Scheduling state kept beside a profile; only the sync changes it. */
 export interface ConnectionState {
