@@ -4,9 +4,9 @@ import type { AuditRecord } from '../audit/audit-log.js';
 import { AppError } from '../errors/app-error.js';
 import type { SyncDependencies } from '../sync/dependencies.js';
 import { LOCAL_DIRECTORY, type StoredUser } from '../sync/model.js';
-import { hashPassword } from '../sync/passwords.js';
+import { hashPassword } from '../sync/rules/passwords.js';
 import { isTerminal, newRunId } from '../sync/run-model.js';
-import { controlCharacterIn, USERNAME_RULE, usernameProblem } from '../sync/values.js';
+import { controlCharacterIn, USERNAME_RULE, usernameProblem } from '../sync/rules/values.js';
 
 /**
  * Local accounts: created by an admin, never changed by sync, holding their username like any other

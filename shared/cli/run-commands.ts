@@ -4,13 +4,13 @@ import type { CommandInput } from './command-line.js';
 import { EXIT, runExitCode } from './exit-codes.js';
 import type { CliIo } from './output.js';
 import { awaitRun } from '../host/await-run.js';
-import { cancelRun } from '../sync/cancel-run.js';
-import { confirmRun } from '../sync/confirm-run.js';
-import { summarise } from '../sync/finalise-job.js';
-import { SHARD_COUNT } from '../sync/partitioning.js';
-import { startOrResumeRun } from '../sync/resume-run.js';
+import { cancelRun } from '../sync/pipeline/cancel-run.js';
+import { confirmRun } from '../sync/pipeline/confirm-run.js';
+import { summarise } from '../sync/pipeline/finalise-job.js';
+import { SHARD_COUNT } from '../sync/rules/partitioning.js';
+import { startOrResumeRun } from '../sync/pipeline/resume-run.js';
 import type { Run } from '../sync/run-model.js';
-import { paths, type ShardPlan } from '../sync/staging.js';
+import { paths, type ShardPlan } from '../sync/pipeline/staging.js';
 
 /**
  * The lease on the messages the CLI works, renewed while it runs. Short, unlike the Functions host's

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { AppError } from '../errors/app-error.js';
-import { applyDecisions } from '../sync/apply-decisions.js';
+import { applyDecisions } from '../sync/pipeline/apply-decisions.js';
 import type { SyncDependencies } from '../sync/dependencies.js';
 import type { Decision } from '../sync/model.js';
 import { isTerminal, newRunId } from '../sync/run-model.js';

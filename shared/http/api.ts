@@ -9,10 +9,10 @@ import { parseProfile } from '../connections/profile.js';
 import { AppError } from '../errors/app-error.js';
 import type { StoredConnection } from '../sync/ports.js';
 import type { SyncDependencies } from '../sync/dependencies.js';
-import { cancelRun } from '../sync/cancel-run.js';
-import { confirmRun } from '../sync/confirm-run.js';
+import { cancelRun } from '../sync/pipeline/cancel-run.js';
+import { confirmRun } from '../sync/pipeline/confirm-run.js';
 import { RUN_ID_PATTERN } from '../sync/run-model.js';
-import { startRun } from '../sync/start-run.js';
+import { startRun } from '../sync/pipeline/start-run.js';
 import { problemOf, type ApiResponse } from './problem.js';
 import { flag, NO_QUERY, pageLimit, parseQuery, text, type QuerySchema } from './query.js';
 

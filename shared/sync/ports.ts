@@ -65,7 +65,7 @@ export interface RunStore {
 }
 
 export interface UserStore {
-  /** Every user of one shard's partitions (see sync/partitioning.ts): one partition-key range query. */
+  /** Every user of one shard's partitions (see sync/rules/partitioning.ts): one partition-key range query. */
   listShard(directoryKey: string, shard: number): Promise<StoredUser[]>;
   get(directoryKey: string, key: string): Promise<StoredUser | undefined>;
   /** Writes users (insert or replace), batched per partition. */

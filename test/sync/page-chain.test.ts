@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../../shared/errors/app-error.js';
-import { PAGE_CHAIN_BUDGET_MS } from '../../shared/sync/page-job.js';
+import { PAGE_CHAIN_BUDGET_MS } from '../../shared/sync/pipeline/page-job.js';
 import { steppedSync, stepped, type SteppedApp } from '../support/step-driver.js';
 import { createTestApp, csvProfile, putProfile, uploadCsv, usersOf, type TestApp } from '../support/test-app.js';
 

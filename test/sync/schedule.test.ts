@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Schedule } from '../../shared/connections/profile.js';
-import { isDue, latestDailySlot } from '../../shared/sync/schedule.js';
+import { isDue, latestDailySlot } from '../../shared/sync/rules/schedule.js';
 import type { ConnectionState } from '../../shared/sync/ports.js';
 
 const at = (iso: string) => new Date(iso);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { SHARD_COUNT } from '../../shared/sync/partitioning.js';
+import { SHARD_COUNT } from '../../shared/sync/rules/partitioning.js';
 import type { SourceEntry } from '../../shared/sync/model.js';
-import { paths, readStagedEntries, shardOfEntry, stageEntries } from '../../shared/sync/staging.js';
+import { paths, readStagedEntries, shardOfEntry, stageEntries } from '../../shared/sync/pipeline/staging.js';
 import { createTestApp } from '../support/test-app.js';
 
 function user(key: string, firstName = 'Zoë'): SourceEntry {

@@ -7,7 +7,7 @@ import type { FileStore } from '../../sync/ports.js';
 import type { DirectorySource, SourcePage } from '../../sync/directory-source.js';
 import type { SourceEntry } from '../../sync/model.js';
 import type { Run } from '../../sync/run-model.js';
-import { paths } from '../../sync/staging.js';
+import { paths } from '../../sync/pipeline/staging.js';
 import { archiveCopy } from './archive.js';
 import { detectDelimiter, detectEncoding, firstLine, transcodeToUtf8 } from './format.js';
 import { mapErrorRecord, mapRow, planColumns } from './map-row.js';

@@ -9,7 +9,7 @@ import { AppError, isAppError } from '../../errors/app-error.js';
 import type { AvailableGroup, DirectorySource, SourcePage } from '../../sync/directory-source.js';
 import type { SourceEntry } from '../../sync/model.js';
 import type { Run } from '../../sync/run-model.js';
-import { selectGroups } from '../../sync/groups.js';
+import { selectGroups } from '../../sync/rules/groups.js';
 import { mapGraphUser, userSelect, type GraphUser } from './map-graph-user.js';
 
 const CLOUDS = {

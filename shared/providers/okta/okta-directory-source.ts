@@ -5,7 +5,7 @@ import type { SecretResolver } from '../../config/secrets.js';
 import type { ConnectionProfile, OktaProfile } from '../../connections/profile.js';
 import { AppError, isAppError } from '../../errors/app-error.js';
 import type { AvailableGroup, DirectorySource, SourcePage } from '../../sync/directory-source.js';
-import { selectGroups } from '../../sync/groups.js';
+import { selectGroups } from '../../sync/rules/groups.js';
 import type { SourceEntry } from '../../sync/model.js';
 import type { Run } from '../../sync/run-model.js';
 import { mapOktaUser, type OktaUser } from './map-okta-user.js';

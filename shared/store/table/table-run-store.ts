@@ -1,7 +1,7 @@
 import type { TableClient } from '@azure/data-tables';
 import { readStoredProfile } from '../../connections/profile.js';
 import type { PageRecord, Run, ShardResult } from '../../sync/run-model.js';
-import { shardLabel } from '../../sync/partitioning.js';
+import { shardLabel } from '../../sync/rules/partitioning.js';
 import type { RunStore } from '../../sync/ports.js';
 import { odata, statusOf, withEtagRetry } from './keys.js';
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { sameGroups } from './groups.js';
-import type { Decision, Holder, SourceEntry, SourceUser, StoredUser } from './model.js';
+import type { Decision, Holder, SourceEntry, SourceUser, StoredUser } from '../model.js';
 import { controlCharacterIn, USERNAME_RULE, usernameProblem } from './values.js';
 
 /**

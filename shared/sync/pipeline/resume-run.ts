@@ -1,6 +1,6 @@
-import { AppError, isAppError } from '../errors/app-error.js';
-import type { SyncDependencies } from './dependencies.js';
-import { isTerminal, type Run } from './run-model.js';
+import { AppError, isAppError } from '../../errors/app-error.js';
+import type { SyncDependencies } from '../dependencies.js';
+import { isTerminal, type Run } from '../run-model.js';
 import { startRun, type StartRunRequest } from './start-run.js';
 
 /**

@@ -1,5 +1,5 @@
-import { MAX_DEQUEUE_COUNT } from '../config/settings.js';
-import type { SyncDependencies } from './dependencies.js';
+import { MAX_DEQUEUE_COUNT } from '../../config/settings.js';
+import type { SyncDependencies } from '../dependencies.js';
 import { failRun } from './fail-run.js';
 import type { FinaliseJob, PageJob, ReconcileJob } from './jobs.js';
 import { recordPoisonedPage } from './page-job.js';

@@ -1,12 +1,12 @@
 import pLimit from 'p-limit';
-import { conflictOf, decideEntries, decideInvalid, decideMissing, type DecisionContext, type PlannedDecision } from './decide.js';
-import type { SyncDependencies } from './dependencies.js';
-import { combineEntries } from './entries.js';
-import { grantSeats, seatsWanted } from './licences.js';
-import { LOCAL_DIRECTORY, countedAs, emptyCounts, isUnreadable, type ActionCounts, type Decision, type SourceEntry, type StoredUser } from './model.js';
-import { hashPassword } from './passwords.js';
-import type { ClaimOutcome, UsernameOwner } from './ports.js';
-import type { Run } from './run-model.js';
+import { conflictOf, decideEntries, decideInvalid, decideMissing, type DecisionContext, type PlannedDecision } from '../rules/decide.js';
+import type { SyncDependencies } from '../dependencies.js';
+import { combineEntries } from '../rules/entries.js';
+import { grantSeats, seatsWanted } from '../rules/licences.js';
+import { LOCAL_DIRECTORY, countedAs, emptyCounts, isUnreadable, type ActionCounts, type Decision, type SourceEntry, type StoredUser } from '../model.js';
+import { hashPassword } from '../rules/passwords.js';
+import type { ClaimOutcome, UsernameOwner } from '../ports.js';
+import type { Run } from '../run-model.js';
 import { paths, readStagedEntries, type ShardPlan } from './staging.js';
 
 /**

@@ -1,9 +1,9 @@
 import pLimit from 'p-limit';
-import type { FileStore } from './ports.js';
-import { newRunId, type RunState } from './run-model.js';
-import type { Decision, SourceEntry } from './model.js';
-import type { PlannedDecision } from './decide.js';
-import { SHARD_COUNT, shardLabel, shardOf } from './partitioning.js';
+import type { FileStore } from '../ports.js';
+import { newRunId, type RunState } from '../run-model.js';
+import type { Decision, SourceEntry } from '../model.js';
+import type { PlannedDecision } from '../rules/decide.js';
+import { SHARD_COUNT, shardLabel, shardOf } from '../rules/partitioning.js';
 
 /**
  * A run's files in the runs container (every one of them is deleted once the run is older than

@@ -1,10 +1,10 @@
-import { describeError, isAppError } from '../errors/app-error.js';
-import type { SyncDependencies } from './dependencies.js';
-import type { SourcePage } from './directory-source.js';
+import { describeError, isAppError } from '../../errors/app-error.js';
+import type { SyncDependencies } from '../dependencies.js';
+import type { SourcePage } from '../directory-source.js';
 import type { Delivery, PageJob } from './jobs.js';
-import { SHARD_COUNT } from './partitioning.js';
-import { isUnreadable } from './model.js';
-import { isTerminal, type PageRecord, type Run } from './run-model.js';
+import { SHARD_COUNT } from '../rules/partitioning.js';
+import { isUnreadable } from '../model.js';
+import { isTerminal, type PageRecord, type Run } from '../run-model.js';
 import { removeWorkingFiles, stageEntries } from './staging.js';
 
 /**

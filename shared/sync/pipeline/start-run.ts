@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { AppError } from '../errors/app-error.js';
-import { secretNamesOf, type ConnectionProfile } from '../connections/profile.js';
-import { usableConnection } from '../connections/usable-connection.js';
-import type { SecretResolver } from '../config/secrets.js';
-import type { SyncDependencies } from './dependencies.js';
-import { emptyCounts } from './model.js';
+import { AppError } from '../../errors/app-error.js';
+import { secretNamesOf, type ConnectionProfile } from '../../connections/profile.js';
+import { usableConnection } from '../../connections/usable-connection.js';
+import type { SecretResolver } from '../../config/secrets.js';
+import type { SyncDependencies } from '../dependencies.js';
+import { emptyCounts } from '../model.js';
 import { supersedeHeldRun } from './confirm-run.js';
-import { isTerminal, newRunId, type Run, type RunTrigger } from './run-model.js';
+import { isTerminal, newRunId, type Run, type RunTrigger } from '../run-model.js';
 import { paths, runFilesExpired } from './staging.js';
 
 export interface StartRunRequest {

@@ -1,11 +1,11 @@
-import { describeError } from '../errors/app-error.js';
+import { describeError } from '../../errors/app-error.js';
 import { applyDecisions } from './apply-decisions.js';
-import type { SyncDependencies } from './dependencies.js';
+import type { SyncDependencies } from '../dependencies.js';
 import type { Delivery, ReconcileJob } from './jobs.js';
-import { seatsFreed } from './licences.js';
-import { emptyCounts } from './model.js';
-import { SHARD_COUNT } from './partitioning.js';
-import { isTerminal, type ShardResult } from './run-model.js';
+import { seatsFreed } from '../rules/licences.js';
+import { emptyCounts } from '../model.js';
+import { SHARD_COUNT } from '../rules/partitioning.js';
+import { isTerminal, type ShardResult } from '../run-model.js';
 import { countPlan, countSkipReasons, loadOrMakePlan } from './shard-plan.js';
 import { removeWorkingFiles } from './staging.js';
 

@@ -1,9 +1,9 @@
-import { AppError } from '../errors/app-error.js';
-import type { ConnectionState } from './ports.js';
-import type { SyncDependencies } from './dependencies.js';
-import { RUN_ID_PATTERN, type Run } from './run-model.js';
+import { AppError } from '../../errors/app-error.js';
+import type { ConnectionState } from '../ports.js';
+import type { SyncDependencies } from '../dependencies.js';
+import { RUN_ID_PATTERN, type Run } from '../run-model.js';
 import { paths, runFilesExpired } from './staging.js';
-import { heldWarning } from './disable-guard.js';
+import { heldWarning } from '../rules/disable-guard.js';
 
 /**
  * An admin confirms the disables a run held back (the disable guard tripped): the run takes its

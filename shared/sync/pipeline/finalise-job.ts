@@ -1,15 +1,15 @@
 import pLimit from 'p-limit';
-import type { ErrorCode } from '../errors/app-error.js';
-import type { SyncDependencies } from './dependencies.js';
+import type { ErrorCode } from '../../errors/app-error.js';
+import type { SyncDependencies } from '../dependencies.js';
 import type { FinaliseJob } from './jobs.js';
-import { addCounts, emptyCounts, type Decision } from './model.js';
-import type { PlannedDecision } from './decide.js';
-import { SHARD_COUNT } from './partitioning.js';
+import { addCounts, emptyCounts, type Decision } from '../model.js';
+import type { PlannedDecision } from '../rules/decide.js';
+import { SHARD_COUNT } from '../rules/partitioning.js';
 import { linkManagers } from './link-managers.js';
 import { applyDecisions } from './apply-decisions.js';
-import { seatsFreed } from './licences.js';
-import { isTerminal, type HeldDisables, type Run } from './run-model.js';
-import { disableGuardVerdict, HELD_SAMPLE_SIZE, heldWarning } from './disable-guard.js';
+import { seatsFreed } from '../rules/licences.js';
+import { isTerminal, type HeldDisables, type Run } from '../run-model.js';
+import { disableGuardVerdict, HELD_SAMPLE_SIZE, heldWarning } from '../rules/disable-guard.js';
 import { paths, removeWorkingFiles, type ShardPlan } from './staging.js';
 import { freeSlot } from './close-run.js';
 

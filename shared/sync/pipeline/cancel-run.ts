@@ -1,7 +1,7 @@
-import { AppError } from '../errors/app-error.js';
-import type { SyncDependencies } from './dependencies.js';
+import { AppError } from '../../errors/app-error.js';
+import type { SyncDependencies } from '../dependencies.js';
 import { stopRun } from './fail-run.js';
-import { isTerminal, RUN_ID_PATTERN, type Run } from './run-model.js';
+import { isTerminal, RUN_ID_PATTERN, type Run } from '../run-model.js';
 
 /**
  * An admin ends an active run — one whose driver was killed, or one started by mistake — as `cancelled`.

@@ -1,8 +1,8 @@
-import type { AuditAction } from '../audit/audit-log.js';
-import type { SyncDependencies } from './dependencies.js';
+import type { AuditAction } from '../../audit/audit-log.js';
+import type { SyncDependencies } from '../dependencies.js';
 import { freeSlot } from './close-run.js';
 import { removeWorkingFiles } from './staging.js';
-import { isTerminal, type Run } from './run-model.js';
+import { isTerminal, type Run } from '../run-model.js';
 
 /** How a run its own jobs will not finish is ended. */
 export interface RunStop {
