@@ -37,7 +37,7 @@ export async function addLocalAccount(deps: SyncDependencies, input: LocalAccoun
   const parsed = accountSchema.safeParse(input);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => ({ field: issue.path.join('.'), message: issue.message }));
-    throw new AppError('account-invalid', `The local account is invalid: ${problems.map((p) => `${p.field}: ${p.message}`).join('; ')}`, { problems });
+    throw new AppError('account-invalid', `The local account is invalid: ${problems.map((p) => `${p.field}: ${p.message}`).join('; ')}`, { details: { problems } });
   }
   const account = parsed.data;
   const key = account.username.toLowerCase();

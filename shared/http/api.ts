@@ -95,7 +95,7 @@ async function respond(deps: SyncDependencies, request: ApiRequest): Promise<Api
     const allow = allowedMethods(route).join(', ');
     if (method === 'OPTIONS') return { status: 204, headers: { allow } };
     const handler = route.methods[method === 'HEAD' ? 'GET' : method];
-    if (!handler) throw new AppError('method-not-allowed', `Use ${allow} for /api/${request.path}.`, { allow });
+    if (!handler) throw new AppError('method-not-allowed', `Use ${allow} for /api/${request.path}.`, { details: { allow } });
     if (request.body !== undefined && Buffer.byteLength(request.body) > MAX_BODY_BYTES) {
       throw new AppError('body-too-large', `The request body is larger than ${MAX_BODY_BYTES} bytes.`);
     }

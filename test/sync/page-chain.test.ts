@@ -58,7 +58,7 @@ describe('the page chain: one page job reads many pages, within a time budget', 
           readPage: async (request: Parameters<typeof source.readPage>[0]) => {
             if (request.page === 3 && failures < 2) {
               failures++;
-              throw new AppError('source-unavailable', 'The directory did not answer (simulated).', undefined, true);
+              throw new AppError('source-unavailable', 'The directory did not answer (simulated).', { transient: true });
             }
             return source.readPage(request);
           },

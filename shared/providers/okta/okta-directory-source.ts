@@ -283,5 +283,5 @@ function oktaFailure(error: unknown, profile: OktaProfile): AppError {
   if (status === 403) return new AppError('source-auth-failed', `${host} denied access (${code ?? 'HTTP 403'}: ${summary}); grant okta.users.read and okta.groups.read.`);
   if (status === 404) return new AppError('source-not-found', `${host} has no such object (${code ?? 'HTTP 404'}: ${summary}); check the selected group ids.`);
   const transient = status === undefined || status === 429 || status >= 500;
-  return new AppError('source-unavailable', `${host} answered ${status ? `HTTP ${status}` : 'nothing usable'} (${summary}).`, undefined, transient);
+  return new AppError('source-unavailable', `${host} answered ${status ? `HTTP ${status}` : 'nothing usable'} (${summary}).`, { transient });
 }

@@ -61,10 +61,10 @@ export async function confirmRun(deps: SyncDependencies, runId: string): Promise
 /** Why the profile's state does not let `runId` take the slot again, if it does not. */
 function refusalFor(state: ConnectionState, runId: string, connection: string): AppError | undefined {
   if (state.activeRunId) {
-    return new AppError('run-active', `A run of "${connection}" is active (${state.activeRunId}); confirm when it has ended.`, { runId: state.activeRunId });
+    return new AppError('run-active', `A run of "${connection}" is active (${state.activeRunId}); confirm when it has ended.`, { details: { runId: state.activeRunId } });
   }
   if (state.lastRunId !== runId) {
-    return new AppError('run-superseded', `Run ${runId} was superseded by run ${state.lastRunId}, which re-evaluated who is missing.`, { runId: state.lastRunId });
+    return new AppError('run-superseded', `Run ${runId} was superseded by run ${state.lastRunId}, which re-evaluated who is missing.`, { details: { runId: state.lastRunId } });
   }
   return undefined;
 }

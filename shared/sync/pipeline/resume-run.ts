@@ -21,7 +21,7 @@ export async function startOrResumeRun(deps: SyncDependencies, request: StartRun
         'run-active',
         `Run ${active.runId} of "${active.connection}" (sync${flags || ' without flags'}) is still going, and this asks for another kind of run: ` +
           `drive it to its end with \`usersync sync "${active.connection}"${flags}\`, or cancel it with \`usersync run cancel ${active.runId}\`.`,
-        { runId: active.runId },
+        { details: { runId: active.runId } },
       );
     }
     return { run: active, resumed: true };
