@@ -41,6 +41,8 @@ export type ErrorCode =
   /** Run errors recorded by the pipeline itself: a job that crashed on every delivery, a run the watchdog ended. */
   | 'poison-message'
   | 'run-stalled'
+  /** A staged page or shard plan of a run that does not parse: damaged, or written by another version. */
+  | 'run-file-invalid'
   /** Anything that is not an AppError: a bug, or a failure nothing expected. */
   | 'internal-error';
 

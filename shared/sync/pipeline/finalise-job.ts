@@ -10,7 +10,7 @@ import { applyDecisions } from './apply-decisions.js';
 import { seatsFreed } from '../rules/licences.js';
 import { isTerminal, type HeldDisables, type Run } from '../run-model.js';
 import { disableGuardVerdict, HELD_SAMPLE_SIZE, heldWarning } from '../rules/disable-guard.js';
-import { paths, removeWorkingFiles, type ShardPlan } from './staging.js';
+import { readPlan, removeWorkingFiles, type ShardPlan } from './staging.js';
 import { freeSlot } from './close-run.js';
 
 /**
@@ -244,9 +244,8 @@ async function shardPlans(deps: SyncDependencies, run: Run): Promise<PlanSummary
   const plans = await Promise.all(
     Array.from({ length: SHARD_COUNT }, (_, shard) =>
       limit(async (): Promise<PlanSummary | undefined> => {
-        const content = await deps.runFiles.get(paths.plan(run.runId, shard));
-        if (!content) return undefined;
-        const plan = JSON.parse(String(content)) as ShardPlan;
+        const plan = await readPlan(deps.runFiles, run.runId, shard);
+        if (!plan) return undefined;
         const { sourceDisables, pendingDisables, enabledBefore, blockedInScope } = plan;
         return { shard, sourceDisables, pendingDisables, enabledBefore, blockedInScope, movesLinks: plan.decisions.some(movesLinks) };
       }),

@@ -21,7 +21,7 @@ export interface DecisionContext {
   keepLocalGroups: boolean;
 }
 
-export type Creation = Extract<Decision, { action: 'create' }> & { initialPassword?: 'row' | 'default' };
+export type Creation = Extract<Decision, { user: StoredUser }> & { action: 'create'; initialPassword?: 'row' | 'default' };
 export type PlannedDecision = Decision | Creation;
 
 const emailSchema = z.email();
