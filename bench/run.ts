@@ -25,7 +25,7 @@ import { startAzurite } from '../shared/host/azurite.js';
 import { GraphDirectorySource } from '../shared/providers/entra/graph-directory-source.js';
 import { emptyCounts } from '../shared/sync/model.js';
 import type { Run } from '../shared/sync/run-model.js';
-import { startRun, type StartRunRequest } from '../shared/sync/start-run.js';
+import { startRun, type StartRunRequest } from '../shared/sync/pipeline/start-run.js';
 import { createTestCertificate } from '../test/fakes/tls.js';
 import { generateCsv } from './directory.js';
 import { countingDeps, tableWrites, type WriteCounts } from './instrument.js';

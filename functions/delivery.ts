@@ -1,6 +1,6 @@
 import type { InvocationContext } from '@azure/functions';
 import { MAX_DEQUEUE_COUNT } from '../shared/config/settings.js';
-import type { Delivery } from '../shared/sync/jobs.js';
+import type { Delivery } from '../shared/sync/pipeline/jobs.js';
 
 /** Which delivery of the queue message this invocation handles, from the trigger metadata. */
 export function deliveryOf(context: InvocationContext): Delivery {

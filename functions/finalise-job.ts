@@ -1,7 +1,7 @@
 import type { QueueFunction } from '../shared/app/registry.js';
 import type { SyncDependencies } from '../shared/sync/dependencies.js';
-import { finaliseJobSchema } from '../shared/sync/jobs.js';
-import { runFinaliseJob } from '../shared/sync/finalise-job.js';
+import { finaliseJobSchema } from '../shared/sync/pipeline/jobs.js';
+import { runFinaliseJob } from '../shared/sync/pipeline/finalise-job.js';
 import { decodeMessage } from './decode.js';
 
 /** Finishes a run: disables users missing from a complete listing, records the outcome. */

@@ -1,7 +1,7 @@
 import type { QueueFunction } from '../shared/app/registry.js';
 import type { SyncDependencies } from '../shared/sync/dependencies.js';
-import { pageJobSchema } from '../shared/sync/jobs.js';
-import { runPageJob } from '../shared/sync/page-job.js';
+import { pageJobSchema } from '../shared/sync/pipeline/jobs.js';
+import { runPageJob } from '../shared/sync/pipeline/page-job.js';
 import { deliveryOf } from './delivery.js';
 import { decodeMessage } from './decode.js';
 

@@ -2,8 +2,8 @@ import type { z } from 'zod';
 import type { AppConfig } from '../shared/config/settings.js';
 import type { QueueFunction } from '../shared/app/registry.js';
 import type { SyncDependencies } from '../shared/sync/dependencies.js';
-import { finaliseJobSchema, pageJobSchema, reconcileJobSchema } from '../shared/sync/jobs.js';
-import { recordPoisonedFinaliseJob, recordPoisonedPageJob, recordPoisonedReconcileJob } from '../shared/sync/poison-job.js';
+import { finaliseJobSchema, pageJobSchema, reconcileJobSchema } from '../shared/sync/pipeline/jobs.js';
+import { recordPoisonedFinaliseJob, recordPoisonedPageJob, recordPoisonedReconcileJob } from '../shared/sync/pipeline/poison-job.js';
 import { decodeMessage } from './decode.js';
 
 /** One trigger per poison queue (`<queue>-poison`, the Functions host's name): ends the job's run as failed. */

@@ -1,7 +1,7 @@
 import type { QueueFunction } from '../shared/app/registry.js';
 import type { SyncDependencies } from '../shared/sync/dependencies.js';
-import { reconcileJobSchema } from '../shared/sync/jobs.js';
-import { runReconcileJob } from '../shared/sync/reconcile-job.js';
+import { reconcileJobSchema } from '../shared/sync/pipeline/jobs.js';
+import { runReconcileJob } from '../shared/sync/pipeline/reconcile-job.js';
 import { deliveryOf } from './delivery.js';
 import { decodeMessage } from './decode.js';
 

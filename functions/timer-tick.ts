@@ -1,6 +1,6 @@
 import type { TimerFunction } from '../shared/app/registry.js';
 import type { SyncDependencies } from '../shared/sync/dependencies.js';
-import { runTimerTick } from '../shared/sync/timer-tick.js';
+import { runTimerTick } from '../shared/sync/pipeline/timer-tick.js';
 
 /** Every minute: start a run for each enabled connection profile that is due. */
 export function timerTickFunction(deps: SyncDependencies, schedule: string): TimerFunction {

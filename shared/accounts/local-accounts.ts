@@ -4,9 +4,9 @@ import type { AuditRecord } from '../audit/audit-log.js';
 import { AppError } from '../errors/app-error.js';
 import type { SyncDependencies } from '../sync/dependencies.js';
 import { LOCAL_DIRECTORY, type StoredUser } from '../sync/model.js';
-import { hashPassword } from '../sync/passwords.js';
+import { hashPassword } from '../sync/rules/passwords.js';
 import { isTerminal, newRunId } from '../sync/run-model.js';
-import { controlCharacterIn, USERNAME_RULE, usernameProblem } from '../sync/values.js';
+import { controlCharacterIn, USERNAME_RULE, usernameProblem } from '../sync/rules/values.js';
 
 /**
  * Local accounts: created by an admin, never changed by sync, holding their username like any other
@@ -37,7 +37,7 @@ export async function addLocalAccount(deps: SyncDependencies, input: LocalAccoun
   const parsed = accountSchema.safeParse(input);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => ({ field: issue.path.join('.'), message: issue.message }));
-    throw new AppError('account-invalid', `The local account is invalid: ${problems.map((p) => `${p.field}: ${p.message}`).join('; ')}`, { problems });
+    throw new AppError('account-invalid', `The local account is invalid: ${problems.map((p) => `${p.field}: ${p.message}`).join('; ')}`, { details: { problems } });
   }
   const account = parsed.data;
   const key = account.username.toLowerCase();

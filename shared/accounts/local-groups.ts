@@ -1,5 +1,5 @@
 import { AppError } from '../errors/app-error.js';
-import type { Group } from '../store/ports.js';
+import type { Group } from '../sync/ports.js';
 import type { SyncDependencies } from '../sync/dependencies.js';
 import { LOCAL_DIRECTORY, type StoredUser } from '../sync/model.js';
 

@@ -92,7 +92,7 @@ function decodeToken(token: string): string {
     return tokenSchema.parse(JSON.parse(Buffer.from(token, 'base64url').toString('utf8'))).after;
   } catch {
     throw new AppError('query-invalid', 'continuationToken: not one this API handed out; start again without it.', {
-      problems: [{ field: 'continuationToken', message: 'not one this API handed out' }],
+      details: { problems: [{ field: 'continuationToken', message: 'not one this API handed out' }] },
     });
   }
 }

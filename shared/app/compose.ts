@@ -1,11 +1,11 @@
-import { AppInsightsAuditLog, runSummaryEvent, startTelemetry } from '../audit/app-insights.js';
+import { AppInsightsAuditLog, runSummaryEvent, startTelemetry } from '../telemetry/app-insights.js';
 import { environmentSecrets } from '../config/secrets.js';
 import { loadConfig, type AppConfig } from '../config/settings.js';
 import { CsvDirectorySource } from '../providers/csv/csv-directory-source.js';
 import { GraphDirectorySource } from '../providers/entra/graph-directory-source.js';
 import { OktaDirectorySource } from '../providers/okta/okta-directory-source.js';
 import { BlobFileStore } from '../store/blob/blob-file-store.js';
-import type { FileStore } from '../store/ports.js';
+import type { FileStore } from '../sync/ports.js';
 import { StorageJobQueue } from '../store/queue/storage-job-queue.js';
 import { ensureStorage, storageClients } from '../store/storage-clients.js';
 import { TableAuditLog } from '../store/table/table-audit-log.js';
@@ -17,7 +17,7 @@ import { TableGroupStore } from '../store/table/table-group-store.js';
 import { TableLicenceLedger } from '../store/table/table-licence-ledger.js';
 import type { SyncDependencies } from '../sync/dependencies.js';
 import type { DirectorySource } from '../sync/directory-source.js';
-import { withRedactedErrors } from '../sync/redacting-source.js';
+import { withRedactedErrors } from '../providers/redacting-source.js';
 import { secretNamesOf, type ConnectionProfile } from '../connections/profile.js';
 
 export interface ComposedApp {

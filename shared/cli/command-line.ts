@@ -114,5 +114,5 @@ export function resolveCommand<Context>(specs: readonly CommandSpec<Context>[], 
 }
 
 function usageError(message: string, usage: string): AppError {
-  return new AppError('usage-invalid', message, { usage });
+  return new AppError('usage-invalid', message, { details: { usage } });
 }

@@ -4,13 +4,13 @@ import type { CommandInput } from './command-line.js';
 import { EXIT, runExitCode } from './exit-codes.js';
 import type { CliIo } from './output.js';
 import { awaitRun } from '../host/await-run.js';
-import { cancelRun } from '../sync/cancel-run.js';
-import { confirmRun } from '../sync/confirm-run.js';
-import { summarise } from '../sync/finalise-job.js';
-import { SHARD_COUNT } from '../sync/partitioning.js';
-import { startOrResumeRun } from '../sync/resume-run.js';
+import { cancelRun } from '../sync/pipeline/cancel-run.js';
+import { confirmRun } from '../sync/pipeline/confirm-run.js';
+import { summarise } from '../sync/pipeline/finalise-job.js';
+import { SHARD_COUNT } from '../sync/rules/partitioning.js';
+import { startOrResumeRun } from '../sync/pipeline/resume-run.js';
 import type { Run } from '../sync/run-model.js';
-import { paths, type ShardPlan } from '../sync/staging.js';
+import { readPlan } from '../sync/pipeline/staging.js';
 
 /**
  * The lease on the messages the CLI works, renewed while it runs. Short, unlike the Functions host's
@@ -93,9 +93,8 @@ function printRun(io: CliIo, run: Run): void {
 async function printPlan({ app, io }: CliContext, run: Run): Promise<void> {
   const lines: string[] = [];
   for (let shard = 0; shard < SHARD_COUNT; shard++) {
-    const content = await app.deps.runFiles.get(paths.plan(run.runId, shard));
-    if (!content) continue;
-    const plan = JSON.parse(String(content)) as ShardPlan;
+    const plan = await readPlan(app.deps.runFiles, run.runId, shard);
+    if (!plan) continue;
     for (const decision of [...plan.decisions, ...plan.sourceDisables, ...plan.pendingDisables]) {
       if (decision.action === 'unchanged') continue;
       if (decision.action === 'skip') lines.push(`skip      ${decision.ref}: ${decision.reason} — ${decision.detail}`);

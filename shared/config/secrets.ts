@@ -16,9 +16,7 @@ export function environmentSecrets(env: Record<string, string | undefined>): Sec
     resolve(name) {
       const value = env[name];
       if (!value) {
-        throw new AppError('secret-missing', `The app setting "${name}" named by the connection profile is not set.`, {
-          secret: name,
-        });
+        throw new AppError('secret-missing', `The app setting "${name}" named by the connection profile is not set.`, { details: { secret: name } });
       }
       return value;
     },

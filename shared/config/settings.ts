@@ -130,7 +130,7 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     problems.unshift('AzureWebJobsStorage: set a storage connection string, or AzureWebJobsStorage__accountName for identity-based storage');
   }
   if (!parsed.success || problems.length) {
-    throw new AppError('config-invalid', `Invalid app settings: ${problems.join('; ')}`, { problems });
+    throw new AppError('config-invalid', `Invalid app settings: ${problems.join('; ')}`, { details: { problems } });
   }
   const settings = parsed.data;
   const storage: StorageAccess = settings.AzureWebJobsStorage

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { AppError } from '../errors/app-error.js';
-import { applyDecisions } from '../sync/apply-decisions.js';
+import { applyDecisions } from '../sync/pipeline/apply-decisions.js';
 import type { SyncDependencies } from '../sync/dependencies.js';
 import type { Decision } from '../sync/model.js';
 import { isTerminal, newRunId } from '../sync/run-model.js';
@@ -14,7 +14,7 @@ export async function deleteConnection(deps: SyncDependencies, name: string): Pr
   if (!connection) throw new AppError('connection-not-found', `There is no connection profile named "${name}".`);
   const active = connection.state.activeRunId ? await deps.runs.get(connection.state.activeRunId) : undefined;
   if (active && !isTerminal(active.state)) {
-    throw new AppError('run-active', `A run of "${connection.profile.name}" is active (${active.runId}); delete the profile when it has finished.`, { runId: active.runId });
+    throw new AppError('run-active', `A run of "${connection.profile.name}" is active (${active.runId}); delete the profile when it has finished.`, { details: { runId: active.runId } });
   }
   const now = deps.clock();
   const at = now.toISOString();

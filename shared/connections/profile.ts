@@ -251,7 +251,7 @@ export function readStoredProfile(stored: unknown): { profile: ConnectionProfile
 }
 
 export function invalidProfile(what: string, problems: FieldProblem[]): AppError {
-  return new AppError('profile-invalid', `${what}: ${problems.map((p) => `${p.field}: ${p.message}`).join('; ')}`, { problems });
+  return new AppError('profile-invalid', `${what}: ${problems.map((p) => `${p.field}: ${p.message}`).join('; ')}`, { details: { problems } });
 }
 
 /** The schema of the input's type, for the keys it knows; all types' when the type is not one. */

@@ -1,5 +1,5 @@
 import { AppError } from '../errors/app-error.js';
-import type { StoredConnection } from '../store/ports.js';
+import type { StoredConnection } from '../sync/ports.js';
 import type { SyncDependencies } from '../sync/dependencies.js';
 import { invalidProfile } from './profile.js';
 

@@ -37,19 +37,34 @@ export type ErrorCode =
   | 'account-invalid'
   | 'no-groups-selected'
   | 'checkpoint-expired'
-  | 'all-rows-skipped';
+  | 'all-rows-skipped'
+  /** Run errors recorded by the pipeline itself: a job that crashed on every delivery, a run the watchdog ended. */
+  | 'poison-message'
+  | 'run-stalled'
+  /** A staged page or shard plan of a run that does not parse: damaged, or written by another version. */
+  | 'run-file-invalid'
+  /** Anything that is not an AppError: a bug, or a failure nothing expected. */
+  | 'internal-error';
+
+export interface AppErrorOptions {
+  /** Extra machine-readable facts (field errors, run id…); never secrets. */
+  details?: Record<string, unknown>;
+  /** A transient failure is worth retrying by redelivering the queue message. */
+  transient?: boolean;
+}
 
 export class AppError extends Error {
   override readonly name = 'AppError';
+  readonly details?: Record<string, unknown>;
+  readonly transient: boolean;
   constructor(
     readonly code: ErrorCode,
     message: string,
-    /** Extra machine-readable facts (field errors, run id…); never secrets. */
-    readonly details?: Record<string, unknown>,
-    /** A transient failure is worth retrying by redelivering the queue message. */
-    readonly transient = false,
+    options: AppErrorOptions = {},
   ) {
     super(message);
+    this.details = options.details;
+    this.transient = options.transient ?? false;
   }
 }
 
@@ -60,8 +75,14 @@ export function isAppError(error: unknown): error is AppError {
 /** Longer messages (one quoting a whole CSV header…) are cut: a run row or audit column must still hold them. */
 const MAX_MESSAGE_LENGTH = 2000;
 
+/** An error as a run records it (the run's, a shard's, a listing's) and its audit record and logs show it. */
+export interface RunError {
+  code: ErrorCode;
+  message: string;
+}
+
 /** One line for logs and audit records: the code and sentence of an AppError, the message of anything else. */
-export function describeError(error: unknown): { code: string; message: string } {
+export function describeError(error: unknown): RunError {
   if (isAppError(error)) return { code: error.code, message: clip(error.message) };
   if (error instanceof Error) return { code: 'internal-error', message: clip(error.message) };
   return { code: 'internal-error', message: clip(String(error)) };

@@ -35,7 +35,7 @@ export async function awaitRun(app: ComposedApp, definitions: FunctionDefinition
       const run = await app.deps.runs.get(runId);
       if (!run) throw new AppError('run-not-found', `Run ${runId} disappeared.`);
       if (isTerminal(run.state)) return run;
-      if (Date.now() > deadline) throw new AppError('run-active', `Run ${runId} is still ${run.state} after the wait.`, { runId });
+      if (Date.now() > deadline) throw new AppError('run-active', `Run ${runId} is still ${run.state} after the wait.`, { details: { runId } });
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   } finally {

@@ -421,7 +421,7 @@ export class LocalHost {
       const match = matches.find((m) => (m.route.def.trigger.methods as string[]).includes(method));
       if (!match) {
         const allow = [...new Set(matches.flatMap((m) => m.route.def.trigger.methods))].join(', ');
-        throw new AppError('method-not-allowed', `Use ${allow} for ${url.pathname}.`, { allow });
+        throw new AppError('method-not-allowed', `Use ${allow} for ${url.pathname}.`, { details: { allow } });
       }
       // As the Functions host: a declared length over the limit is refused before a byte of the body is read.
       const limit = this.options.maxRequestBodyBytes ?? MAX_REQUEST_BODY_BYTES;

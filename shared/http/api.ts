@@ -7,12 +7,12 @@ import { availableGroups, testConnection } from '../connections/connection-check
 import { deleteConnection } from '../connections/delete-connection.js';
 import { parseProfile } from '../connections/profile.js';
 import { AppError } from '../errors/app-error.js';
-import type { StoredConnection } from '../store/ports.js';
+import type { StoredConnection } from '../sync/ports.js';
 import type { SyncDependencies } from '../sync/dependencies.js';
-import { cancelRun } from '../sync/cancel-run.js';
-import { confirmRun } from '../sync/confirm-run.js';
+import { cancelRun } from '../sync/pipeline/cancel-run.js';
+import { confirmRun } from '../sync/pipeline/confirm-run.js';
 import { RUN_ID_PATTERN } from '../sync/run-model.js';
-import { startRun } from '../sync/start-run.js';
+import { startRun } from '../sync/pipeline/start-run.js';
 import { problemOf, type ApiResponse } from './problem.js';
 import { flag, NO_QUERY, pageLimit, parseQuery, text, type QuerySchema } from './query.js';
 
@@ -95,7 +95,7 @@ async function respond(deps: SyncDependencies, request: ApiRequest): Promise<Api
     const allow = allowedMethods(route).join(', ');
     if (method === 'OPTIONS') return { status: 204, headers: { allow } };
     const handler = route.methods[method === 'HEAD' ? 'GET' : method];
-    if (!handler) throw new AppError('method-not-allowed', `Use ${allow} for /api/${request.path}.`, { allow });
+    if (!handler) throw new AppError('method-not-allowed', `Use ${allow} for /api/${request.path}.`, { details: { allow } });
     if (request.body !== undefined && Buffer.byteLength(request.body) > MAX_BODY_BYTES) {
       throw new AppError('body-too-large', `The request body is larger than ${MAX_BODY_BYTES} bytes.`);
     }

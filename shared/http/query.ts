@@ -44,5 +44,5 @@ export function parseQuery<S extends QuerySchema>(schema: S, query: URLSearchPar
       problems.push({ field: issue.path.join('.'), message: issue.message });
     }
   }
-  throw new AppError('query-invalid', `The query is invalid: ${problems.map((p) => `${p.field}: ${p.message}`).join('; ')}.`, { problems });
+  throw new AppError('query-invalid', `The query is invalid: ${problems.map((p) => `${p.field}: ${p.message}`).join('; ')}.`, { details: { problems } });
 }

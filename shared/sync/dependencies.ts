@@ -1,6 +1,6 @@
 import type { AuditLog } from '../audit/audit-log.js';
 import type { SecretResolver } from '../config/secrets.js';
-import type { ConnectionStore, FileStore, GroupStore, JobQueue, LicenceLedger, RunStore, UsernameClaims, UserStore } from '../store/ports.js';
+import type { ConnectionStore, FileStore, GroupStore, JobQueue, LicenceLedger, RunStore, UsernameClaims, UserStore } from './ports.js';
 import type { DirectorySources } from './directory-source.js';
 import type { Run } from './run-model.js';
 

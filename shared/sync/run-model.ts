@@ -1,4 +1,5 @@
 import type { ConnectionProfile } from '../connections/profile.js';
+import type { RunError } from '../errors/app-error.js';
 import type { ActionCounts } from './model.js';
 
 /** A run: one pass over one connection profile's directory, from the first page to finalise. */
@@ -64,7 +65,7 @@ export interface Run {
   /** Records the source could not attribute to a user: while any exist, no one is disabled. */
   unreadableRecords: number;
   warnings: string[];
-  error?: { code: string; message: string };
+  error?: RunError;
   /** Set when the disable guard held this run's disables. */
   heldDisables?: HeldDisables;
   /** When an admin confirmed the held disables. */
@@ -97,7 +98,7 @@ export interface ShardResult {
   unreadable: number;
   /** Those entries by skip reason (absent from shard rows written before it was recorded). */
   unreadableReasons?: Record<string, number>;
-  error?: { code: string; message: string };
+  error?: RunError;
 }
 
 export function isTerminal(state: RunState): boolean {

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { startRun } from '../../shared/sync/start-run.js';
+import { startRun } from '../../shared/sync/pipeline/start-run.js';
 import { cliOn } from '../support/cli.js';
 import { auditOf, createTestApp, csvProfile, putProfile, uploadCsv, usersOf } from '../support/test-app.js';
 

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
-import type { ClaimOutcome, FileInfo, FileStore, LicenceLedger, UsernameClaim, UsernameClaims, UsernameOwner, UserStore } from '../../shared/store/ports.js';
+import type { ClaimOutcome, FileInfo, FileStore, LicenceLedger, UsernameClaim, UsernameClaims, UsernameOwner, UserStore } from '../../shared/sync/ports.js';
 import type { StoredUser } from '../../shared/sync/model.js';
-import { shardOf } from '../../shared/sync/partitioning.js';
+import { shardOf } from '../../shared/sync/rules/partitioning.js';
 
 /*
  * In-memory stand-ins for the storage ports, for property tests that run the real use cases thousands

@@ -5,7 +5,7 @@ import { isAppError } from '../../shared/errors/app-error.js';
 import { detectDelimiter, detectEncoding, firstLine, transcodeToUtf8, type CsvEncoding } from '../../shared/providers/csv/format.js';
 import { mapErrorRecord, mapRow, planColumns } from '../../shared/providers/csv/map-row.js';
 import { readCsvRecords, type CsvRecordResult } from '../../shared/providers/csv/records.js';
-import { decideEntries, type DecisionContext } from '../../shared/sync/decide.js';
+import { decideEntries, type DecisionContext } from '../../shared/sync/rules/decide.js';
 import type { SourceEntry } from '../../shared/sync/model.js';
 import { stepped, steppedSync } from '../support/step-driver.js';
 import { auditOf, createTestApp, csvProfile, putProfile, uploadCsv, usersOf } from '../support/test-app.js';

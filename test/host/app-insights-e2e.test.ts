@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { CLOUD_ROLE_NAME } from '../../shared/audit/app-insights.js';
+import { CLOUD_ROLE_NAME } from '../../shared/telemetry/app-insights.js';
 import { startIngestion, type Envelope, type Ingestion } from '../fakes/app-insights-ingestion.js';
 import { startHostProcess } from '../support/local-host-process.js';
 import { createTestApp, csvProfile, putProfile, uploadCsv, type TestApp } from '../support/test-app.js';

@@ -2,7 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AuditRecord } from '../../shared/audit/audit-log.js';
 import type { Run } from '../../shared/sync/run-model.js';
-import { startRun } from '../../shared/sync/start-run.js';
+import { startRun } from '../../shared/sync/pipeline/start-run.js';
 import { startBlobProxy, type BlobProxy } from '../support/blob-proxy.js';
 import { startHostProcess } from '../support/local-host-process.js';
 import { auditOf, awaitRunEnd, createTestApp, csvProfile, putProfile, syncNow, uploadCsv, usersOf, type TestApp } from '../support/test-app.js';

@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { parseProfile, type ConnectionProfile, type ConnectionProfileInput } from '../../shared/connections/profile.js';
-import type { ConnectionState, ConnectionStore, StoredConnection } from '../../shared/store/ports.js';
+import type { ConnectionState, ConnectionStore, StoredConnection } from '../../shared/sync/ports.js';
 import { createTestApp } from '../support/test-app.js';
 
 /** The ConnectionStore contract: any adapter (Table Storage, an in-memory fake) must pass it. */

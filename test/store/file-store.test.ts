@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { FileStore } from '../../shared/store/ports.js';
+import type { FileStore } from '../../shared/sync/ports.js';
 import { MemoryFileStore } from '../fakes/memory-stores.js';
 import { createTestApp } from '../support/test-app.js';
 

@@ -1,6 +1,6 @@
 import { QueueServiceClient } from '@azure/storage-queue';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { JobQueue, JobQueueName } from '../../shared/store/ports.js';
+import type { JobQueue, JobQueueName } from '../../shared/sync/ports.js';
 import { createTestApp } from '../support/test-app.js';
 
 /** What a contract run needs: the queue, and a way to take back what arrived on each named queue. */

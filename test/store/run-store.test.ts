@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { parseProfile } from '../../shared/connections/profile.js';
-import type { RunStore } from '../../shared/store/ports.js';
+import type { RunStore } from '../../shared/sync/ports.js';
 import { emptyCounts } from '../../shared/sync/model.js';
 import { newRunId, type PageRecord, type Run, type ShardResult } from '../../shared/sync/run-model.js';
 import { createTestApp } from '../support/test-app.js';

@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { parseProfile, type ConnectionProfileInput } from '../../shared/connections/profile.js';
 import { emptyCounts } from '../../shared/sync/model.js';
 import { newRunId, type Run } from '../../shared/sync/run-model.js';
-import { runTimerTick } from '../../shared/sync/timer-tick.js';
+import { runTimerTick } from '../../shared/sync/pipeline/timer-tick.js';
 import { createTestApp, csvProfile, putProfile, type TestApp } from '../support/test-app.js';
 
 /**

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { UserStore } from '../../shared/store/ports.js';
+import type { UserStore } from '../../shared/sync/ports.js';
 import type { StoredUser } from '../../shared/sync/model.js';
-import { SHARD_COUNT, bucketOf, shardOf, shardOfBucket } from '../../shared/sync/partitioning.js';
+import { SHARD_COUNT, bucketOf, shardOf, shardOfBucket } from '../../shared/sync/rules/partitioning.js';
 import { MemoryUserStore } from '../fakes/memory-stores.js';
 import { createTestApp } from '../support/test-app.js';
 

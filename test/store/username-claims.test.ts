@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { UsernameClaims, UsernameOwner } from '../../shared/store/ports.js';
-import { bucketOf } from '../../shared/sync/partitioning.js';
+import type { UsernameClaims, UsernameOwner } from '../../shared/sync/ports.js';
+import { bucketOf } from '../../shared/sync/rules/partitioning.js';
 import { MemoryUsernameClaims } from '../fakes/memory-stores.js';
 import { createTestApp } from '../support/test-app.js';
 

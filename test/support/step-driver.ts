@@ -1,11 +1,11 @@
-import type { JobQueue, JobQueueName } from '../../shared/store/ports.js';
+import type { JobQueue, JobQueueName } from '../../shared/sync/ports.js';
 import type { SyncDependencies } from '../../shared/sync/dependencies.js';
-import { runFinaliseJob } from '../../shared/sync/finalise-job.js';
-import { finaliseJobSchema, pageJobSchema, reconcileJobSchema } from '../../shared/sync/jobs.js';
-import { runPageJob } from '../../shared/sync/page-job.js';
-import { runReconcileJob } from '../../shared/sync/reconcile-job.js';
+import { runFinaliseJob } from '../../shared/sync/pipeline/finalise-job.js';
+import { finaliseJobSchema, pageJobSchema, reconcileJobSchema } from '../../shared/sync/pipeline/jobs.js';
+import { runPageJob } from '../../shared/sync/pipeline/page-job.js';
+import { runReconcileJob } from '../../shared/sync/pipeline/reconcile-job.js';
 import type { Run } from '../../shared/sync/run-model.js';
-import { startRun, type StartRunRequest } from '../../shared/sync/start-run.js';
+import { startRun, type StartRunRequest } from '../../shared/sync/pipeline/start-run.js';
 import type { TestApp } from './test-app.js';
 
 /**

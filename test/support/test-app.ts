@@ -9,7 +9,7 @@ import { parseProfile } from '../../shared/connections/profile.js';
 import { awaitRun } from '../../shared/host/await-run.js';
 import type { StoredUser } from '../../shared/sync/model.js';
 import { isTerminal, type Run } from '../../shared/sync/run-model.js';
-import { startRun, type StartRunRequest } from '../../shared/sync/start-run.js';
+import { startRun, type StartRunRequest } from '../../shared/sync/pipeline/start-run.js';
 import type { AuditRecord } from '../../shared/audit/audit-log.js';
 import { waitFor } from './wait.js';
 

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { isAppError, type AppError } from '../../shared/errors/app-error.js';
 import { handleApi } from '../../shared/http/api.js';
-import { cancelRun } from '../../shared/sync/cancel-run.js';
-import { paths } from '../../shared/sync/staging.js';
-import { startRun } from '../../shared/sync/start-run.js';
+import { cancelRun } from '../../shared/sync/pipeline/cancel-run.js';
+import { paths } from '../../shared/sync/pipeline/staging.js';
+import { startRun } from '../../shared/sync/pipeline/start-run.js';
 import { drive, handle, stalled, stepped, steppedSync, type QueuedJob, type SteppedApp } from '../support/step-driver.js';
 import { auditOf, createTestApp, csvProfile, putProfile, uploadCsv, usersOf, type TestApp } from '../support/test-app.js';
 

@@ -1,9 +1,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { bucketOf, shardOf } from '../../shared/sync/partitioning.js';
-import { paths } from '../../shared/sync/staging.js';
+import { bucketOf, shardOf } from '../../shared/sync/rules/partitioning.js';
+import { paths } from '../../shared/sync/pipeline/staging.js';
 import { awaitRun } from '../../shared/host/await-run.js';
 import { LocalHost } from '../../shared/host/local-host.js';
-import { startRun } from '../../shared/sync/start-run.js';
+import { startRun } from '../../shared/sync/pipeline/start-run.js';
 import { auditOf, createTestApp, csvProfile, etags, putProfile, syncNow, uploadCsv, usersOf, type TestApp } from '../support/test-app.js';
 import { waitUntil } from '../support/wait.js';
 

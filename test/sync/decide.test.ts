@@ -7,7 +7,7 @@ import {
   sourceHash,
   type DecisionContext,
   type PlannedDecision,
-} from '../../shared/sync/decide.js';
+} from '../../shared/sync/rules/decide.js';
 import type { SkipReason, SourceEntry, SourceUser, StoredUser } from '../../shared/sync/model.js';
 
 const NOW = '2026-11-21T10:00:00.000Z';

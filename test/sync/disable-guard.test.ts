@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../shared/cli/cli.js';
 import { LocalHost } from '../../shared/host/local-host.js';
-import { withoutActiveRun } from '../../shared/sync/close-run.js';
-import { disableGuardVerdict } from '../../shared/sync/disable-guard.js';
-import { paths } from '../../shared/sync/staging.js';
+import { withoutActiveRun } from '../../shared/sync/pipeline/close-run.js';
+import { disableGuardVerdict } from '../../shared/sync/rules/disable-guard.js';
+import { paths } from '../../shared/sync/pipeline/staging.js';
 import { auditOf, awaitRunEnd, createTestApp, csvProfile, putProfile, syncNow, uploadCsv, usersOf, type TestApp } from '../support/test-app.js';
 
 /** The profile's defaults, spelled out. */

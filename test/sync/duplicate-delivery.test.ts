@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { auditOf, createTestApp, csvProfile, putProfile, uploadCsv, type TestApp } from '../support/test-app.js';
 import { drive, handle, messageId, outcomeOf, stalled, stepped, steppedSync, type DeliveryMode, type DriveOptions, type DriveReport, type Outcome, type QueuedJob, type SteppedApp } from '../support/step-driver.js';
 import type { Run } from '../../shared/sync/run-model.js';
-import { paths } from '../../shared/sync/staging.js';
+import { paths } from '../../shared/sync/pipeline/staging.js';
 
 /**
  * Issue 7, exactly-once effect on at-least-once queues: every kind of job delivered twice in a row,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { GroupSettings } from '../../shared/connections/profile.js';
-import { combineEntries } from '../../shared/sync/entries.js';
+import { combineEntries } from '../../shared/sync/rules/entries.js';
 import type { SourceEntry } from '../../shared/sync/model.js';
 
 const all: GroupSettings = { mode: 'all', keepLocalGroups: false };

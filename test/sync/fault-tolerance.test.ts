@@ -1,10 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { FunctionDefinition, QueueFunction } from '../../shared/app/registry.js';
 import { LocalHost } from '../../shared/host/local-host.js';
-import { shardOf } from '../../shared/sync/partitioning.js';
+import { shardOf } from '../../shared/sync/rules/partitioning.js';
 import type { Run } from '../../shared/sync/run-model.js';
-import { startRun } from '../../shared/sync/start-run.js';
-import { runTimerTick, STALLED_AFTER_MS } from '../../shared/sync/timer-tick.js';
+import { startRun } from '../../shared/sync/pipeline/start-run.js';
+import { runTimerTick, STALLED_AFTER_MS } from '../../shared/sync/pipeline/timer-tick.js';
 import { auditOf, awaitRunEnd, createTestApp, csvProfile, putProfile, syncNow, uploadCsv, usersOf, type TestApp } from '../support/test-app.js';
 
 const HEADER = 'username,email,firstName,lastName';

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { addLocalGroup, addLocalGroupMember, groupMembers } from '../../shared/accounts/local-groups.js';
 import type { GroupSettings } from '../../shared/connections/profile.js';
-import { selectGroups } from '../../shared/sync/groups.js';
+import { selectGroups } from '../../shared/sync/rules/groups.js';
 import { auditOf, createTestApp, csvProfile, putProfile, syncNow, uploadCsv, usersOf, type TestApp } from '../support/test-app.js';
 
 const HEADER = 'username,email,firstName,lastName,groups';

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { addLocalAccount } from '../../shared/accounts/local-accounts.js';
 import { runCli } from '../../shared/cli/cli.js';
-import type { PlannedDecision } from '../../shared/sync/decide.js';
-import { grantSeats } from '../../shared/sync/licences.js';
+import type { PlannedDecision } from '../../shared/sync/rules/decide.js';
+import { grantSeats } from '../../shared/sync/rules/licences.js';
 import type { StoredUser } from '../../shared/sync/model.js';
 import { auditOf, createTestApp, csvProfile, putProfile, syncNow, uploadCsv, usersOf } from '../support/test-app.js';
 

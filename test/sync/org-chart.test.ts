@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../shared/cli/cli.js';
-import { resolveOrgChart } from '../../shared/sync/org-chart.js';
+import { resolveOrgChart } from '../../shared/sync/rules/org-chart.js';
 import { auditOf, createTestApp, csvProfile, etags, putProfile, syncNow, uploadCsv, usersOf, type TestApp } from '../support/test-app.js';
 
 const HEADER = 'username,email,firstName,lastName,manager';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../../shared/errors/app-error.js';
-import { PAGE_CHAIN_BUDGET_MS } from '../../shared/sync/page-job.js';
+import { PAGE_CHAIN_BUDGET_MS } from '../../shared/sync/pipeline/page-job.js';
 import { steppedSync, stepped, type SteppedApp } from '../support/step-driver.js';
 import { createTestApp, csvProfile, putProfile, uploadCsv, usersOf, type TestApp } from '../support/test-app.js';
 
@@ -58,7 +58,7 @@ describe('the page chain: one page job reads many pages, within a time budget', 
           readPage: async (request: Parameters<typeof source.readPage>[0]) => {
             if (request.page === 3 && failures < 2) {
               failures++;
-              throw new AppError('source-unavailable', 'The directory did not answer (simulated).', undefined, true);
+              throw new AppError('source-unavailable', 'The directory did not answer (simulated).', { transient: true });
             }
             return source.readPage(request);
           },

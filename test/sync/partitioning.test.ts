@@ -9,7 +9,7 @@ import {
   shardLabel,
   shardOf,
   shardOfBucket,
-} from '../../shared/sync/partitioning.js';
+} from '../../shared/sync/rules/partitioning.js';
 
 describe('bucketOf', () => {
   it('has 256 buckets in 16 shards', () => {

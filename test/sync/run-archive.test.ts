@@ -1,11 +1,11 @@
 import { BlobServiceClient } from '@azure/storage-blob';
 import { describe, expect, it } from 'vitest';
-import { confirmRun } from '../../shared/sync/confirm-run.js';
-import { verifyPassword } from '../../shared/sync/passwords.js';
-import { startRun } from '../../shared/sync/start-run.js';
-import { paths } from '../../shared/sync/staging.js';
+import { confirmRun } from '../../shared/sync/pipeline/confirm-run.js';
+import { verifyPassword } from '../../shared/sync/rules/passwords.js';
+import { startRun } from '../../shared/sync/pipeline/start-run.js';
+import { paths } from '../../shared/sync/pipeline/staging.js';
 import type { Run } from '../../shared/sync/run-model.js';
-import { runTimerTick } from '../../shared/sync/timer-tick.js';
+import { runTimerTick } from '../../shared/sync/pipeline/timer-tick.js';
 import { auditOf, createTestApp, csvProfile, putProfile, syncNow, uploadCsv, usersOf, type TestApp } from '../support/test-app.js';
 
 const DEFAULT_PASSWORD = 'Default-Initial-9';

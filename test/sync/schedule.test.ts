@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Schedule } from '../../shared/connections/profile.js';
-import { isDue, latestDailySlot } from '../../shared/sync/schedule.js';
-import type { ConnectionState } from '../../shared/store/ports.js';
+import { isDue, latestDailySlot } from '../../shared/sync/rules/schedule.js';
+import type { ConnectionState } from '../../shared/sync/ports.js';
 
 const at = (iso: string) => new Date(iso);
 const slot = (now: string, hour: number, timeZone: string) => latestDailySlot(at(now), hour, timeZone).toISOString();

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { SHARD_COUNT } from '../../shared/sync/partitioning.js';
+import { SHARD_COUNT } from '../../shared/sync/rules/partitioning.js';
 import type { SourceEntry } from '../../shared/sync/model.js';
-import { paths, readStagedEntries, shardOfEntry, stageEntries } from '../../shared/sync/staging.js';
+import { paths, readStagedEntries, shardOfEntry, stageEntries } from '../../shared/sync/pipeline/staging.js';
 import { createTestApp } from '../support/test-app.js';
 
 function user(key: string, firstName = 'Zoë'): SourceEntry {
@@ -55,6 +55,22 @@ describe('staging a run’s pages (one file per page, one section per shard) on 
     const { app } = await createTestApp();
     const runId = '20261122T080000Z-eeeeee';
     await app.deps.runFiles.put(paths.page(runId, 0), JSON.stringify([user('x')]));
-    await expect(readStagedEntries(app.deps.runFiles, runId, 0)).rejects.toThrow(/no valid section offsets/);
+    await expect(readStagedEntries(app.deps.runFiles, runId, 0)).rejects.toMatchObject({ code: 'run-file-invalid', message: expect.stringMatching(/no valid section offsets/) });
+  });
+
+  it('a staged section that does not hold source entries (damaged, or staged by another version) fails the read as run-file-invalid', async () => {
+    const { app } = await createTestApp();
+    const runId = '20261122T080000Z-ffffff';
+    const entry = user('x');
+    await stageEntries(app.deps.runFiles, runId, 0, [entry]);
+    const [page] = await app.deps.runFiles.list(paths.pages(runId));
+    const section = JSON.stringify([{ ...entry, kind: 'person' }]);
+    const offsets = Array.from({ length: SHARD_COUNT + 1 }, (_, i) => (i <= shardOfEntry(entry) ? 0 : Buffer.byteLength(section)));
+    await app.deps.runFiles.put(page!.path, section, { ...page!.metadata, sections: offsets.join(',') });
+
+    await expect(readStagedEntries(app.deps.runFiles, runId, shardOfEntry(entry))).rejects.toMatchObject({
+      code: 'run-file-invalid',
+      message: `The staged page ${page!.path} is not one this version can read (0.kind: Invalid discriminator value. Expected 'user' | 'invalid' | 'membership' | 'manager' | 'absent'); start a new run.`,
+    });
   });
 });

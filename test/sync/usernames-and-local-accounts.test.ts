@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { addLocalAccount, adopt } from '../../shared/accounts/local-accounts.js';
 import { awaitRun } from '../../shared/host/await-run.js';
 import { LOCAL_DIRECTORY } from '../../shared/sync/model.js';
-import { startRun } from '../../shared/sync/start-run.js';
+import { startRun } from '../../shared/sync/pipeline/start-run.js';
 import { auditOf, createTestApp, csvProfile, etags, putProfile, syncNow, uploadCsv, usersOf, type TestApp } from '../support/test-app.js';
 
 const HEADER = 'username,email,firstName,lastName,department';

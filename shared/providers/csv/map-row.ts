@@ -90,7 +90,7 @@ export function planColumns(header: string[], profile: CsvProfile): ColumnPlan {
       'csv-header-invalid',
       `The CSV header cannot be used: ${problems.join('; ')}. ` +
         "Rename the columns or map them in the profile's columnMap.",
-      { ...(missing.length > 0 && { missing }), ...(duplicates.length > 0 && { duplicates }) },
+      { details: { ...(missing.length > 0 && { missing }), ...(duplicates.length > 0 && { duplicates }) } },
     );
   }
   const matchIndex = byTarget.get(targetId(matchTarget))?.indexes[0] ?? -1;

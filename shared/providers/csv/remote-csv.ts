@@ -81,7 +81,7 @@ function checked(response: IncomingMessage, url: URL): Readable {
   }
   if (status === 404) throw new AppError('source-not-found', `${url.host} has no CSV file at ${url.pathname} (HTTP 404).`);
   const transient = status === 429 || status >= 500;
-  throw new AppError('source-unavailable', `${url.host} answered HTTP ${status} to the CSV download.`, undefined, transient);
+  throw new AppError('source-unavailable', `${url.host} answered HTTP ${status} to the CSV download.`, { transient });
 }
 
 /** One GET through the address-filtering agent; resolves with the response head. */
@@ -94,7 +94,7 @@ function get(url: URL, headers: Record<string, string>, options: RemoteCsvOption
   return new Promise((resolve, reject) => {
     const request = (secure ? https : http).request(url, { headers, agent, ...(options.lookup ? { lookup: options.lookup } : {}) });
     request.setTimeout(timeoutMs, () => {
-      request.destroy(new AppError('source-unavailable', `${url.host} did not answer the CSV download within ${timeoutMs / 1000} seconds.`, undefined, true));
+      request.destroy(new AppError('source-unavailable', `${url.host} did not answer the CSV download within ${timeoutMs / 1000} seconds.`, { transient: true }));
     });
     // After the head arrived, an error ends the body stream instead (the page job retries it).
     request.on('error', (error) => reject(connectionError(error, url)));
@@ -119,11 +119,11 @@ function connectionError(error: unknown, url: URL): AppError {
   }
   const code = typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : '';
   if (code === 'ENOTFOUND') return new AppError('source-unavailable', `The host ${hostname} of the CSV URL was not found (DNS); check the URL.`);
-  if (code === 'EAI_AGAIN') return new AppError('source-unavailable', `The host ${hostname} of the CSV URL could not be looked up (DNS did not answer).`, undefined, true);
+  if (code === 'EAI_AGAIN') return new AppError('source-unavailable', `The host ${hostname} of the CSV URL could not be looked up (DNS did not answer).`, { transient: true });
   if (code === 'ECONNREFUSED') {
-    return new AppError('source-unavailable', `${host} refused the connection for the CSV download: check the URL's port and that the HR system is up.`, undefined, true);
+    return new AppError('source-unavailable', `${host} refused the connection for the CSV download: check the URL's port and that the HR system is up.`, { transient: true });
   }
-  if (code === 'ETIMEDOUT') return new AppError('source-unavailable', `Connecting to ${host} for the CSV download timed out.`, undefined, true);
+  if (code === 'ETIMEDOUT') return new AppError('source-unavailable', `Connecting to ${host} for the CSV download timed out.`, { transient: true });
   if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
     return new AppError('source-tls-failed', `The TLS certificate of ${host} is not issued for ${hostname}, so the CSV download was refused.`);
   }
@@ -133,7 +133,7 @@ function connectionError(error: unknown, url: URL): AppError {
   if (code.startsWith('ERR_SSL_') || code === 'EPROTO') {
     return new AppError('source-tls-failed', `The TLS handshake with ${host} failed: the server may not speak HTTPS on that port, or only offers outdated TLS versions.`);
   }
-  return new AppError('source-unavailable', `Could not reach ${host} for the CSV file (${code || 'the connection failed'}).`, undefined, true);
+  return new AppError('source-unavailable', `Could not reach ${host} for the CSV file (${code || 'the connection failed'}).`, { transient: true });
 }
 
 /** OpenSSL's verification failures (Node's `code` of the error), all meaning "not a certificate we trust". */

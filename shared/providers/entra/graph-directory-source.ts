@@ -9,7 +9,7 @@ import { AppError, isAppError } from '../../errors/app-error.js';
 import type { AvailableGroup, DirectorySource, SourcePage } from '../../sync/directory-source.js';
 import type { SourceEntry } from '../../sync/model.js';
 import type { Run } from '../../sync/run-model.js';
-import { selectGroups } from '../../sync/groups.js';
+import { selectGroups } from '../../sync/rules/groups.js';
 import { mapGraphUser, userSelect, type GraphUser } from './map-graph-user.js';
 
 const CLOUDS = {
@@ -222,7 +222,7 @@ export class GraphDirectorySource implements DirectorySource {
   private async latestCheckpoint(client: Client, profile: EntraProfile): Promise<string> {
     const latest = async (url: string) => {
       const page: GraphPage<unknown> & { '@odata.deltaLink'?: string } = await get(client, url);
-      if (!page['@odata.deltaLink']) throw new AppError('source-unavailable', `Microsoft Graph gave no delta link for ${url}.`, undefined, true);
+      if (!page['@odata.deltaLink']) throw new AppError('source-unavailable', `Microsoft Graph gave no delta link for ${url}.`, { transient: true });
       return page['@odata.deltaLink'];
     };
     const checkpoint: Checkpoint = {
@@ -245,7 +245,7 @@ export class GraphDirectorySource implements DirectorySource {
     );
     const nextLink = page['@odata.nextLink'];
     if (nextLink) return { entries, next: { ...cursor, next: nextLink } };
-    if (!page['@odata.deltaLink']) throw new AppError('source-unavailable', 'The users delta ended without a delta link.', undefined, true);
+    if (!page['@odata.deltaLink']) throw new AppError('source-unavailable', 'The users delta ended without a delta link.', { transient: true });
     return { entries, next: { phase: 'member-changes', next: cursor.groups, users: page['@odata.deltaLink'] } };
   }
 
@@ -264,7 +264,7 @@ export class GraphDirectorySource implements DirectorySource {
     const entries = await Promise.all([...userIds].map((id) => limit(() => this.reread(client, profile, id, ref))));
     const nextLink = page['@odata.nextLink'];
     if (nextLink) return { entries, next: { ...cursor, next: nextLink } };
-    if (!page['@odata.deltaLink']) throw new AppError('source-unavailable', 'The groups delta ended without a delta link.', undefined, true);
+    if (!page['@odata.deltaLink']) throw new AppError('source-unavailable', 'The groups delta ended without a delta link.', { transient: true });
     const checkpoint: Checkpoint = { users: cursor.users, groups: page['@odata.deltaLink'] };
     return { entries, next: null, checkpoint: JSON.stringify(checkpoint) };
   }
@@ -428,7 +428,7 @@ function graphFailure(error: unknown, profile: EntraProfile): AppError {
       return new AppError('source-auth-failed', `Microsoft Graph refused the request (${what}). Grant the app admin consent for User.Read.All, Group.Read.All and GroupMember.Read.All.`);
     }
     if (status === 404) return new AppError('source-not-found', `Microsoft Graph has no such object in tenant ${profile.tenantId} (${what}); check the selected group ids.`);
-    return new AppError('source-unavailable', `Microsoft Graph answered HTTP ${status} (${what}).`, undefined, status === 429 || status >= 500);
+    return new AppError('source-unavailable', `Microsoft Graph answered HTTP ${status} (${what}).`, { transient: status === 429 || status >= 500 });
   }
-  return new AppError('source-unavailable', `Could not reach Microsoft Graph: ${message}`, undefined, true);
+  return new AppError('source-unavailable', `Could not reach Microsoft Graph: ${message}`, { transient: true });
 }

@@ -5,7 +5,7 @@ import type { SecretResolver } from '../../config/secrets.js';
 import type { ConnectionProfile, OktaProfile } from '../../connections/profile.js';
 import { AppError, isAppError } from '../../errors/app-error.js';
 import type { AvailableGroup, DirectorySource, SourcePage } from '../../sync/directory-source.js';
-import { selectGroups } from '../../sync/groups.js';
+import { selectGroups } from '../../sync/rules/groups.js';
 import type { SourceEntry } from '../../sync/model.js';
 import type { Run } from '../../sync/run-model.js';
 import { mapOktaUser, type OktaUser } from './map-okta-user.js';
@@ -283,5 +283,5 @@ function oktaFailure(error: unknown, profile: OktaProfile): AppError {
   if (status === 403) return new AppError('source-auth-failed', `${host} denied access (${code ?? 'HTTP 403'}: ${summary}); grant okta.users.read and okta.groups.read.`);
   if (status === 404) return new AppError('source-not-found', `${host} has no such object (${code ?? 'HTTP 404'}: ${summary}); check the selected group ids.`);
   const transient = status === undefined || status === 429 || status >= 500;
-  return new AppError('source-unavailable', `${host} answered ${status ? `HTTP ${status}` : 'nothing usable'} (${summary}).`, undefined, transient);
+  return new AppError('source-unavailable', `${host} answered ${status ? `HTTP ${status}` : 'nothing usable'} (${summary}).`, { transient });
 }

@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { ContainerClient } from '@azure/storage-blob';
 import pLimit from 'p-limit';
-import type { FileInfo, FileStore } from '../ports.js';
+import type { FileInfo, FileStore } from '../../sync/ports.js';
 import { statusOf } from '../table/keys.js';
 
 /** Files as block blobs in one container. */

@@ -1,6 +1,6 @@
 import type { QueueServiceClient } from '@azure/storage-queue';
 import type { StorageNames } from '../../config/settings.js';
-import type { JobQueue, JobQueueName } from '../ports.js';
+import type { JobQueue, JobQueueName } from '../../sync/ports.js';
 
 /** Job messages as base64 JSON, the Functions host's default queue encoding (host.json messageEncoding). */
 export class StorageJobQueue implements JobQueue {

@@ -1,6 +1,6 @@
 import type { TableClient } from '@azure/data-tables';
 import type { AuditLog, AuditPage, AuditQuery, AuditRecord } from '../../audit/audit-log.js';
-import { bucketLabel, bucketOf } from '../../sync/partitioning.js';
+import { bucketLabel, bucketOf } from '../../sync/rules/partitioning.js';
 import { upsertInBatches } from './batches.js';
 import { AppError } from '../../errors/app-error.js';
 import { encodeKey, odata, statusOf, withoutServiceColumns } from './keys.js';

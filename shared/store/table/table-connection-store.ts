@@ -1,6 +1,6 @@
 import type { TableClient } from '@azure/data-tables';
 import { parseProfile, newDirectoryKey, readStoredProfile, type ConnectionProfile } from '../../connections/profile.js';
-import type { ConnectionState, ConnectionStore, StoredConnection } from '../ports.js';
+import type { ConnectionState, ConnectionStore, StoredConnection } from '../../sync/ports.js';
 import { encodeKey, statusOf, withEtagRetry } from './keys.js';
 
 const PARTITION = 'connection';

@@ -1,5 +1,5 @@
 import type { TableClient } from '@azure/data-tables';
-import type { Group, GroupStore } from '../ports.js';
+import type { Group, GroupStore } from '../../sync/ports.js';
 import { encodeKey, statusOf, withoutServiceColumns } from './keys.js';
 
 const PARTITION = 'group';

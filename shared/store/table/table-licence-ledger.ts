@@ -1,5 +1,5 @@
 import type { TableClient } from '@azure/data-tables';
-import type { LicenceLedger } from '../ports.js';
+import type { LicenceLedger } from '../../sync/ports.js';
 import { statusOf, withEtagRetry } from './keys.js';
 
 const PARTITION = 'licence';

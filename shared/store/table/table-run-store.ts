@@ -1,8 +1,8 @@
 import type { TableClient } from '@azure/data-tables';
 import { readStoredProfile } from '../../connections/profile.js';
 import type { PageRecord, Run, ShardResult } from '../../sync/run-model.js';
-import { shardLabel } from '../../sync/partitioning.js';
-import type { RunStore } from '../ports.js';
+import { shardLabel } from '../../sync/rules/partitioning.js';
+import type { RunStore } from '../../sync/ports.js';
 import { odata, statusOf, withEtagRetry } from './keys.js';
 
 const RUN_ROW = 'run';

@@ -1,7 +1,7 @@
 import type { TableClient } from '@azure/data-tables';
 import type { StoredUser } from '../../sync/model.js';
-import { SHARD_COUNT, bucketLabel, bucketOf, bucketsOfShard } from '../../sync/partitioning.js';
-import type { UserStore } from '../ports.js';
+import { SHARD_COUNT, bucketLabel, bucketOf, bucketsOfShard } from '../../sync/rules/partitioning.js';
+import type { UserStore } from '../../sync/ports.js';
 import { mergeInBatches, upsertInBatches } from './batches.js';
 import { encodeKey, odata, statusOf, withoutServiceColumns } from './keys.js';
 
@@ -11,7 +11,7 @@ const JSON_COLUMNS = ['attributes', 'directoryControlled', 'groups', 'localGroup
 /** A user row: the user's fields as columns (readable in Storage Explorer), structured ones as JSON. */
 type UserEntity = Record<string, string> & { partitionKey: string; rowKey: string };
 
-/** Users, partitioned `{directoryKey}-{bucket}` (see sync/partitioning.ts), RowKey = encoded source key. */
+/** Users, partitioned `{directoryKey}-{bucket}` (see sync/rules/partitioning.ts), RowKey = encoded source key. */
 export class TableUserStore implements UserStore {
   constructor(private readonly table: TableClient) {}
 

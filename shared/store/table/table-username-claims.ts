@@ -1,7 +1,7 @@
 import type { TableClient, TransactionAction } from '@azure/data-tables';
 import pLimit from 'p-limit';
-import { SHARD_COUNT, shardOf } from '../../sync/partitioning.js';
-import type { ClaimOutcome, UsernameClaim, UsernameClaims, UsernameOwner } from '../ports.js';
+import { SHARD_COUNT, shardOf } from '../../sync/rules/partitioning.js';
+import type { ClaimOutcome, UsernameClaim, UsernameClaims, UsernameOwner } from '../../sync/ports.js';
 import { encodeKey, odata, statusOf } from './keys.js';
 
 interface ClaimEntity {

@@ -1,6 +1,6 @@
 import { BlobServiceClient } from '@azure/storage-blob';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { verifyPassword } from '../../../shared/sync/passwords.js';
+import { verifyPassword } from '../../../shared/sync/rules/passwords.js';
 import { startCsvServer, type CsvServer } from '../../fakes/csv-server.js';
 import { auditOf, createTestApp, putProfile, syncNow, usersOf, type TestApp } from '../../support/test-app.js';
 

@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vi
 import { availableGroups, testConnection } from '../../../shared/connections/connection-checks.js';
 import type { ConnectionProfileInput } from '../../../shared/connections/profile.js';
 import { awaitRun } from '../../../shared/host/await-run.js';
-import { startRun } from '../../../shared/sync/start-run.js';
+import { startRun } from '../../../shared/sync/pipeline/start-run.js';
 import { certificateThumbprint, startGraphServer, type FakeTenant, type GraphServer } from '../../fakes/graph-server.js';
 import { createTestCertificate } from '../../fakes/tls.js';
 import { auditOf, createTestApp, putProfile, syncNow, usersOf, SMALL_DIRECTORY_GUARD, type TestApp } from '../../support/test-app.js';

@@ -1,9 +1,9 @@
-import type { AuditRecord } from '../audit/audit-log.js';
+import type { AuditRecord } from '../../audit/audit-log.js';
 import pLimit from 'p-limit';
-import type { SyncDependencies } from './dependencies.js';
-import { SHARD_COUNT } from './partitioning.js';
-import { resolveOrgChart, type OrgNode } from './org-chart.js';
-import type { Run } from './run-model.js';
+import type { SyncDependencies } from '../dependencies.js';
+import { SHARD_COUNT } from '../rules/partitioning.js';
+import { resolveOrgChart, type OrgNode } from '../rules/org-chart.js';
+import type { Run } from '../run-model.js';
 
 /**
  * Finalise's org-chart step: resolves every user's manager to the manager's user within the

@@ -1,13 +1,13 @@
 import pLimit from 'p-limit';
-import { conflictOf, decideEntries, decideInvalid, decideMissing, type DecisionContext, type PlannedDecision } from './decide.js';
-import type { SyncDependencies } from './dependencies.js';
-import { combineEntries } from './entries.js';
-import { grantSeats, seatsWanted } from './licences.js';
-import { LOCAL_DIRECTORY, countedAs, emptyCounts, isUnreadable, type ActionCounts, type Decision, type SourceEntry, type StoredUser } from './model.js';
-import { hashPassword } from './passwords.js';
-import type { ClaimOutcome, UsernameOwner } from '../store/ports.js';
-import type { Run } from './run-model.js';
-import { paths, readStagedEntries, type ShardPlan } from './staging.js';
+import { conflictOf, decideEntries, decideInvalid, decideMissing, type DecisionContext, type PlannedDecision } from '../rules/decide.js';
+import type { SyncDependencies } from '../dependencies.js';
+import { combineEntries } from '../rules/entries.js';
+import { grantSeats, seatsWanted } from '../rules/licences.js';
+import { LOCAL_DIRECTORY, countedAs, emptyCounts, isUnreadable, type ActionCounts, type Decision, type SourceEntry, type StoredUser } from '../model.js';
+import { hashPassword } from '../rules/passwords.js';
+import type { ClaimOutcome, UsernameOwner } from '../ports.js';
+import type { Run } from '../run-model.js';
+import { readPlan, readStagedEntries, writePlan, type ShardPlan } from './staging.js';
 
 /**
  * A shard's plan: its staged source entries decided against the stored users of its 16 partitions,
@@ -15,13 +15,15 @@ import { paths, readStagedEntries, type ShardPlan } from './staging.js';
  * shard's job applies that same plan.
  */
 export async function loadOrMakePlan(deps: SyncDependencies, run: Run, shard: number): Promise<ShardPlan> {
-  const path = paths.plan(run.runId, shard);
-  const existing = await deps.runFiles.get(path);
-  if (existing) return JSON.parse(String(existing)) as ShardPlan;
+  const existing = await readPlan(deps.runFiles, run.runId, shard);
+  if (existing) return existing;
   const plan = await makePlan(deps, run, shard);
   // Two workers planning the same shard at once: the first stored plan is the one both apply.
-  if (await deps.runFiles.putIfAbsent(path, JSON.stringify(plan))) return plan;
-  return JSON.parse(String(await deps.runFiles.get(path))) as ShardPlan;
+  if (await writePlan(deps.runFiles, run.runId, plan)) return plan;
+  const first = await readPlan(deps.runFiles, run.runId, shard);
+  // Gone since the write lost: only the end of the run removes plans (the job then stops).
+  if (!first) throw new Error(`The plan of shard ${shard} of run ${run.runId} disappeared while it was read.`);
+  return first;
 }
 
 async function makePlan(deps: SyncDependencies, run: Run, shard: number): Promise<ShardPlan> {

@@ -1,12 +1,12 @@
-import { isAppError } from '../errors/app-error.js';
-import type { SyncDependencies } from './dependencies.js';
+import { isAppError } from '../../errors/app-error.js';
+import type { SyncDependencies } from '../dependencies.js';
 import { randomBytes } from 'node:crypto';
-import type { StoredConnection } from '../store/ports.js';
-import { emptyCounts } from './model.js';
-import { isTerminal, newRunId } from './run-model.js';
+import type { StoredConnection } from '../ports.js';
+import { emptyCounts } from '../model.js';
+import { isTerminal, newRunId } from '../run-model.js';
 import { withoutActiveRun } from './close-run.js';
 import { failRun } from './fail-run.js';
-import { isDue, skippedDailySlot } from './schedule.js';
+import { isDue, skippedDailySlot } from '../rules/schedule.js';
 import { expireRunFiles } from './staging.js';
 import { startRun } from './start-run.js';
 

@@ -1,7 +1,7 @@
-import { AppError } from '../errors/app-error.js';
-import type { SyncDependencies } from './dependencies.js';
+import { AppError } from '../../errors/app-error.js';
+import type { SyncDependencies } from '../dependencies.js';
 import { stopRun } from './fail-run.js';
-import { isTerminal, RUN_ID_PATTERN, type Run } from './run-model.js';
+import { isTerminal, RUN_ID_PATTERN, type Run } from '../run-model.js';
 
 /**
  * An admin ends an active run — one whose driver was killed, or one started by mistake — as `cancelled`.
@@ -29,8 +29,8 @@ export async function cancelRun(deps: SyncDependencies, runId: string, actor: st
 function refusal(run: Run): AppError {
   const details = { runId: run.runId, state: run.state };
   if (run.state === 'needs-confirmation') {
-    return new AppError('run-not-active', `Run ${run.runId} has ended, holding its disables: it disables no one unless confirmed, and the next run of "${run.connection}" supersedes it.`, details);
+    return new AppError('run-not-active', `Run ${run.runId} has ended, holding its disables: it disables no one unless confirmed, and the next run of "${run.connection}" supersedes it.`, { details });
   }
-  if (isTerminal(run.state)) return new AppError('run-not-active', `Run ${run.runId} has already ended (${run.state}); only an active run can be cancelled.`, details);
-  return new AppError('run-not-active', `Run ${run.runId} is finishing (finalise began at ${run.finaliseStartedAt}) and can no longer be cancelled; it ends on its own.`, details);
+  if (isTerminal(run.state)) return new AppError('run-not-active', `Run ${run.runId} has already ended (${run.state}); only an active run can be cancelled.`, { details });
+  return new AppError('run-not-active', `Run ${run.runId} is finishing (finalise began at ${run.finaliseStartedAt}) and can no longer be cancelled; it ends on its own.`, { details });
 }

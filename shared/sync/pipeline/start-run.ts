@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { AppError } from '../errors/app-error.js';
-import { secretNamesOf, type ConnectionProfile } from '../connections/profile.js';
-import { usableConnection } from '../connections/usable-connection.js';
-import type { SecretResolver } from '../config/secrets.js';
-import type { SyncDependencies } from './dependencies.js';
-import { emptyCounts } from './model.js';
+import { AppError } from '../../errors/app-error.js';
+import { secretNamesOf, type ConnectionProfile } from '../../connections/profile.js';
+import { usableConnection } from '../../connections/usable-connection.js';
+import type { SecretResolver } from '../../config/secrets.js';
+import type { SyncDependencies } from '../dependencies.js';
+import { emptyCounts } from '../model.js';
 import { supersedeHeldRun } from './confirm-run.js';
-import { isTerminal, newRunId, type Run, type RunTrigger } from './run-model.js';
+import { isTerminal, newRunId, type Run, type RunTrigger } from '../run-model.js';
 import { paths, runFilesExpired } from './staging.js';
 
 export interface StartRunRequest {
@@ -41,7 +41,7 @@ export async function startRun(deps: SyncDependencies, request: StartRunRequest)
   if (observedActive) {
     const active = await deps.runs.get(observedActive);
     if (active && !isTerminal(active.state)) {
-      throw new AppError('run-active', `A run of "${profile.name}" is already active (${observedActive}).`, { runId: observedActive });
+      throw new AppError('run-active', `A run of "${profile.name}" is already active (${observedActive}).`, { details: { runId: observedActive } });
     }
   }
   let lostRace: string | undefined;
@@ -60,7 +60,7 @@ export async function startRun(deps: SyncDependencies, request: StartRunRequest)
     };
   });
   if (lostRace) {
-    throw new AppError('run-active', `A run of "${profile.name}" was started at the same moment (${lostRace}).`, { runId: lostRace });
+    throw new AppError('run-active', `A run of "${profile.name}" was started at the same moment (${lostRace}).`, { details: { runId: lostRace } });
   }
 
   const { checkpoint, lastFullRunAt } = connection.state;

@@ -1,6 +1,6 @@
-import { AppError, isAppError } from '../errors/app-error.js';
-import type { SyncDependencies } from './dependencies.js';
-import { isTerminal, type Run } from './run-model.js';
+import { AppError, isAppError } from '../../errors/app-error.js';
+import type { SyncDependencies } from '../dependencies.js';
+import { isTerminal, type Run } from '../run-model.js';
 import { startRun, type StartRunRequest } from './start-run.js';
 
 /**
@@ -21,7 +21,7 @@ export async function startOrResumeRun(deps: SyncDependencies, request: StartRun
         'run-active',
         `Run ${active.runId} of "${active.connection}" (sync${flags || ' without flags'}) is still going, and this asks for another kind of run: ` +
           `drive it to its end with \`usersync sync "${active.connection}"${flags}\`, or cancel it with \`usersync run cancel ${active.runId}\`.`,
-        { runId: active.runId },
+        { details: { runId: active.runId } },
       );
     }
     return { run: active, resumed: true };

@@ -1,5 +1,5 @@
-import type { Schedule } from '../connections/profile.js';
-import type { ConnectionState } from '../store/ports.js';
+import type { Schedule } from '../../connections/profile.js';
+import type { ConnectionState } from '../ports.js';
 
 const HOUR = 3_600_000;
 

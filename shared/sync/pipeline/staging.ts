@@ -1,9 +1,11 @@
 import pLimit from 'p-limit';
-import type { FileStore } from '../store/ports.js';
-import { newRunId, type RunState } from './run-model.js';
-import type { Decision, SourceEntry } from './model.js';
-import type { PlannedDecision } from './decide.js';
-import { SHARD_COUNT, shardLabel, shardOf } from './partitioning.js';
+import { z } from 'zod';
+import { AppError } from '../../errors/app-error.js';
+import type { FileStore } from '../ports.js';
+import { newRunId, type RunState } from '../run-model.js';
+import type { Decision, SourceEntry } from '../model.js';
+import { decisionSchema, sourceEntrySchema } from '../model-schemas.js';
+import { SHARD_COUNT, shardLabel, shardOf } from '../rules/partitioning.js';
 
 /**
  * A run's files in the runs container (every one of them is deleted once the run is older than
@@ -58,13 +60,13 @@ export async function readStagedEntries(files: FileStore, runId: string, shard: 
         const offsets = (page.metadata[SECTIONS] ?? '').split(',').map(Number);
         const [start, end] = [offsets[shard], offsets[shard + 1]];
         if (offsets.length !== SHARD_COUNT + 1 || start === undefined || end === undefined || !(end >= start)) {
-          throw new Error(`The staged page ${page.path} has no valid section offsets.`);
+          throw new AppError('run-file-invalid', `The staged page ${page.path} has no valid section offsets.`);
         }
         if (end === start) return [];
         const bytes = await files.getRange(page.path, start, end - start);
         // Gone since the listing: only finalise removes staging, once the run has ended (the job then stops).
         if (!bytes) throw new Error(`The staged page ${page.path} disappeared while it was read.`);
-        return JSON.parse(String(bytes)) as SourceEntry[];
+        return parseRunFile(stagedSectionSchema, bytes, `The staged page ${page.path}`);
       }),
     ),
   );
@@ -99,14 +101,17 @@ export async function expireRunFiles(files: FileStore, now: Date, archiveDays: n
   return files.deleteBefore(newRunId(new Date(now.getTime() - archiveDays * DAY_MS), ''));
 }
 
-/** What a shard decided, stored once so that a redelivered job applies and counts the same thing. */
+/**
+ * What a shard decided, stored once so that a redelivered job applies and counts the same thing. Its
+ * decisions are stored without the planning-only hints of PlannedDecision (used before the plan is stored).
+ */
 export interface ShardPlan {
   shard: number;
   plannedAt: string;
   /** What the shard's job applies (every action but disables). */
-  decisions: PlannedDecision[];
+  decisions: Decision[];
   /** Users the source says are inactive or deleted: finalise disables them, unless the guard holds them. */
-  sourceDisables: PlannedDecision[];
+  sourceDisables: Decision[];
   /** Users missing from a complete listing: finalise disables them (or not, if the run cannot). */
   pendingDisables: Decision[];
   /** Full runs: users of the shard not disabled before the run, the disable guard's base (see finalise). */
@@ -118,4 +123,52 @@ export interface ShardPlan {
   unreadableReasons: Record<string, number>;
   /** Blocked users still in scope: finalise activates them, oldest first, as licences allow. */
   blockedInScope: { key: string; createdAt: string }[];
+}
+
+const count = z.number().int().nonnegative();
+
+/** ShardPlan as stored; test/sync/model-schemas.test.ts keeps the two equal. */
+export const shardPlanSchema = z.object({
+  shard: z.number().int().min(0).max(SHARD_COUNT - 1),
+  plannedAt: z.string(),
+  decisions: z.array(decisionSchema),
+  sourceDisables: z.array(decisionSchema),
+  pendingDisables: z.array(decisionSchema),
+  enabledBefore: count,
+  unchanged: count,
+  unreadable: count,
+  unreadableReasons: z.record(z.string(), count),
+  blockedInScope: z.array(z.object({ key: z.string(), createdAt: z.string() })),
+});
+
+const stagedSectionSchema = z.array(sourceEntrySchema);
+
+/** Stores a shard's plan unless one is stored already (`If-None-Match: *`); false when another was first. */
+export async function writePlan(files: FileStore, runId: string, plan: ShardPlan): Promise<boolean> {
+  return files.putIfAbsent(paths.plan(runId, plan.shard), JSON.stringify(plan));
+}
+
+/** A shard's stored plan, checked; undefined when none is stored. */
+export async function readPlan(files: FileStore, runId: string, shard: number): Promise<ShardPlan | undefined> {
+  const content = await files.get(paths.plan(runId, shard));
+  if (!content) return undefined;
+  return parseRunFile(shardPlanSchema, content, `The plan of shard ${shard} stored for run ${runId}`);
+}
+
+/**
+ * A run's file as the schema says it must be. One that is not (damaged, or written by another version
+ * mid-run) fails the job that reads it, so its run disables no one; the next run plans afresh.
+ */
+function parseRunFile<T>(schema: z.ZodType<T>, content: Buffer, what: string): T {
+  let json: unknown;
+  try {
+    json = JSON.parse(String(content));
+  } catch {
+    throw new AppError('run-file-invalid', `${what} is not valid JSON; start a new run.`);
+  }
+  const parsed = schema.safeParse(json);
+  if (parsed.success) return parsed.data;
+  const [issue] = parsed.error.issues;
+  const where = issue?.path.length ? `${issue.path.join('.')}: ` : '';
+  throw new AppError('run-file-invalid', `${what} is not one this version can read (${where}${issue?.message}); start a new run.`);
 }

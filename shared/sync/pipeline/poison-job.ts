@@ -1,5 +1,6 @@
-import { MAX_DEQUEUE_COUNT } from '../config/settings.js';
-import type { SyncDependencies } from './dependencies.js';
+import { MAX_DEQUEUE_COUNT } from '../../config/settings.js';
+import type { RunError } from '../../errors/app-error.js';
+import type { SyncDependencies } from '../dependencies.js';
 import { failRun } from './fail-run.js';
 import type { FinaliseJob, PageJob, ReconcileJob } from './jobs.js';
 import { recordPoisonedPage } from './page-job.js';
@@ -11,7 +12,7 @@ import { recordPoisonedShard } from './reconcile-job.js';
  * work still lands, and the run ends as failed with the reason, disabling no one.
  */
 
-function poisonError(what: string): { code: string; message: string } {
+function poisonError(what: string): RunError {
   return {
     code: 'poison-message',
     message: `${what} failed ${MAX_DEQUEUE_COUNT} times and was moved to the poison queue; the function logs hold its error.`,

@@ -1,16 +1,16 @@
 import pLimit from 'p-limit';
-import type { ErrorCode } from '../errors/app-error.js';
-import type { SyncDependencies } from './dependencies.js';
+import type { ErrorCode } from '../../errors/app-error.js';
+import type { SyncDependencies } from '../dependencies.js';
 import type { FinaliseJob } from './jobs.js';
-import { addCounts, emptyCounts, type Decision } from './model.js';
-import type { PlannedDecision } from './decide.js';
-import { SHARD_COUNT } from './partitioning.js';
+import { addCounts, emptyCounts, type Decision } from '../model.js';
+import type { PlannedDecision } from '../rules/decide.js';
+import { SHARD_COUNT } from '../rules/partitioning.js';
 import { linkManagers } from './link-managers.js';
 import { applyDecisions } from './apply-decisions.js';
-import { seatsFreed } from './licences.js';
-import { isTerminal, type HeldDisables, type Run } from './run-model.js';
-import { disableGuardVerdict, HELD_SAMPLE_SIZE, heldWarning } from './disable-guard.js';
-import { paths, removeWorkingFiles, type ShardPlan } from './staging.js';
+import { seatsFreed } from '../rules/licences.js';
+import { isTerminal, type HeldDisables, type Run } from '../run-model.js';
+import { disableGuardVerdict, HELD_SAMPLE_SIZE, heldWarning } from '../rules/disable-guard.js';
+import { readPlan, removeWorkingFiles, type ShardPlan } from './staging.js';
 import { freeSlot } from './close-run.js';
 
 /**
@@ -244,9 +244,8 @@ async function shardPlans(deps: SyncDependencies, run: Run): Promise<PlanSummary
   const plans = await Promise.all(
     Array.from({ length: SHARD_COUNT }, (_, shard) =>
       limit(async (): Promise<PlanSummary | undefined> => {
-        const content = await deps.runFiles.get(paths.plan(run.runId, shard));
-        if (!content) return undefined;
-        const plan = JSON.parse(String(content)) as ShardPlan;
+        const plan = await readPlan(deps.runFiles, run.runId, shard);
+        if (!plan) return undefined;
         const { sourceDisables, pendingDisables, enabledBefore, blockedInScope } = plan;
         return { shard, sourceDisables, pendingDisables, enabledBefore, blockedInScope, movesLinks: plan.decisions.some(movesLinks) };
       }),

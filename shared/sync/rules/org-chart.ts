@@ -1,4 +1,4 @@
-import type { StoredUser } from './model.js';
+import type { StoredUser } from '../model.js';
 
 /** What the org chart needs of a user: a directory's worth fits in memory. */
 export type OrgNode = Pick<StoredUser, 'key' | 'username' | 'manager' | 'managerKey'>;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { SHARD_COUNT } from './partitioning.js';
-import { RUN_ID_PATTERN } from './run-model.js';
+import { SHARD_COUNT } from '../rules/partitioning.js';
+import { RUN_ID_PATTERN } from '../run-model.js';
 
 /** Queue message shapes, decoded with zod by the triggers. */
 const runId = z.string().regex(RUN_ID_PATTERN, 'a run id');

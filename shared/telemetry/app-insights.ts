@@ -1,7 +1,7 @@
 import { logs, type AnyValueMap, type Logger } from '@opentelemetry/api-logs';
 import { COUNTED_ACTIONS } from '../sync/model.js';
 import type { Run } from '../sync/run-model.js';
-import type { AuditLog, AuditPage, AuditQuery, AuditRecord } from './audit-log.js';
+import type { AuditLog, AuditPage, AuditQuery, AuditRecord } from '../audit/audit-log.js';
 
 /** What an event may carry: flat strings and numbers (App Insights stores them all as strings). */
 export type EventProperties = Record<string, string | number | undefined>;

@@ -1,6 +1,6 @@
-import type { GroupSettings } from '../connections/profile.js';
+import type { GroupSettings } from '../../connections/profile.js';
 import { selectGroups } from './groups.js';
-import type { SourceEntry } from './model.js';
+import type { SourceEntry } from '../model.js';
 
 /**
  * Everything a run listed for one key, made into what decide() takes: the user entry (or entries,

@@ -1,13 +1,14 @@
-import type { AuditAction } from '../audit/audit-log.js';
-import type { SyncDependencies } from './dependencies.js';
+import type { AuditAction } from '../../audit/audit-log.js';
+import type { RunError } from '../../errors/app-error.js';
+import type { SyncDependencies } from '../dependencies.js';
 import { freeSlot } from './close-run.js';
 import { removeWorkingFiles } from './staging.js';
-import { isTerminal, type Run } from './run-model.js';
+import { isTerminal, type Run } from '../run-model.js';
 
 /** How a run its own jobs will not finish is ended. */
 export interface RunStop {
   state: 'failed' | 'cancelled';
-  error?: { code: string; message: string };
+  error?: RunError;
   /** Added to the run's warnings: what the admin should know about how it ended. */
   warning: string;
   audit: { action: AuditAction; reason?: string; detail: string };
@@ -46,7 +47,7 @@ export async function stopRun(
  * queue, or a run that made no progress for too long (the watchdog). Does nothing to a run that has
  * already ended.
  */
-export async function failRun(deps: SyncDependencies, runId: string, error: { code: string; message: string }): Promise<Run | undefined> {
+export async function failRun(deps: SyncDependencies, runId: string, error: RunError): Promise<Run | undefined> {
   const { run, stopped } = await stopRun(deps, runId, {
     state: 'failed',
     error,

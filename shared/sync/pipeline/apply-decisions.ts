@@ -1,8 +1,8 @@
-import type { AuditRecord } from '../audit/audit-log.js';
-import type { PlannedDecision } from './decide.js';
-import type { SyncDependencies } from './dependencies.js';
-import { countedAs, type Decision, type StoredUser } from './model.js';
-import type { Run } from './run-model.js';
+import type { AuditRecord } from '../../audit/audit-log.js';
+import type { PlannedDecision } from '../rules/decide.js';
+import type { SyncDependencies } from '../dependencies.js';
+import { countedAs, type Decision, type StoredUser } from '../model.js';
+import type { Run } from '../run-model.js';
 
 /** What the write path needs to know of the run (or admin operation) it writes for. */
 export type RunRef = Pick<Run, 'runId' | 'connection' | 'directoryKey' | 'startedAt'>;

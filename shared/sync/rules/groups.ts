@@ -1,5 +1,5 @@
-import { groupPattern } from '../connections/group-pattern.js';
-import type { GroupSettings } from '../connections/profile.js';
+import { groupPattern } from '../../connections/group-pattern.js';
+import type { GroupSettings } from '../../connections/profile.js';
 
 /**
  * The directory groups a profile syncs for one user: none at all (`undefined`: memberships are left

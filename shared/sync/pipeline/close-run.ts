@@ -1,6 +1,6 @@
-import type { ConnectionState } from '../store/ports.js';
-import type { SyncDependencies } from './dependencies.js';
-import type { Run, RunState } from './run-model.js';
+import type { ConnectionState } from '../ports.js';
+import type { SyncDependencies } from '../dependencies.js';
+import type { Run, RunState } from '../run-model.js';
 
 /**
  * Frees the profile's active-run slot held by `run` and records how it ended. Only a successful run

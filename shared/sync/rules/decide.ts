@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { sameGroups } from './groups.js';
-import type { Decision, Holder, SourceEntry, SourceUser, StoredUser } from './model.js';
+import type { Decision, Holder, SourceEntry, SourceUser, StoredUser } from '../model.js';
 import { controlCharacterIn, USERNAME_RULE, usernameProblem } from './values.js';
 
 /**
@@ -21,7 +21,7 @@ export interface DecisionContext {
   keepLocalGroups: boolean;
 }
 
-export type Creation = Extract<Decision, { action: 'create' }> & { initialPassword?: 'row' | 'default' };
+export type Creation = Extract<Decision, { user: StoredUser }> & { action: 'create'; initialPassword?: 'row' | 'default' };
 export type PlannedDecision = Decision | Creation;
 
 const emailSchema = z.email();

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { AppInsightsAuditLog, runSummaryEvent, startTelemetry, type Telemetry } from '../../shared/audit/app-insights.js';
+import { AppInsightsAuditLog, runSummaryEvent, startTelemetry, type Telemetry } from '../../shared/telemetry/app-insights.js';
 import type { AuditLog, AuditPage, AuditQuery, AuditRecord } from '../../shared/audit/audit-log.js';
 import { emptyCounts } from '../../shared/sync/model.js';
 import { startIngestion, type Envelope, type Ingestion } from '../fakes/app-insights-ingestion.js';
@@ -114,7 +114,7 @@ describe('Application Insights audit telemetry', () => {
         counts: { ...emptyCounts(), created: 30, updated: 10, unchanged: 60 },
         startedAt: '2026-11-21T23:53:21.000Z',
         endedAt: '2026-11-21T23:53:25.000Z',
-        error: { code: 'source-unreachable', message: 'The CSV could not be read.' },
+        error: { code: 'source-unavailable', message: 'The CSV could not be read.' },
       } as Run);
       await telemetry.flush();
       await telemetry.shutdown();
@@ -178,7 +178,7 @@ describe('Application Insights audit telemetry', () => {
         disabled: '0',
         durationSeconds: '4',
         usersPerSecond: '25',
-        errorCode: 'source-unreachable',
+        errorCode: 'source-unavailable',
       });
       expect(JSON.stringify(summary)).not.toContain('The CSV could not be read.');
     });

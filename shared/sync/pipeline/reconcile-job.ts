@@ -1,11 +1,11 @@
-import { describeError } from '../errors/app-error.js';
+import { describeError, type RunError } from '../../errors/app-error.js';
 import { applyDecisions } from './apply-decisions.js';
-import type { SyncDependencies } from './dependencies.js';
+import type { SyncDependencies } from '../dependencies.js';
 import type { Delivery, ReconcileJob } from './jobs.js';
-import { seatsFreed } from './licences.js';
-import { emptyCounts } from './model.js';
-import { SHARD_COUNT } from './partitioning.js';
-import { isTerminal, type ShardResult } from './run-model.js';
+import { seatsFreed } from '../rules/licences.js';
+import { emptyCounts } from '../model.js';
+import { SHARD_COUNT } from '../rules/partitioning.js';
+import { isTerminal, type ShardResult } from '../run-model.js';
 import { countPlan, countSkipReasons, loadOrMakePlan } from './shard-plan.js';
 import { removeWorkingFiles } from './staging.js';
 
@@ -57,7 +57,7 @@ export async function runReconcileJob(deps: SyncDependencies, job: ReconcileJob,
  * A reconcile job in the poison queue (its handler crashed on every delivery): the shard is recorded
  * as failed so the other shards' work still lands and the run finishes, disabling no one.
  */
-export async function recordPoisonedShard(deps: SyncDependencies, job: ReconcileJob, error: { code: string; message: string }): Promise<void> {
+export async function recordPoisonedShard(deps: SyncDependencies, job: ReconcileJob, error: RunError): Promise<void> {
   const run = await deps.runs.get(job.runId);
   if (!run || isTerminal(run.state) || run.listing === 'in-progress') return;
   if (!(await shardRecorded(deps, run.runId, job.shard))) {
@@ -66,7 +66,7 @@ export async function recordPoisonedShard(deps: SyncDependencies, job: Reconcile
   await countShards(deps, run.runId);
 }
 
-function failedShard(shard: number, error: { code: string; message: string }): ShardResult {
+function failedShard(shard: number, error: RunError): ShardResult {
   return { shard, counts: emptyCounts(), skipReasons: {}, pendingDisables: 0, unreadable: 0, error };
 }
 

@@ -1,5 +1,5 @@
-import type { DisableGuard } from '../connections/profile.js';
-import type { HeldDisables } from './run-model.js';
+import type { DisableGuard } from '../../connections/profile.js';
+import type { HeldDisables } from '../run-model.js';
 
 export interface GuardVerdict {
   /** True when the run must wait for an admin's confirmation before disabling anyone. */

@@ -1,10 +1,10 @@
-import { describeError, isAppError } from '../errors/app-error.js';
-import type { SyncDependencies } from './dependencies.js';
-import type { SourcePage } from './directory-source.js';
+import { describeError, isAppError, type RunError } from '../../errors/app-error.js';
+import type { SyncDependencies } from '../dependencies.js';
+import type { SourcePage } from '../directory-source.js';
 import type { Delivery, PageJob } from './jobs.js';
-import { SHARD_COUNT } from './partitioning.js';
-import { isUnreadable } from './model.js';
-import { isTerminal, type PageRecord, type Run } from './run-model.js';
+import { SHARD_COUNT } from '../rules/partitioning.js';
+import { isUnreadable } from '../model.js';
+import { isTerminal, type PageRecord, type Run } from '../run-model.js';
 import { removeWorkingFiles, stageEntries } from './staging.js';
 
 /**
@@ -128,7 +128,7 @@ function sameCursor(a: unknown, b: unknown): boolean {
  * A page job in the poison queue (its handler crashed on every delivery): the listing ends as failed,
  * and what was read is still reconciled, disabling no one.
  */
-export async function recordPoisonedPage(deps: SyncDependencies, job: PageJob, error: { code: string; message: string }): Promise<void> {
+export async function recordPoisonedPage(deps: SyncDependencies, job: PageJob, error: RunError): Promise<void> {
   const run = await deps.runs.get(job.runId);
   if (!run || isTerminal(run.state)) return;
   if (run.listing === 'in-progress') await endListing(deps, run, 'failed', error);
@@ -143,7 +143,7 @@ async function endListing(
   deps: SyncDependencies,
   run: Run,
   listing: 'complete' | 'failed',
-  error?: { code: string; message: string },
+  error?: RunError,
 ): Promise<void> {
   // A run that ended meanwhile (an admin cancelled it) stays ended, and no shard is queued for it.
   const latest = await deps.runs.update(run.runId, (current) =>

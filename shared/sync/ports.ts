@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { Connection, ConnectionProfile, FieldProblem } from '../connections/profile.js';
-import type { StoredUser } from '../sync/model.js';
-import type { PageRecord, Run, ShardResult } from '../sync/run-model.js';
+import type { StoredUser } from './model.js';
+import type { PageRecord, Run, ShardResult } from './run-model.js';
 
 /** Scheduling state kept beside a profile; only the sync changes it. */
 export interface ConnectionState {
@@ -65,7 +65,7 @@ export interface RunStore {
 }
 
 export interface UserStore {
-  /** Every user of one shard's partitions (see sync/partitioning.ts): one partition-key range query. */
+  /** Every user of one shard's partitions (see sync/rules/partitioning.ts): one partition-key range query. */
   listShard(directoryKey: string, shard: number): Promise<StoredUser[]>;
   get(directoryKey: string, key: string): Promise<StoredUser | undefined>;
   /** Writes users (insert or replace), batched per partition. */

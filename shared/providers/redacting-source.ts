@@ -1,6 +1,6 @@
 import { AppError, isAppError } from '../errors/app-error.js';
 import { redact } from '../errors/redact.js';
-import type { DirectorySource } from './directory-source.js';
+import type { DirectorySource } from '../sync/directory-source.js';
 
 /**
  * A directory source whose errors carry no credential: what Okta, Graph or a web server answered is
@@ -28,7 +28,7 @@ export function withRedactedErrors(source: DirectorySource, secretValues: () => 
 
 /** The same error (code, transience) with its text redacted; the original, with its cause, is dropped. */
 function redactedError(error: unknown, secrets: string[]): Error {
-  if (isAppError(error)) return new AppError(error.code, redact(error.message, secrets), error.details && redactedValues(error.details, secrets), error.transient);
+  if (isAppError(error)) return new AppError(error.code, redact(error.message, secrets), { details: error.details && redactedValues(error.details, secrets), transient: error.transient });
   const copy = new Error(redact(error instanceof Error ? error.message : String(error), secrets));
   if (error instanceof Error && error.stack) copy.stack = redact(error.stack, secrets);
   return copy;

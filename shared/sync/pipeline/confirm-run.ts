@@ -1,9 +1,9 @@
-import { AppError } from '../errors/app-error.js';
-import type { ConnectionState } from '../store/ports.js';
-import type { SyncDependencies } from './dependencies.js';
-import { RUN_ID_PATTERN, type Run } from './run-model.js';
+import { AppError } from '../../errors/app-error.js';
+import type { ConnectionState } from '../ports.js';
+import type { SyncDependencies } from '../dependencies.js';
+import { RUN_ID_PATTERN, type Run } from '../run-model.js';
 import { paths, runFilesExpired } from './staging.js';
-import { heldWarning } from './disable-guard.js';
+import { heldWarning } from '../rules/disable-guard.js';
 
 /**
  * An admin confirms the disables a run held back (the disable guard tripped): the run takes its
@@ -61,10 +61,10 @@ export async function confirmRun(deps: SyncDependencies, runId: string): Promise
 /** Why the profile's state does not let `runId` take the slot again, if it does not. */
 function refusalFor(state: ConnectionState, runId: string, connection: string): AppError | undefined {
   if (state.activeRunId) {
-    return new AppError('run-active', `A run of "${connection}" is active (${state.activeRunId}); confirm when it has ended.`, { runId: state.activeRunId });
+    return new AppError('run-active', `A run of "${connection}" is active (${state.activeRunId}); confirm when it has ended.`, { details: { runId: state.activeRunId } });
   }
   if (state.lastRunId !== runId) {
-    return new AppError('run-superseded', `Run ${runId} was superseded by run ${state.lastRunId}, which re-evaluated who is missing.`, { runId: state.lastRunId });
+    return new AppError('run-superseded', `Run ${runId} was superseded by run ${state.lastRunId}, which re-evaluated who is missing.`, { details: { runId: state.lastRunId } });
   }
   return undefined;
 }
