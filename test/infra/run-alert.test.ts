@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { runSummaryEvent, type EventProperties, type Telemetry } from '../../shared/audit/app-insights.js';
+import { runSummaryEvent, type EventProperties, type Telemetry } from '../../shared/telemetry/app-insights.js';
 import { TERMINAL_STATES, type Run } from '../../shared/sync/run-model.js';
 import { bicepFile, groupAfter, valueOf } from './bicep-text.js';
 
