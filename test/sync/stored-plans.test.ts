@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { StoredUser } from '../../shared/sync/model.js';
 import { paths, readPlan, writePlan, type ShardPlan } from '../../shared/sync/pipeline/staging.js';
+import { recordPoisonedShard } from '../../shared/sync/pipeline/reconcile-job.js';
 import { shardOf } from '../../shared/sync/rules/partitioning.js';
 import { createTestApp, csvProfile, putProfile, uploadCsv, usersOf } from '../support/test-app.js';
 import { handle, stepped, steppedSync, type QueuedJob, type SteppedApp } from '../support/step-driver.js';
@@ -105,9 +106,9 @@ describe('stored plans are read through readPlan, which checks them', () => {
     expect(report.retried.map(({ error }) => error)).toEqual(Array(4).fill(expect.objectContaining(refusal)));
     const results = await app.deps.runs.listShardResults(run.runId);
     expect(results.find((result) => result.shard === shard)?.error).toEqual({ code: 'run-file-invalid', message: expect.stringMatching(message) });
-    // Finalise will not act on the plan either: it fails (in Azure, to the poison queue: the run fails).
-    expect(finaliseError).toMatchObject(refusal);
-    expect(run).toMatchObject({ state: 'finalising', counts: { disabled: 0 } });
+    // Finalise does not read a failed shard's plan: the run fails with the shard's own reason.
+    expect(finaliseError).toBeUndefined();
+    expect(run).toMatchObject({ state: 'failed', error: { code: 'run-file-invalid' }, counts: { disabled: 0 } });
     const users = await usersOf(t, 'DamagedPlan');
     expect(users.get(LEAVER)?.status).toBe('active');
     expect(users.has('zed')).toBe(false);
@@ -130,5 +131,28 @@ describe('stored plans are read through readPlan, which checks them', () => {
     expect(run.state).toBe('finalising');
     const users = await usersOf(t, 'DamagedFinalise');
     expect([users.get('ada')?.status, users.get('ada')?.email, users.get(LEAVER)?.status]).toEqual(['active', 'ada@example.org', 'active']);
+  });
+
+  it("a failed shard's plan is not applied: a disable the source asked for in it waits for a run whose shards all land", async () => {
+    const { t, app } = await syncedOnce('FailedShardPlan');
+    const shard = shardOf('ada');
+    const stored = await usersOf(t, 'FailedShardPlan');
+    const ada = stored.get('ada')!;
+    const { run } = await steppedSync(app, 'FailedShardPlan', {
+      intercept: async (job) => {
+        if (job.queue !== 'reconcile' || jobOf(job).shard !== shard) return false;
+        const { runId } = jobOf(job);
+        // The shard's worker stored a plan in which the source marks ada inactive, then died on every delivery.
+        const disable = { action: 'disable' as const, key: ada.key, ref: ada.sourceRef, user: { ...ada, status: 'disabled' as const, disabledReason: 'inactive-in-source' }, changedFields: ['status'], reason: 'inactive-in-source', seat: -1 as const };
+        const plan: ShardPlan = { shard, plannedAt: ada.updatedAt, decisions: [], sourceDisables: [disable], pendingDisables: [], enabledBefore: 1, unchanged: 0, unreadable: 0, unreadableReasons: {}, blockedInScope: [] };
+        await writePlan(app.deps.runFiles, runId, plan);
+        await recordPoisonedShard(app.deps, { runId, shard }, { code: 'poison-message', message: 'The reconcile job of this shard failed on every delivery.' });
+        return true;
+      },
+    });
+
+    expect(run).toMatchObject({ state: 'failed', error: { code: 'poison-message' }, counts: { disabled: 0 } });
+    const users = await usersOf(t, 'FailedShardPlan');
+    expect([users.get('ada')?.status, users.get(LEAVER)?.status]).toEqual(['active', 'active']);
   });
 });

@@ -37,7 +37,9 @@ export async function runFinaliseJob(deps: SyncDependencies, job: FinaliseJob): 
   const shardError = results.find((result) => result.error)?.error;
   const warnings: string[] = [];
 
-  const plans = await shardPlans(deps, run);
+  // A failed shard contributes nothing (its plan may be the very file that could not be read): no one it
+  // planned to disable is disabled and no one it held is activated.
+  const plans = await shardPlans(deps, run, results.filter((result) => !result.error).map((result) => result.shard));
   // Plans are removed only after the run is closed: a plan missing for an applied shard means another
   // worker finalised the run while this one was starting; going on would rewrite its outcome without them.
   const planned = new Set(plans.map((plan) => plan.shard));
@@ -239,10 +241,10 @@ type PlanSummary = Pick<ShardPlan, 'shard' | 'sourceDisables' | 'pendingDisables
  * The shards' plans, read two at a time and cut down to what finalise uses: holding all sixteen whole
  * plans of a first 100,000-user sync at once took hundreds of megabytes.
  */
-async function shardPlans(deps: SyncDependencies, run: Run): Promise<PlanSummary[]> {
+async function shardPlans(deps: SyncDependencies, run: Run, shards: readonly number[]): Promise<PlanSummary[]> {
   const limit = pLimit(2);
   const plans = await Promise.all(
-    Array.from({ length: SHARD_COUNT }, (_, shard) =>
+    shards.map((shard) =>
       limit(async (): Promise<PlanSummary | undefined> => {
         const plan = await readPlan(deps.runFiles, run.runId, shard);
         if (!plan) return undefined;
