@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseProfile, type EntraProfile } from '../../../shared/connections/profile.js';
-import { graphEndpoints } from '../../../shared/providers/entra/graph-directory-source.js';
+import { graphEndpoints } from '../../../shared/providers/entra/graph-client.js';
 import { mapGraphUser, userSelect } from '../../../shared/providers/entra/map-graph-user.js';
 
 function entra(overrides: Record<string, unknown> = {}): EntraProfile {

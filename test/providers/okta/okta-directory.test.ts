@@ -67,6 +67,17 @@ describe('Okta directories through the real Okta SDK', () => {
     expect(users.get('00uboss@okta.example')?.attributes).toEqual({ department: 'Ops', jobTitle: 'Chief' });
   });
 
+  it('with group sync on, reads every selected group and the kept groups, each list over several pages', async () => {
+    const t = await createTestApp({ OKTA_TOKEN: TOKEN, USERSYNC_ALLOW_INSECURE_HTTP: 'true', USERSYNC_PAGE_SIZE: '2' });
+    // Contractors (selected, empty) comes after Staff; the org's three groups take two pages of the group list.
+    await putProfile(t, profile('Grouped', { selectedGroups: ['00gstaff', '00gother'], groups: { mode: 'regex', pattern: '^(Staff|Delta)$', keepLocalGroups: false } }));
+    const run = await syncNow(t, 'Grouped');
+    expect(run).toMatchObject({ state: 'succeeded', listing: 'complete', counts: { created: 13, skipped: 2 } });
+    const users = await usersOf(t, 'Grouped');
+    expect(users.size).toBe(13);
+    for (const user of users.values()) expect(user.groups).toEqual(['Staff']);
+  });
+
   it('an incremental run reads only users changed since the last run', async () => {
     const t = await oktaApp();
     await putProfile(t, profile('Delta', { selectedGroups: ['00gdelta'], disableGuard: SMALL_DIRECTORY_GUARD }));

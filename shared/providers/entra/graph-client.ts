@@ -1,0 +1,113 @@
+import { ClientCertificateCredential, ClientSecretCredential, type TokenCredential } from '@azure/identity';
+import { Client, GraphError, RetryHandlerOptions } from '@microsoft/microsoft-graph-client';
+import { TokenCredentialAuthenticationProvider } from '@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials/index.js';
+import type { SecretResolver } from '../../config/secrets.js';
+import type { EntraProfile } from '../../connections/profile.js';
+import { AppError, isAppError } from '../../errors/app-error.js';
+
+const CLOUDS = {
+  global: { graph: 'https://graph.microsoft.com', authority: 'https://login.microsoftonline.com' },
+  usgov: { graph: 'https://graph.microsoft.us', authority: 'https://login.microsoftonline.us' },
+  china: { graph: 'https://microsoftgraph.chinacloudapi.cn', authority: 'https://login.chinacloudapi.cn' },
+} as const;
+
+/** Graph's largest page. */
+export const GRAPH_MAX_PAGE = 999;
+/** The SDK honours Retry-After on 429/503/504; after these retries the page job's own redelivery takes over. */
+const RETRIES = 8;
+
+export interface GraphPage<T> {
+  value: T[];
+  '@odata.nextLink'?: string;
+}
+
+/** The Graph and sign-in endpoints of the profile's national cloud, unless set explicitly. */
+export function graphEndpoints(profile: EntraProfile): { graph: string; authority: string } {
+  const cloud = CLOUDS[profile.cloud];
+  return { graph: (profile.graphBaseUrl ?? cloud.graph).replace(/\/+$/, ''), authority: (profile.authorityHost ?? cloud.authority).replace(/\/+$/, '') };
+}
+
+/** Graph clients signed in with the app's own credential (a client secret or a certificate, from an app setting), one per tenant and app. */
+export class GraphClients {
+  private readonly clients = new Map<string, Client>();
+
+  constructor(private readonly secrets: SecretResolver) {}
+
+  for(profile: EntraProfile): Client {
+    const { graph, authority } = graphEndpoints(profile);
+    const id = `${profile.tenantId}|${profile.clientId}|${graph}|${authority}|${JSON.stringify(profile.credential)}`;
+    let client = this.clients.get(id);
+    if (!client) {
+      const credential = this.credential(profile, authority);
+      client = Client.initWithMiddleware({
+        authProvider: new TokenCredentialAuthenticationProvider(credential, { scopes: [`${graph}/.default`] }),
+        baseUrl: graph,
+        defaultVersion: 'v1.0',
+        // The auth handler only signs requests to known Graph hosts; a sovereign or test host is named here.
+        customHosts: new Set([new URL(graph).hostname]),
+      });
+      this.clients.set(id, client);
+    }
+    return client;
+  }
+
+  private credential(profile: EntraProfile, authorityHost: string): TokenCredential {
+    const options = { authorityHost, ...(profile.authorityHost ? { disableInstanceDiscovery: true } : {}) };
+    if (profile.credential.kind === 'secret') {
+      return new ClientSecretCredential(profile.tenantId, profile.clientId, this.secrets.resolve(profile.credential.secretName), options);
+    }
+    return new ClientCertificateCredential(profile.tenantId, profile.clientId, { certificate: this.secrets.resolve(profile.credential.certificateSecret) }, options);
+  }
+}
+
+export async function get<T>(client: Client, url: string, headers: Record<string, string> = {}): Promise<T> {
+  return (await client
+    .api(url)
+    .headers(headers)
+    .middlewareOptions([new RetryHandlerOptions(1, RETRIES)])
+    .get()) as T;
+}
+
+export async function post<T>(client: Client, url: string, body: unknown): Promise<T> {
+  return (await client
+    .api(url)
+    .middlewareOptions([new RetryHandlerOptions(1, RETRIES)])
+    .post(body)) as T;
+}
+
+/** Whether Graph answered `status` (e.g. 404 for an object that is gone). */
+export function isGraphStatus(error: unknown, status: number): error is GraphError {
+  return error instanceof GraphError && error.statusCode === status;
+}
+
+/** Graph and sign-in failures as errors an admin can act on; never the secret, only what was refused. */
+export function graphFailure(error: unknown, profile: EntraProfile): AppError {
+  if (isAppError(error)) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  const name = error instanceof Error ? error.name : '';
+  // A sign-in failure reaches us from the credential, or wrapped by the Graph client (status -1).
+  const code = /AADSTS\d+/.exec(message)?.[0];
+  const tenantUnknown = /endpoints_resolution_error/.test(message);
+  if (code || tenantUnknown || ['AuthenticationError', 'AuthenticationRequiredError', 'CredentialUnavailableError'].includes(name)) {
+    const hint = tenantUnknown
+      ? 'the tenant was not found (or its sign-in endpoint cannot be reached)'
+      : code === 'AADSTS7000215'
+        ? 'the client secret is wrong or expired'
+        : code === 'AADSTS700016'
+          ? 'the application (client) id is not registered in this tenant'
+          : code === 'AADSTS90002'
+            ? 'the tenant was not found'
+            : 'sign-in failed';
+    return new AppError('source-auth-failed', `Could not sign in to tenant ${profile.tenantId}: ${hint}${code ? ` (${code})` : ''}.`);
+  }
+  if (error instanceof GraphError && error.statusCode > 0) {
+    const status = error.statusCode;
+    const what = `${error.code ?? 'error'}: ${error.message}`;
+    if (status === 401 || status === 403) {
+      return new AppError('source-auth-failed', `Microsoft Graph refused the request (${what}). Grant the app admin consent for User.Read.All, Group.Read.All and GroupMember.Read.All.`);
+    }
+    if (status === 404) return new AppError('source-not-found', `Microsoft Graph has no such object in tenant ${profile.tenantId} (${what}); check the selected group ids.`);
+    return new AppError('source-unavailable', `Microsoft Graph answered HTTP ${status} (${what}).`, { transient: status === 429 || status >= 500 });
+  }
+  return new AppError('source-unavailable', `Could not reach Microsoft Graph: ${message}`, { transient: true });
+}

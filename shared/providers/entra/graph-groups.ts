@@ -1,0 +1,77 @@
+import type { Client } from '@microsoft/microsoft-graph-client';
+import type { EntraProfile } from '../../connections/profile.js';
+import type { AvailableGroup, SourcePage } from '../../sync/directory-source.js';
+import { selectGroups } from '../../sync/rules/groups.js';
+import { walkGroups, type GroupLists } from '../group-walk.js';
+import { get, GRAPH_MAX_PAGE, type GraphPage } from './graph-client.js';
+import { afterGroups, type PhaseCursor } from './graph-cursor.js';
+
+/** Groups pages stay small so a cursor listing them fits in a queue message. */
+const GROUP_PAGE = 100;
+/** Graph requests one groups-phase page job may make while gathering a page's worth of memberships. */
+const GROUP_REQUESTS_PER_PAGE = 20;
+const GROUP_SELECT = 'id,displayName,securityEnabled,mailEnabled,groupTypes';
+
+export interface GraphGroup {
+  id: string;
+  displayName?: string;
+  securityEnabled?: boolean;
+  mailEnabled?: boolean;
+  groupTypes?: string[];
+}
+
+/** The tenant's security groups (and mail-enabled ones, if the profile includes them), for an admin to pick. */
+export async function availableGraphGroups(client: Client, profile: EntraProfile): Promise<AvailableGroup[]> {
+  const groups: AvailableGroup[] = [];
+  let url: string | undefined = `/groups?$select=${GROUP_SELECT}&$top=${GRAPH_MAX_PAGE}`;
+  while (url) {
+    const page: GraphPage<GraphGroup> = await get(client, url);
+    for (const group of page.value) {
+      if (!inScope(profile, group)) continue;
+      groups.push({ id: group.id, name: group.displayName ?? group.id, kind: group.mailEnabled ? 'mail-enabled security' : 'security' });
+    }
+    url = page['@odata.nextLink'];
+  }
+  return groups.sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** `{ member: name }` when group sync keeps the selected group (the groups phase then skips it), else nothing. */
+export async function selectedGroupMembership(client: Client, profile: EntraProfile, groupId: string): Promise<{ member?: string }> {
+  if (profile.groups.mode === 'off') return {};
+  const group = await get<GraphGroup>(client, `/groups/${encodeURIComponent(groupId)}?$select=${GROUP_SELECT}`);
+  return keptGroup(profile, group) ? { member: group.displayName ?? group.id } : {};
+}
+
+/**
+ * The groups phase: one page job reads on through the group lists and the kept groups' members until
+ * it holds a page's worth of memberships (or has made GROUP_REQUESTS_PER_PAGE requests), so hundreds of
+ * small groups do not each cost a page job — a queue message, a page row and staging blobs — of their own.
+ */
+export async function groupsPage(client: Client, profile: EntraProfile, cursor: PhaseCursor<'groups'>, ref: string, pageSize: number): Promise<SourcePage> {
+  const lists: GroupLists = {
+    async keptGroups(next) {
+      const page: GraphPage<GraphGroup> = await get(client, next ?? `/groups?$select=${GROUP_SELECT}&$top=${GROUP_PAGE}`);
+      // Selected groups' memberships came with their users (see selectedGroupMembership).
+      const kept = page.value.filter((group) => keptGroup(profile, group) && !profile.selectedGroups.includes(group.id));
+      return { items: kept.map((group) => ({ id: group.id, name: group.displayName ?? group.id })), next: page['@odata.nextLink'] };
+    },
+    async members(groupId, next) {
+      const url = next ?? `/groups/${encodeURIComponent(groupId)}/transitiveMembers/microsoft.graph.user?$select=id&$top=${pageSize}&$count=true`;
+      const page: GraphPage<{ id: string }> = await get(client, url, { ConsistencyLevel: 'eventual' });
+      return { items: page.value.map((member) => member.id), next: page['@odata.nextLink'] };
+    },
+  };
+  const walked = await walkGroups(lists, cursor, ref, { pageSize, maxRequests: GROUP_REQUESTS_PER_PAGE });
+  return { entries: walked.entries, next: walked.next ?? afterGroups(profile) };
+}
+
+/** A group whose memberships group sync keeps: in scope, and its name passes the profile's filter. */
+function keptGroup(profile: EntraProfile, group: GraphGroup): boolean {
+  return inScope(profile, group) && Boolean(selectGroups(profile.groups, [group.displayName ?? ''])?.length);
+}
+
+/** Security groups, and mail-enabled (Exchange / Microsoft 365) ones when the profile includes them. */
+function inScope(profile: EntraProfile, group: GraphGroup): boolean {
+  if (group.mailEnabled) return profile.includeMailEnabledGroups;
+  return group.securityEnabled === true;
+}

@@ -1,0 +1,72 @@
+import { z } from 'zod';
+import type { SourceEntry } from '../sync/model.js';
+
+/**
+ * The groups phase of a directory read through its API, with group sync on: list the directory's groups a
+ * page at a time, queue those group sync keeps, then read each one's members in turn. The cursor holds the
+ * position: at most one page of the group list is queued, so it fits in a queue message.
+ */
+export const groupWalkSchema = z.object({
+  phase: z.literal('groups'),
+  /** The next page of the group list. */
+  listNext: z.string().optional(),
+  /** Whether the group list has been read from its start. */
+  listed: z.boolean(),
+  queue: z.array(z.object({ id: z.string(), name: z.string() })),
+  /** The group whose members are being read, and their next page. */
+  current: z.object({ id: z.string(), name: z.string(), next: z.string().optional() }).optional(),
+});
+export type GroupWalk = z.infer<typeof groupWalkSchema>;
+
+export const GROUP_WALK_START: GroupWalk = { phase: 'groups', listed: false, queue: [] };
+
+/** One page of a list, and the bookmark of the next page if there is one. */
+export interface ListPage<T> {
+  items: T[];
+  next?: string | undefined;
+}
+
+/** The two lists a directory gives the walk. */
+export interface GroupLists {
+  /** A page of the directory's groups, only those group sync keeps. */
+  keptGroups(next: string | undefined): Promise<ListPage<{ id: string; name: string }>>;
+  /** A page of a group's members (user ids). */
+  members(groupId: string, next: string | undefined): Promise<ListPage<string>>;
+}
+
+/**
+ * Walks on from `start` until the page holds `pageSize` memberships or `maxRequests` requests were made, so
+ * that many small groups do not each cost a page job; `next` is undefined once every kept group is read.
+ */
+export async function walkGroups(
+  lists: GroupLists,
+  start: GroupWalk,
+  ref: string,
+  limits: { pageSize: number; maxRequests: number },
+): Promise<{ entries: SourceEntry[]; next: GroupWalk | undefined }> {
+  const entries: SourceEntry[] = [];
+  let cursor = start;
+  for (let requests = 1; ; requests++) {
+    const next = await step(lists, cursor, ref, entries);
+    if (!next || entries.length >= limits.pageSize || requests >= limits.maxRequests) return { entries, next };
+    cursor = next;
+  }
+}
+
+/** One request: a page of the current group's members, or else a page of the group list. */
+async function step(lists: GroupLists, cursor: GroupWalk, ref: string, entries: SourceEntry[]): Promise<GroupWalk | undefined> {
+  const current = cursor.current ?? cursor.queue[0];
+  let next: GroupWalk;
+  if (current) {
+    const queue = cursor.current ? cursor.queue : cursor.queue.slice(1);
+    const page = await lists.members(current.id, cursor.current?.next);
+    for (const key of page.items) entries.push({ kind: 'membership', key, ref: `${ref} (group ${current.id})`, group: current.name });
+    next = page.next
+      ? { ...cursor, queue, current: { id: current.id, name: current.name, next: page.next } }
+      : { phase: 'groups', listed: cursor.listed, queue, ...(cursor.listNext ? { listNext: cursor.listNext } : {}) };
+  } else {
+    const page = await lists.keptGroups(cursor.listNext);
+    next = { phase: 'groups', listed: true, queue: page.items, ...(page.next ? { listNext: page.next } : {}) };
+  }
+  return next.listed && !next.listNext && !next.queue.length && !next.current ? undefined : next;
+}

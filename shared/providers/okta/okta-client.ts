@@ -1,0 +1,106 @@
+import type okta from '@okta/okta-sdk-nodejs';
+import type { RequestOptions } from '@okta/okta-sdk-nodejs/src/types/request-options.js';
+import type { SecretResolver } from '../../config/secrets.js';
+import type { OktaProfile } from '../../connections/profile.js';
+import { AppError, isAppError } from '../../errors/app-error.js';
+
+/** Below this share of the minute's budget, wait for the window to reset instead of spending it. */
+const SLOW_DOWN_BELOW = 0.1;
+
+/**
+ * The Okta SDK is loaded on first use: it is the largest module the app imports (~90 MB resident), and most
+ * deployments sync no Okta org.
+ */
+let sdk: Promise<{ Client: typeof okta.Client; PacedRequestExecutor: typeof okta.DefaultRequestExecutor }> | undefined;
+function loadSdk(): NonNullable<typeof sdk> {
+  sdk ??= import('@okta/okta-sdk-nodejs').then(({ default: loaded }) => ({ Client: loaded.Client, PacedRequestExecutor: pacedRequestExecutor(loaded.DefaultRequestExecutor) }));
+  return sdk;
+}
+
+/**
+ * Paces requests by Okta's rate-limit headers: when the remaining budget of the window runs low it
+ * waits for `X-Rate-Limit-Reset` before sending more. A 429 is still retried by the SDK.
+ */
+function pacedRequestExecutor(Base: typeof okta.DefaultRequestExecutor): typeof okta.DefaultRequestExecutor {
+  return class PacedRequestExecutor extends Base {
+    private remaining: number | undefined;
+    private limit: number | undefined;
+    private resetAt = 0;
+
+    override async fetch(request: RequestOptions) {
+      if (this.remaining !== undefined && this.limit !== undefined && this.remaining <= this.limit * SLOW_DOWN_BELOW) {
+        const wait = this.resetAt - Date.now();
+        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(wait, 60_000)));
+        this.remaining = undefined;
+      }
+      const response = await super.fetch(request);
+      const remaining = Number(response.headers.get('x-rate-limit-remaining'));
+      const limit = Number(response.headers.get('x-rate-limit-limit'));
+      const reset = Number(response.headers.get('x-rate-limit-reset'));
+      if (Number.isFinite(remaining) && response.headers.has('x-rate-limit-remaining')) this.remaining = remaining;
+      if (Number.isFinite(limit) && limit > 0) this.limit = limit;
+      if (Number.isFinite(reset) && reset > 0) this.resetAt = reset * 1000;
+      return response;
+    }
+  };
+}
+
+/** Okta clients, one per org and credential: an API token or an OAuth 2.0 service app's private key, from an app setting. */
+export class OktaClients {
+  private readonly clients = new Map<string, okta.Client>();
+
+  constructor(private readonly options: { secrets: SecretResolver; allowInsecureHttp: boolean }) {}
+
+  async for(profile: OktaProfile): Promise<okta.Client> {
+    const url = new URL(profile.orgUrl);
+    if (url.protocol !== 'https:' && !this.options.allowInsecureHttp) {
+      throw new AppError('source-insecure-url', `The Okta org URL must use https:// (got ${url.protocol}//${url.host}).`);
+    }
+    // Loaded before the lookup, so the lookup and the insert below are not split by an await.
+    const { Client, PacedRequestExecutor } = await loadSdk();
+    const id = `${profile.orgUrl}|${JSON.stringify(profile.credential)}`;
+    let client = this.clients.get(id);
+    if (!client) {
+      const { credential } = profile;
+      // No cache: a single read must see the latest state (collections are never cached anyway).
+      const base = { orgUrl: url.origin, cacheMiddleware: null, requestExecutor: new PacedRequestExecutor({ maxRetries: 4, requestTimeout: 0 }) };
+      client =
+        credential.kind === 'token'
+          ? new Client({ ...base, token: this.options.secrets.resolve(credential.tokenSecret) })
+          : new Client({
+              ...base,
+              authorizationMode: 'PrivateKey',
+              clientId: credential.clientId,
+              scopes: ['okta.users.read', 'okta.groups.read'],
+              privateKey: this.options.secrets.resolve(credential.privateKeySecret),
+              ...(credential.keyId ? { keyId: credential.keyId } : {}),
+            });
+      this.clients.set(id, client);
+    }
+    return client;
+  }
+}
+
+/** Okta pages with an opaque `after` cursor inside the `Link: rel="next"` URL. */
+export function afterOf(nextUri: string | undefined): string | undefined {
+  return nextUri ? (new URL(nextUri).searchParams.get('after') ?? undefined) : undefined;
+}
+
+/** Okta failures as errors an admin can act on; the token is never part of them. */
+export function oktaFailure(error: unknown, profile: OktaProfile): AppError {
+  if (isAppError(error)) return error;
+  const host = new URL(profile.orgUrl).host;
+  const status = typeof error === 'object' && error !== null && 'status' in error ? Number((error as { status: unknown }).status) : undefined;
+  const code = typeof error === 'object' && error !== null && 'errorCode' in error ? String((error as { errorCode: unknown }).errorCode) : undefined;
+  const summary = typeof error === 'object' && error !== null && 'errorSummary' in error ? String((error as { errorSummary: unknown }).errorSummary) : error instanceof Error ? error.message : String(error);
+  if (status === 401 || code === 'E0000011') {
+    return new AppError(
+      'source-auth-failed',
+      `${host} refused the credentials (${code ?? 'HTTP 401'}: ${summary}). An API token is revoked when its user is deactivated and expires after 30 days unused: create a new one as an active admin user and update the app setting.`,
+    );
+  }
+  if (status === 403) return new AppError('source-auth-failed', `${host} denied access (${code ?? 'HTTP 403'}: ${summary}); grant okta.users.read and okta.groups.read.`);
+  if (status === 404) return new AppError('source-not-found', `${host} has no such object (${code ?? 'HTTP 404'}: ${summary}); check the selected group ids.`);
+  const transient = status === undefined || status === 429 || status >= 500;
+  return new AppError('source-unavailable', `${host} answered ${status ? `HTTP ${status}` : 'nothing usable'} (${summary}).`, { transient });
+}
