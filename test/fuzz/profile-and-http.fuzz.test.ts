@@ -121,7 +121,7 @@ describe('random profile JSON through parseProfile', () => {
 
 describe('random requests through the HTTP API (api.ts on Azurite)', () => {
   let t: TestApp;
-  const call = (request: Partial<ApiRequest> & { path: string }) => handleApi(t.app.deps, { method: 'GET', query: new URLSearchParams(), ...request });
+  const call = (request: Partial<ApiRequest> & { path: string }) => handleApi(t.app, { method: 'GET', query: new URLSearchParams(), ...request });
 
   beforeAll(async () => {
     t = await createTestApp({ TEST_DEFAULT_PASSWORD: 'Fuzz-Initial-Pa55', ENTRA_SECRET: 'x', OKTA_TOKEN: 'x' });

@@ -1,7 +1,11 @@
+import { z } from 'zod';
 import { AppError } from '../errors/app-error.js';
 import type { Group } from '../sync/ports.js';
 import type { SyncDependencies } from '../sync/dependencies.js';
 import { LOCAL_DIRECTORY, type StoredUser } from '../sync/model.js';
+import { segment } from './fields.js';
+import { ADMIN, defineOperation, READER } from './operation.js';
+import { existingUser, visibleUser } from './users.js';
 
 /**
  * Local groups: made and filled by an admin. A directory user's membership of a local group lasts until
@@ -21,9 +25,7 @@ export async function addLocalGroupMember(deps: SyncDependencies, groupName: str
   if (group.origin !== LOCAL_DIRECTORY) {
     throw new AppError('body-invalid', `"${group.name}" is synced from the directory "${group.connection}"; change its members there.`);
   }
-  const owner = await deps.usernames.find(username);
-  const user = owner ? await deps.users.get(owner.directoryKey, owner.key) : undefined;
-  if (!user) throw new AppError('user-not-found', `There is no user "${username}".`);
+  const user = await existingUser(deps, username);
   const localGroups = [...new Set([...(user.localGroups ?? []), group.name])];
   const updated = { ...user, localGroups, updatedAt: deps.clock().toISOString() };
   await deps.users.write([updated]);
@@ -41,3 +43,35 @@ export async function groupMembers(deps: SyncDependencies, groupName: string): P
   }
   return members.sort((a, b) => a.username.localeCompare(b.username));
 }
+
+export const groupOperations = {
+  'groups.list': defineOperation({
+    role: READER,
+    input: z.strictObject({}),
+    http: { method: 'GET', path: 'groups' },
+    run: ({ deps }) => deps.groups.list(),
+  }),
+
+  'groups.members': defineOperation({
+    role: READER,
+    input: z.strictObject({ name: segment }),
+    http: { method: 'GET', path: 'groups/:name/members' },
+    run: async ({ deps }, { name }) => (await groupMembers(deps, name)).map(visibleUser),
+  }),
+
+  /** Creates a local group (directory groups are created by their sync). */
+  'groups.add': defineOperation({
+    role: ADMIN,
+    input: z.strictObject({ name: z.string({ error: 'must be text' }) }),
+    http: { method: 'POST', path: 'groups', body: 'fields', status: () => 201 },
+    run: ({ deps }, { name }) => addLocalGroup(deps, name),
+  }),
+
+  /** Adds a user to a local group; adding a member again changes nothing. */
+  'groups.addMember': defineOperation({
+    role: ADMIN,
+    input: z.strictObject({ name: segment, username: segment }),
+    http: { method: 'PUT', path: 'groups/:name/members/:username' },
+    run: async ({ deps }, { name, username }) => visibleUser(await addLocalGroupMember(deps, name, username)),
+  }),
+};
