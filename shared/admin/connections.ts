@@ -7,7 +7,7 @@ import type { StoredConnection } from '../sync/ports.js';
 import { availableGroups, testConnection } from './connection-checks.js';
 import { deleteConnection } from './delete-connection.js';
 import { segment } from './fields.js';
-import { ADMIN, defineOperation, READER } from './operation.js';
+import { ADMIN, defineOperation, READER, type HttpBinding, type Role } from './operation.js';
 
 /** Connection profiles: save, show, delete, test, reset, and the uploaded CSV file a "blob" profile reads. */
 
@@ -24,6 +24,11 @@ export async function existingConnection(deps: SyncDependencies, name: string): 
 
 const named = z.strictObject({ name: segment });
 
+/** An operation on the profile its route names, answered by one use case. */
+function onConnection<O>(role: Role, http: HttpBinding<{ name: string }, NoInfer<O>>, use: (deps: SyncDependencies, name: string) => Promise<O>) {
+  return defineOperation({ role, input: named, http, run: ({ deps }, { name }) => use(deps, name) });
+}
+
 export const connectionOperations = {
   'connections.list': defineOperation({
     role: READER,
@@ -32,12 +37,7 @@ export const connectionOperations = {
     run: async ({ deps }) => (await deps.connections.list()).map(connectionView),
   }),
 
-  'connections.get': defineOperation({
-    role: READER,
-    input: named,
-    http: { method: 'GET', path: 'connections/:name' },
-    run: async ({ deps }, { name }) => connectionView(await existingConnection(deps, name)),
-  }),
+  'connections.get': onConnection(READER, { method: 'GET', path: 'connections/:name' }, async (deps, name) => connectionView(await existingConnection(deps, name))),
 
   /** `name` (the route's) wins over the profile's own; the CLI sends the file's profile as it is. */
   'connections.put': defineOperation({
@@ -51,41 +51,21 @@ export const connectionOperations = {
     },
   }),
 
-  'connections.delete': defineOperation({
-    role: ADMIN,
-    input: named,
-    http: { method: 'DELETE', path: 'connections/:name' },
-    run: ({ deps }, { name }) => deleteConnection(deps, name),
-  }),
+  'connections.delete': onConnection(ADMIN, { method: 'DELETE', path: 'connections/:name' }, deleteConnection),
 
   /** "Reset": clears the wait, so the scheduler starts a run on its next tick. */
-  'connections.reset': defineOperation({
-    role: ADMIN,
-    input: named,
-    http: { method: 'POST', path: 'connections/:name/reset', status: () => 202 },
-    run: async ({ deps }, { name }) => {
-      const now = deps.clock().toISOString();
-      const updated = await deps.connections.updateState(name, (current) => ({ ...current.state, resetRequestedAt: now }));
-      if (!updated) throw new AppError('connection-not-found', `There is no connection profile named "${name}".`);
-      return { connection: updated.profile.name, resetRequested: true };
-    },
+  'connections.reset': onConnection(ADMIN, { method: 'POST', path: 'connections/:name/reset', status: () => 202 }, async (deps, name) => {
+    const now = deps.clock().toISOString();
+    const updated = await deps.connections.updateState(name, (current) => ({ ...current.state, resetRequestedAt: now }));
+    if (!updated) throw new AppError('connection-not-found', `There is no connection profile named "${name}".`);
+    return { connection: updated.profile.name, resetRequested: true };
   }),
 
   /** 200 either way: a directory that refuses is the answer to "test", not a failed request. Admin: it uses the profile's secrets. */
-  'connections.test': defineOperation({
-    role: ADMIN,
-    input: named,
-    http: { method: 'POST', path: 'connections/:name/test' },
-    run: ({ deps }, { name }) => testConnection(deps, name),
-  }),
+  'connections.test': onConnection(ADMIN, { method: 'POST', path: 'connections/:name/test' }, testConnection),
 
   /** Admin: it signs in to the directory with the profile's secrets. */
-  'connections.availableGroups': defineOperation({
-    role: ADMIN,
-    input: named,
-    http: { method: 'GET', path: 'connections/:name/groups/available' },
-    run: ({ deps }, { name }) => availableGroups(deps, name),
-  }),
+  'connections.availableGroups': onConnection(ADMIN, { method: 'GET', path: 'connections/:name/groups/available' }, availableGroups),
 
   /** The file a "blob" CSV profile reads, streamed in. No HTTP route yet: see operations.ts. */
   'connections.uploadCsv': defineOperation({

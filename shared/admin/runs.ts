@@ -10,7 +10,7 @@ import { startRun } from '../sync/pipeline/start-run.js';
 import { SHARD_COUNT } from '../sync/rules/partitioning.js';
 import { isTerminal, RUN_ID_PATTERN, type Run } from '../sync/run-model.js';
 import { flag, pageLimit, runId, segment, text } from './fields.js';
-import { actorName, ADMIN, defineOperation, READER } from './operation.js';
+import { actorName, ADMIN, defineOperation, READER, type AdminContext, type HttpBinding, type Role } from './operation.js';
 
 /** Runs: start one (or take over the one still going), confirm, cancel, list, show, and read a kept plan. */
 
@@ -20,7 +20,10 @@ export async function existingRun(deps: SyncDependencies, id: string): Promise<R
   return run;
 }
 
-const byId = z.strictObject({ id: segment });
+/** An operation on the run its route names, answered by one use case. */
+function onRun<O>(role: Role, http: HttpBinding<{ id: string }, NoInfer<O>>, use: (context: AdminContext, id: string) => Promise<O>) {
+  return defineOperation({ role, input: z.strictObject({ id: segment }), http, run: (context, { id }) => use(context, id) });
+}
 const location = ({ runId }: { runId: string }) => `/api/runs/${runId}`;
 
 /** One change a plan holds: what would happen (or happens) to whom, and why. */
@@ -63,57 +66,37 @@ export const runOperations = {
     run: ({ deps }, { connection, limit }) => deps.runs.list({ ...(connection ? { connection } : {}), limit }),
   }),
 
-  'runs.get': defineOperation({
-    role: READER,
-    input: byId,
-    http: { method: 'GET', path: 'runs/:id' },
-    run: ({ deps }, { id }) => existingRun(deps, id),
-  }),
+  'runs.get': onRun(READER, { method: 'GET', path: 'runs/:id' }, ({ deps }, id) => existingRun(deps, id)),
 
   /** Applies the disables a run held back (the disable guard tripped). */
-  'runs.confirm': defineOperation({
-    role: ADMIN,
-    input: byId,
-    http: { method: 'POST', path: 'runs/:id/confirm', status: () => 202, location },
-    run: async ({ deps }, { id }) => {
-      const run = await confirmRun(deps, id);
-      return { runId: run.runId, state: run.state, confirmedAt: run.confirmedAt, disabling: run.heldDisables?.count ?? 0 };
-    },
+  'runs.confirm': onRun(ADMIN, { method: 'POST', path: 'runs/:id/confirm', status: () => 202, location }, async ({ deps }, id) => {
+    const run = await confirmRun(deps, id);
+    return { runId: run.runId, state: run.state, confirmedAt: run.confirmedAt, disabling: run.heldDisables?.count ?? 0 };
   }),
 
-  'runs.cancel': defineOperation({
-    role: ADMIN,
-    input: byId,
-    http: { method: 'POST', path: 'runs/:id/cancel' },
-    run: ({ deps, caller }, { id }) => cancelRun(deps, id, actorName(caller)),
-  }),
+  'runs.cancel': onRun(ADMIN, { method: 'POST', path: 'runs/:id/cancel' }, ({ deps, caller }, id) => cancelRun(deps, id, actorName(caller))),
 
   /**
    * What a run planned, read again from the plans kept by a dry run (what it would do) or a held run (its
    * creates and updates are applied, its disables wait for confirmation), for USERSYNC_ARCHIVE_DAYS.
    * Other runs keep no plan: what they did is in the audit trail.
    */
-  'runs.plan': defineOperation({
-    role: READER,
-    input: byId,
-    http: { method: 'GET', path: 'runs/:id/plan' },
-    run: async ({ deps }, { id }) => {
-      const run = await existingRun(deps, id);
-      if (!isTerminal(run.state)) throw new AppError('run-active', `Run ${run.runId} is still ${run.state}; read its plan once it has ended.`, { details: { runId: run.runId } });
-      if (!run.dryRun && run.state !== 'needs-confirmation') {
-        throw new AppError('not-found', `Run ${run.runId} keeps no plan: only a dry run or a run held for confirmation does. What it did: the audit trail of the run.`);
+  'runs.plan': onRun(READER, { method: 'GET', path: 'runs/:id/plan' }, async ({ deps }, id) => {
+    const run = await existingRun(deps, id);
+    if (!isTerminal(run.state)) throw new AppError('run-active', `Run ${run.runId} is still ${run.state}; read its plan once it has ended.`, { details: { runId: run.runId } });
+    if (!run.dryRun && run.state !== 'needs-confirmation') {
+      throw new AppError('not-found', `Run ${run.runId} keeps no plan: only a dry run or a run held for confirmation does. What it did: the audit trail of the run.`);
+    }
+    if (runFilesExpired(run.startedAt, deps.clock(), deps.archiveDays)) {
+      throw new AppError('run-files-expired', `Run ${run.runId}'s plan was deleted with its files after ${deps.archiveDays} days (USERSYNC_ARCHIVE_DAYS).`);
+    }
+    const changes: PlannedChange[] = [];
+    for (let shard = 0; shard < SHARD_COUNT; shard++) {
+      const plan = await readPlan(deps.runFiles, run.runId, shard);
+      for (const decision of plan ? [...plan.decisions, ...plan.sourceDisables, ...plan.pendingDisables] : []) {
+        if (decision.action !== 'unchanged') changes.push(plannedChange(decision));
       }
-      if (runFilesExpired(run.startedAt, deps.clock(), deps.archiveDays)) {
-        throw new AppError('run-files-expired', `Run ${run.runId}'s plan was deleted with its files after ${deps.archiveDays} days (USERSYNC_ARCHIVE_DAYS).`);
-      }
-      const changes: PlannedChange[] = [];
-      for (let shard = 0; shard < SHARD_COUNT; shard++) {
-        const plan = await readPlan(deps.runFiles, run.runId, shard);
-        for (const decision of plan ? [...plan.decisions, ...plan.sourceDisables, ...plan.pendingDisables] : []) {
-          if (decision.action !== 'unchanged') changes.push(plannedChange(decision));
-        }
-      }
-      return { runId: run.runId, connection: run.connection, state: run.state, dryRun: run.dryRun, changes };
-    },
+    }
+    return { runId: run.runId, connection: run.connection, state: run.state, dryRun: run.dryRun, changes };
   }),
 };
