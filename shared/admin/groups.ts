@@ -3,6 +3,8 @@ import { AppError } from '../errors/app-error.js';
 import type { Group } from '../sync/ports.js';
 import type { SyncDependencies } from '../sync/dependencies.js';
 import { LOCAL_DIRECTORY, type StoredUser } from '../sync/model.js';
+import { MAX_FIELD_LENGTH } from '../sync/rules/decide.js';
+import { controlCharacterIn } from '../sync/rules/values.js';
 import { segment } from './fields.js';
 import { ADMIN, defineOperation, READER } from './operation.js';
 import { existingUser, visibleUser } from './users.js';
@@ -14,6 +16,10 @@ import { existingUser, visibleUser } from './users.js';
 export async function addLocalGroup(deps: SyncDependencies, name: string): Promise<Group> {
   const trimmed = name.trim();
   if (!trimmed) throw new AppError('body-invalid', 'A group needs a name.');
+  // As for a synced group (decide.ts): a name a table key can hold, that prints as it reads.
+  if (trimmed.length > MAX_FIELD_LENGTH) throw new AppError('body-invalid', `A group name is ${trimmed.length} characters long; at most ${MAX_FIELD_LENGTH} are kept.`);
+  const control = controlCharacterIn(trimmed);
+  if (control) throw new AppError('body-invalid', `A group name may not hold control characters (${control}).`);
   const group: Group = { name: trimmed, origin: LOCAL_DIRECTORY, connection: LOCAL_DIRECTORY, createdAt: deps.clock().toISOString() };
   if (!(await deps.groups.createIfAbsent(group))) throw new AppError('body-invalid', `A group named "${trimmed}" already exists.`);
   return group;

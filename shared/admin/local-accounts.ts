@@ -4,6 +4,7 @@ import type { AuditRecord } from '../audit/audit-log.js';
 import { AppError } from '../errors/app-error.js';
 import type { SyncDependencies } from '../sync/dependencies.js';
 import { LOCAL_DIRECTORY, type StoredUser } from '../sync/model.js';
+import { MAX_FIELD_LENGTH } from '../sync/rules/decide.js';
 import { hashPassword } from '../sync/rules/passwords.js';
 import { isTerminal, newRunId } from '../sync/run-model.js';
 import { controlCharacterIn, USERNAME_RULE, usernameProblem } from '../sync/rules/values.js';
@@ -17,9 +18,14 @@ import { visibleUser } from './users.js';
  * user. Adoption moves local accounts into a directory when the directory lists the same username.
  */
 
-/** The same rules as a synced user's (decide.ts): one username rule for everyone, no control characters. */
+/** The same rules as a synced user's (decide.ts): one username rule for everyone, no control characters, names a row can hold. */
 const name = (required: string) =>
-  z.string().trim().min(1, required).refine((value) => !controlCharacterIn(value), 'control characters are not allowed');
+  z
+    .string()
+    .trim()
+    .min(1, required)
+    .max(MAX_FIELD_LENGTH, `at most ${MAX_FIELD_LENGTH} characters`)
+    .refine((value) => !controlCharacterIn(value), 'control characters are not allowed');
 
 const accountSchema = z.object({
   username: z
@@ -30,7 +36,7 @@ const accountSchema = z.object({
       const problem = value && usernameProblem(value);
       if (problem) context.addIssue({ code: 'custom', message: `it ${problem}. ${USERNAME_RULE}` });
     }),
-  email: z.email('a valid email address is required'),
+  email: z.email('a valid email address is required').max(MAX_FIELD_LENGTH, `at most ${MAX_FIELD_LENGTH} characters`),
   firstName: name('a first name is required'),
   lastName: name('a last name is required'),
   password: z.string().min(8, 'at least 8 characters').optional(),

@@ -86,6 +86,9 @@ describe('admin routes through the local host', () => {
     expect(await json(await api('groups', jsonRequest('POST', { name: 'team' })))).toMatchObject({ status: 400, body: { code: 'body-invalid', detail: expect.stringContaining('already exists') } });
     expect(await json(await api('groups', jsonRequest('POST', ['Team'])))).toMatchObject({ status: 400, body: { code: 'body-invalid' } });
     expect(await json(await api('groups', jsonRequest('POST', { name: 7 })))).toMatchObject({ status: 400, body: { code: 'input-invalid', problems: [{ field: 'name' }] } });
+    // Names a table key cannot hold, or a terminal would obey, are refused rather than stored.
+    expect(await json(await api('groups', jsonRequest('POST', { name: 'x'.repeat(2000) })))).toMatchObject({ status: 400, body: { code: 'body-invalid', detail: expect.stringContaining('at most 256') } });
+    expect(await json(await api('groups', jsonRequest('POST', { name: 'Team\u001b[2J' })))).toMatchObject({ status: 400, body: { code: 'body-invalid', detail: expect.stringContaining('U+001B') } });
 
     for (let i = 0; i < 2; i++) {
       expect(await json(await api('groups/Team/members/ANN', { method: 'PUT' }))).toMatchObject({ status: 200, body: { username: 'ann', localGroups: ['Team'] } });
@@ -110,6 +113,10 @@ describe('admin routes through the local host', () => {
     expect(await json(await api('local-accounts', jsonRequest('POST', { ...rita, username: 'rob', email: 'not-an-address' })))).toMatchObject({
       status: 400,
       body: { code: 'account-invalid', problems: [{ field: 'email' }] },
+    });
+    expect(await json(await api('local-accounts', jsonRequest('POST', { ...rita, username: 'rob', firstName: 'R'.repeat(100_000) })))).toMatchObject({
+      status: 400,
+      body: { code: 'account-invalid', problems: [{ field: 'firstName', message: 'at most 256 characters' }] },
     });
     expect(await json(await api('local-accounts', jsonRequest('POST', { ...rita, username: 'rob', passwordSetting: 'NOT_SET' })))).toMatchObject({
       status: 422,
