@@ -131,15 +131,15 @@ export async function runCliWith(argv: string[], rawIo: CliIo, connect: () => Pr
     const context = { ...(await connect()), io };
     return await resolved.spec.run(resolved.input, context);
   } catch (error) {
-    const known = isAppError(error) ? error : undefined;
-    if (known) {
-      io.err(`error [${known.code}]: ${known.message}`);
-      for (const problem of fieldProblems(known)) io.err(`  - ${problem.field}: ${problem.message}`);
-      if (typeof known.details?.usage === 'string') printLines(io.err, known.details.usage);
+    // The client says what an admin can fix (storage not reachable…) as an AppError; anything else is a bug.
+    if (isAppError(error)) {
+      io.err(`error [${error.code}]: ${error.message}`);
+      for (const problem of fieldProblems(error)) io.err(`  - ${problem.field}: ${problem.message}`);
+      if (typeof error.details?.usage === 'string') printLines(io.err, error.details.usage);
     } else {
       io.err(`error [internal-error]: ${describeError(error).message} — this is unexpected; ${keepDetails(error)}`);
     }
-    return errorExitCode(known ?? error);
+    return errorExitCode(error);
   }
 }
 
