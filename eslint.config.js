@@ -4,7 +4,7 @@ import tseslint from 'typescript-eslint';
 
 /** What the sync core (shared/sync/) may not import: adapters and SDKs are wired in by shared/app/compose.ts. */
 const syncOutward = {
-  group: ['**/store/**', '**/providers/**', '**/telemetry/**', '**/http/**', '**/cli/**', '**/host/**', '**/app/**', '**/functions/**', '@azure/*', '@okta/*', '@microsoft/*'],
+  group: ['**/store/**', '**/providers/**', '**/telemetry/**', '**/admin/**', '**/http/**', '**/cli/**', '**/host/**', '**/app/**', '**/functions/**', '@azure/*', '@okta/*', '@microsoft/*'],
   message: 'The sync core uses ports (shared/sync/ports.ts, directory-source.ts, audit/audit-log.ts); adapters and edges depend on it, not the other way round.',
 };
 

@@ -128,7 +128,7 @@ try {
   const app = composeApp(env);
   await app.ensureStorage();
   const counted = countingDeps(app.deps);
-  const definitions = functionDefinitions(counted.deps, app.config);
+  const definitions = functionDefinitions({ ...app, deps: counted.deps });
 
   const needsEntra = ['full', 'unchanged', 'delta', 'floor'].some((s) => SCENARIOS.has(s));
   if (needsEntra) {
@@ -311,7 +311,7 @@ async function workerScaling(): Promise<void> {
     await app.ensureStorage();
     await app.deps.connections.put(parseProfile(entraProfile('Bench Workers', tenantId, added.rootGroupId)), new Date().toISOString());
     const counted = countingDeps(app.deps);
-    const definitions = functionDefinitions(counted.deps, app.config);
+    const definitions = functionDefinitions({ ...app, deps: counted.deps });
     await measure(`full sync, ${workers} queue worker(s)`, WORKER_USERS, counted, async () => {
       const run = await startRun(counted.deps, { connection: 'Bench Workers', trigger: 'manual' });
       return awaitRun(app, definitions, run.runId, { queueWorkers: workers, timeoutMs: 60 * 60_000, log: hostLog });

@@ -3,6 +3,7 @@ import { composeApp } from '../shared/app/compose.js';
 import { runCli } from '../shared/cli/cli.js';
 import { EXIT } from '../shared/cli/exit-codes.js';
 import { startAzurite } from '../shared/host/azurite.js';
+import { localAdminClient } from '../shared/host/local-admin-client.js';
 
 /**
  * `npm run demo`: a throwaway Azurite, the sample HR export synced through the real pipeline, then
@@ -21,8 +22,7 @@ try {
   });
   await app.ensureStorage();
   const context = {
-    app,
-    definitions: functionDefinitions(app.deps, app.config),
+    client: localAdminClient(app, functionDefinitions(app)),
     io: { out: (line: string) => console.log(line), err: (line: string) => console.error(line) },
   };
   const say = (...lines: string[]) => console.log(`\n${lines.map((line) => `# ${line}`).join('\n')}`);

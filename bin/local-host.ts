@@ -20,7 +20,7 @@ try {
   if (!app.config.storageConnectionString) {
     throw new AppError('config-invalid', 'The local host needs AzureWebJobsStorage (a connection string; see local.settings.sample.json).');
   }
-  host = new LocalHost(functionDefinitions(app.deps, app.config), {
+  host = new LocalHost(functionDefinitions(app), {
     connectionString: app.config.storageConnectionString,
     httpPort: Number(env.USERSYNC_LOCAL_PORT ?? 7071),
     runTimer: true,

@@ -2,14 +2,19 @@ import { functionDefinitions } from '../functions/registry.js';
 import { composeApp, type ComposedApp } from '../shared/app/compose.js';
 import { runCliWith } from '../shared/cli/cli.js';
 import { localEnvironment } from '../shared/config/local-settings.js';
+import { localAdminClient } from '../shared/host/local-admin-client.js';
+import { storageProblem } from '../shared/store/storage-clients.js';
 
 const io = { out: (line: string) => console.log(line), err: (line: string) => console.error(line) };
 let app: ComposedApp | undefined;
 // Settings are read and storage reached only for a command that needs them: usage and --help answer without.
 const code = await runCliWith(process.argv.slice(2), io, async () => {
-  app = composeApp(localEnvironment(process.cwd(), process.env));
-  await app.ensureStorage();
-  return { app, definitions: functionDefinitions(app.deps, app.config) };
+  const composed = (app = composeApp(localEnvironment(process.cwd(), process.env)));
+  // Storage not running or refusing us: one line saying what to do (as every later call says it).
+  await composed.ensureStorage().catch((error: unknown) => {
+    throw storageProblem(error) ?? error;
+  });
+  return { client: localAdminClient(composed, functionDefinitions(composed)) };
 });
 // Audit events batched for Application Insights (when configured) are sent before the process ends.
 await app?.close().catch(() => undefined);

@@ -9,7 +9,7 @@ import { functionDefinitions } from './registry.js';
  */
 const composed = composeApp(process.env, { log: (line) => console.log(line) });
 
-for (const definition of functionDefinitions(composed.deps, composed.config)) {
+for (const definition of functionDefinitions(composed)) {
   if (isTimerFunction(definition)) {
     app.timer(definition.name, { schedule: definition.trigger.schedule, handler: definition.handler });
   } else if (isQueueFunction(definition)) {

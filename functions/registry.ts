@@ -1,6 +1,5 @@
-import type { AppConfig } from '../shared/config/settings.js';
+import type { ComposedApp } from '../shared/app/compose.js';
 import type { FunctionDefinition } from '../shared/app/registry.js';
-import type { SyncDependencies } from '../shared/sync/dependencies.js';
 import { finaliseJobFunction } from './finalise-job.js';
 import { httpApiFunction } from './http-api.js';
 import { pageJobFunction } from './page-job.js';
@@ -9,13 +8,13 @@ import { reconcileJobFunction } from './reconcile-job.js';
 import { timerTickFunction } from './timer-tick.js';
 
 /** Every function of the app, for the Functions host (main.ts) and the local host alike. */
-export function functionDefinitions(deps: SyncDependencies, config: AppConfig): FunctionDefinition[] {
+export function functionDefinitions({ deps, config, csvFiles }: Pick<ComposedApp, 'deps' | 'config' | 'csvFiles'>): FunctionDefinition[] {
   return [
     timerTickFunction(deps, config.timerSchedule),
     pageJobFunction(deps, config.names.pagesQueue),
     reconcileJobFunction(deps, config.names.reconcileQueue),
     finaliseJobFunction(deps, config.names.finaliseQueue),
     ...poisonJobFunctions(deps, config.names),
-    httpApiFunction(deps),
+    httpApiFunction({ deps, csvFiles }),
   ];
 }

@@ -3,15 +3,10 @@ import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
-import type { ComposedApp } from '../app/compose.js';
-import type { FunctionDefinition } from '../app/registry.js';
-import { availableGroups, testConnection } from '../connections/connection-checks.js';
-import { parseProfile } from '../connections/profile.js';
+import type { AdminClient } from '../admin/client.js';
+import type { OutputOf } from '../admin/operations.js';
+import { COUNTED_ACTIONS } from '../admin/views.js';
 import { AppError, describeError, isAppError } from '../errors/app-error.js';
-import { requestReset } from '../http/api.js';
-import { storageProblem } from '../store/storage-clients.js';
-import { COUNTED_ACTIONS } from '../sync/model.js';
-import type { AuditAction, AuditRecord } from '../audit/audit-log.js';
 import { resolveCommand, usageOf, type CommandInput, type CommandSpec } from './command-line.js';
 import { errorExitCode, EXIT, EXIT_CODES_HELP } from './exit-codes.js';
 import { escapingIo, printLines, printTable, type CliIo } from './output.js';
@@ -26,16 +21,14 @@ import {
   userAdd,
   usersCommand,
 } from './directory-commands.js';
-import { cancelCommand, confirmCommand, syncCommand } from './run-commands.js';
+import { cancelCommand, confirmCommand, planCommand, syncCommand } from './run-commands.js';
 
 export type { CliIo } from './output.js';
 
 export interface CliContext {
-  app: ComposedApp;
-  definitions: FunctionDefinition[];
+  /** The admin core: every command is a call of it (or a wait for a run), formatted. */
+  client: AdminClient;
   io: CliIo;
-  /** How `sync` processes the run's queue messages while it waits (the same handlers as the Functions host). */
-  queueWorkers?: number;
 }
 
 const DEFAULT_AUDIT_LIMIT = 200;
@@ -49,6 +42,14 @@ const COMMANDS: CommandSpec<CliContext>[] = [
   { words: 'connection list', help: 'list profiles with their last run', run: connectionList },
   { words: 'connection test', args: ['NAME'], help: "reach the directory with the profile's credentials", run: connectionTest },
   { words: 'connection groups', args: ['NAME'], help: "the directory's groups an admin can select (Entra, Okta)", run: connectionGroups },
+  {
+    words: 'connection delete',
+    args: ['NAME'],
+    flags: { yes: true },
+    required: ['yes'],
+    help: 'delete a profile; its users are disabled, not deleted',
+    run: connectionDelete,
+  },
   { words: 'csv upload', args: ['NAME', 'FILE'], help: 'upload the CSV file a "blob" profile reads', run: csvUpload },
   {
     words: 'sync',
@@ -59,6 +60,7 @@ const COMMANDS: CommandSpec<CliContext>[] = [
     run: syncCommand,
   },
   { words: 'run cancel', args: ['RUN_ID'], help: 'end an active run as cancelled, disabling no one', run: cancelCommand },
+  { words: 'run plan', args: ['RUN_ID'], help: 'what a dry run (or a held run) planned, read again', run: planCommand },
   { words: 'confirm', args: ['RUN_ID'], help: 'disable the users a run held back (the disable guard tripped)', run: confirmCommand },
   { words: 'reset', args: ['NAME'], help: 'let the scheduler start a run on its next tick', run: resetCommand },
   { words: 'status', args: ['[NAME]'], help: 'recent runs, of one profile or all', run: statusCommand },
@@ -71,8 +73,8 @@ const COMMANDS: CommandSpec<CliContext>[] = [
     help: 'create a local account (never changed by sync);\n--password-setting names the setting with its password',
     run: userAdd,
   },
-  { words: 'licences', help: 'licences in use against USERSYNC_LICENCE_LIMIT', run: (_input, context) => licencesCommand(context, false) },
-  { words: 'licences recount', help: 'count them again from the users (after editing tables by hand)', run: (_input, context) => licencesCommand(context, true) },
+  { words: 'licences', help: 'licences in use against USERSYNC_LICENCE_LIMIT', run: (_input, context) => licencesCommand(context, 'licences.show') },
+  { words: 'licences recount', help: 'count them again from the users (after editing tables by hand)', run: (_input, context) => licencesCommand(context, 'licences.recount') },
   { words: 'groups', help: 'every group, where it comes from', run: groupsCommand },
   { words: 'group add', args: ['NAME'], help: 'create a local group', run: groupAdd },
   { words: 'group add-member', args: ['NAME', 'USERNAME'], help: 'add a user to a local group', run: groupAddMember },
@@ -129,15 +131,15 @@ export async function runCliWith(argv: string[], rawIo: CliIo, connect: () => Pr
     const context = { ...(await connect()), io };
     return await resolved.spec.run(resolved.input, context);
   } catch (error) {
-    const known = isAppError(error) ? error : storageProblem(error);
-    if (known) {
-      io.err(`error [${known.code}]: ${known.message}`);
-      for (const problem of fieldProblems(known)) io.err(`  - ${problem.field}: ${problem.message}`);
-      if (typeof known.details?.usage === 'string') printLines(io.err, known.details.usage);
+    // The client says what an admin can fix (storage not reachable…) as an AppError; anything else is a bug.
+    if (isAppError(error)) {
+      io.err(`error [${error.code}]: ${error.message}`);
+      for (const problem of fieldProblems(error)) io.err(`  - ${problem.field}: ${problem.message}`);
+      if (typeof error.details?.usage === 'string') printLines(io.err, error.details.usage);
     } else {
       io.err(`error [internal-error]: ${describeError(error).message} — this is unexpected; ${keepDetails(error)}`);
     }
-    return errorExitCode(known ?? error);
+    return errorExitCode(error);
   }
 }
 
@@ -159,20 +161,22 @@ function keepDetails(error: unknown): string {
   }
 }
 
-async function connectionPut({ args: [file = ''] }: CommandInput, { app, io }: CliContext): Promise<number> {
-  let json: unknown;
+async function connectionPut({ args: [file = ''] }: CommandInput, { client, io }: CliContext): Promise<number> {
+  let profile: unknown;
   try {
-    json = JSON.parse(await readFile(file, 'utf8'));
+    profile = JSON.parse(await readFile(file, 'utf8'));
   } catch (error) {
     throw new AppError('profile-invalid', `${file} is not readable JSON: ${error instanceof Error ? error.message : String(error)}`);
   }
-  const { connection, created } = await app.deps.connections.put(parseProfile(json), app.deps.clock().toISOString());
-  io.out(`${created ? 'Created' : 'Updated'} connection "${connection.profile.name}" (${connection.profile.type}, directory key ${connection.directoryKey}).`);
+  // The profile's own name is the route's (an HTTP client puts it in the path); a profile without one is refused whole.
+  const name = typeof profile === 'object' && profile !== null && 'name' in profile && typeof profile.name === 'string' ? profile.name : undefined;
+  const saved = await client.call('connections.put', { ...(name !== undefined ? { name } : {}), profile });
+  io.out(`${saved.created ? 'Created' : 'Updated'} connection "${saved.name}" (${saved.type}, directory key ${saved.directoryKey}).`);
   return EXIT.succeeded;
 }
 
-async function connectionList(_input: CommandInput, { app, io }: CliContext): Promise<number> {
-  const connections = await app.deps.connections.list();
+async function connectionList(_input: CommandInput, { client, io }: CliContext): Promise<number> {
+  const connections = await client.call('connections.list', {});
   if (!connections.length) io.out('No connection profiles yet: usersync connection put FILE.json');
   printTable(
     io,
@@ -190,40 +194,40 @@ async function connectionList(_input: CommandInput, { app, io }: CliContext): Pr
   return EXIT.succeeded;
 }
 
-async function connectionTest({ args: [name = ''] }: CommandInput, { app, io }: CliContext): Promise<number> {
-  const result = await testConnection(app.deps, name);
+async function connectionTest({ args: [name = ''] }: CommandInput, { client, io }: CliContext): Promise<number> {
+  const result = await client.call('connections.test', { name });
   io.out(result.ok ? `OK: ${result.detail}` : `FAILED [${result.code}]: ${result.detail}`);
   for (const warning of result.warnings) io.out(`warning: ${warning}`);
   return result.ok ? EXIT.succeeded : EXIT.failed;
 }
 
-async function connectionGroups({ args: [name = ''] }: CommandInput, { app, io }: CliContext): Promise<number> {
-  const groups = await availableGroups(app.deps, name);
+async function connectionGroups({ args: [name = ''] }: CommandInput, { client, io }: CliContext): Promise<number> {
+  const groups = await client.call('connections.availableGroups', { name });
   printTable(io, ['ID', 'NAME', 'KIND'], groups.map((group) => [group.id, group.name, group.kind]));
   io.out(`${groups.length} group(s).`);
   return EXIT.succeeded;
 }
 
-async function csvUpload({ args: [name = '', file = ''] }: CommandInput, { app, io }: CliContext): Promise<number> {
-  const connection = await app.deps.connections.get(name);
-  if (!connection) throw new AppError('connection-not-found', `There is no connection profile named "${name}".`);
-  const { profile } = connection;
-  if (profile.type !== 'csv' || profile.source.kind !== 'blob') {
-    throw new AppError('profile-invalid', `"${profile.name}" does not read an uploaded CSV file (its source is not "blob").`);
-  }
-  const bytes = await app.csvFiles.putStream(profile.source.blobName, createReadStream(file));
-  io.out(`Uploaded ${file} (${bytes} bytes) as "${profile.source.blobName}" for "${profile.name}".`);
+async function connectionDelete({ args: [name = ''] }: CommandInput, { client, io }: CliContext): Promise<number> {
+  const { disabled } = await client.call('connections.delete', { name });
+  io.out(`Deleted connection "${name}": ${disabled} user(s) disabled, none deleted (their usernames and history stay).`);
   return EXIT.succeeded;
 }
 
-async function resetCommand({ args: [name = ''] }: CommandInput, { app, io }: CliContext): Promise<number> {
-  const connection = await requestReset(app.deps, name);
+async function csvUpload({ args: [name = '', file = ''] }: CommandInput, { client, io }: CliContext): Promise<number> {
+  const uploaded = await client.call('connections.uploadCsv', { name, file: createReadStream(file) });
+  io.out(`Uploaded ${file} (${uploaded.bytes} bytes) as "${uploaded.blobName}" for "${uploaded.connection}".`);
+  return EXIT.succeeded;
+}
+
+async function resetCommand({ args: [name = ''] }: CommandInput, { client, io }: CliContext): Promise<number> {
+  const { connection } = await client.call('connections.reset', { name });
   io.out(`Reset "${connection}": the scheduler starts a run on its next tick.`);
   return EXIT.succeeded;
 }
 
-async function statusCommand({ args: [name] }: CommandInput, { app, io }: CliContext): Promise<number> {
-  const runs = await app.deps.runs.list({ ...(name ? { connection: name } : {}), limit: name ? 10 : 20 });
+async function statusCommand({ args: [name] }: CommandInput, { client, io }: CliContext): Promise<number> {
+  const runs = await client.call('runs.list', { ...(name ? { connection: name } : {}), limit: name ? 10 : 20 });
   if (!runs.length) io.out('No runs yet.');
   printTable(
     io,
@@ -241,17 +245,17 @@ async function statusCommand({ args: [name] }: CommandInput, { app, io }: CliCon
   return EXIT.succeeded;
 }
 
-async function auditCommand({ flags }: CommandInput, { app, io }: CliContext): Promise<number> {
+async function auditCommand({ flags }: CommandInput, { client, io }: CliContext): Promise<number> {
   const limit = typeof flags.limit === 'number' ? flags.limit : DEFAULT_AUDIT_LIMIT;
   const filter = {
-    ...(typeof flags.run === 'string' ? { runId: flags.run } : {}),
-    ...(typeof flags.action === 'string' ? { action: flags.action as AuditAction } : {}),
-    ...(typeof flags.user === 'string' ? { subject: flags.user.toLowerCase() } : {}),
+    ...(typeof flags.run === 'string' ? { run: flags.run } : {}),
+    ...(typeof flags.action === 'string' ? { action: flags.action } : {}),
+    ...(typeof flags.user === 'string' ? { user: flags.user } : {}),
   };
-  const records: AuditRecord[] = [];
+  const records: OutputOf<'audit.query'>['records'] = [];
   let continuationToken: string | undefined;
   do {
-    const page = await app.deps.audit.query({ ...filter, limit: Math.min(AUDIT_PAGE_SIZE, limit - records.length), ...(continuationToken ? { continuationToken } : {}) });
+    const page = await client.call('audit.query', { ...filter, limit: Math.min(AUDIT_PAGE_SIZE, limit - records.length), ...(continuationToken ? { continuationToken } : {}) });
     records.push(...page.records.slice(0, limit - records.length));
     continuationToken = page.continuationToken;
   } while (continuationToken && records.length < limit);
@@ -268,7 +272,7 @@ async function auditCommand({ flags }: CommandInput, { app, io }: CliContext): P
   return EXIT.succeeded;
 }
 
-function describeSchedule(schedule: ReturnType<typeof parseProfile>['schedule']): string {
+function describeSchedule(schedule: OutputOf<'connections.get'>['profile']['schedule']): string {
   switch (schedule.kind) {
     case 'off':
       return 'off';

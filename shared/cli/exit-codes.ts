@@ -1,5 +1,5 @@
 import { isAppError } from '../errors/app-error.js';
-import type { Run } from '../sync/run-model.js';
+import type { Run } from '../admin/views.js';
 
 /** The one mapping of outcomes to exit codes; scripts rely on it, and the usage text lists it. */
 export const EXIT = { succeeded: 0, failed: 1, usage: 2, held: 3 } as const;

@@ -1,76 +1,52 @@
-import { userInfo } from 'node:os';
+import { LOCAL_LEASE_SECONDS } from '../admin/client.js';
+import type { OutputOf } from '../admin/operations.js';
+import { summarise, type Run } from '../admin/views.js';
 import type { CliContext } from './cli.js';
 import type { CommandInput } from './command-line.js';
 import { EXIT, runExitCode } from './exit-codes.js';
 import type { CliIo } from './output.js';
-import { awaitRun } from '../host/await-run.js';
-import { cancelRun } from '../sync/pipeline/cancel-run.js';
-import { confirmRun } from '../sync/pipeline/confirm-run.js';
-import { summarise } from '../sync/pipeline/finalise-job.js';
-import { SHARD_COUNT } from '../sync/rules/partitioning.js';
-import { startOrResumeRun } from '../sync/pipeline/resume-run.js';
-import type { Run } from '../sync/run-model.js';
-import { readPlan } from '../sync/pipeline/staging.js';
 
-/**
- * The lease on the messages the CLI works, renewed while it runs. Short, unlike the Functions host's
- * minutes: when the CLI is killed (Ctrl-C, a closed terminal), what it held comes back this soon for the
- * next `usersync sync` to resume.
- */
-export const CLI_LEASE_SECONDS = 30;
-
-/** `sync NAME`: starts a run — or takes over the profile's run that is still going — and drives it to its end. */
-export async function syncCommand({ args: [name = ''], flags }: CommandInput, context: CliContext): Promise<number> {
-  const { app, io } = context;
-  const fromRunId = typeof flags['from-run'] === 'string' ? flags['from-run'] : undefined;
-  const { run: started, resumed } = await startOrResumeRun(app.deps, {
-    connection: name,
-    trigger: 'manual',
+/** `sync NAME`: starts a run — or takes over the profile's run that is still going — and waits for its end. */
+export async function syncCommand({ args: [name = ''], flags }: CommandInput, { client, io }: CliContext): Promise<number> {
+  const fromRun = typeof flags['from-run'] === 'string' ? flags['from-run'] : undefined;
+  const started = await client.call('connections.sync', {
+    name,
     dryRun: flags['dry-run'] === true,
     incremental: flags.incremental === true,
-    ...(fromRunId ? { fromRunId } : {}),
+    ...(fromRun ? { fromRun } : {}),
+    resume: true,
   });
   const dry = started.dryRun ? ' (dry run: nothing will change)' : '';
-  if (resumed) {
+  if (started.resumed) {
     io.out(`Run ${started.runId} (${started.kind}) of "${started.connection}" is still going (${started.state}, started ${started.startedAt})${dry}; driving it to its end.`);
-    io.out(`  what a stopped usersync was working on comes back within ${CLI_LEASE_SECONDS} s.`);
+    io.out(`  what a stopped usersync was working on comes back within ${LOCAL_LEASE_SECONDS} s.`);
   } else {
     io.out(`Run ${started.runId} (${started.kind}) started for "${started.connection}"${dry}.`);
   }
-  const run = await drive(context, started.runId);
+  const run = await client.waitForRun(started.runId);
   printRun(io, run);
-  if (run.dryRun) await printPlan(context, run);
+  if (run.dryRun) printPlan(io, await client.call('runs.plan', { id: run.runId }));
   return runExitCode(run);
 }
 
-export async function confirmCommand({ args: [runId = ''] }: CommandInput, context: CliContext): Promise<number> {
-  const { app, io } = context;
-  const confirmed = await confirmRun(app.deps, runId);
-  io.out(`Run ${runId} confirmed: disabling ${confirmed.heldDisables?.count ?? 0} user(s).`);
-  const run = await drive(context, runId);
+export async function confirmCommand({ args: [id = ''] }: CommandInput, { client, io }: CliContext): Promise<number> {
+  const confirmed = await client.call('runs.confirm', { id });
+  io.out(`Run ${id} confirmed: disabling ${confirmed.disabling} user(s).`);
+  const run = await client.waitForRun(id);
   printRun(io, run);
   return runExitCode(run);
 }
 
-export async function cancelCommand({ args: [runId = ''] }: CommandInput, { app, io }: CliContext): Promise<number> {
-  const run = await cancelRun(app.deps, runId, `${adminName()} (usersync CLI)`);
+export async function cancelCommand({ args: [id = ''] }: CommandInput, { client, io }: CliContext): Promise<number> {
+  const run = await client.call('runs.cancel', { id });
   io.out(`Run ${run.runId} of "${run.connection}" cancelled; no one was disabled.`);
   io.out(`  what it had already created or updated stays: usersync audit --run ${run.runId}`);
   return EXIT.succeeded;
 }
 
-/** Who is at the keyboard, for the audit record; some containers have no user name to give. */
-function adminName(): string {
-  try {
-    return userInfo().username || 'an admin';
-  } catch {
-    return 'an admin';
-  }
-}
-
-/** Works the queues with the app's own handlers (as the Functions host would) until the run ends. */
-function drive({ app, definitions, queueWorkers }: CliContext, runId: string): Promise<Run> {
-  return awaitRun(app, definitions, runId, { ...(queueWorkers ? { queueWorkers } : {}), messageLeaseSeconds: CLI_LEASE_SECONDS });
+export async function planCommand({ args: [id = ''] }: CommandInput, { client, io }: CliContext): Promise<number> {
+  printPlan(io, await client.call('runs.plan', { id }));
+  return EXIT.succeeded;
 }
 
 function printRun(io: CliIo, run: Run): void {
@@ -89,19 +65,13 @@ function printRun(io: CliIo, run: Run): void {
   }
 }
 
-/** A dry run's plan, from its shard plans: what would happen to whom. */
-async function printPlan({ app, io }: CliContext, run: Run): Promise<void> {
-  const lines: string[] = [];
-  for (let shard = 0; shard < SHARD_COUNT; shard++) {
-    const plan = await readPlan(app.deps.runFiles, run.runId, shard);
-    if (!plan) continue;
-    for (const decision of [...plan.decisions, ...plan.sourceDisables, ...plan.pendingDisables]) {
-      if (decision.action === 'unchanged') continue;
-      if (decision.action === 'skip') lines.push(`skip      ${decision.ref}: ${decision.reason} — ${decision.detail}`);
-      else if (decision.action === 'conflict') lines.push(`conflict  ${decision.username} (${decision.ref}): ${decision.detail}`);
-      else lines.push(`${decision.action.padEnd(9)} ${decision.user.username} (${decision.ref})${decision.changedFields.length ? ` fields: ${decision.changedFields.join(', ')}` : ''}`);
-    }
-  }
+/** A run's plan: what would happen (or happens) to whom. */
+function printPlan(io: CliIo, { changes }: OutputOf<'runs.plan'>): void {
+  const lines = changes.map((change) => {
+    if (change.action === 'skip') return `skip      ${change.ref}: ${change.reason} — ${change.detail}`;
+    if (change.action === 'conflict') return `conflict  ${change.username} (${change.ref}): ${change.detail}`;
+    return `${change.action.padEnd(9)} ${change.username} (${change.ref})${change.changedFields?.length ? ` fields: ${change.changedFields.join(', ')}` : ''}`;
+  });
   io.out(lines.length ? 'Plan:' : 'Plan: no changes.');
   for (const line of lines.sort()) io.out(`  ${line}`);
 }

@@ -32,6 +32,10 @@ export type ErrorCode =
   | 'query-invalid'
   | 'path-invalid'
   | 'usage-invalid'
+  /** An admin operation's input that its schema refuses (shared/admin/dispatch.ts). */
+  | 'input-invalid'
+  /** The caller lacks the role an admin operation needs. */
+  | 'forbidden'
   | 'username-taken'
   | 'user-not-found'
   | 'account-invalid'

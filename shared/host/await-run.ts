@@ -11,6 +11,8 @@ export interface AwaitRunOptions {
   /** Gives up (throws) after this long. */
   timeoutMs?: number;
   log?: (line: string) => void;
+  /** Told the run each time it is looked at, until it ends. */
+  onProgress?: (run: Run) => void;
 }
 
 /**
@@ -34,6 +36,7 @@ export async function awaitRun(app: ComposedApp, definitions: FunctionDefinition
     for (;;) {
       const run = await app.deps.runs.get(runId);
       if (!run) throw new AppError('run-not-found', `Run ${runId} disappeared.`);
+      options.onProgress?.(run);
       if (isTerminal(run.state)) return run;
       if (Date.now() > deadline) throw new AppError('run-active', `Run ${runId} is still ${run.state} after the wait.`, { details: { runId } });
       await new Promise((resolve) => setTimeout(resolve, 100));

@@ -23,6 +23,8 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   'body-invalid': 400,
   'query-invalid': 400,
   'path-invalid': 400,
+  'input-invalid': 400,
+  'forbidden': 403,
   'secret-missing': 422,
   'username-taken': 409,
   'user-not-found': 404,

@@ -101,6 +101,13 @@ export interface ShardResult {
   error?: RunError;
 }
 
+/** A run's counts as a sentence: `3 created, 0 updated, …`. */
+export function summarise(counts: ActionCounts): string {
+  return Object.entries(counts)
+    .map(([action, count]) => `${count} ${action}`)
+    .join(', ');
+}
+
 export function isTerminal(state: RunState): boolean {
   return TERMINAL_STATES.includes(state);
 }

@@ -33,7 +33,7 @@ describe('usersync usage', () => {
         'usersync user add USERNAME --email E --first-name F --last-name L [--password-setting NAME]',
       ]),
     );
-    expect(usageLines).toHaveLength(21);
+    expect(usageLines).toHaveLength(23);
     expect(USAGE).toMatch(/Exit codes:\n {2}0 .*\n {2}1 .*\n {2}2 .*usage or configuration error.*\n {2}3 .*held for confirmation/);
   });
 
@@ -74,6 +74,7 @@ describe('usersync usage', () => {
       expect.stringMatching(/^ {2}usersync connection list/),
       expect.stringMatching(/^ {2}usersync connection test NAME/),
       expect.stringMatching(/^ {2}usersync connection groups NAME/),
+      expect.stringMatching(/^ {2}usersync connection delete NAME --yes/),
     ]);
     expect((await cli('run', 'stop', 'x')).err[0]).toBe('error [usage-invalid]: "run stop" is not a command.');
     const unknown = await cli('frobnicate');

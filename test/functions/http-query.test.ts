@@ -26,7 +26,7 @@ describe('query parameters over HTTP: validated per route, never guessed', () =>
     ['?dryRun=1', 'dryRun', 'must be true or false'],
     ['?dryRun=True', 'dryRun', 'must be true or false'],
     ['?dryRun=yes', 'dryRun', 'must be true or false'],
-    ['?dryrun=true', 'dryrun', 'unknown parameter (known: dryRun, incremental, fromRun)'],
+    ['?dryrun=true', 'dryrun', 'unknown parameter (known: dryRun, incremental, fromRun, resume)'],
     ['?incremental=', 'incremental', 'must be true or false'],
     ['?dryRun=true&dryRun=false', 'dryRun', 'given more than once'],
     ['?fromRun=not-a-run', 'fromRun', 'not a run id'],

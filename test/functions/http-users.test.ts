@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { USERS_EXAMINED_PER_PAGE } from '../../shared/accounts/user-listing.js';
+import { USERS_EXAMINED_PER_PAGE } from '../../shared/admin/user-listing.js';
 import { LOCAL_DIRECTORY, type StoredUser } from '../../shared/sync/model.js';
 import { startApiHost, type ApiHost } from '../support/api-host.js';
 import { addUsers, storedUser } from '../support/stored-users.js';

@@ -3,6 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseProfile } from '../../shared/connections/profile.js';
 import { isAppError } from '../../shared/errors/app-error.js';
 import { LocalHost } from '../../shared/host/local-host.js';
+import type { Operation } from '../../shared/admin/operation.js';
+import { OPERATIONS } from '../../shared/admin/operations.js';
 import { handleApi, type ApiRequest } from '../../shared/http/api.js';
 import type { ApiResponse } from '../../shared/http/problem.js';
 import { createTestApp, csvProfile, putProfile, syncNow, uploadCsv, type TestApp } from '../support/test-app.js';
@@ -121,7 +123,7 @@ describe('random profile JSON through parseProfile', () => {
 
 describe('random requests through the HTTP API (api.ts on Azurite)', () => {
   let t: TestApp;
-  const call = (request: Partial<ApiRequest> & { path: string }) => handleApi(t.app.deps, { method: 'GET', query: new URLSearchParams(), ...request });
+  const call = (request: Partial<ApiRequest> & { path: string }) => handleApi(t.app, { method: 'GET', query: new URLSearchParams(), ...request });
 
   beforeAll(async () => {
     t = await createTestApp({ TEST_DEFAULT_PASSWORD: 'Fuzz-Initial-Pa55', ENTRA_SECRET: 'x', OKTA_TOKEN: 'x' });
@@ -155,30 +157,20 @@ describe('random requests through the HTTP API (api.ts on Azurite)', () => {
   });
 
   const segment = fc.oneof(
-    fc.constantFrom('connections', 'runs', 'audit', 'users', 'groups', 'orgchart', 'sync', 'reset', 'test', 'available', 'members', 'Known', 'ann'),
+    fc.constantFrom('connections', 'runs', 'audit', 'users', 'groups', 'orgchart', 'sync', 'reset', 'test', 'available', 'members', 'licences', 'local-accounts', 'plan', 'Known', 'ann'),
     fc.string({ maxLength: 12 }),
     fc.constantFrom('%', '%E0%A4%A', '%00', '%2F', '..', '#', '?', "'", '\\', '\u0000', '😀', 'x'.repeat(2000)),
   );
-  /** Every route of api.ts with its methods: most requests reach a handler with fuzzed parameters. */
-  const ROUTES: [string, string[]][] = [
-    ['connections', ['GET']],
-    ['connections/:', ['GET', 'PUT', 'DELETE']],
-    ['connections/:/sync', ['POST']],
-    ['connections/:/reset', ['POST']],
-    ['connections/:/test', ['POST']],
-    ['connections/:/groups/available', ['GET']],
-    ['runs', ['GET']],
-    ['runs/:', ['GET']],
-    ['audit', ['GET']],
-    ['users', ['GET']],
-    ['users/:', ['GET']],
-    ['groups', ['GET']],
-    ['groups/:/members', ['GET']],
-    ['orgchart/:', ['GET']],
-  ];
+  /** Every route of the API (the operations table) with its methods: most requests reach an operation with fuzzed parameters. */
+  const methodsByPath = new Map<string, string[]>();
+  for (const { http } of Object.values(OPERATIONS) as Operation[]) {
+    const path = http?.path.replace(/:[A-Za-z]+/g, ':');
+    if (http && path) methodsByPath.set(path, [...(methodsByPath.get(path) ?? []), http.method]);
+  }
+  const ROUTES = [...methodsByPath];
   const routed = fc
     .tuple(fc.constantFrom(...ROUTES), segment, fc.nat())
-    .map(([[route, methods], param, pick]) => ({ path: route.replace(':', param), method: methods[pick % methods.length]! }));
+    .map(([[route, methods], param, pick]) => ({ path: route.replaceAll(':', param), method: methods[pick % methods.length]! }));
   const unrouted = fc.record({
     method: fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS', 'get', ''),
     path: fc.array(segment, { maxLength: 5 }).map((parts) => parts.join('/')),

@@ -11,8 +11,8 @@ const CLIENT = 'c1c1c1c1-0000-0000-0000-00000000000f';
 
 /** Everything an admin or a log can see of a failed run: its row, its audit records, the API's answers. */
 async function visibleText(t: TestApp, runId: string, connection: string): Promise<string> {
-  const run = await handleApi(t.app.deps, { method: 'GET', path: `runs/${runId}`, query: new URLSearchParams() });
-  const test = await handleApi(t.app.deps, { method: 'POST', path: `connections/${connection}/test`, query: new URLSearchParams() });
+  const run = await handleApi(t.app, { method: 'GET', path: `runs/${runId}`, query: new URLSearchParams() });
+  const test = await handleApi(t.app, { method: 'POST', path: `connections/${connection}/test`, query: new URLSearchParams() });
   return JSON.stringify([await t.app.deps.runs.get(runId), await auditOf(t, runId), run, test]);
 }
 

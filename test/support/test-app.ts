@@ -34,7 +34,7 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
   await app.ensureStorage();
   return {
     app,
-    definitions: functionDefinitions(app.deps, app.config),
+    definitions: functionDefinitions(app),
     env: fullEnv,
     table: (name) => TableClient.fromConnectionString(connectionString, app.config.names[name], { allowInsecureConnection: true }),
   };

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { testConnection } from '../../shared/connections/connection-checks.js';
+import { testConnection } from '../../shared/admin/connection-checks.js';
 import { auditOf, createTestApp, csvProfile, putProfile, syncNow, uploadCsv, usersOf, type TestApp } from '../support/test-app.js';
 
 /**

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../shared/cli/cli.js';
+import { localAdminClient } from '../../shared/host/local-admin-client.js';
 import { LocalHost } from '../../shared/host/local-host.js';
 import { withoutActiveRun } from '../../shared/sync/pipeline/close-run.js';
 import { disableGuardVerdict } from '../../shared/sync/rules/disable-guard.js';
@@ -165,19 +166,19 @@ describe('the accidental-disable guard through the real pipeline', () => {
     const out: string[] = [];
     const io = { out: (line: string) => out.push(line), err: (line: string) => out.push(line) };
     // Exit code 3: held for confirmation (not 1, the run did not fail).
-    expect(await runCli(['sync', 'Cli'], { app: t.app, definitions: t.definitions, io })).toBe(3);
+    expect(await runCli(['sync', 'Cli'], { client: localAdminClient(t.app, t.definitions), io })).toBe(3);
     const runId = /Run (\S+) needs-confirmation/.exec(out.join('\n'))?.[1];
     expect(out.join('\n')).toContain(`usersync confirm ${runId}`);
     expect(out.join('\n')).toMatch(/held: 6 user\(s\) to disable: cli04, cli05, cli06, cli07, cli08, cli09/);
 
     await t.app.deps.connections.updateState('Cli', (current) => ({ ...current.state, activeRunId: '20260101T000000000Z-bbbbbb' }));
     out.length = 0;
-    expect(await runCli(['confirm', runId!], { app: t.app, definitions: t.definitions, io })).toBe(2);
+    expect(await runCli(['confirm', runId!], { client: localAdminClient(t.app, t.definitions), io })).toBe(2);
     expect(out.join('\n')).toMatch(/error \[run-active\]/);
     await t.app.deps.connections.updateState('Cli', (current) => withoutActiveRun(current.state));
 
     out.length = 0;
-    expect(await runCli(['confirm', runId!], { app: t.app, definitions: t.definitions, io })).toBe(0);
+    expect(await runCli(['confirm', runId!], { client: localAdminClient(t.app, t.definitions), io })).toBe(0);
     expect(out.join('\n')).toMatch(/Run \S+ confirmed: disabling 6 user\(s\)[\s\S]*succeeded: .*6 disabled/);
     expect(await activeCount('Cli')).toBe(4);
   });

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { addLocalGroup, addLocalGroupMember, groupMembers } from '../../shared/accounts/local-groups.js';
+import { addLocalGroup, addLocalGroupMember, groupMembers } from '../../shared/admin/groups.js';
 import type { GroupSettings } from '../../shared/connections/profile.js';
 import { selectGroups } from '../../shared/sync/rules/groups.js';
 import { auditOf, createTestApp, csvProfile, putProfile, syncNow, uploadCsv, usersOf, type TestApp } from '../support/test-app.js';

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { addLocalAccount } from '../../shared/accounts/local-accounts.js';
+import { addLocalAccount } from '../../shared/admin/local-accounts.js';
 import { runCli } from '../../shared/cli/cli.js';
+import { localAdminClient } from '../../shared/host/local-admin-client.js';
 import type { PlannedDecision } from '../../shared/sync/rules/decide.js';
 import { grantSeats } from '../../shared/sync/rules/licences.js';
 import type { StoredUser } from '../../shared/sync/model.js';
@@ -88,7 +89,7 @@ describe('licences recount', () => {
     expect(await t.app.deps.licences.used()).toBe(0);
 
     const out: string[] = [];
-    const code = await runCli(['licences', 'recount'], { app: t.app, definitions: t.definitions, io: { out: (l) => out.push(l), err: (l) => out.push(l) } });
+    const code = await runCli(['licences', 'recount'], { client: localAdminClient(t.app, t.definitions), io: { out: (l) => out.push(l), err: (l) => out.push(l) } });
     expect([code, out]).toEqual([0, ['Licences in use: 4 of 5.']]);
     expect(await t.app.deps.licences.used()).toBe(4);
     // The ledger is right again: one licence is left, so of two newcomers one is blocked.

@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../shared/cli/cli.js';
+import { localAdminClient } from '../../shared/host/local-admin-client.js';
 import { resolveOrgChart } from '../../shared/sync/rules/org-chart.js';
 import { auditOf, createTestApp, csvProfile, etags, putProfile, syncNow, uploadCsv, usersOf, type TestApp } from '../support/test-app.js';
 
@@ -29,7 +30,7 @@ describe('org chart through a run', () => {
   let t: TestApp;
   const cli = async (...args: string[]) => {
     const out: string[] = [];
-    const code = await runCli(args, { app: t.app, definitions: t.definitions, io: { out: (l) => out.push(l), err: (l) => out.push(l) } });
+    const code = await runCli(args, { client: localAdminClient(t.app, t.definitions), io: { out: (l) => out.push(l), err: (l) => out.push(l) } });
     return { code, out };
   };
   beforeAll(async () => {

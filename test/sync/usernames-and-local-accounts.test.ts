@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { addLocalAccount, adopt } from '../../shared/accounts/local-accounts.js';
+import { addLocalAccount, adopt } from '../../shared/admin/local-accounts.js';
 import { awaitRun } from '../../shared/host/await-run.js';
 import { LOCAL_DIRECTORY } from '../../shared/sync/model.js';
 import { startRun } from '../../shared/sync/pipeline/start-run.js';

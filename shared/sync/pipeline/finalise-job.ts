@@ -8,7 +8,7 @@ import { SHARD_COUNT } from '../rules/partitioning.js';
 import { linkManagers } from './link-managers.js';
 import { applyDecisions } from './apply-decisions.js';
 import { seatsFreed } from '../rules/licences.js';
-import { isTerminal, type HeldDisables, type Run } from '../run-model.js';
+import { isTerminal, summarise, type HeldDisables, type Run } from '../run-model.js';
 import { disableGuardVerdict, HELD_SAMPLE_SIZE, heldWarning } from '../rules/disable-guard.js';
 import { readPlan, removeWorkingFiles, type ShardPlan } from './staging.js';
 import { freeSlot } from './close-run.js';
@@ -275,10 +275,4 @@ async function activateBlocked(deps: SyncDependencies, run: Run, plans: readonly
   }
   await applyDecisions(deps, run, activations);
   return activations.length;
-}
-
-export function summarise(counts: Run['counts']): string {
-  return Object.entries(counts)
-    .map(([action, count]) => `${count} ${action}`)
-    .join(', ');
 }

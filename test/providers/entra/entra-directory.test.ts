@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import { availableGroups, testConnection } from '../../../shared/connections/connection-checks.js';
+import { availableGroups, testConnection } from '../../../shared/admin/connection-checks.js';
 import type { ConnectionProfileInput } from '../../../shared/connections/profile.js';
 import { awaitRun } from '../../../shared/host/await-run.js';
 import { startRun } from '../../../shared/sync/pipeline/start-run.js';

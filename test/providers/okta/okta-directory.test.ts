@@ -1,6 +1,6 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import { availableGroups, testConnection } from '../../../shared/connections/connection-checks.js';
+import { availableGroups, testConnection } from '../../../shared/admin/connection-checks.js';
 import type { ConnectionProfileInput } from '../../../shared/connections/profile.js';
 import { startGraphServer } from '../../fakes/graph-server.js';
 import { startOktaServer, type OktaServer } from '../../fakes/okta-server.js';

@@ -1,7 +1,13 @@
+import { z } from 'zod';
 import { AppError } from '../errors/app-error.js';
 import type { Group } from '../sync/ports.js';
 import type { SyncDependencies } from '../sync/dependencies.js';
 import { LOCAL_DIRECTORY, type StoredUser } from '../sync/model.js';
+import { MAX_FIELD_LENGTH } from '../sync/rules/decide.js';
+import { controlCharacterIn } from '../sync/rules/values.js';
+import { segment } from './fields.js';
+import { ADMIN, defineOperation, READER } from './operation.js';
+import { existingUser, visibleUser } from './users.js';
 
 /**
  * Local groups: made and filled by an admin. A directory user's membership of a local group lasts until
@@ -10,6 +16,10 @@ import { LOCAL_DIRECTORY, type StoredUser } from '../sync/model.js';
 export async function addLocalGroup(deps: SyncDependencies, name: string): Promise<Group> {
   const trimmed = name.trim();
   if (!trimmed) throw new AppError('body-invalid', 'A group needs a name.');
+  // As for a synced group (decide.ts): a name a table key can hold, that prints as it reads.
+  if (trimmed.length > MAX_FIELD_LENGTH) throw new AppError('body-invalid', `A group name is ${trimmed.length} characters long; at most ${MAX_FIELD_LENGTH} are kept.`);
+  const control = controlCharacterIn(trimmed);
+  if (control) throw new AppError('body-invalid', `A group name may not hold control characters (${control}).`);
   const group: Group = { name: trimmed, origin: LOCAL_DIRECTORY, connection: LOCAL_DIRECTORY, createdAt: deps.clock().toISOString() };
   if (!(await deps.groups.createIfAbsent(group))) throw new AppError('body-invalid', `A group named "${trimmed}" already exists.`);
   return group;
@@ -21,9 +31,7 @@ export async function addLocalGroupMember(deps: SyncDependencies, groupName: str
   if (group.origin !== LOCAL_DIRECTORY) {
     throw new AppError('body-invalid', `"${group.name}" is synced from the directory "${group.connection}"; change its members there.`);
   }
-  const owner = await deps.usernames.find(username);
-  const user = owner ? await deps.users.get(owner.directoryKey, owner.key) : undefined;
-  if (!user) throw new AppError('user-not-found', `There is no user "${username}".`);
+  const user = await existingUser(deps, username);
   const localGroups = [...new Set([...(user.localGroups ?? []), group.name])];
   const updated = { ...user, localGroups, updatedAt: deps.clock().toISOString() };
   await deps.users.write([updated]);
@@ -41,3 +49,35 @@ export async function groupMembers(deps: SyncDependencies, groupName: string): P
   }
   return members.sort((a, b) => a.username.localeCompare(b.username));
 }
+
+export const groupOperations = {
+  'groups.list': defineOperation({
+    role: READER,
+    input: z.strictObject({}),
+    http: { method: 'GET', path: 'groups' },
+    run: ({ deps }) => deps.groups.list(),
+  }),
+
+  'groups.members': defineOperation({
+    role: READER,
+    input: z.strictObject({ name: segment }),
+    http: { method: 'GET', path: 'groups/:name/members' },
+    run: async ({ deps }, { name }) => (await groupMembers(deps, name)).map(visibleUser),
+  }),
+
+  /** Creates a local group (directory groups are created by their sync). */
+  'groups.add': defineOperation({
+    role: ADMIN,
+    input: z.strictObject({ name: z.string({ error: 'must be text' }) }),
+    http: { method: 'POST', path: 'groups', body: 'fields', status: () => 201 },
+    run: ({ deps }, { name }) => addLocalGroup(deps, name),
+  }),
+
+  /** Adds a user to a local group; adding a member again changes nothing. */
+  'groups.addMember': defineOperation({
+    role: ADMIN,
+    input: z.strictObject({ name: segment, username: segment }),
+    http: { method: 'PUT', path: 'groups/:name/members/:username' },
+    run: async ({ deps }, { name, username }) => visibleUser(await addLocalGroupMember(deps, name, username)),
+  }),
+};

@@ -4,18 +4,28 @@ import type { AuditRecord } from '../audit/audit-log.js';
 import { AppError } from '../errors/app-error.js';
 import type { SyncDependencies } from '../sync/dependencies.js';
 import { LOCAL_DIRECTORY, type StoredUser } from '../sync/model.js';
+import { MAX_FIELD_LENGTH } from '../sync/rules/decide.js';
 import { hashPassword } from '../sync/rules/passwords.js';
 import { isTerminal, newRunId } from '../sync/run-model.js';
 import { controlCharacterIn, USERNAME_RULE, usernameProblem } from '../sync/rules/values.js';
+import { existingConnection } from './connections.js';
+import { flag, segment } from './fields.js';
+import { ADMIN, defineOperation } from './operation.js';
+import { visibleUser } from './users.js';
 
 /**
  * Local accounts: created by an admin, never changed by sync, holding their username like any other
  * user. Adoption moves local accounts into a directory when the directory lists the same username.
  */
 
-/** The same rules as a synced user's (decide.ts): one username rule for everyone, no control characters. */
+/** The same rules as a synced user's (decide.ts): one username rule for everyone, no control characters, names a row can hold. */
 const name = (required: string) =>
-  z.string().trim().min(1, required).refine((value) => !controlCharacterIn(value), 'control characters are not allowed');
+  z
+    .string()
+    .trim()
+    .min(1, required)
+    .max(MAX_FIELD_LENGTH, `at most ${MAX_FIELD_LENGTH} characters`)
+    .refine((value) => !controlCharacterIn(value), 'control characters are not allowed');
 
 const accountSchema = z.object({
   username: z
@@ -26,7 +36,7 @@ const accountSchema = z.object({
       const problem = value && usernameProblem(value);
       if (problem) context.addIssue({ code: 'custom', message: `it ${problem}. ${USERNAME_RULE}` });
     }),
-  email: z.email('a valid email address is required'),
+  email: z.email('a valid email address is required').max(MAX_FIELD_LENGTH, `at most ${MAX_FIELD_LENGTH} characters`),
   firstName: name('a first name is required'),
   lastName: name('a last name is required'),
   password: z.string().min(8, 'at least 8 characters').optional(),
@@ -97,8 +107,7 @@ export interface AdoptionPlan {
  * conflicts of the profile's last completed run; the next sync then updates them from the directory.
  */
 export async function adopt(deps: SyncDependencies, connectionName: string, options: { dryRun: boolean }): Promise<AdoptionPlan> {
-  const connection = await deps.connections.get(connectionName);
-  if (!connection) throw new AppError('connection-not-found', `There is no connection profile named "${connectionName}".`);
+  const connection = await existingConnection(deps, connectionName);
   const name = connection.profile.name;
   const lastRun = (await deps.runs.list({ connection: name, limit: 50 })).find((run) => !run.dryRun && isTerminal(run.state));
   const plan: AdoptionPlan = { connection: name, adoptions: [], notes: [] };
@@ -161,3 +170,26 @@ async function allConflicts(deps: SyncDependencies, runId: string): Promise<Audi
 function operation(deps: SyncDependencies): { runId: string } {
   return { runId: newRunId(deps.clock(), randomBytes(3).toString('hex')) };
 }
+
+const textField = z.string({ error: 'must be text' });
+
+export const localAccountOperations = {
+  /** `passwordSetting` names the app setting that holds the initial password: a password never travels in a request. */
+  'localAccounts.add': defineOperation({
+    role: ADMIN,
+    input: z.strictObject({ username: textField, email: textField, firstName: textField, lastName: textField, passwordSetting: textField.optional() }),
+    http: { method: 'POST', path: 'local-accounts', body: 'fields', status: () => 201 },
+    run: async ({ deps }, { passwordSetting, ...account }) => {
+      const password = passwordSetting ? deps.secrets.resolve(passwordSetting) : undefined;
+      return visibleUser(await addLocalAccount(deps, { ...account, ...(password ? { password } : {}) }));
+    },
+  }),
+
+  /** Lists (`dryRun`) or moves the local accounts the profile's last run reported as conflicts. */
+  'connections.adopt': defineOperation({
+    role: ADMIN,
+    input: z.strictObject({ name: segment, dryRun: flag.optional() }),
+    http: { method: 'POST', path: 'connections/:name/adopt', query: ['dryRun'] },
+    run: ({ deps }, { name, dryRun = false }) => adopt(deps, name, { dryRun }),
+  }),
+};

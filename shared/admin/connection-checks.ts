@@ -1,8 +1,8 @@
 import { AppError, isAppError } from '../errors/app-error.js';
 import type { AvailableGroup } from '../sync/directory-source.js';
 import type { SyncDependencies } from '../sync/dependencies.js';
-import { secretNamesOf } from './profile.js';
-import { usableConnection } from './usable-connection.js';
+import { secretNamesOf } from '../connections/profile.js';
+import { usableConnection } from '../connections/usable-connection.js';
 
 /** What "test connection" found: `ok: false` carries the error code and sentence of what is wrong. */
 export interface ConnectionTestResult {

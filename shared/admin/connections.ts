@@ -1,0 +1,83 @@
+import { Readable } from 'node:stream';
+import { z } from 'zod';
+import { parseProfile } from '../connections/profile.js';
+import { AppError } from '../errors/app-error.js';
+import type { SyncDependencies } from '../sync/dependencies.js';
+import type { StoredConnection } from '../sync/ports.js';
+import { availableGroups, testConnection } from './connection-checks.js';
+import { deleteConnection } from './delete-connection.js';
+import { segment } from './fields.js';
+import { ADMIN, defineOperation, READER, type HttpBinding, type Role } from './operation.js';
+
+/** Connection profiles: save, show, delete, test, reset, and the uploaded CSV file a "blob" profile reads. */
+
+/** A profile as the surfaces show it: profiles hold only the names of their secrets, never values. */
+export function connectionView({ profile, directoryKey, createdAt, updatedAt, state, problems }: StoredConnection) {
+  return { name: profile.name, type: profile.type, directoryKey, createdAt, updatedAt, state, profile, ...(problems ? { problems } : {}) };
+}
+
+export async function existingConnection(deps: SyncDependencies, name: string): Promise<StoredConnection> {
+  const connection = await deps.connections.get(name);
+  if (!connection) throw new AppError('connection-not-found', `There is no connection profile named "${name}".`);
+  return connection;
+}
+
+const named = z.strictObject({ name: segment });
+
+/** An operation on the profile its route names, answered by one use case. */
+function onConnection<O>(role: Role, http: HttpBinding<{ name: string }, NoInfer<O>>, use: (deps: SyncDependencies, name: string) => Promise<O>) {
+  return defineOperation({ role, input: named, http, run: ({ deps }, { name }) => use(deps, name) });
+}
+
+export const connectionOperations = {
+  'connections.list': defineOperation({
+    role: READER,
+    input: z.strictObject({}),
+    http: { method: 'GET', path: 'connections' },
+    run: async ({ deps }) => (await deps.connections.list()).map(connectionView),
+  }),
+
+  'connections.get': onConnection(READER, { method: 'GET', path: 'connections/:name' }, async (deps, name) => connectionView(await existingConnection(deps, name))),
+
+  /** `name` (the route's) wins over the profile's own; the CLI sends the file's profile as it is. */
+  'connections.put': defineOperation({
+    role: ADMIN,
+    input: z.strictObject({ name: segment.optional(), profile: z.unknown() }),
+    http: { method: 'PUT', path: 'connections/:name', body: { json: 'profile' }, status: (saved: { created: boolean }) => (saved.created ? 201 : 200) },
+    run: async ({ deps }, { name, profile }) => {
+      const named = name !== undefined && typeof profile === 'object' && profile !== null && !Array.isArray(profile) ? { ...profile, name } : profile;
+      const { connection, created } = await deps.connections.put(parseProfile(named), deps.clock().toISOString());
+      return { ...connectionView(connection), created };
+    },
+  }),
+
+  'connections.delete': onConnection(ADMIN, { method: 'DELETE', path: 'connections/:name' }, deleteConnection),
+
+  /** "Reset": clears the wait, so the scheduler starts a run on its next tick. */
+  'connections.reset': onConnection(ADMIN, { method: 'POST', path: 'connections/:name/reset', status: () => 202 }, async (deps, name) => {
+    const now = deps.clock().toISOString();
+    const updated = await deps.connections.updateState(name, (current) => ({ ...current.state, resetRequestedAt: now }));
+    if (!updated) throw new AppError('connection-not-found', `There is no connection profile named "${name}".`);
+    return { connection: updated.profile.name, resetRequested: true };
+  }),
+
+  /** 200 either way: a directory that refuses is the answer to "test", not a failed request. Admin: it uses the profile's secrets. */
+  'connections.test': onConnection(ADMIN, { method: 'POST', path: 'connections/:name/test' }, testConnection),
+
+  /** Admin: it signs in to the directory with the profile's secrets. */
+  'connections.availableGroups': onConnection(ADMIN, { method: 'GET', path: 'connections/:name/groups/available' }, availableGroups),
+
+  /** The file a "blob" CSV profile reads, streamed in. No HTTP route yet: see operations.ts. */
+  'connections.uploadCsv': defineOperation({
+    role: ADMIN,
+    input: z.strictObject({ name: segment, file: z.instanceof(Readable) }),
+    run: async ({ deps, csvFiles }, { name, file }) => {
+      const { profile } = await existingConnection(deps, name);
+      if (profile.type !== 'csv' || profile.source.kind !== 'blob') {
+        throw new AppError('profile-invalid', `"${profile.name}" does not read an uploaded CSV file (its source is not "blob").`);
+      }
+      const bytes = await csvFiles.putStream(profile.source.blobName, file);
+      return { connection: profile.name, blobName: profile.source.blobName, bytes };
+    },
+  }),
+};

@@ -1,0 +1,84 @@
+import type { z } from 'zod';
+import type { SyncDependencies } from '../sync/dependencies.js';
+import type { FileStore } from '../sync/ports.js';
+
+/**
+ * What an admin operation is: declared once (see operations.ts), with everything each surface needs — the
+ * role it takes, its input schema, its HTTP route — and run the same way from the CLI and the HTTP API.
+ */
+
+/** The app roles of the API's app registration: a Reader sees everything but secrets; an Admin also changes things. */
+export const ADMIN: Role = 'UserSync.Admin';
+export const READER: Role = 'UserSync.Reader';
+export type Role = 'UserSync.Admin' | 'UserSync.Reader';
+
+/** What each role may do: an Admin may do everything a Reader may. */
+const GRANTS: Record<Role, readonly Role[]> = { 'UserSync.Admin': [ADMIN, READER], 'UserSync.Reader': [READER] };
+
+export function grants(roles: readonly Role[], needed: Role): boolean {
+  return roles.some((role) => GRANTS[role].includes(needed));
+}
+
+/** Who asks: `cli:<os user>`, `api`, `timer`… and the roles they hold. */
+export interface Caller {
+  actor: string;
+  roles: readonly Role[];
+}
+
+/** The caller as a sentence names them ("Cancelled by …"). */
+export function actorName({ actor }: Caller): string {
+  if (actor.startsWith('cli:')) return `${actor.slice('cli:'.length)} (usersync CLI)`;
+  if (actor === 'api') return 'an admin through the API';
+  return actor;
+}
+
+/** What the operations act on: the sync's ports, and the uploaded CSV files. */
+export interface AdminServices {
+  deps: SyncDependencies;
+  csvFiles: FileStore;
+}
+
+export interface AdminContext extends AdminServices {
+  caller: Caller;
+}
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
+
+/**
+ * An operation's route under /api, complete enough for a generic client: the path's `:field` segments, the
+ * query's fields and the body's are each named, so a request can be made from an input and back.
+ */
+export interface HttpBinding<I, O> {
+  method: HttpMethod;
+  /** Segments under /api; `:name` carries the input field `name` (percent-encoded). */
+  path: string;
+  /** Input fields sent as query parameters (flags as `true`/`false`, numbers in digits). */
+  query?: readonly (keyof I & string)[];
+  /** `fields`: a JSON object of the remaining input fields; `{ json: field }`: the whole JSON body is that field. */
+  body?: 'fields' | { json: keyof I & string };
+  /** 200 unless said; it may depend on the outcome (201 created, 200 replaced). */
+  status?(output: O): number;
+  /** The `Location` of what the request started (a run). */
+  location?(output: O): string;
+}
+
+export interface Operation<S extends z.ZodObject = z.ZodObject, O = unknown> {
+  /** The role the caller needs (checked in one place: dispatch.ts). */
+  role: Role;
+  /** Strict: an unknown field is refused, not ignored. */
+  input: S;
+  /** Absent only while the operation has no route yet (see operations.ts). `O` is what `run` answers, not inferred here. */
+  http?: HttpBinding<z.input<S>, NoInfer<O>>;
+  /** Answers plain JSON — what the HTTP API sends — so every surface formats the same object. */
+  run(context: AdminContext, input: z.output<S>): Promise<O>;
+}
+
+/** Declares an operation, inferring its input and output types from the schema and `run`. */
+export function defineOperation<S extends z.ZodObject, O>(operation: Operation<S, O>): Operation<S, O> {
+  return operation;
+}
+
+/** The input fields a route's path carries: `connections/:name/sync` → `name`. */
+export function pathFields(path: string): string[] {
+  return path.split('/').flatMap((segment) => (segment.startsWith(':') ? [segment.slice(1)] : []));
+}
