@@ -25,12 +25,6 @@ export interface Caller {
   roles: readonly Role[];
 }
 
-/** The caller as a sentence names them ("Cancelled by …"). */
-export function actorName({ actor }: Caller): string {
-  if (actor.startsWith('cli:')) return `${actor.slice('cli:'.length)} (usersync CLI)`;
-  if (actor === 'api') return 'an admin through the API';
-  return actor;
-}
 
 /** What the operations act on: the sync's ports, and the uploaded CSV files. */
 export interface AdminServices {

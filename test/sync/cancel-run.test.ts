@@ -60,7 +60,7 @@ async function refusal(promise: Promise<unknown>): Promise<Pick<AppError, 'code'
 describe('cancelling a run', () => {
   it('ends a run nobody drives as cancelled: slot freed, audited with who, and its leftover jobs do nothing', async () => {
     const { t, app } = await twoLeavers();
-    const started = await startRun(app.deps, { connection: 'Cancel', trigger: 'manual' });
+    const started = await startRun(app.deps, { connection: 'Cancel', trigger: 'manual', startedBy: 'cli:tester' });
     expect((await t.app.deps.connections.get('Cancel'))?.state.activeRunId).toBe(started.runId);
 
     const cancelled = await cancelRun(app.deps, started.runId, 'ann (usersync CLI)');
@@ -158,7 +158,7 @@ describe('cancelling a run', () => {
 
   it('POST /runs/{id}/cancel: 200 with the cancelled run; 409 once it has ended; 404 for no such run', async () => {
     const { t, app } = await twoLeavers();
-    const started = await startRun(app.deps, { connection: 'Cancel', trigger: 'manual' });
+    const started = await startRun(app.deps, { connection: 'Cancel', trigger: 'manual', startedBy: 'cli:tester' });
     const post = (id: string) => handleApi(t.app, { method: 'POST', path: `runs/${id}/cancel`, query: new URLSearchParams() });
     const cancelled = await post(started.runId);
     expect(cancelled).toMatchObject({ status: 200, jsonBody: { runId: started.runId, state: 'cancelled' } });
