@@ -115,6 +115,11 @@ describe('the audit trail', () => {
     expect(new Set((await auditOf(t, apiRun.runId)).map((record) => record.actor))).toEqual(new Set(['user:ann@contoso.com']));
 
     // An admin operation's records name its caller.
+    const put = { method: 'PUT', path: 'connections/Actors', query: new URLSearchParams(), body: JSON.stringify(csvProfile('Actors', 'actors.csv')) };
+    expect((await handleApi(t.app, put, admin('user:ann@contoso.com'))).status).toBe(200);
+    expect((await t.app.deps.audit.query({ connection: 'Actors', action: 'connection-saved', limit: 10 })).records).toEqual([
+      expect.objectContaining({ actor: 'user:ann@contoso.com', detail: 'Connection profile "Actors" saved by ann@contoso.com.' }),
+    ]);
     expect((await cliAs(t, admin('cli:erin'), 'connection', 'delete', 'Actors', '--yes')).code).toBe(0);
     const deleted = (await t.app.deps.audit.query({ connection: 'Actors', action: 'connection-deleted', limit: 10 })).records;
     expect(deleted).toEqual([expect.objectContaining({ actor: 'cli:erin', detail: 'Connection profile "Actors" deleted by erin (usersync CLI); 2 user(s) disabled.' })]);
@@ -176,6 +181,37 @@ describe('the audit trail', () => {
     // What the run did before it was held stays the starter's.
     expect(records.find((record) => record.action === 'run-needs-confirmation')?.actor).toBe(`cli:${userInfo().username}`);
     expect(records.find((record) => record.action === 'run-succeeded')).toMatchObject({ actor: 'cli:bob', confirmedAt: run.confirmedAt });
+  });
+
+  it("a confirm's finalise does not record again what the run did before it was held (an activation, an org chart note)", async () => {
+    const t = await createTestApp({ TEST_DEFAULT_PASSWORD: 'Audit-Initial-Pa55', USERSYNC_LICENCE_LIMIT: '12' });
+    await putProfile(t, csvProfile('Other', 'other.csv'));
+    await uploadCsv(t, 'other.csv', csv(row('o1'), row('o2')));
+    await putProfile(t, csvProfile('Seats', 'seats.csv', { managerField: 'manager', disableGuard: { maxPercent: 10, maxCount: 500, minCount: 0 } }));
+    const seats = Array.from({ length: 11 }, (_, i) => `s${String(i).padStart(2, '0')}`);
+    // s00's manager is no user of the directory: each run that links managers notes it once.
+    const seatsCsv = (names: string[]) => [`${HEADER},manager`, ...names.map((name) => `${row(name)},${name === 's00' ? 'ghost' : ''}`)].join('\n') + '\n';
+    await uploadCsv(t, 'seats.csv', seatsCsv(seats));
+    expect((await cliOn(t, 'sync', 'Other')).code).toBe(0);
+    expect((await cliOn(t, 'sync', 'Seats')).code).toBe(0);
+    expect((await usersOf(t, 'Seats')).get('s10')?.status).toBe('blocked');
+    // o2 leaves Other: a licence frees up, so the next run of Seats activates s10 — and is held.
+    await uploadCsv(t, 'other.csv', csv(row('o1')));
+    expect((await cliOn(t, 'sync', 'Other')).code).toBe(0);
+    await uploadCsv(t, 'seats.csv', seatsCsv([...seats.slice(0, 3), 's10']).replace('s01,s01@example.org,s01,Lee', 's01,s01@example.org,s01,Lim'));
+    const held = await cliOn(t, 'sync', 'Seats');
+    expect(held.code).toBe(3);
+    const runId = runIdOf(held.out);
+    expect((await usersOf(t, 'Seats')).get('s10')?.status).toBe('active');
+
+    expect((await cliOn(t, 'confirm', runId)).code).toBe(0);
+    const run = await runOf(t, runId);
+    expect(run).toMatchObject({ state: 'succeeded', counts: { activated: 1, disabled: 7 } });
+    const records = await auditOf(t, runId);
+    const activated = records.filter((record) => record.action === 'activated');
+    expect(activated).toEqual([expect.objectContaining({ username: 's10', changes: [{ field: 'status', from: 'blocked', to: 'active' }] })]);
+    expect(activated[0]).not.toHaveProperty('confirmedAt');
+    expect(records.filter((record) => record.action === 'manager-unresolved')).toEqual([expect.objectContaining({ username: 's00' })]);
   });
 
   it('newest first across runs; since/until bound a window, paged through the API and the CLI', async () => {
