@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import { z } from 'zod';
+import { actorName } from '../audit/audit-log.js';
 import { parseProfile } from '../connections/profile.js';
 import { AppError } from '../errors/app-error.js';
 import type { SyncDependencies } from '../sync/dependencies.js';
@@ -7,7 +8,6 @@ import type { StoredConnection } from '../sync/ports.js';
 import { availableGroups, testConnection } from './connection-checks.js';
 import { deleteConnection } from './delete-connection.js';
 import { segment } from './fields.js';
-import { actorName } from '../audit/audit-log.js';
 import { adminOperation } from './audit.js';
 import { ADMIN, defineOperation, READER, type HttpBinding, type Role } from './operation.js';
 

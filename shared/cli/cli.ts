@@ -65,7 +65,7 @@ const COMMANDS: CommandSpec<CliContext>[] = [
   { words: 'run plan', args: ['RUN_ID'], help: 'what a dry run (or a held run) planned, read again', run: planCommand },
   { words: 'confirm', args: ['RUN_ID'], help: 'disable the users a run held back (the disable guard tripped)', run: confirmCommand },
   { words: 'reset', args: ['NAME'], help: 'let the scheduler start a run on its next tick', run: resetCommand },
-  { words: 'status', args: ['[NAME]'], help: 'recent runs, of one profile or all', run: statusCommand },
+  { words: 'status', args: ['[NAME]'], help: 'recent runs, of one profile or all, and whom a held\nrun waits to disable', run: statusCommand },
   { words: 'users', flags: { connection: 'NAME', json: true }, help: 'users of one profile, or all (--json: JSON lines)', run: usersCommand },
   {
     words: 'user add',
