@@ -30,6 +30,3 @@ export type InputOf<K extends OperationName> = Operations[K] extends Operation<i
 
 /** What the operation answers: plain JSON, the HTTP API's body. */
 export type OutputOf<K extends OperationName> = Operations[K] extends Operation<z.ZodObject, infer O> ? O : never;
-
-/** Operations no HTTP route reaches yet. The CSV upload route (`PUT /connections/{name}/csv`, a text/csv body with its own size limit) comes next. */
-export const WITHOUT_ROUTE: readonly OperationName[] = ['connections.uploadCsv'];

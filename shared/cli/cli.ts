@@ -39,7 +39,7 @@ const AUDIT_PAGE_SIZE = 1000;
 /** Every command, in the order the usage lists them. */
 const COMMANDS: CommandSpec<CliContext>[] = [
   { words: 'connection put', args: ['FILE.json'], help: 'create or replace a connection profile', run: connectionPut },
-  { words: 'connection list', help: 'list profiles with their last run', run: connectionList },
+  { words: 'connection list', help: 'list profiles with their last and next run', run: connectionList },
   { words: 'connection test', args: ['NAME'], help: "reach the directory with the profile's credentials", run: connectionTest },
   { words: 'connection groups', args: ['NAME'], help: "the directory's groups an admin can select (Entra, Okta)", run: connectionGroups },
   {
@@ -180,8 +180,8 @@ async function connectionList(_input: CommandInput, { client, io }: CliContext):
   if (!connections.length) io.out('No connection profiles yet: usersync connection put FILE.json');
   printTable(
     io,
-    ['NAME', 'TYPE', 'ENABLED', 'SCHEDULE', 'LAST RUN', 'STATUS', 'ACTIVE RUN'],
-    connections.map(({ profile, state }) => [
+    ['NAME', 'TYPE', 'ENABLED', 'SCHEDULE', 'LAST RUN', 'STATUS', 'ACTIVE RUN', 'NEXT RUN'],
+    connections.map(({ profile, state, nextRunAt }) => [
       profile.name,
       profile.type,
       profile.enabled ? 'yes' : 'no',
@@ -189,6 +189,7 @@ async function connectionList(_input: CommandInput, { client, io }: CliContext):
       state.lastRunId ?? '-',
       state.lastRunStatus ?? '-',
       state.activeRunId ?? '-',
+      nextRunAt ?? '-',
     ]),
   );
   return EXIT.succeeded;
