@@ -54,9 +54,9 @@ const COMMANDS: CommandSpec<CliContext>[] = [
   {
     words: 'sync',
     args: ['NAME'],
-    flags: { 'dry-run': true, 'from-run': 'RUN_ID', incremental: true },
+    flags: { 'dry-run': true, 'from-run': 'RUN_ID', incremental: true, json: true },
     help:
-      "run a sync now and wait for it; if the profile's run\nis still going (its driver was killed), drive it to its\nend. --dry-run only plans; --from-run re-syncs an\nearlier run's CSV input; --incremental reads only\nchanges (Entra, Okta) when it can",
+      "run a sync now and wait for it, showing its progress;\nif the profile's run is still going (its driver was\nkilled), drive it to its end. --dry-run only plans;\n--from-run re-syncs an earlier run's CSV input;\n--incremental reads only changes (Entra, Okta) when it\ncan; --json prints only the ended run, as JSON",
     run: syncCommand,
   },
   { words: 'run cancel', args: ['RUN_ID'], help: 'end an active run as cancelled, disabling no one', run: cancelCommand },

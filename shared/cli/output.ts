@@ -2,6 +2,8 @@
 export interface CliIo {
   out: (line: string) => void;
   err: (line: string) => void;
+  /** How a long wait is going, replacing the last such line where it can (a terminal); absent: not shown. */
+  progress?: (line: string) => void;
 }
 
 // Terminal controls (C0 with ESC, DEL, C1 with CSI) and the bidi embeddings, overrides and isolates.
@@ -19,7 +21,43 @@ export function visible(text: string): string {
 
 /** The CLI's one output path: every line escaped, whatever it prints. */
 export function escapingIo(io: CliIo): CliIo {
-  return { out: (line) => io.out(visible(line)), err: (line) => io.err(visible(line)) };
+  const { progress } = io;
+  return { out: (line) => io.out(visible(line)), err: (line) => io.err(visible(line)), ...(progress ? { progress: (line: string) => progress(visible(line)) } : {}) };
+}
+
+interface OutputStream {
+  write(text: string): unknown;
+  isTTY?: boolean;
+  columns?: number;
+}
+
+/**
+ * The process's streams. Progress goes to stderr, so stdout holds only results (`--json` pipes cleanly):
+ * on a terminal one line rewritten in place (cut to its width, cleared before anything else is
+ * printed); elsewhere (a log, CI) a plain line each time it changes.
+ */
+export function processIo(stdout: OutputStream, stderr: OutputStream): CliIo {
+  let shown = '';
+  const endProgress = () => {
+    if (stderr.isTTY && shown) stderr.write('\r\x1b[2K');
+    shown = '';
+  };
+  return {
+    out: (line) => {
+      endProgress();
+      stdout.write(`${line}\n`);
+    },
+    err: (line) => {
+      endProgress();
+      stderr.write(`${line}\n`);
+    },
+    progress: (line) => {
+      if (line === shown) return;
+      shown = line;
+      if (!stderr.isTTY) stderr.write(`${line}\n`);
+      else stderr.write(`\r\x1b[2K${stderr.columns ? line.slice(0, stderr.columns - 1) : line}`);
+    },
+  };
 }
 
 /** Our own multi-line text (usage), a line per call: the escaping would show its line breaks as `\u000a`. */

@@ -27,7 +27,7 @@ describe('usersync usage', () => {
   it('lists every command, with every flag', () => {
     expect(usageLines).toEqual(
       expect.arrayContaining([
-        'usersync sync NAME [--dry-run] [--from-run RUN_ID] [--incremental]',
+        'usersync sync NAME [--dry-run] [--from-run RUN_ID] [--incremental] [--json]',
         'usersync run cancel RUN_ID',
         'usersync audit [--run RUN_ID] [--action ACTION] [--user KEY] [--limit N] [--json]',
         'usersync user add USERNAME --email E --first-name F --last-name L [--password-setting NAME]',
@@ -50,7 +50,7 @@ describe('usersync usage', () => {
     const unknown = await cli('sync', 'HR', '--bogus');
     expect(unknown).toMatchObject({ code: 2, out: [], connected: false });
     expect(unknown.err[0]).toMatch(/^error \[usage-invalid\]: Unknown option '--bogus'/);
-    expect(unknown.err.slice(1, 3)).toEqual(['Usage:', '  usersync sync NAME [--dry-run] [--from-run RUN_ID] [--incremental]']);
+    expect(unknown.err.slice(1, 3)).toEqual(['Usage:', '  usersync sync NAME [--dry-run] [--from-run RUN_ID] [--incremental] [--json]']);
 
     expect((await cli('sync')).err.slice(0, 2)).toEqual(['error [usage-invalid]: Missing NAME.', 'Usage:']);
     expect((await cli('confirm', 'a', 'b')).err[0]).toBe('error [usage-invalid]: Unexpected argument "b".');
