@@ -3,9 +3,11 @@ import { auditOperations } from './audit.js';
 import { connectionOperations } from './connections.js';
 import { groupOperations } from './groups.js';
 import { licenceOperations } from './licences.js';
+import { localAccountLifecycleOperations } from './local-account-lifecycle.js';
 import { localAccountOperations } from './local-accounts.js';
 import type { Operation } from './operation.js';
 import { runOperations } from './runs.js';
+import { userExportOperations } from './user-export.js';
 import { userOperations } from './users.js';
 
 /**
@@ -17,8 +19,10 @@ export const OPERATIONS = {
   ...runOperations,
   ...auditOperations,
   ...userOperations,
+  ...userExportOperations,
   ...groupOperations,
   ...localAccountOperations,
+  ...localAccountLifecycleOperations,
   ...licenceOperations,
 } as const;
 

@@ -10,11 +10,14 @@ import { AppError, describeError, isAppError } from '../errors/app-error.js';
 import { resolveCommand, usageOf, type CommandInput, type CommandSpec } from './command-line.js';
 import { errorExitCode, EXIT, EXIT_CODES_HELP } from './exit-codes.js';
 import { escapingIo, printLines, printTable, type CliIo } from './output.js';
+import { userDelete, userDisable, userEnable, userList, userSetPassword, userShow } from './account-commands.js';
 import {
   adoptCommand,
   groupAdd,
   groupAddMember,
+  groupDelete,
   groupMembersCommand,
+  groupRemoveMember,
   groupsCommand,
   licencesCommand,
   orgChartCommand,
@@ -64,7 +67,12 @@ const COMMANDS: CommandSpec<CliContext>[] = [
   { words: 'confirm', args: ['RUN_ID'], help: 'disable the users a run held back (the disable guard tripped)', run: confirmCommand },
   { words: 'reset', args: ['NAME'], help: 'let the scheduler start a run on its next tick', run: resetCommand },
   { words: 'status', args: ['[NAME]'], help: 'recent runs, of one profile or all', run: statusCommand },
-  { words: 'users', flags: { connection: 'NAME', json: true }, help: 'users of one profile, or all (--json: JSON lines)', run: usersCommand },
+  {
+    words: 'users',
+    flags: { connection: 'NAME', json: true, csv: true },
+    help: 'users of one profile, or all (--json: JSON lines;\n--csv: the CSV export, for a spreadsheet)',
+    run: usersCommand,
+  },
   {
     words: 'user add',
     args: ['USERNAME'],
@@ -73,11 +81,36 @@ const COMMANDS: CommandSpec<CliContext>[] = [
     help: 'create a local account (never changed by sync);\n--password-setting names the setting with its password',
     run: userAdd,
   },
-  { words: 'licences', help: 'licences in use against USERSYNC_LICENCE_LIMIT', run: (_input, context) => licencesCommand(context, 'licences.show') },
+  { words: 'user list', help: 'the local accounts', run: userList },
+  { words: 'user show', args: ['USERNAME'], help: 'one local account', run: userShow },
+  { words: 'user disable', args: ['USERNAME'], help: 'disable a local account; its licence is freed', run: userDisable },
+  { words: 'user enable', args: ['USERNAME'], help: 'enable a local account again (blocked if no licence\nis free)', run: userEnable },
+  {
+    words: 'user delete',
+    args: ['USERNAME'],
+    flags: { yes: true },
+    required: ['yes'],
+    help: 'delete a local account; its username and licence\nare freed (directory users are never deleted)',
+    run: userDelete,
+  },
+  {
+    words: 'user set-password',
+    args: ['USERNAME'],
+    flags: { 'password-setting': 'NAME' },
+    help: 'give a local account a one-time password, changed at\nthe next sign-in: generated and shown once, or the\nvalue of the app setting NAME',
+    run: userSetPassword,
+  },
+  {
+    words: 'licences',
+    help: 'licences in use against USERSYNC_LICENCE_LIMIT, per\nprofile, and the users waiting for one',
+    run: (_input, context) => licencesCommand(context, 'licences.show'),
+  },
   { words: 'licences recount', help: 'count them again from the users (after editing tables by hand)', run: (_input, context) => licencesCommand(context, 'licences.recount') },
   { words: 'groups', help: 'every group, where it comes from', run: groupsCommand },
   { words: 'group add', args: ['NAME'], help: 'create a local group', run: groupAdd },
   { words: 'group add-member', args: ['NAME', 'USERNAME'], help: 'add a user to a local group', run: groupAddMember },
+  { words: 'group remove-member', args: ['NAME', 'USERNAME'], help: 'take a user out of a local group', run: groupRemoveMember },
+  { words: 'group delete', args: ['NAME'], flags: { yes: true }, required: ['yes'], help: 'delete a local group; its members leave it', run: groupDelete },
   { words: 'group members', args: ['NAME'], help: "list a group's members", run: groupMembersCommand },
   { words: 'orgchart', args: ['USERNAME'], help: "the user's managers up the chain and direct reports", run: orgChartCommand },
   {

@@ -65,6 +65,22 @@ export function printLines(write: (line: string) => void, text: string): void {
   for (const line of text.split('\n')) write(line);
 }
 
+/**
+ * A document (an export) as it streams in, a line per call: what the lines are joined with is the
+ * output's own line end (a CRLF becomes the terminal's). Each line is escaped like any other.
+ */
+export async function printDocument(io: CliIo, content: AsyncIterable<unknown>): Promise<void> {
+  const decoder = new TextDecoder();
+  let rest = '';
+  for await (const chunk of content) {
+    const lines = (rest + (typeof chunk === 'string' ? chunk : decoder.decode(chunk as Uint8Array, { stream: true }))).split('\n');
+    rest = lines.pop() ?? '';
+    for (const line of lines) io.out(line.endsWith('\r') ? line.slice(0, -1) : line);
+  }
+  rest += decoder.decode();
+  if (rest) io.out(rest);
+}
+
 export function printTable(io: CliIo, header: string[], rows: string[][]): void {
   if (!rows.length) return;
   // Escaped before measuring, so columns line up with what is printed.

@@ -2,6 +2,8 @@ import { Readable } from 'node:stream';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN, pathFields, READER, type Caller, type Operation, type Role } from '../../shared/admin/operation.js';
 import { OPERATIONS, type OperationName } from '../../shared/admin/operations.js';
+import { addLocalGroup, addLocalGroupMember } from '../../shared/admin/groups.js';
+import { addLocalAccount } from '../../shared/admin/local-accounts.js';
 import { isAppError } from '../../shared/errors/app-error.js';
 import { handleApi } from '../../shared/http/api.js';
 import { localAdminClient } from '../../shared/host/local-admin-client.js';
@@ -39,7 +41,23 @@ describe('the operations table', () => {
   it('declares a role for each: reads for a Reader, every change for an Admin', () => {
     const byRole = (role: Role) => NAMES.filter((name) => operationOf(name).role === role).sort();
     expect(byRole(READER)).toEqual(
-      ['audit.query', 'connections.get', 'connections.list', 'groups.list', 'groups.members', 'licences.show', 'runs.get', 'runs.list', 'runs.plan', 'users.get', 'users.orgChart', 'users.query'].sort(),
+      [
+        'audit.query',
+        'connections.get',
+        'connections.list',
+        'groups.list',
+        'groups.members',
+        'licences.show',
+        'localAccounts.get',
+        'localAccounts.list',
+        'runs.get',
+        'runs.list',
+        'runs.plan',
+        'users.export',
+        'users.get',
+        'users.orgChart',
+        'users.query',
+      ].sort(),
     );
     expect(byRole(ADMIN)).toEqual(NAMES.filter((name) => !byRole(READER).includes(name)).sort());
     // What a Reader may do is a GET: a link followed or a page prefetched changes nothing.
@@ -95,6 +113,10 @@ describe('roles: checked in one place, whichever surface asks', () => {
     await uploadCsv(t, 'roles.csv', 'username,email,firstName,lastName\nann,ann@example.org,Ann,Roles\n');
     await putProfile(t, csvProfile('Roles', 'roles.csv'));
     runId = (await syncNow(t, 'Roles')).runId;
+    // A local account in a local group: what the account and group changes would act on.
+    await addLocalAccount(t.app.deps, { username: 'lou', email: 'lou@example.org', firstName: 'Lou', lastName: 'Local' });
+    await addLocalGroup(t.app.deps, 'Locals');
+    await addLocalGroupMember(t.app.deps, 'Locals', 'lou');
   });
 
   /** A valid input for each operation that changes something: without the role check, each would act. */
@@ -111,7 +133,13 @@ describe('roles: checked in one place, whichever surface asks', () => {
     'runs.cancel': { id: run },
     'groups.add': { name: 'Readers' },
     'groups.addMember': { name: 'Readers', username: 'ann' },
+    'groups.removeMember': { name: 'Locals', username: 'lou' },
+    'groups.delete': { name: 'Locals' },
     'localAccounts.add': { username: 'rita', email: 'rita@example.org', firstName: 'Rita', lastName: 'Reader' },
+    'localAccounts.disable': { username: 'lou' },
+    'localAccounts.enable': { username: 'lou' },
+    'localAccounts.delete': { username: 'lou' },
+    'localAccounts.setPassword': { username: 'lou' },
     'licences.recount': {},
   });
 
@@ -135,7 +163,7 @@ describe('roles: checked in one place, whichever surface asks', () => {
     const client = localAdminClient(t.app, t.definitions, { caller: reader });
     expect((await client.call('connections.list', {})).map((connection) => connection.name)).toEqual(['Roles']);
     expect(await client.call('runs.get', { id: runId })).toMatchObject({ runId, state: 'succeeded' });
-    expect((await client.call('users.query', {})).users.map((user) => user.username)).toEqual(['ann']);
+    expect((await client.call('users.query', {})).users.map((user) => user.username)).toEqual(['ann', 'lou']);
     const none = localAdminClient(t.app, t.definitions, { caller: nobody });
     await expect(none.call('connections.list', {})).rejects.toMatchObject({ code: 'forbidden', message: expect.stringContaining('needs the UserSync.Reader role') });
   });

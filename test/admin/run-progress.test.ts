@@ -98,26 +98,29 @@ describe('the CLI process output', () => {
     return { written, isTTY, columns: 30, write: (text: string) => written.push(text) };
   };
 
-  it('on a terminal: progress on stderr as one line rewritten in place (cut to the width), cleared before other output', () => {
-    const [stdout, stderr] = [stream(true), stream(true)];
-    const io = processIo(stdout, stderr);
-    io.progress!('listing: 1 page(s) read');
-    io.progress!('listing: 1 page(s) read');
-    io.progress!('reconciling: 2 page(s) read, 3 of 16 shards done');
-    io.out('Run done.');
-    expect(stderr.written).toEqual(['\r\x1b[2Klisting: 1 page(s) read', '\r\x1b[2Kreconciling: 2 page(s) read, ', '\r\x1b[2K']);
-    expect(stdout.written).toEqual(['Run done.\n']);
-  });
-
-  it('elsewhere (a log, CI): a plain line on stderr each time the progress changes', () => {
-    const [stdout, stderr] = [stream(false), stream(false)];
+  /** Progress twice the same, then changed, then a result and a warning: what each stream received. */
+  const written = (isTTY: boolean) => {
+    const [stdout, stderr] = [stream(isTTY), stream(isTTY)];
     const io = processIo(stdout, stderr);
     io.progress!('listing: 1 page(s) read');
     io.progress!('listing: 1 page(s) read');
     io.progress!('reconciling: 2 page(s) read, 3 of 16 shards done');
     io.out('Run done.');
     io.err('warning');
-    expect(stderr.written).toEqual(['listing: 1 page(s) read\n', 'reconciling: 2 page(s) read, 3 of 16 shards done\n', 'warning\n']);
-    expect(stdout.written).toEqual(['Run done.\n']);
+    return { stdout: stdout.written, stderr: stderr.written };
+  };
+
+  it('on a terminal: progress on stderr as one line rewritten in place (cut to the width), cleared before other output', () => {
+    expect(written(true)).toEqual({
+      stdout: ['Run done.\n'],
+      stderr: ['\r\x1b[2Klisting: 1 page(s) read', '\r\x1b[2Kreconciling: 2 page(s) read, ', '\r\x1b[2K', 'warning\n'],
+    });
+  });
+
+  it('elsewhere (a log, CI): a plain line on stderr each time the progress changes', () => {
+    expect(written(false)).toEqual({
+      stdout: ['Run done.\n'],
+      stderr: ['listing: 1 page(s) read\n', 'reconciling: 2 page(s) read, 3 of 16 shards done\n', 'warning\n'],
+    });
   });
 });

@@ -33,7 +33,7 @@ describe('usersync usage', () => {
         'usersync user add USERNAME --email E --first-name F --last-name L [--password-setting NAME]',
       ]),
     );
-    expect(usageLines).toHaveLength(23);
+    expect(usageLines).toHaveLength(31);
     expect(USAGE).toMatch(/Exit codes:\n {2}0 .*\n {2}1 .*\n {2}2 .*usage or configuration error.*\n {2}3 .*held for confirmation/);
   });
 
@@ -91,7 +91,15 @@ describe('usersync usage', () => {
       expect(result.out.join('\n')).toBe(USAGE);
     }
     const group = await cli('help', 'group');
-    expect(group.out).toEqual(['Usage:', expect.stringMatching(/group add NAME/), expect.stringMatching(/group add-member NAME USERNAME/), expect.stringMatching(/group members NAME/)]);
+    expect(group.out).toEqual([
+      'Usage:',
+      expect.stringMatching(/group add NAME/),
+      expect.stringMatching(/group add-member NAME USERNAME/),
+      expect.stringMatching(/group remove-member NAME USERNAME$/),
+      expect.stringMatching(/^ +take a user out of a local group$/),
+      expect.stringMatching(/group delete NAME --yes/),
+      expect.stringMatching(/group members NAME/),
+    ]);
   });
 
   it('audit --limit takes a whole number from 1 to 10000', async () => {
