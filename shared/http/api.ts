@@ -7,7 +7,7 @@ import { problemOf, type ApiResponse } from './problem.js';
 import { parseQuery } from './query.js';
 
 /** JSON bodies above this are refused (413) before they are parsed; a file a route streams has its own limit. */
-export const MAX_BODY_BYTES = 1024 * 1024;
+const MAX_BODY_BYTES = 1024 * 1024;
 
 export interface ApiRequest {
   method: string;
@@ -30,22 +30,23 @@ interface Route {
 /** The order methods are listed in `Allow`. */
 const METHOD_ORDER: readonly HttpMethod[] = ['GET', 'POST', 'PUT', 'DELETE'];
 
+const selectorsOf = (name: OperationName) => Object.entries((OPERATIONS[name] as Operation).http.select ?? {});
+
 /** Every route under /api, from the operations table: one per path, the methods its operations declare. */
 const ROUTES: Route[] = (() => {
   const routes = new Map<string, Route>();
   for (const name of Object.keys(OPERATIONS) as OperationName[]) {
     const { http } = OPERATIONS[name] as Operation;
     const route = routes.get(http.path) ?? { pattern: http.path.split('/'), methods: {} };
-    route.methods[http.method] = [...(route.methods[http.method] ?? []), name].sort((a, b) => Number(!(OPERATIONS[a] as Operation).http.select) - Number(!(OPERATIONS[b] as Operation).http.select));
+    route.methods[http.method] = [...(route.methods[http.method] ?? []), name].sort((a, b) => selectorsOf(b).length - selectorsOf(a).length);
     routes.set(http.path, route);
   }
   return [...routes.values()];
 })();
 
-/** The operation a request names: one whose `select` parameters the query holds, else the route's plain one (last). */
+/** The operation a request names: one whose `select` parameters the query holds, else the route's plain one (last: it selects by nothing). */
 function operationFor(candidates: readonly OperationName[], query: URLSearchParams): OperationName {
-  const selected = candidates.find((name) => Object.entries((OPERATIONS[name] as Operation).http.select ?? {}).every(([key, value]) => query.get(key) === value));
-  return selected ?? candidates[candidates.length - 1]!;
+  return candidates.find((name) => selectorsOf(name).every(([key, value]) => query.get(key) === value))!;
 }
 
 /**
