@@ -2,6 +2,7 @@ import type { HttpRequest } from '@azure/functions';
 import type { AdminServices } from '../shared/admin/operation.js';
 import type { HttpFunction, HttpMethod } from '../shared/app/registry.js';
 import { handleApi, MAX_BODY_BYTES } from '../shared/http/api.js';
+import { callerOf, type CallerTrust } from '../shared/http/caller.js';
 
 /**
  * Every method reaches the API, so it answers 405 with each route's own `Allow` (and OPTIONS, HEAD). Not
@@ -12,8 +13,11 @@ const ALL_METHODS: HttpMethod[] = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEA
 /** host.json `extensions.http.routePrefix`. */
 const ROUTE_PREFIX = /^\/api(?:\/|$)/i;
 
-/** One HTTP function for every route under /api: the admin operations (shared/admin/operations.ts). */
-export function httpApiFunction(services: AdminServices): HttpFunction {
+/**
+ * One HTTP function for every route under /api: the admin operations (shared/admin/operations.ts), each
+ * run as the caller `trust` says the request comes from (shared/http/caller.ts).
+ */
+export function httpApiFunction(services: AdminServices, trust: CallerTrust): HttpFunction {
   return {
     name: 'httpApi',
     trigger: { kind: 'http', route: '{*path}', methods: ALL_METHODS },
@@ -23,7 +27,8 @@ export function httpApiFunction(services: AdminServices): HttpFunction {
       // encoded `/` (`a%2Fb`) stays inside its segment. The query from the URL keeps repeated parameters.
       const path = url.pathname.replace(ROUTE_PREFIX, '');
       const body = await readBody(request, MAX_BODY_BYTES + 1);
-      return handleApi(services, { method: request.method, path, query: url.searchParams, ...(body !== undefined ? { body } : {}) });
+      const apiRequest = { method: request.method, path, query: url.searchParams, ...(body !== undefined ? { body } : {}) };
+      return handleApi(services, apiRequest, callerOf(trust, request.headers));
     },
   };
 }
