@@ -58,8 +58,11 @@ export interface HttpBinding<I, O> {
   path: string;
   /** Input fields sent as query parameters (flags as `true`/`false`, numbers in digits). */
   query?: readonly (keyof I & string)[];
-  /** `fields`: a JSON object of the remaining input fields; `{ json: field }`: the whole JSON body is that field. */
-  body?: 'fields' | { json: keyof I & string };
+  /**
+   * `fields`: a JSON object of the remaining input fields; `{ json: field }`: the whole JSON body is that field;
+   * `{ stream: field, contentType }`: the body is that field's bytes (a Readable: an upload), streamed as read.
+   */
+  body?: 'fields' | { json: keyof I & string } | { stream: keyof I & string; contentType: string };
   /** 200 unless said; it may depend on the outcome (201 created, 200 replaced). */
   status?(output: O): number;
   /** The `Location` of what the request started (a run). */

@@ -98,7 +98,7 @@ function inputOf({ http, input: schema }: Operation, route: Route, segments: str
     const fields = jsonBody(request);
     if (typeof fields !== 'object' || fields === null || Array.isArray(fields)) throw new AppError('body-invalid', 'The request body must be a JSON object.');
     body = fields as Record<string, unknown>;
-  } else if (http?.body) {
+  } else if (http?.body && 'json' in http.body) {
     body = { [http.body.json]: jsonBody(request) };
   }
   // Spread, not assigned: a body's own `__proto__` key stays a key (the strict schema refuses it).

@@ -29,7 +29,7 @@ describe('the operations table', () => {
   it.each(routed)("%s: the route's path fields, query keys and body field are fields of its input", (name) => {
     const { http, input } = operationOf(name);
     const fields = Object.keys(input.shape);
-    const named = [...pathFields(http!.path), ...(http!.query ?? []), ...(typeof http!.body === 'object' ? [http!.body.json] : [])];
+    const named = [...pathFields(http!.path), ...(http!.query ?? []), ...(typeof http!.body === 'object' ? ['json' in http!.body ? http!.body.json : http!.body.stream] : [])];
     expect(named.filter((field) => !fields.includes(field))).toEqual([]);
     // Each field comes from one place only.
     expect(new Set(named).size).toBe(named.length);
