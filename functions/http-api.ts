@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import type { AdminServices } from '../shared/admin/operation.js';
 import type { HttpFunction, HttpMethod } from '../shared/app/registry.js';
 import { handleApi } from '../shared/http/api.js';
+import { callerOf, type CallerTrust } from '../shared/http/caller.js';
 
 /**
  * Every method reaches the API, so it answers 405 with each route's own `Allow` (and OPTIONS, HEAD). Not
@@ -12,8 +13,11 @@ const ALL_METHODS: HttpMethod[] = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEA
 /** host.json `extensions.http.routePrefix`. */
 const ROUTE_PREFIX = /^\/api(?:\/|$)/i;
 
-/** One HTTP function for every route under /api: the admin operations (shared/admin/operations.ts). */
-export function httpApiFunction(services: AdminServices): HttpFunction {
+/**
+ * One HTTP function for every route under /api: the admin operations (shared/admin/operations.ts), each
+ * run as the caller `trust` says the request comes from (shared/http/caller.ts).
+ */
+export function httpApiFunction(services: AdminServices, trust: CallerTrust): HttpFunction {
   return {
     name: 'httpApi',
     trigger: { kind: 'http', route: '{*path}', methods: ALL_METHODS },
@@ -30,7 +34,7 @@ export function httpApiFunction(services: AdminServices): HttpFunction {
         query: url.searchParams,
         ...(request.body ? { body: Readable.fromWeb(request.body) } : {}),
         ...(contentType ? { contentType } : {}),
-      });
+      }, callerOf(trust, request.headers));
     },
   };
 }

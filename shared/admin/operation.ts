@@ -13,6 +13,7 @@ import type { FileStore } from '../sync/ports.js';
 export const ADMIN: Role = 'UserSync.Admin';
 export const READER: Role = 'UserSync.Reader';
 export type Role = 'UserSync.Admin' | 'UserSync.Reader';
+export const ROLES: readonly Role[] = [ADMIN, READER];
 
 /** What each role may do: an Admin may do everything a Reader may. */
 const GRANTS: Record<Role, readonly Role[]> = { 'UserSync.Admin': [ADMIN, READER], 'UserSync.Reader': [READER] };
@@ -26,6 +27,9 @@ export interface Caller {
   actor: string;
   roles: readonly Role[];
 }
+
+/** A request nothing identified (no Easy Auth in front of the app): it holds no role, so it may do nothing. */
+export const ANONYMOUS: Caller = { actor: 'anonymous', roles: [] };
 
 /** The caller as a sentence names them ("Cancelled by …"). */
 export function actorName({ actor }: Caller): string {

@@ -7,7 +7,7 @@ import type { AdminClient } from '../admin/client.js';
 import type { OutputOf } from '../admin/operations.js';
 import { COUNTED_ACTIONS } from '../admin/views.js';
 import { AppError, describeError, isAppError } from '../errors/app-error.js';
-import { resolveCommand, usageOf, type CommandInput, type CommandSpec } from './command-line.js';
+import { resolveCommand, takeGlobalOptions, usageOf, type CommandInput, type CommandSpec, type GlobalOptions } from './command-line.js';
 import { errorExitCode, EXIT, EXIT_CODES_HELP } from './exit-codes.js';
 import { escapingIo, printLines, printTable, type CliIo } from './output.js';
 import { userDelete, userDisable, userEnable, userList, userSetPassword, userShow } from './account-commands.js';
@@ -40,7 +40,7 @@ const MAX_AUDIT_LIMIT = 10_000;
 const AUDIT_PAGE_SIZE = 1000;
 
 /** Every command, in the order the usage lists them. */
-const COMMANDS: CommandSpec<CliContext>[] = [
+export const COMMANDS: CommandSpec<CliContext>[] = [
   { words: 'connection put', args: ['FILE.json'], help: 'create or replace a connection profile', run: connectionPut },
   { words: 'connection list', help: 'list profiles with their last and next run', run: connectionList },
   { words: 'connection test', args: ['NAME'], help: "reach the directory with the profile's credentials", run: connectionTest },
@@ -139,6 +139,14 @@ export const USAGE = `usersync — User Directory Sync admin CLI
 ${usageOf(COMMANDS)}
   usersync COMMAND --help                  one command's usage
 
+Options of every command:
+  --url URL                                act on a deployed app through its HTTP API (or
+                                           USERSYNC_URL: azd env get-value USERSYNC_URL),
+                                           signed in as your \`az login\`; without it, on storage
+  --scope SCOPE                            the API's token scope (or USERSYNC_API_SCOPE); the
+                                           app's function key, if it needs one, comes from
+                                           USERSYNC_FUNCTION_KEY
+
 ${EXIT_CODES_HELP}
 
 Settings come from the environment or local.settings.json (see local.settings.sample.json).`;
@@ -150,18 +158,20 @@ export async function runCli(argv: string[], context: CliContext): Promise<numbe
 
 /**
  * Runs one CLI command: usage and `--help` are answered before `connect` is called, so they need no
- * settings or storage. Every line printed is escaped (stored values may hold control characters), and
- * every error ends as one line saying what to do — never a stack trace.
+ * settings or storage. `connect` is given the global options (`--url`: which app). Every line printed is
+ * escaped (stored values may hold control characters), and every error ends as one line saying what to
+ * do — never a stack trace.
  */
-export async function runCliWith(argv: string[], rawIo: CliIo, connect: () => Promise<Omit<CliContext, 'io'>>): Promise<number> {
+export async function runCliWith(argv: string[], rawIo: CliIo, connect: (options: GlobalOptions) => Promise<Omit<CliContext, 'io'>>): Promise<number> {
   const io = escapingIo(rawIo);
   try {
-    const resolved = resolveCommand(COMMANDS, argv, USAGE);
+    const { options, rest } = takeGlobalOptions(argv, USAGE);
+    const resolved = resolveCommand(COMMANDS, rest, USAGE);
     if ('help' in resolved) {
       printLines(io.out, resolved.help);
       return EXIT.succeeded;
     }
-    const context = { ...(await connect()), io };
+    const context = { ...(await connect(options)), io };
     return await resolved.spec.run(resolved.input, context);
   } catch (error) {
     // The client says what an admin can fix (storage not reachable…) as an AppError; anything else is a bug.

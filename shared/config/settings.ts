@@ -78,6 +78,11 @@ export interface AppConfig {
   storage: StorageAccess;
   /** The connection string, when storage is reached with one (the local host and the CLI need it). */
   storageConnectionString: string | undefined;
+  /**
+   * App Service authentication (Easy Auth) is on for this app: the platform's `WEBSITE_AUTH_ENABLED=True`, not
+   * an app setting of ours. Only then is its `x-ms-client-principal` header believed (shared/http/caller.ts).
+   */
+  easyAuth: boolean;
   names: StorageNames;
   pageSize: number;
   /** Test-only switch: lets a CSV profile read a plain http:// URL. */
@@ -150,6 +155,7 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
   return {
     storage,
     storageConnectionString: settings.AzureWebJobsStorage,
+    easyAuth: env.WEBSITE_AUTH_ENABLED?.toLowerCase() === 'true',
     names: storageNames(settings.USERSYNC_NAME_PREFIX),
     pageSize: settings.USERSYNC_PAGE_SIZE,
     allowInsecureHttp: settings.USERSYNC_ALLOW_INSECURE_HTTP,

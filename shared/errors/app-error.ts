@@ -51,6 +51,12 @@ export type ErrorCode =
   | 'run-stalled'
   /** A staged page or shard plan of a run that does not parse: damaged, or written by another version. */
   | 'run-file-invalid'
+  /** The CLI's remote mode (`--url`): the app not reached, not answering as the API does, or refusing who asks. */
+  | 'api-unreachable'
+  | 'api-unavailable'
+  | 'api-answer-invalid'
+  | 'sign-in-required'
+  | 'function-key-refused'
   /** Anything that is not an AppError: a bug, or a failure nothing expected. */
   | 'internal-error';
 

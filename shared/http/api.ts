@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { perform } from '../admin/dispatch.js';
-import { ADMIN, type AdminServices, type Caller, type FileAnswer, type HttpMethod, type Operation } from '../admin/operation.js';
+import type { AdminServices, Caller, FileAnswer, HttpMethod, Operation } from '../admin/operation.js';
 import { OPERATIONS, type OperationName } from '../admin/operations.js';
 import { AppError } from '../errors/app-error.js';
 import { problemOf, type ApiResponse } from './problem.js';
@@ -50,20 +50,12 @@ function operationFor(candidates: readonly OperationName[], query: URLSearchPara
 }
 
 /**
- * Who is calling. Easy Auth and the function key guard the door, and whoever passes it acts as an admin
- * (`api`) for now; the caller's roles will come from Easy Auth's `x-ms-client-principal`, here and only here.
- */
-export function callerOf(_request: ApiRequest): Caller {
-  return { actor: 'api', roles: [ADMIN] };
-}
-
-/**
  * The HTTP API: a request becomes the input of the operation its route names, which runs as every
  * surface runs it (perform: role, input, use case); its output is the JSON answer, an error is
  * problem+json (problemOf). HEAD is GET without the body (its headers kept); OPTIONS answers which
- * methods a route takes.
+ * methods a route takes. `caller`: who asks, as the HTTP function learnt it (caller.ts).
  */
-export async function handleApi(services: AdminServices, request: ApiRequest, caller: Caller = callerOf(request)): Promise<ApiResponse> {
+export async function handleApi(services: AdminServices, request: ApiRequest, caller: Caller): Promise<ApiResponse> {
   const response = await respond(services, request, caller);
   // What the route did not read (a refused upload) is dropped, not left pending.
   if (request.body instanceof Readable) request.body.destroy();

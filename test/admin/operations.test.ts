@@ -6,6 +6,7 @@ import { addLocalGroup, addLocalGroupMember } from '../../shared/admin/groups.js
 import { addLocalAccount } from '../../shared/admin/local-accounts.js';
 import { isAppError } from '../../shared/errors/app-error.js';
 import { handleApi } from '../../shared/http/api.js';
+import { LOCAL_ADMIN } from '../../shared/http/caller.js';
 import { localAdminClient } from '../../shared/host/local-admin-client.js';
 import { cliAs } from '../support/cli.js';
 import { createTestApp, csvProfile, putProfile, syncNow, uploadCsv, type TestApp } from '../support/test-app.js';
@@ -72,7 +73,7 @@ describe('every operation through the HTTP API', () => {
   });
 
   it.each(NAMES)('%s is reached: an unknown query parameter is its own 400 query-invalid, not 404, 405 or 500', async (name) => {
-    const response = await handleApi(t.app, requestFor(name, new URLSearchParams({ notAParameter: '1' })));
+    const response = await handleApi(t.app, requestFor(name, new URLSearchParams({ notAParameter: '1' })), LOCAL_ADMIN);
     expect(response).toMatchObject({ status: 400, headers: { 'content-type': 'application/problem+json' } });
     expect(response.jsonBody).toMatchObject({ code: 'query-invalid', problems: [{ field: 'notAParameter', message: expect.stringMatching(/^unknown parameter/) }] });
   });
@@ -83,12 +84,12 @@ describe('every operation through the HTTP API', () => {
   };
 
   it.each(NAMES.filter(readsJson))('%s refuses a body that is not what it reads (400, not 500)', async (name) => {
-    const response = await handleApi(t.app, { ...requestFor(name), body: '{ not json' });
+    const response = await handleApi(t.app, { ...requestFor(name), body: '{ not json' }, LOCAL_ADMIN);
     expect(response).toMatchObject({ status: 400, jsonBody: { code: 'body-invalid' } });
   });
 
   it.each(NAMES.filter((name) => operationOf(name).http.body === 'fields'))('%s names a body field it does not take (400 input-invalid)', async (name) => {
-    const response = await handleApi(t.app, { ...requestFor(name), body: JSON.stringify({ notAField: 1 }) });
+    const response = await handleApi(t.app, { ...requestFor(name), body: JSON.stringify({ notAField: 1 }) }, LOCAL_ADMIN);
     expect(response).toMatchObject({ status: 400, jsonBody: { code: 'input-invalid', problems: expect.arrayContaining([{ field: 'notAField', message: 'unknown field' }]) } });
   });
 });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { LOCAL_ADMIN } from '../../shared/http/caller.js';
 import { runCli } from '../../shared/cli/cli.js';
 import { processIo } from '../../shared/cli/output.js';
 import { handleApi } from '../../shared/http/api.js';
@@ -29,7 +30,7 @@ async function work(app: SteppedApp, queue: 'pages' | 'reconcile'): Promise<void
   }
 }
 
-const get = async (t: TestApp, runId: string) => (await handleApi(t.app, { method: 'GET', path: `runs/${runId}`, query: new URLSearchParams() })).jsonBody as Record<string, unknown>;
+const get = async (t: TestApp, runId: string) => (await handleApi(t.app, { method: 'GET', path: `runs/${runId}`, query: new URLSearchParams() }, LOCAL_ADMIN)).jsonBody as Record<string, unknown>;
 
 describe('GET /runs/{id}: progress', () => {
   it('pages read, shards done of 16, and the counts the landed shards hold while the run goes on; the run\'s own once it ends', async () => {

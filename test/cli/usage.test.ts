@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { runCliWith, USAGE } from '../../shared/cli/cli.js';
+import type { GlobalOptions } from '../../shared/cli/command-line.js';
+import { AppError } from '../../shared/errors/app-error.js';
 
 /**
  * Usage, --help and argument checks, answered before any settings are read or storage is reached: the
@@ -108,6 +110,23 @@ describe('usersync usage', () => {
       expect(result).toMatchObject({ code: 2, out: [], connected: false });
       expect(result.err[0]).toBe(`error [usage-invalid]: --limit takes a whole number from 1 to 10000, not "${limit}".`);
     }
+  });
+
+  it('takes --url and --scope wherever they stand before --, for connect; usage and --help still answer without it', async () => {
+    let given: GlobalOptions | undefined;
+    const err: string[] = [];
+    const code = await runCliWith(['--url', 'https://usersync.example.org', 'status', 'HR', '--scope=api://usersync/.default'], { out: () => undefined, err: (l) => err.push(l) }, async (options) => {
+      given = options;
+      throw new AppError('config-invalid', 'connected');
+    });
+    expect([code, err, given]).toEqual([2, ['error [config-invalid]: connected'], { url: 'https://usersync.example.org', scope: 'api://usersync/.default' }]);
+    expect(USAGE).toMatch(/\n {2}--url URL {2,}act on a deployed app through its HTTP API/);
+
+    expect(await cli('--url', 'https://usersync.example.org', 'sync', '--help')).toMatchObject({ code: 0, err: [], connected: false });
+    const missing = await cli('status', '--url');
+    expect(missing).toMatchObject({ code: 2, out: [], connected: false });
+    expect(missing.err[0]).toBe('error [usage-invalid]: --url needs a value.');
+    expect((await cli('--url=https://a.example.org', '--url', 'https://b.example.org', 'status')).err[0]).toBe('error [usage-invalid]: --url is given twice.');
   });
 
   it('an unexpected error is one line pointing at its details, exit 1; never a stack trace', async () => {

@@ -20,6 +20,7 @@ describe('loadConfig', () => {
     expect(loadConfig({ AzureWebJobsStorage: STORAGE })).toEqual<AppConfig>({
       storage: { kind: 'connection-string', connectionString: STORAGE },
       storageConnectionString: STORAGE,
+      easyAuth: false,
       names: {
         connectionsTable: 'usersyncConnections',
         runsTable: 'usersyncRuns',
@@ -62,6 +63,7 @@ describe('loadConfig', () => {
     expect(config).toEqual<AppConfig>({
       storage: { kind: 'connection-string', connectionString: 'DefaultEndpointsProtocol=https;AccountName=a;AccountKey=b' },
       storageConnectionString: 'DefaultEndpointsProtocol=https;AccountName=a;AccountKey=b',
+      easyAuth: false,
       names: storageNames('bench7'),
       pageSize: 250,
       allowInsecureHttp: true,

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { handleApi } from '../../shared/http/api.js';
+import { LOCAL_ADMIN } from '../../shared/http/caller.js';
 import { startRun } from '../../shared/sync/pipeline/start-run.js';
 import { jsonRequest, startApiHost, type ApiHost } from '../support/api-host.js';
 import { awaitRunEnd, createTestApp, csvProfile, putProfile, uploadCsv } from '../support/test-app.js';
@@ -137,7 +138,7 @@ describe('POST /connections/{name}/sync?resume=true', () => {
     await putProfile(t, csvProfile('Routes', 'routes.csv'));
     // Started, and nobody working the queues: it stays active.
     const going = await startRun(t.app.deps, { connection: 'Routes', trigger: 'manual' });
-    const sync = (query: string) => handleApi(t.app, { method: 'POST', path: 'connections/Routes/sync', query: new URLSearchParams(query) });
+    const sync = (query: string) => handleApi(t.app, { method: 'POST', path: 'connections/Routes/sync', query: new URLSearchParams(query) }, LOCAL_ADMIN);
 
     expect(await sync('')).toMatchObject({ status: 409, jsonBody: { code: 'run-active', runId: going.runId } });
     expect(await sync('resume=true')).toMatchObject({

@@ -1,5 +1,6 @@
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LOCAL_ADMIN } from '../../shared/http/caller.js';
 import { handleApi } from '../../shared/http/api.js';
 import { startApiHost, type ApiHost } from '../support/api-host.js';
 import { cliOn } from '../support/cli.js';
@@ -94,7 +95,7 @@ describe('the users export, page by page', () => {
     const key = (await t.app.deps.connections.get('Big'))!.directoryKey;
     const names = Array.from({ length: 1005 }, (_, i) => `user${String(i).padStart(4, '0')}`);
     await addUsers(t, names.map((name) => storedUser(key, 'Big', name)));
-    const response = await handleApi(t.app, { method: 'GET', path: 'users', query: new URLSearchParams({ format: 'csv' }) });
+    const response = await handleApi(t.app, { method: 'GET', path: 'users', query: new URLSearchParams({ format: 'csv' }) }, LOCAL_ADMIN);
     const chunks: Buffer[] = [];
     for await (const chunk of response.body!) chunks.push(Buffer.from(chunk as Buffer));
     const rows = parse(Buffer.concat(chunks).toString('utf8'), { bom: true }) as string[][];
