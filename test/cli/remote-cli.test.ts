@@ -77,6 +77,12 @@ function script(files: { withLocalAccount: string }): Step[] {
     { args: ['group', 'add-member', 'Intranet editors', 'jo.local'] },
     { args: ['group', 'members', 'Intranet editors'] },
     { args: ['groups'] },
+    { args: ['user', 'list'] },
+    { args: ['user', 'show', 'jo.local'] },
+    { args: ['user', 'set-password', 'jo.local', '--password-setting', 'LOCAL_PASSWORD'] },
+    { args: ['user', 'set-password', 'jo.local'] },
+    { args: ['user', 'disable', 'jo.local'] },
+    { args: ['user', 'enable', 'jo.local'] },
     csvUpload(files.withLocalAccount),
     { args: ['sync', PROFILE] },
     { args: ['adopt', PROFILE, '--dry-run'] },
@@ -97,6 +103,11 @@ function script(files: { withLocalAccount: string }): Step[] {
     { args: ['status'] },
     { args: ['audit', '--limit', '25'], unordered: true },
     { args: ['audit', '--run', async (side) => activeRun.get(side)!, '--json'] },
+    { args: ['group', 'remove-member', 'Intranet editors', 'jo.local'] },
+    { args: ['group', 'delete', 'Intranet editors'] },
+    { args: ['group', 'delete', 'Intranet editors', '--yes'] },
+    { args: ['user', 'add', 'sam.temp', '--email', 'sam@intranet.example', '--first-name', 'Sam', '--last-name', 'Temp'] },
+    { args: ['user', 'delete', 'sam.temp', '--yes'] },
     { args: ['connection', 'delete', PROFILE] },
     { args: ['connection', 'delete', PROFILE, '--yes'] },
     { args: ['connection', 'list'] },
@@ -122,6 +133,8 @@ function normalised(transcript: { step: Step; lines: string[] }[], actor: string
         .replace(/\d{8}T\d{9}Z-[a-z0-9]{6}/g, run)
         .replace(/\bdk[0-9a-f]{12}\b/g, directory)
         .replace(/\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z/g, '<time>')
+        // A generated one-time password is random on each side.
+        .replace(/(One-time password for "[^"]+": )\S+/, '$1<password>')
         .replaceAll(actor, '<actor>'),
     );
     return [command, ...(step.unordered ? said.sort() : said)];
