@@ -1,7 +1,7 @@
-import type { HttpRequest } from '@azure/functions';
+import { Readable } from 'node:stream';
 import type { AdminServices } from '../shared/admin/operation.js';
 import type { HttpFunction, HttpMethod } from '../shared/app/registry.js';
-import { handleApi, MAX_BODY_BYTES } from '../shared/http/api.js';
+import { handleApi } from '../shared/http/api.js';
 import { callerOf, type CallerTrust } from '../shared/http/caller.js';
 
 /**
@@ -26,28 +26,15 @@ export function httpApiFunction(services: AdminServices, trust: CallerTrust): Ht
       // The path as sent, not the host's decoded `params.path`: the API decodes each segment once, so an
       // encoded `/` (`a%2Fb`) stays inside its segment. The query from the URL keeps repeated parameters.
       const path = url.pathname.replace(ROUTE_PREFIX, '');
-      const body = await readBody(request, MAX_BODY_BYTES + 1);
-      const apiRequest = { method: request.method, path, query: url.searchParams, ...(body !== undefined ? { body } : {}) };
-      return handleApi(services, apiRequest, callerOf(trust, request.headers));
+      // The body as it arrives: the API reads a JSON body up to its limit, and streams an uploaded file on.
+      const contentType = request.headers.get('content-type');
+      return handleApi(services, {
+        method: request.method,
+        path,
+        query: url.searchParams,
+        ...(request.body ? { body: Readable.fromWeb(request.body) } : {}),
+        ...(contentType ? { contentType } : {}),
+      }, callerOf(trust, request.headers));
     },
   };
-}
-
-/** At most `limit` bytes of the body: enough for the API to refuse one too large, without holding it all. */
-async function readBody(request: HttpRequest, limit: number): Promise<string | undefined> {
-  if (!request.body) return undefined;
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  const reader = request.body.getReader();
-  try {
-    while (size < limit) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      chunks.push(value);
-      size += value.length;
-    }
-  } finally {
-    await reader.cancel();
-  }
-  return new TextDecoder().decode(Buffer.concat(chunks).subarray(0, limit));
 }

@@ -9,6 +9,9 @@ import { functionDefinitions } from './registry.js';
  */
 const composed = composeApp(process.env, { log: (line) => console.log(line) });
 
+// Request and response bodies as streams: an uploaded CSV goes to its blob, an export to the caller, as they flow.
+app.setup({ enableHttpStream: true });
+
 for (const definition of functionDefinitions(composed)) {
   if (isTimerFunction(definition)) {
     app.timer(definition.name, { schedule: definition.trigger.schedule, handler: definition.handler });

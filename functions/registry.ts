@@ -21,6 +21,6 @@ export function functionDefinitions({ deps, config, csvFiles }: Pick<ComposedApp
     reconcileJobFunction(deps, config.names.reconcileQueue),
     finaliseJobFunction(deps, config.names.finaliseQueue),
     ...poisonJobFunctions(deps, config.names),
-    httpApiFunction({ deps, csvFiles }, trust),
+    httpApiFunction({ deps, csvFiles, config }, trust),
   ];
 }

@@ -167,7 +167,7 @@ async function allConflicts(deps: SyncDependencies, runId: string): Promise<Audi
 }
 
 /** Admin operations are audited under an id of the run-id form, so `usersync audit --run` finds them. */
-function operation(deps: SyncDependencies): { runId: string } {
+export function operation(deps: SyncDependencies): { runId: string } {
   return { runId: newRunId(deps.clock(), randomBytes(3).toString('hex')) };
 }
 

@@ -1,4 +1,6 @@
+import type { Readable } from 'node:stream';
 import type { z } from 'zod';
+import type { AppConfig } from '../config/settings.js';
 import type { SyncDependencies } from '../sync/dependencies.js';
 import type { FileStore } from '../sync/ports.js';
 
@@ -36,10 +38,11 @@ export function actorName({ actor }: Caller): string {
   return actor;
 }
 
-/** What the operations act on: the sync's ports, and the uploaded CSV files. */
+/** What the operations act on: the sync's ports, the uploaded CSV files, and the settings they obey. */
 export interface AdminServices {
   deps: SyncDependencies;
   csvFiles: FileStore;
+  config: Pick<AppConfig, 'csvMaxBytes'>;
 }
 
 export interface AdminContext extends AdminServices {
@@ -59,14 +62,31 @@ export interface HttpBinding<I, O> {
   /** Input fields sent as query parameters (flags as `true`/`false`, numbers in digits). */
   query?: readonly (keyof I & string)[];
   /**
-   * `fields`: a JSON object of the remaining input fields; `{ json: field }`: the whole JSON body is that field;
-   * `{ stream: field, contentType }`: the body is that field's bytes (a Readable: an upload), streamed as read.
+   * `fields`: a JSON object of the remaining input fields; `{ json: field }`: the whole JSON body is that
+   * field; `{ stream: field, contentTypes }`: the body is that field, a file streamed as it arrives (a
+   * Readable), sent as one of these media types (no Content-Type: taken as a file, octet-stream).
    */
-  body?: 'fields' | { json: keyof I & string } | { stream: keyof I & string; contentType: string };
+  body?: 'fields' | { json: keyof I & string } | { stream: keyof I & string; contentTypes: readonly string[] };
+  /**
+   * Query parameters that pick this operation over another of the same method and path (`format=csv`):
+   * a client sends them as they are; they are not input fields.
+   */
+  select?: Readonly<Record<string, string>>;
+  /** The answer is a file (a FileAnswer): its content is the body, with its media type and a download name. */
+  file?: true;
   /** 200 unless said; it may depend on the outcome (201 created, 200 replaced). */
   status?(output: O): number;
   /** The `Location` of what the request started (a run). */
   location?(output: O): string;
+}
+
+/** What an operation whose route says `file` answers: a document to save (an export), not JSON. */
+export interface FileAnswer {
+  filename: string;
+  /** With its charset: `text/csv; charset=utf-8`. */
+  contentType: string;
+  /** Made as it is read: nothing is fetched until then, and a reader that stops early stops it. */
+  content: Readable;
 }
 
 export interface Operation<S extends z.ZodObject = z.ZodObject, O = unknown> {
@@ -74,8 +94,8 @@ export interface Operation<S extends z.ZodObject = z.ZodObject, O = unknown> {
   role: Role;
   /** Strict: an unknown field is refused, not ignored. */
   input: S;
-  /** Absent only while the operation has no route yet (see operations.ts). `O` is what `run` answers, not inferred here. */
-  http?: HttpBinding<z.input<S>, NoInfer<O>>;
+  /** Its route: every operation has one, so everything is reachable in Azure. `O` is what `run` answers, not inferred here. */
+  http: HttpBinding<z.input<S>, NoInfer<O>>;
   /** Answers plain JSON — what the HTTP API sends — so every surface formats the same object. */
   run(context: AdminContext, input: z.output<S>): Promise<O>;
 }

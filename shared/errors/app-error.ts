@@ -28,6 +28,10 @@ export type ErrorCode =
   | 'not-found'
   | 'method-not-allowed'
   | 'body-too-large'
+  /** A request body of a media type the route does not take (a CSV upload sent as JSON). */
+  | 'media-type-unsupported'
+  /** A change to a user or group that its directory owns (an admin may change only local ones). */
+  | 'directory-owned'
   | 'body-invalid'
   | 'query-invalid'
   | 'path-invalid'

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { AdminClient, WaitOptions } from '../admin/client.js';
 import type { Operation } from '../admin/operation.js';
 import { OPERATIONS, type InputOf, type OperationName, type OutputOf } from '../admin/operations.js';
-import { isTerminal, type Run } from '../admin/views.js';
+import { isTerminal, type RunView } from '../admin/views.js';
 import { AppError, isAppError } from '../errors/app-error.js';
 import { EntraTokens, type TokenCredential } from './entra-tokens.js';
 import { RemoteApi, type RemoteRequest } from './remote-api.js';
@@ -40,10 +40,10 @@ export class HttpAdminClient implements AdminClient {
   }
 
   /** Looks at `GET /runs/{id}` until the run has ended; the app's host works the run meanwhile. */
-  async waitForRun(runId: string, { onProgress }: WaitOptions = {}): Promise<Run> {
+  async waitForRun(runId: string, { onProgress }: WaitOptions = {}): Promise<RunView> {
     let failures = 0;
     for (let delay = this.polling.firstMs; ; delay = Math.min(delay * 2, this.polling.maxMs)) {
-      let run: Run | undefined;
+      let run: RunView | undefined;
       try {
         run = await this.call('runs.get', { id: runId });
         failures = 0;
@@ -70,9 +70,6 @@ export class HttpAdminClient implements AdminClient {
  * segment once), the query fields as text (`true`/`false`, digits), the rest as the body the route reads.
  */
 export function requestOf(name: string, { http, role }: Operation, input: Record<string, unknown>): RemoteRequest {
-  if (!http) {
-    throw new AppError('not-found', `${name} has no HTTP route in this version of usersync, so --url cannot reach it: run the command where the storage account is reachable.`);
-  }
   const taken = new Set<string>();
   const path = http.path
     .split('/')
@@ -93,7 +90,9 @@ export function requestOf(name: string, { http, role }: Operation, input: Record
     taken.add(field);
     if (input[field] !== undefined) query.set(field, String(input[field]));
   }
-  const request: RemoteRequest = { method: http.method, path, query, operation: name, role };
+  // The parameters that pick this operation over another on the same route (`format=csv`).
+  for (const [key, value] of Object.entries(http.select ?? {})) query.set(key, value);
+  const request: RemoteRequest = { method: http.method, path, query, operation: name, role, ...(http.file ? { file: true } : {}) };
   const body = http.body;
   if (body === 'fields') {
     const fields = Object.fromEntries(Object.entries(input).filter(([field]) => !taken.has(field)));
@@ -103,7 +102,7 @@ export function requestOf(name: string, { http, role }: Operation, input: Record
   if (body) {
     const content = input[body.stream];
     if (!(content instanceof Readable)) throw new AppError('input-invalid', `The input is invalid: ${body.stream}: must be a stream to upload.`);
-    return { ...request, body: { contentType: body.contentType, content } };
+    return { ...request, body: { contentType: body.contentTypes[0] ?? 'application/octet-stream', content } };
   }
   return request;
 }

@@ -1,4 +1,5 @@
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
+import type { FileAnswer } from '../admin/operation.js';
 import { z } from 'zod';
 import { AppError, type ErrorCode } from '../errors/app-error.js';
 import type { EntraTokens } from './entra-tokens.js';
@@ -14,6 +15,8 @@ export interface RemoteRequest {
   /** Named in a refusal: the operation asked for and the role it needs. */
   operation: string;
   role: string;
+  /** The answer is a document (an export), not JSON: it comes back as a FileAnswer. */
+  file?: boolean;
 }
 
 /** Socket and TLS failures: the app was not reached at all (undici's `cause.code`). */
@@ -77,9 +80,9 @@ export class RemoteApi {
     const text = await response.text();
     const type = response.headers.get('content-type') ?? '';
     if (response.status >= 200 && response.status < 300) {
+      // An export is the document itself; an HTML page in place of JSON is some other site answering.
+      if (request.file && !/\bhtml\b/i.test(type)) return fileAnswer(response, type, text);
       if (!text) return undefined;
-      // An export (`text/csv`) is the text itself; an HTML page is some other site answering.
-      if (/^text\/csv\b/i.test(type)) return text;
       if (!/[/+]json\b/i.test(type)) throw this.notTheApi(response);
       try {
         return JSON.parse(text) as unknown;
@@ -139,4 +142,12 @@ function parsedOrUndefined(text: string): unknown {
   } catch {
     return undefined;
   }
+}
+
+/** A downloaded export as the local client answers it: its name (from Content-Disposition), its type, its content. */
+function fileAnswer(response: Response, contentType: string, text: string): FileAnswer {
+  const disposition = response.headers.get('content-disposition') ?? '';
+  const encoded = /filename\*=UTF-8''([^;]+)/i.exec(disposition)?.[1];
+  const filename = encoded ? decodeURIComponent(encoded) : (/filename="([^"]*)"/i.exec(disposition)?.[1] ?? 'export');
+  return { filename, contentType, content: Readable.from([text]) };
 }

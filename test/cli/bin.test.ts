@@ -31,7 +31,7 @@ describe('the usersync bin', () => {
   it("prints a command's usage for --help, without any settings, and exits 0", () => {
     const result = usersync(['sync', '--help']);
     expect(result).toMatchObject({ status: 0, stderr: '' });
-    expect(result.stdout.split('\n').slice(0, 2)).toEqual(['Usage:', '  usersync sync NAME [--dry-run] [--from-run RUN_ID] [--incremental]']);
+    expect(result.stdout.split('\n').slice(0, 2)).toEqual(['Usage:', '  usersync sync NAME [--dry-run] [--from-run RUN_ID] [--incremental] [--json]']);
   });
 
   it("answers an unknown flag with the command's usage on stderr and exit 2, no stack trace", () => {

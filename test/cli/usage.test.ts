@@ -29,13 +29,13 @@ describe('usersync usage', () => {
   it('lists every command, with every flag', () => {
     expect(usageLines).toEqual(
       expect.arrayContaining([
-        'usersync sync NAME [--dry-run] [--from-run RUN_ID] [--incremental]',
+        'usersync sync NAME [--dry-run] [--from-run RUN_ID] [--incremental] [--json]',
         'usersync run cancel RUN_ID',
         'usersync audit [--run RUN_ID] [--action ACTION] [--user KEY] [--limit N] [--json]',
         'usersync user add USERNAME --email E --first-name F --last-name L [--password-setting NAME]',
       ]),
     );
-    expect(usageLines).toHaveLength(23);
+    expect(usageLines).toHaveLength(31);
     expect(USAGE).toMatch(/Exit codes:\n {2}0 .*\n {2}1 .*\n {2}2 .*usage or configuration error.*\n {2}3 .*held for confirmation/);
   });
 
@@ -52,7 +52,7 @@ describe('usersync usage', () => {
     const unknown = await cli('sync', 'HR', '--bogus');
     expect(unknown).toMatchObject({ code: 2, out: [], connected: false });
     expect(unknown.err[0]).toMatch(/^error \[usage-invalid\]: Unknown option '--bogus'/);
-    expect(unknown.err.slice(1, 3)).toEqual(['Usage:', '  usersync sync NAME [--dry-run] [--from-run RUN_ID] [--incremental]']);
+    expect(unknown.err.slice(1, 3)).toEqual(['Usage:', '  usersync sync NAME [--dry-run] [--from-run RUN_ID] [--incremental] [--json]']);
 
     expect((await cli('sync')).err.slice(0, 2)).toEqual(['error [usage-invalid]: Missing NAME.', 'Usage:']);
     expect((await cli('confirm', 'a', 'b')).err[0]).toBe('error [usage-invalid]: Unexpected argument "b".');
@@ -93,7 +93,15 @@ describe('usersync usage', () => {
       expect(result.out.join('\n')).toBe(USAGE);
     }
     const group = await cli('help', 'group');
-    expect(group.out).toEqual(['Usage:', expect.stringMatching(/group add NAME/), expect.stringMatching(/group add-member NAME USERNAME/), expect.stringMatching(/group members NAME/)]);
+    expect(group.out).toEqual([
+      'Usage:',
+      expect.stringMatching(/group add NAME/),
+      expect.stringMatching(/group add-member NAME USERNAME/),
+      expect.stringMatching(/group remove-member NAME USERNAME$/),
+      expect.stringMatching(/^ +take a user out of a local group$/),
+      expect.stringMatching(/group delete NAME --yes/),
+      expect.stringMatching(/group members NAME/),
+    ]);
   });
 
   it('audit --limit takes a whole number from 1 to 10000', async () => {

@@ -97,7 +97,7 @@ describe('admin routes through the local host', () => {
     expect(((await (await api('groups/team/members')).json()) as { username: string }[]).map((user) => user.username)).toEqual(['ann']);
     expect(await json(await api('groups/Nothing/members/ann', { method: 'PUT' }))).toMatchObject({ status: 404, body: { code: 'not-found' } });
     expect(await json(await api('groups/Team/members/nobody', { method: 'PUT' }))).toMatchObject({ status: 404, body: { code: 'user-not-found' } });
-    expect(await json(await api('groups/Synced/members/ann', { method: 'PUT' }))).toMatchObject({ status: 400, body: { code: 'body-invalid', detail: expect.stringContaining('change its members there') } });
+    expect(await json(await api('groups/Synced/members/ann', { method: 'PUT' }))).toMatchObject({ status: 409, body: { code: 'directory-owned', detail: expect.stringContaining('change its members there') } });
   });
 
   it('POST /local-accounts creates one (201, no password hash shown); refusals name what is wrong', async () => {

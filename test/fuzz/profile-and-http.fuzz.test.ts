@@ -165,8 +165,8 @@ describe('random requests through the HTTP API (api.ts on Azurite)', () => {
   /** Every route of the API (the operations table) with its methods: most requests reach an operation with fuzzed parameters. */
   const methodsByPath = new Map<string, string[]>();
   for (const { http } of Object.values(OPERATIONS) as Operation[]) {
-    const path = http?.path.replace(/:[A-Za-z]+/g, ':');
-    if (http && path) methodsByPath.set(path, [...(methodsByPath.get(path) ?? []), http.method]);
+    const path = http.path.replace(/:[A-Za-z]+/g, ':');
+    methodsByPath.set(path, [...(methodsByPath.get(path) ?? []), http.method]);
   }
   const ROUTES = [...methodsByPath];
   const routed = fc

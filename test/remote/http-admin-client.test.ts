@@ -58,7 +58,7 @@ describe('the HTTP admin client', () => {
     const upload = defineOperation({
       role: ADMIN,
       input: z.strictObject({ name: z.string(), file: z.instanceof(Readable) }),
-      http: { method: 'PUT', path: 'connections/:name/csv', body: { stream: 'file', contentType: 'text/csv' } },
+      http: { method: 'PUT', path: 'connections/:name/csv', body: { stream: 'file', contentTypes: ['text/csv'] } },
       run: async () => ({ bytes: 0 }),
     });
     await new RemoteApi(settingsOf(api.url), undefined).send(requestOf('test.upload', upload, { name: 'HR export', file: createReadStream('samples/people.csv') }));
