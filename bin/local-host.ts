@@ -20,7 +20,8 @@ try {
   if (!app.config.storageConnectionString) {
     throw new AppError('config-invalid', 'The local host needs AzureWebJobsStorage (a connection string; see local.settings.sample.json).');
   }
-  host = new LocalHost(functionDefinitions(app), {
+  // On 127.0.0.1 only: whoever reaches it is at this machine, with the storage keys — an admin.
+  host = new LocalHost(functionDefinitions(app, { localHost: true }), {
     connectionString: app.config.storageConnectionString,
     httpPort: Number(env.USERSYNC_LOCAL_PORT ?? 7071),
     runTimer: true,

@@ -1,14 +1,20 @@
 import { functionDefinitions } from '../functions/registry.js';
 import { composeApp, type ComposedApp } from '../shared/app/compose.js';
 import { runCliWith } from '../shared/cli/cli.js';
+import { processIo } from '../shared/cli/output.js';
 import { localEnvironment } from '../shared/config/local-settings.js';
 import { localAdminClient } from '../shared/host/local-admin-client.js';
+import { remoteAdminClient } from '../shared/remote/http-admin-client.js';
+import { remoteSettings } from '../shared/remote/remote-settings.js';
 import { storageProblem } from '../shared/store/storage-clients.js';
 
-const io = { out: (line: string) => console.log(line), err: (line: string) => console.error(line) };
+const io = processIo(process.stdout, process.stderr);
 let app: ComposedApp | undefined;
 // Settings are read and storage reached only for a command that needs them: usage and --help answer without.
-const code = await runCliWith(process.argv.slice(2), io, async () => {
+const code = await runCliWith(process.argv.slice(2), io, async (options) => {
+  // --url (or USERSYNC_URL): a deployed app, through its HTTP API; no storage settings needed here.
+  const remote = remoteSettings(options, process.env);
+  if (remote) return { client: remoteAdminClient(remote) };
   const composed = (app = composeApp(localEnvironment(process.cwd(), process.env)));
   // Storage not running or refusing us: one line saying what to do (as every later call says it).
   await composed.ensureStorage().catch((error: unknown) => {

@@ -1,7 +1,8 @@
-import type { HttpRequest } from '@azure/functions';
+import { Readable } from 'node:stream';
 import type { AdminServices } from '../shared/admin/operation.js';
 import type { HttpFunction, HttpMethod } from '../shared/app/registry.js';
-import { handleApi, MAX_BODY_BYTES } from '../shared/http/api.js';
+import { handleApi } from '../shared/http/api.js';
+import { callerOf, type CallerTrust } from '../shared/http/caller.js';
 
 /**
  * Every method reaches the API, so it answers 405 with each route's own `Allow` (and OPTIONS, HEAD). Not
@@ -12,8 +13,11 @@ const ALL_METHODS: HttpMethod[] = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEA
 /** host.json `extensions.http.routePrefix`. */
 const ROUTE_PREFIX = /^\/api(?:\/|$)/i;
 
-/** One HTTP function for every route under /api: the admin operations (shared/admin/operations.ts). */
-export function httpApiFunction(services: AdminServices): HttpFunction {
+/**
+ * One HTTP function for every route under /api: the admin operations (shared/admin/operations.ts), each
+ * run as the caller `trust` says the request comes from (shared/http/caller.ts).
+ */
+export function httpApiFunction(services: AdminServices, trust: CallerTrust): HttpFunction {
   return {
     name: 'httpApi',
     trigger: { kind: 'http', route: '{*path}', methods: ALL_METHODS },
@@ -22,27 +26,15 @@ export function httpApiFunction(services: AdminServices): HttpFunction {
       // The path as sent, not the host's decoded `params.path`: the API decodes each segment once, so an
       // encoded `/` (`a%2Fb`) stays inside its segment. The query from the URL keeps repeated parameters.
       const path = url.pathname.replace(ROUTE_PREFIX, '');
-      const body = await readBody(request, MAX_BODY_BYTES + 1);
-      return handleApi(services, { method: request.method, path, query: url.searchParams, ...(body !== undefined ? { body } : {}) });
+      // The body as it arrives: the API reads a JSON body up to its limit, and streams an uploaded file on.
+      const contentType = request.headers.get('content-type');
+      return handleApi(services, {
+        method: request.method,
+        path,
+        query: url.searchParams,
+        ...(request.body ? { body: Readable.fromWeb(request.body) } : {}),
+        ...(contentType ? { contentType } : {}),
+      }, callerOf(trust, request.headers));
     },
   };
-}
-
-/** At most `limit` bytes of the body: enough for the API to refuse one too large, without holding it all. */
-async function readBody(request: HttpRequest, limit: number): Promise<string | undefined> {
-  if (!request.body) return undefined;
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  const reader = request.body.getReader();
-  try {
-    while (size < limit) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      chunks.push(value);
-      size += value.length;
-    }
-  } finally {
-    await reader.cancel();
-  }
-  return new TextDecoder().decode(Buffer.concat(chunks).subarray(0, limit));
 }

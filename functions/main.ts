@@ -9,13 +9,18 @@ import { functionDefinitions } from './registry.js';
  */
 const composed = composeApp(process.env, { log: (line) => console.log(line) });
 
+// Request and response bodies as streams: an uploaded CSV goes to its blob, an export to the caller, as they flow.
+app.setup({ enableHttpStream: true });
+
 for (const definition of functionDefinitions(composed)) {
   if (isTimerFunction(definition)) {
     app.timer(definition.name, { schedule: definition.trigger.schedule, handler: definition.handler });
   } else if (isQueueFunction(definition)) {
     app.storageQueue(definition.name, { queueName: definition.trigger.queueName, connection: 'AzureWebJobsStorage', handler: definition.handler });
   } else if (isHttpFunction(definition)) {
-    app.http(definition.name, { route: definition.trigger.route, methods: definition.trigger.methods, authLevel: 'function', handler: definition.handler });
+    // No function key: Easy Auth answers 401 to a request without an Entra token, and the app checks each
+    // caller's role per operation (a browser console could not hold a key). Without Easy Auth no role is granted.
+    app.http(definition.name, { route: definition.trigger.route, methods: definition.trigger.methods, authLevel: 'anonymous', handler: definition.handler });
   }
 }
 

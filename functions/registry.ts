@@ -1,5 +1,6 @@
 import type { ComposedApp } from '../shared/app/compose.js';
 import type { FunctionDefinition } from '../shared/app/registry.js';
+import type { CallerTrust } from '../shared/http/caller.js';
 import { finaliseJobFunction } from './finalise-job.js';
 import { httpApiFunction } from './http-api.js';
 import { pageJobFunction } from './page-job.js';
@@ -7,14 +8,19 @@ import { poisonJobFunctions } from './poison-jobs.js';
 import { reconcileJobFunction } from './reconcile-job.js';
 import { timerTickFunction } from './timer-tick.js';
 
-/** Every function of the app, for the Functions host (main.ts) and the local host alike. */
-export function functionDefinitions({ deps, config, csvFiles }: Pick<ComposedApp, 'deps' | 'config' | 'csvFiles'>): FunctionDefinition[] {
+/**
+ * Every function of the app, for the Functions host (main.ts) and the local host alike. HTTP callers are
+ * whom Easy Auth names when the platform says it is on, else no one (no role); `localHost`: the local host
+ * serves these on 127.0.0.1, where every HTTP caller is an admin.
+ */
+export function functionDefinitions({ deps, config, csvFiles }: Pick<ComposedApp, 'deps' | 'config' | 'csvFiles'>, { localHost = false } = {}): FunctionDefinition[] {
+  const trust: CallerTrust = localHost ? 'local-host' : config.easyAuth ? 'easy-auth' : 'none';
   return [
     timerTickFunction(deps, config.timerSchedule),
     pageJobFunction(deps, config.names.pagesQueue),
     reconcileJobFunction(deps, config.names.reconcileQueue),
     finaliseJobFunction(deps, config.names.finaliseQueue),
     ...poisonJobFunctions(deps, config.names),
-    httpApiFunction({ deps, csvFiles }),
+    httpApiFunction({ deps, csvFiles, config }, trust),
   ];
 }

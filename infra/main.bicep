@@ -269,6 +269,11 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
           value: string(archiveDays)
         }
         {
+          // The largest CSV upload (PUT /connections/{name}/csv); above 100 MB raise FUNCTIONS_REQUEST_BODY_SIZE_LIMIT too.
+          name: 'USERSYNC_CSV_MAX_BYTES'
+          value: '104857600'
+        }
+        {
           name: 'USERSYNC_LICENCE_LIMIT'
           value: licenceLimit
         }

@@ -3,10 +3,11 @@ import type { Run } from '../sync/run-model.js';
 import { perform } from './dispatch.js';
 import type { AdminServices, Caller } from './operation.js';
 import type { InputOf, OperationName, OutputOf } from './operations.js';
+import { runView, type RunView } from './runs.js';
 
 export interface WaitOptions {
-  /** Told the run's state each time it is looked at, until it ends. */
-  onProgress?: (run: Run) => void;
+  /** Told the run as `GET /runs/{id}` shows it (with its progress) each time it is looked at, until it ends. */
+  onProgress?: (run: RunView) => void;
 }
 
 /**
@@ -15,8 +16,8 @@ export interface WaitOptions {
  */
 export interface AdminClient {
   call<K extends OperationName>(name: K, input: InputOf<K>): Promise<OutputOf<K>>;
-  /** Resolves with the run once it has ended (any terminal state). */
-  waitForRun(runId: string, options?: WaitOptions): Promise<Run>;
+  /** Resolves with the run once it has ended (any terminal state), as `GET /runs/{id}` shows it. */
+  waitForRun(runId: string, options?: WaitOptions): Promise<RunView>;
 }
 
 /**
@@ -26,8 +27,11 @@ export interface AdminClient {
  */
 export const LOCAL_LEASE_SECONDS = 30;
 
-/** Takes a run to its end here: works the app's queues with its own handlers (shared/host/local-admin-client.ts). */
-export type RunDriver = (runId: string, options: WaitOptions) => Promise<Run>;
+/**
+ * Takes a run to its end here: works the app's queues with its own handlers (shared/host/local-admin-client.ts),
+ * telling `onProgress` the run each time it looks (and waiting for it).
+ */
+export type RunDriver = (runId: string, options: { onProgress?: (run: Run) => Promise<void> }) => Promise<Run>;
 
 /**
  * The admin core in-process, acting as `caller`. `explain` turns a failure of the machinery an admin can
@@ -45,8 +49,12 @@ export class LocalAdminClient implements AdminClient {
     return this.explained(() => perform(this.services, this.caller, name, () => input));
   }
 
-  async waitForRun(runId: string, options: WaitOptions = {}): Promise<Run> {
-    return this.explained(() => this.drive(runId, options));
+  async waitForRun(runId: string, { onProgress }: WaitOptions = {}): Promise<RunView> {
+    const { deps } = this.services;
+    return this.explained(async () => {
+      const run = await this.drive(runId, onProgress ? { onProgress: async (seen) => onProgress(await runView(deps, seen)) } : {});
+      return runView(deps, run);
+    });
   }
 
   private async explained<T>(work: () => Promise<T>): Promise<T> {

@@ -1,5 +1,5 @@
 import { AppError } from '../errors/app-error.js';
-import { grants, type AdminServices, type Caller, type Operation } from './operation.js';
+import { ANONYMOUS, grants, type AdminServices, type Caller, type Operation } from './operation.js';
 import { OPERATIONS, type OperationName, type OutputOf } from './operations.js';
 
 /**
@@ -13,7 +13,9 @@ export async function perform<K extends OperationName>(services: AdminServices, 
     throw new AppError(
       'forbidden',
       `This needs the ${operation.role} role (${name}); ${caller.actor} has ${caller.roles.length ? caller.roles.join(', ') : 'no role of this app'}. ` +
-        "Ask an admin of the app's enterprise application to assign it.",
+        (caller.actor === ANONYMOUS.actor
+          ? 'Nothing identified this request: the app knows its callers only through App Service authentication (Easy Auth) with an Entra token for its API.'
+          : "Ask an admin of the app's enterprise application to assign it."),
       { details: { role: operation.role } },
     );
   }

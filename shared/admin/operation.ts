@@ -1,4 +1,6 @@
+import type { Readable } from 'node:stream';
 import type { z } from 'zod';
+import type { AppConfig } from '../config/settings.js';
 import type { SyncDependencies } from '../sync/dependencies.js';
 import type { FileStore } from '../sync/ports.js';
 
@@ -11,6 +13,7 @@ import type { FileStore } from '../sync/ports.js';
 export const ADMIN: Role = 'UserSync.Admin';
 export const READER: Role = 'UserSync.Reader';
 export type Role = 'UserSync.Admin' | 'UserSync.Reader';
+export const ROLES: readonly Role[] = [ADMIN, READER];
 
 /** What each role may do: an Admin may do everything a Reader may. */
 const GRANTS: Record<Role, readonly Role[]> = { 'UserSync.Admin': [ADMIN, READER], 'UserSync.Reader': [READER] };
@@ -25,11 +28,14 @@ export interface Caller {
   roles: readonly Role[];
 }
 
+/** A request nothing identified (no Easy Auth in front of the app): it holds no role, so it may do nothing. */
+export const ANONYMOUS: Caller = { actor: 'anonymous', roles: [] };
 
-/** What the operations act on: the sync's ports, and the uploaded CSV files. */
+/** What the operations act on: the sync's ports, the uploaded CSV files, and the settings they obey. */
 export interface AdminServices {
   deps: SyncDependencies;
   csvFiles: FileStore;
+  config: Pick<AppConfig, 'csvMaxBytes'>;
 }
 
 export interface AdminContext extends AdminServices {
@@ -48,12 +54,32 @@ export interface HttpBinding<I, O> {
   path: string;
   /** Input fields sent as query parameters (flags as `true`/`false`, numbers in digits). */
   query?: readonly (keyof I & string)[];
-  /** `fields`: a JSON object of the remaining input fields; `{ json: field }`: the whole JSON body is that field. */
-  body?: 'fields' | { json: keyof I & string };
+  /**
+   * `fields`: a JSON object of the remaining input fields; `{ json: field }`: the whole JSON body is that
+   * field; `{ stream: field, contentTypes }`: the body is that field, a file streamed as it arrives (a
+   * Readable), sent as one of these media types (no Content-Type: taken as a file, octet-stream).
+   */
+  body?: 'fields' | { json: keyof I & string } | { stream: keyof I & string; contentTypes: readonly string[] };
+  /**
+   * Query parameters that pick this operation over another of the same method and path (`format=csv`):
+   * a client sends them as they are; they are not input fields.
+   */
+  select?: Readonly<Record<string, string>>;
+  /** The answer is a file (a FileAnswer): its content is the body, with its media type and a download name. */
+  file?: true;
   /** 200 unless said; it may depend on the outcome (201 created, 200 replaced). */
   status?(output: O): number;
   /** The `Location` of what the request started (a run). */
   location?(output: O): string;
+}
+
+/** What an operation whose route says `file` answers: a document to save (an export), not JSON. */
+export interface FileAnswer {
+  filename: string;
+  /** With its charset: `text/csv; charset=utf-8`. */
+  contentType: string;
+  /** Made as it is read: nothing is fetched until then, and a reader that stops early stops it. */
+  content: Readable;
 }
 
 export interface Operation<S extends z.ZodObject = z.ZodObject, O = unknown> {
@@ -61,8 +87,8 @@ export interface Operation<S extends z.ZodObject = z.ZodObject, O = unknown> {
   role: Role;
   /** Strict: an unknown field is refused, not ignored. */
   input: S;
-  /** Absent only while the operation has no route yet (see operations.ts). `O` is what `run` answers, not inferred here. */
-  http?: HttpBinding<z.input<S>, NoInfer<O>>;
+  /** Its route: every operation has one, so everything is reachable in Azure. `O` is what `run` answers, not inferred here. */
+  http: HttpBinding<z.input<S>, NoInfer<O>>;
   /** Answers plain JSON — what the HTTP API sends — so every surface formats the same object. */
   run(context: AdminContext, input: z.output<S>): Promise<O>;
 }

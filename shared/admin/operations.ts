@@ -3,9 +3,11 @@ import { auditOperations } from './audit.js';
 import { connectionOperations } from './connections.js';
 import { groupOperations } from './groups.js';
 import { licenceOperations } from './licences.js';
+import { localAccountLifecycleOperations } from './local-account-lifecycle.js';
 import { localAccountOperations } from './local-accounts.js';
 import type { Operation } from './operation.js';
 import { runOperations } from './runs.js';
+import { userExportOperations } from './user-export.js';
 import { userOperations } from './users.js';
 
 /**
@@ -17,8 +19,10 @@ export const OPERATIONS = {
   ...runOperations,
   ...auditOperations,
   ...userOperations,
+  ...userExportOperations,
   ...groupOperations,
   ...localAccountOperations,
+  ...localAccountLifecycleOperations,
   ...licenceOperations,
 } as const;
 
@@ -30,6 +34,3 @@ export type InputOf<K extends OperationName> = Operations[K] extends Operation<i
 
 /** What the operation answers: plain JSON, the HTTP API's body. */
 export type OutputOf<K extends OperationName> = Operations[K] extends Operation<z.ZodObject, infer O> ? O : never;
-
-/** Operations no HTTP route reaches yet. The CSV upload route (`PUT /connections/{name}/csv`, a text/csv body with its own size limit) comes next. */
-export const WITHOUT_ROUTE: readonly OperationName[] = ['connections.uploadCsv'];

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { AppError } from '../errors/app-error.js';
 import type { SyncDependencies } from '../sync/dependencies.js';
-import type { Decision } from '../sync/model.js';
+import { addCounts, emptyCounts, type ActionCounts, type Decision } from '../sync/model.js';
 import { cancelRun } from '../sync/pipeline/cancel-run.js';
 import { confirmRun } from '../sync/pipeline/confirm-run.js';
 import { startOrResumeRun } from '../sync/pipeline/resume-run.js';
@@ -18,6 +18,28 @@ export async function existingRun(deps: SyncDependencies, id: string): Promise<R
   const run = RUN_ID_PATTERN.test(id) ? await deps.runs.get(id) : undefined;
   if (!run) throw new AppError('run-not-found', `There is no run ${id}.`);
   return run;
+}
+
+/** How far a run has come: what `GET /runs/{id}` adds to the run, and `usersync sync` shows while it waits. */
+export interface RunProgress {
+  pagesRead: number;
+  shardsDone: number;
+  /** Shards a run reconciles (16). */
+  shards: number;
+  /**
+   * Counts so far: the shards' (their rows, summed as they land) while the run goes on — finalise's disables
+   * and activations come at its end —, the run's own once it has ended.
+   */
+  counts: ActionCounts;
+}
+
+export type RunView = Run & { progress: RunProgress };
+
+/** A run with its progress. Summing the shard rows on read (≤ 16 rows of the run's partition) costs a reconcile job no extra write. */
+export async function runView(deps: SyncDependencies, run: Run): Promise<RunView> {
+  const ongoing = !isTerminal(run.state) && run.listing !== 'in-progress';
+  const counts = ongoing ? (await deps.runs.listShardResults(run.runId)).reduce((sum, shard) => addCounts(sum, shard.counts), emptyCounts()) : run.counts;
+  return { ...run, progress: { pagesRead: run.pagesFetched, shardsDone: run.shardsDone, shards: SHARD_COUNT, counts } };
 }
 
 /** An operation on the run its route names, answered by one use case. */
@@ -66,7 +88,7 @@ export const runOperations = {
     run: ({ deps }, { connection, limit }) => deps.runs.list({ ...(connection ? { connection } : {}), limit }),
   }),
 
-  'runs.get': onRun(READER, { method: 'GET', path: 'runs/:id' }, ({ deps }, id) => existingRun(deps, id)),
+  'runs.get': onRun(READER, { method: 'GET', path: 'runs/:id' }, async ({ deps }, id) => runView(deps, await existingRun(deps, id))),
 
   /** Applies the disables a run held back (the disable guard tripped). */
   'runs.confirm': onRun(ADMIN, { method: 'POST', path: 'runs/:id/confirm', status: () => 202, location }, async ({ deps, caller }, id) => {

@@ -35,11 +35,8 @@ const tokenSchema = z.object({ after: z.string().min(1) });
  */
 export async function listUsersPage(deps: SyncDependencies, query: UserListQuery): Promise<UserListPage> {
   const after = query.continuationToken === undefined ? undefined : decodeToken(query.continuationToken);
-  const needle = query.q?.toLowerCase();
-  const filtered = query.status !== undefined || needle !== undefined;
-  const matches = (user: StoredUser): boolean =>
-    (query.status === undefined || user.status === query.status) &&
-    (needle === undefined || [user.username, user.email, user.firstName, user.lastName].some((value) => value.toLowerCase().includes(needle)));
+  const filtered = query.status !== undefined || query.q !== undefined;
+  const matches = userFilter(query);
 
   const claims = deps.usernames.list({ ...(after ? { after } : {}), ...(query.directoryKey ? { directoryKey: query.directoryKey } : {}) })[Symbol.asyncIterator]();
   const budget = Math.max(query.limit, USERS_EXAMINED_PER_PAGE);
@@ -71,6 +68,14 @@ export async function listUsersPage(deps: SyncDependencies, query: UserListQuery
     await claims.return?.();
   }
   return more && last !== undefined ? { users, continuationToken: encodeToken(last) } : { users };
+}
+
+/** Whether a user passes the query's `status` and `q` filters. */
+export function userFilter({ status, q }: Pick<UserListQuery, 'status' | 'q'>): (user: StoredUser) => boolean {
+  const needle = q?.toLowerCase();
+  return (user) =>
+    (status === undefined || user.status === status) &&
+    (needle === undefined || [user.username, user.email, user.firstName, user.lastName].some((value) => value.toLowerCase().includes(needle)));
 }
 
 async function take<T>(iterator: AsyncIterator<T>, count: number): Promise<T[]> {

@@ -54,20 +54,34 @@ async function orgChartOf(deps: SyncDependencies, username: string): Promise<Org
   return { user, chain, loops, reports };
 }
 
+/** The filters of the users listing and its export: one profile's users, a status, a text. */
+export const userFilters = {
+  connection: text.optional(),
+  status: z.enum(['active', 'disabled', 'blocked'], { error: 'must be active, disabled or blocked' }).optional(),
+  q: text.optional(),
+};
+
+/** The directory key of the profile a filter names (404 for none), or undefined: every directory. */
+export async function directoryKeyOf(deps: SyncDependencies, connection: string | undefined): Promise<string | undefined> {
+  return connection === undefined ? undefined : (await existingConnection(deps, connection)).directoryKey;
+}
+
 export const userOperations = {
-  /** A page of users in username order (see user-listing.ts); follow `continuationToken` until it is absent. */
+  /**
+   * A page of users in username order (see user-listing.ts); follow `continuationToken` until it is absent.
+   * `format=csv` is the export (user-export.ts), on the same route.
+   */
   'users.query': defineOperation({
     role: READER,
     input: z.strictObject({
-      connection: text.optional(),
-      status: z.enum(['active', 'disabled', 'blocked'], { error: 'must be active, disabled or blocked' }).optional(),
-      q: text.optional(),
+      ...userFilters,
       limit: pageLimit.default(100),
       continuationToken: text.optional(),
+      format: z.literal('json', { error: 'must be json or csv' }).optional(),
     }),
-    http: { method: 'GET', path: 'users', query: ['connection', 'status', 'q', 'limit', 'continuationToken'] },
-    run: async ({ deps }, { connection, ...query }) => {
-      const directoryKey = connection === undefined ? undefined : (await existingConnection(deps, connection)).directoryKey;
+    http: { method: 'GET', path: 'users', query: ['connection', 'status', 'q', 'limit', 'continuationToken', 'format'] },
+    run: async ({ deps }, { connection, format: _json, ...query }) => {
+      const directoryKey = await directoryKeyOf(deps, connection);
       const page = await listUsersPage(deps, { ...query, ...(directoryKey ? { directoryKey } : {}) });
       return { ...page, users: page.users.map(visibleUser) };
     },

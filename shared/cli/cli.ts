@@ -8,14 +8,17 @@ import { instant } from '../admin/fields.js';
 import type { OutputOf } from '../admin/operations.js';
 import { COUNTED_ACTIONS } from '../admin/views.js';
 import { AppError, describeError, isAppError } from '../errors/app-error.js';
-import { resolveCommand, usageOf, type CommandInput, type CommandSpec } from './command-line.js';
+import { resolveCommand, takeGlobalOptions, usageOf, type CommandInput, type CommandSpec, type GlobalOptions } from './command-line.js';
 import { errorExitCode, EXIT, EXIT_CODES_HELP } from './exit-codes.js';
 import { escapingIo, printLines, printTable, type CliIo } from './output.js';
+import { userDelete, userDisable, userEnable, userList, userSetPassword, userShow } from './account-commands.js';
 import {
   adoptCommand,
   groupAdd,
   groupAddMember,
+  groupDelete,
   groupMembersCommand,
+  groupRemoveMember,
   groupsCommand,
   licencesCommand,
   orgChartCommand,
@@ -39,9 +42,9 @@ const MAX_AUDIT_LIMIT = 10_000;
 const AUDIT_PAGE_SIZE = 1000;
 
 /** Every command, in the order the usage lists them. */
-const COMMANDS: CommandSpec<CliContext>[] = [
+export const COMMANDS: CommandSpec<CliContext>[] = [
   { words: 'connection put', args: ['FILE.json'], help: 'create or replace a connection profile', run: connectionPut },
-  { words: 'connection list', help: 'list profiles with their last run', run: connectionList },
+  { words: 'connection list', help: 'list profiles with their last and next run', run: connectionList },
   { words: 'connection test', args: ['NAME'], help: "reach the directory with the profile's credentials", run: connectionTest },
   { words: 'connection groups', args: ['NAME'], help: "the directory's groups an admin can select (Entra, Okta)", run: connectionGroups },
   {
@@ -56,9 +59,9 @@ const COMMANDS: CommandSpec<CliContext>[] = [
   {
     words: 'sync',
     args: ['NAME'],
-    flags: { 'dry-run': true, 'from-run': 'RUN_ID', incremental: true },
+    flags: { 'dry-run': true, 'from-run': 'RUN_ID', incremental: true, json: true },
     help:
-      "run a sync now and wait for it; if the profile's run\nis still going (its driver was killed), drive it to its\nend. --dry-run only plans; --from-run re-syncs an\nearlier run's CSV input; --incremental reads only\nchanges (Entra, Okta) when it can",
+      "run a sync now and wait for it, showing its progress;\nif the profile's run is still going (its driver was\nkilled), drive it to its end. --dry-run only plans;\n--from-run re-syncs an earlier run's CSV input;\n--incremental reads only changes (Entra, Okta) when it\ncan; --json prints only the ended run, as JSON",
     run: syncCommand,
   },
   { words: 'run cancel', args: ['RUN_ID'], help: 'end an active run as cancelled, disabling no one', run: cancelCommand },
@@ -66,7 +69,12 @@ const COMMANDS: CommandSpec<CliContext>[] = [
   { words: 'confirm', args: ['RUN_ID'], help: 'disable the users a run held back (the disable guard tripped)', run: confirmCommand },
   { words: 'reset', args: ['NAME'], help: 'let the scheduler start a run on its next tick', run: resetCommand },
   { words: 'status', args: ['[NAME]'], help: 'recent runs, of one profile or all, and whom a held\nrun waits to disable', run: statusCommand },
-  { words: 'users', flags: { connection: 'NAME', json: true }, help: 'users of one profile, or all (--json: JSON lines)', run: usersCommand },
+  {
+    words: 'users',
+    flags: { connection: 'NAME', json: true, csv: true },
+    help: 'users of one profile, or all (--json: JSON lines;\n--csv: the CSV export, for a spreadsheet)',
+    run: usersCommand,
+  },
   {
     words: 'user add',
     args: ['USERNAME'],
@@ -75,11 +83,36 @@ const COMMANDS: CommandSpec<CliContext>[] = [
     help: 'create a local account (never changed by sync);\n--password-setting names the setting with its password',
     run: userAdd,
   },
-  { words: 'licences', help: 'licences in use against USERSYNC_LICENCE_LIMIT', run: (_input, context) => licencesCommand(context, 'licences.show') },
+  { words: 'user list', help: 'the local accounts', run: userList },
+  { words: 'user show', args: ['USERNAME'], help: 'one local account', run: userShow },
+  { words: 'user disable', args: ['USERNAME'], help: 'disable a local account; its licence is freed', run: userDisable },
+  { words: 'user enable', args: ['USERNAME'], help: 'enable a local account again (blocked if no licence\nis free)', run: userEnable },
+  {
+    words: 'user delete',
+    args: ['USERNAME'],
+    flags: { yes: true },
+    required: ['yes'],
+    help: 'delete a local account; its username and licence\nare freed (directory users are never deleted)',
+    run: userDelete,
+  },
+  {
+    words: 'user set-password',
+    args: ['USERNAME'],
+    flags: { 'password-setting': 'NAME' },
+    help: 'give a local account a one-time password, changed at\nthe next sign-in: generated and shown once, or the\nvalue of the app setting NAME',
+    run: userSetPassword,
+  },
+  {
+    words: 'licences',
+    help: 'licences in use against USERSYNC_LICENCE_LIMIT, per\nprofile, and the users waiting for one',
+    run: (_input, context) => licencesCommand(context, 'licences.show'),
+  },
   { words: 'licences recount', help: 'count them again from the users (after editing tables by hand)', run: (_input, context) => licencesCommand(context, 'licences.recount') },
   { words: 'groups', help: 'every group, where it comes from', run: groupsCommand },
   { words: 'group add', args: ['NAME'], help: 'create a local group', run: groupAdd },
   { words: 'group add-member', args: ['NAME', 'USERNAME'], help: 'add a user to a local group', run: groupAddMember },
+  { words: 'group remove-member', args: ['NAME', 'USERNAME'], help: 'take a user out of a local group', run: groupRemoveMember },
+  { words: 'group delete', args: ['NAME'], flags: { yes: true }, required: ['yes'], help: 'delete a local group; its members leave it', run: groupDelete },
   { words: 'group members', args: ['NAME'], help: "list a group's members", run: groupMembersCommand },
   { words: 'orgchart', args: ['USERNAME'], help: "the user's managers up the chain and direct reports", run: orgChartCommand },
   {
@@ -114,6 +147,14 @@ export const USAGE = `usersync — User Directory Sync admin CLI
 ${usageOf(COMMANDS)}
   usersync COMMAND --help                  one command's usage
 
+Options of every command:
+  --url URL                                act on a deployed app through its HTTP API (or
+                                           USERSYNC_URL: azd env get-value USERSYNC_URL),
+                                           signed in as your \`az login\`; without it, on storage
+  --scope SCOPE                            the API's token scope (or USERSYNC_API_SCOPE); the
+                                           app's function key, if it needs one, comes from
+                                           USERSYNC_FUNCTION_KEY
+
 ${EXIT_CODES_HELP}
 
 Settings come from the environment or local.settings.json (see local.settings.sample.json).`;
@@ -125,18 +166,20 @@ export async function runCli(argv: string[], context: CliContext): Promise<numbe
 
 /**
  * Runs one CLI command: usage and `--help` are answered before `connect` is called, so they need no
- * settings or storage. Every line printed is escaped (stored values may hold control characters), and
- * every error ends as one line saying what to do — never a stack trace.
+ * settings or storage. `connect` is given the global options (`--url`: which app). Every line printed is
+ * escaped (stored values may hold control characters), and every error ends as one line saying what to
+ * do — never a stack trace.
  */
-export async function runCliWith(argv: string[], rawIo: CliIo, connect: () => Promise<Omit<CliContext, 'io'>>): Promise<number> {
+export async function runCliWith(argv: string[], rawIo: CliIo, connect: (options: GlobalOptions) => Promise<Omit<CliContext, 'io'>>): Promise<number> {
   const io = escapingIo(rawIo);
   try {
-    const resolved = resolveCommand(COMMANDS, argv, USAGE);
+    const { options, rest } = takeGlobalOptions(argv, USAGE);
+    const resolved = resolveCommand(COMMANDS, rest, USAGE);
     if ('help' in resolved) {
       printLines(io.out, resolved.help);
       return EXIT.succeeded;
     }
-    const context = { ...(await connect()), io };
+    const context = { ...(await connect(options)), io };
     return await resolved.spec.run(resolved.input, context);
   } catch (error) {
     // The client says what an admin can fix (storage not reachable…) as an AppError; anything else is a bug.
@@ -188,8 +231,8 @@ async function connectionList(_input: CommandInput, { client, io }: CliContext):
   if (!connections.length) io.out('No connection profiles yet: usersync connection put FILE.json');
   printTable(
     io,
-    ['NAME', 'TYPE', 'ENABLED', 'SCHEDULE', 'LAST RUN', 'STATUS', 'ACTIVE RUN'],
-    connections.map(({ profile, state }) => [
+    ['NAME', 'TYPE', 'ENABLED', 'SCHEDULE', 'LAST RUN', 'STATUS', 'ACTIVE RUN', 'NEXT RUN'],
+    connections.map(({ profile, state, nextRunAt }) => [
       profile.name,
       profile.type,
       profile.enabled ? 'yes' : 'no',
@@ -197,6 +240,7 @@ async function connectionList(_input: CommandInput, { client, io }: CliContext):
       state.lastRunId ?? '-',
       state.lastRunStatus ?? '-',
       state.activeRunId ?? '-',
+      nextRunAt ?? '-',
     ]),
   );
   return EXIT.succeeded;

@@ -59,6 +59,37 @@ export function usageOf<Context>(specs: readonly CommandSpec<Context>[]): string
     .join('\n');
 }
 
+/** The options every command takes, wherever they stand before `--`: which app to act on (cli.ts, USAGE). */
+export interface GlobalOptions {
+  url?: string;
+  scope?: string;
+}
+
+const GLOBAL_OPTIONS = ['url', 'scope'] as const;
+
+/** Takes the global options (`--url URL`, `--url=URL`) out of `argv`, leaving the command's own words and flags. */
+export function takeGlobalOptions(argv: readonly string[], usage: string): { options: GlobalOptions; rest: string[] } {
+  const options: GlobalOptions = {};
+  const rest: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--') {
+      rest.push(...argv.slice(i));
+      break;
+    }
+    const name = GLOBAL_OPTIONS.find((option) => arg === `--${option}` || arg.startsWith(`--${option}=`));
+    if (!name) {
+      rest.push(arg);
+      continue;
+    }
+    const value = arg.includes('=') ? arg.slice(arg.indexOf('=') + 1) : argv[++i];
+    if (!value) throw usageError(`--${name} needs a value.`, usage);
+    if (options[name] !== undefined) throw usageError(`--${name} is given twice.`, usage);
+    options[name] = value;
+  }
+  return { options, rest };
+}
+
 /**
  * Finds the command `argv` names and parses its arguments. `--help`/`-h` anywhere (before `--`) asks for
  * the command's usage. A mistake throws `usage-invalid` with the usage of the commands sharing its first

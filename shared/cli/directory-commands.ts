@@ -1,9 +1,10 @@
 import type { OperationName, OutputOf } from '../admin/operations.js';
 import { LOCAL_DIRECTORY } from '../admin/views.js';
+import { AppError } from '../errors/app-error.js';
 import type { CliContext } from './cli.js';
 import type { CommandInput } from './command-line.js';
 import { EXIT } from './exit-codes.js';
-import { printTable } from './output.js';
+import { printDocument, printTable } from './output.js';
 
 // The commands that show or change users, groups and licences.
 
@@ -12,6 +13,12 @@ const USERS_PAGE = 1000;
 
 export async function usersCommand({ flags }: CommandInput, { client, io }: CliContext): Promise<number> {
   const connection = typeof flags.connection === 'string' ? flags.connection : undefined;
+  if (flags.csv) {
+    if (flags.json) throw new AppError('usage-invalid', 'Choose one of --csv and --json.');
+    const file = await client.call('users.export', connection !== undefined ? { connection } : {});
+    await printDocument(io, file.content);
+    return EXIT.succeeded;
+  }
   const rows: string[][] = [];
   let continuationToken: string | undefined;
   do {
@@ -71,8 +78,12 @@ export async function orgChartCommand({ args: [username = ''] }: CommandInput, {
 }
 
 export async function licencesCommand({ client, io }: CliContext, operation: Extract<OperationName, 'licences.show' | 'licences.recount'>): Promise<number> {
-  const { used, limit } = await client.call(operation, {});
+  const { used, limit, byConnection, blocked } = await client.call(operation, {});
   io.out(`Licences in use: ${used} of ${limit ?? 'unlimited'}.`);
+  printTable(io, ['CONNECTION', 'ACTIVE', 'BLOCKED'], byConnection.map((of) => [of.connection, String(of.active), String(of.blocked)]));
+  if (!blocked.length) return EXIT.succeeded;
+  io.out(`Waiting for a licence, in the order they get one (oldest first): ${blocked.length}`);
+  for (const user of blocked) io.out(`  ${user.username} (${user.connection}), since ${user.since}`);
   return EXIT.succeeded;
 }
 
@@ -92,6 +103,18 @@ export async function groupAdd({ args: [name = ''] }: CommandInput, { client, io
 export async function groupAddMember({ args: [name = '', username = ''] }: CommandInput, { client, io }: CliContext): Promise<number> {
   const user = await client.call('groups.addMember', { name, username });
   io.out(`Added "${user.username}" to the local group "${name}".`);
+  return EXIT.succeeded;
+}
+
+export async function groupRemoveMember({ args: [name = '', username = ''] }: CommandInput, { client, io }: CliContext): Promise<number> {
+  const user = await client.call('groups.removeMember', { name, username });
+  io.out(`"${user.username}" is not in the local group "${name}" (any more).`);
+  return EXIT.succeeded;
+}
+
+export async function groupDelete({ args: [name = ''] }: CommandInput, { client, io }: CliContext): Promise<number> {
+  const deleted = await client.call('groups.delete', { name });
+  io.out(`Deleted local group "${deleted.name}"; ${deleted.membersRemoved} member(s) left it.`);
   return EXIT.succeeded;
 }
 

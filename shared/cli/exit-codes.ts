@@ -16,7 +16,10 @@ export function runExitCode(run: Run): number {
   return EXIT.failed;
 }
 
-/** An AppError is a refusal the admin can act on (bad usage, settings, input); anything else is unexpected. */
+/**
+ * An AppError is a refusal the admin can act on (bad usage, settings, input); anything else is unexpected —
+ * and so is a deployed app's `internal-error`, the same failure seen through its API (--url).
+ */
 export function errorExitCode(error: unknown): number {
-  return isAppError(error) ? EXIT.usage : EXIT.failed;
+  return isAppError(error) && error.code !== 'internal-error' ? EXIT.usage : EXIT.failed;
 }

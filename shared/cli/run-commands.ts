@@ -1,6 +1,6 @@
-import { LOCAL_LEASE_SECONDS } from '../admin/client.js';
+import { LOCAL_LEASE_SECONDS, type AdminClient } from '../admin/client.js';
 import type { OutputOf } from '../admin/operations.js';
-import { summarise, type Run } from '../admin/views.js';
+import { isTerminal, summarise, type Run, type RunView } from '../admin/views.js';
 import type { CliContext } from './cli.js';
 import type { CommandInput } from './command-line.js';
 import { EXIT, runExitCode } from './exit-codes.js';
@@ -16,6 +16,12 @@ export async function syncCommand({ args: [name = ''], flags }: CommandInput, { 
     ...(fromRun ? { fromRun } : {}),
     resume: true,
   });
+  // --json: the ended run as GET /runs/{id} shows it, and nothing else.
+  if (flags.json) {
+    const run = await client.waitForRun(started.runId);
+    io.out(JSON.stringify(run));
+    return runExitCode(run);
+  }
   const dry = started.dryRun ? ' (dry run: nothing will change)' : '';
   if (started.resumed) {
     io.out(`Run ${started.runId} (${started.kind}) of "${started.connection}" is still going (${started.state}, started ${started.startedAt})${dry}; driving it to its end.`);
@@ -23,7 +29,7 @@ export async function syncCommand({ args: [name = ''], flags }: CommandInput, { 
   } else {
     io.out(`Run ${started.runId} (${started.kind}) started for "${started.connection}"${dry}.`);
   }
-  const run = await client.waitForRun(started.runId);
+  const run = await waitShowingProgress(client, io, started.runId);
   printRun(io, run);
   if (run.dryRun) printPlan(io, await client.call('runs.plan', { id: run.runId }));
   return runExitCode(run);
@@ -32,9 +38,28 @@ export async function syncCommand({ args: [name = ''], flags }: CommandInput, { 
 export async function confirmCommand({ args: [id = ''] }: CommandInput, { client, io }: CliContext): Promise<number> {
   const confirmed = await client.call('runs.confirm', { id });
   io.out(`Run ${id} confirmed: disabling ${confirmed.disabling} user(s).`);
-  const run = await client.waitForRun(id);
+  const run = await waitShowingProgress(client, io, id);
   printRun(io, run);
   return runExitCode(run);
+}
+
+/** Waits for the run's end, showing how far it has come (where the output shows progress). */
+function waitShowingProgress(client: AdminClient, io: CliIo, runId: string): Promise<RunView> {
+  const { progress } = io;
+  // The ended run is printed in full next: no progress line for it.
+  const onProgress = (run: RunView) => {
+    if (!isTerminal(run.state)) progress?.(progressLine(run));
+  };
+  return client.waitForRun(runId, progress ? { onProgress } : {});
+}
+
+/** `reconciling: 12 page(s) read, 5 of 16 shards done; so far 40 created, 2 updated` */
+export function progressLine({ state, progress: { pagesRead, shardsDone, shards, counts } }: RunView): string {
+  const soFar = Object.entries(counts)
+    .filter(([, count]) => count > 0)
+    .map(([action, count]) => `${count} ${action}`)
+    .join(', ');
+  return `${state}: ${pagesRead} page(s) read, ${shardsDone} of ${shards} shards done${soFar ? `; so far ${soFar}` : ''}`;
 }
 
 export async function cancelCommand({ args: [id = ''] }: CommandInput, { client, io }: CliContext): Promise<number> {

@@ -46,6 +46,11 @@ export const settingsSchema = z.object({
     .string()
     .refine((value) => !value.trim() || /(^|;)\s*InstrumentationKey\s*=\s*[^;\s]/i.test(value), 'an Application Insights connection string with InstrumentationKey=…')
     .optional(),
+  /**
+   * The largest CSV file an upload stores (`PUT /connections/{name}/csv`, `usersync csv upload`); larger is
+   * refused, the file already there kept. Over the HTTP host's own request limit (100 MB) raise that too.
+   */
+  USERSYNC_CSV_MAX_BYTES: z.coerce.number().int().min(1).default(100 * 1024 * 1024),
   /** Licences: active users of all directories and local accounts; unset means no limit. */
   USERSYNC_LICENCE_LIMIT: z.coerce.number().int().min(1).optional(),
   USERSYNC_TIMER_SCHEDULE: z
@@ -73,6 +78,11 @@ export interface AppConfig {
   storage: StorageAccess;
   /** The connection string, when storage is reached with one (the local host and the CLI need it). */
   storageConnectionString: string | undefined;
+  /**
+   * App Service authentication (Easy Auth) is on for this app: the platform's `WEBSITE_AUTH_ENABLED=True`, not
+   * an app setting of ours. Only then is its `x-ms-client-principal` header believed (shared/http/caller.ts).
+   */
+  easyAuth: boolean;
   names: StorageNames;
   pageSize: number;
   /** Test-only switch: lets a CSV profile read a plain http:// URL. */
@@ -81,6 +91,8 @@ export interface AppConfig {
   allowPrivateSources: boolean | string[];
   /** Days a run's files are kept (roll-back with --from-run works within them). */
   archiveDays: number;
+  /** The largest CSV file an upload stores, in bytes. */
+  csvMaxBytes: number;
   timerSchedule: string;
   licenceLimit: number | undefined;
   appInsightsConnectionString: string | undefined;
@@ -143,11 +155,13 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
   return {
     storage,
     storageConnectionString: settings.AzureWebJobsStorage,
+    easyAuth: env.WEBSITE_AUTH_ENABLED?.toLowerCase() === 'true',
     names: storageNames(settings.USERSYNC_NAME_PREFIX),
     pageSize: settings.USERSYNC_PAGE_SIZE,
     allowInsecureHttp: settings.USERSYNC_ALLOW_INSECURE_HTTP,
     allowPrivateSources: settings.USERSYNC_ALLOW_PRIVATE_SOURCES,
     archiveDays: settings.USERSYNC_ARCHIVE_DAYS,
+    csvMaxBytes: settings.USERSYNC_CSV_MAX_BYTES,
     timerSchedule: settings.USERSYNC_TIMER_SCHEDULE,
     licenceLimit: settings.USERSYNC_LICENCE_LIMIT,
     appInsightsConnectionString: settings.APPLICATIONINSIGHTS_CONNECTION_STRING,

@@ -28,6 +28,10 @@ export type ErrorCode =
   | 'not-found'
   | 'method-not-allowed'
   | 'body-too-large'
+  /** A request body of a media type the route does not take (a CSV upload sent as JSON). */
+  | 'media-type-unsupported'
+  /** A change to a user or group that its directory owns (an admin may change only local ones). */
+  | 'directory-owned'
   | 'body-invalid'
   | 'query-invalid'
   | 'path-invalid'
@@ -47,6 +51,12 @@ export type ErrorCode =
   | 'run-stalled'
   /** A staged page or shard plan of a run that does not parse: damaged, or written by another version. */
   | 'run-file-invalid'
+  /** The CLI's remote mode (`--url`): the app not reached, not answering as the API does, or refusing who asks. */
+  | 'api-unreachable'
+  | 'api-unavailable'
+  | 'api-answer-invalid'
+  | 'sign-in-required'
+  | 'function-key-refused'
   /** Anything that is not an AppError: a bug, or a failure nothing expected. */
   | 'internal-error';
 

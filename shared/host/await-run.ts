@@ -11,8 +11,8 @@ export interface AwaitRunOptions {
   /** Gives up (throws) after this long. */
   timeoutMs?: number;
   log?: (line: string) => void;
-  /** Told the run each time it is looked at, until it ends. */
-  onProgress?: (run: Run) => void;
+  /** Told the run each time it is looked at — first before any work here — until it ends; waited for. */
+  onProgress?: (run: Run) => void | Promise<void>;
 }
 
 /**
@@ -31,15 +31,22 @@ export async function awaitRun(app: ComposedApp, definitions: FunctionDefinition
     log: options.log ?? (() => undefined),
   });
   const deadline = Date.now() + (options.timeoutMs ?? 10 * 60_000);
+  const look = async (): Promise<Run> => {
+    const run = await app.deps.runs.get(runId);
+    if (!run) throw new AppError('run-not-found', `Run ${runId} disappeared.`);
+    await options.onProgress?.(run);
+    return run;
+  };
+  // Where the run stands before this driver does anything: an ended run needs no workers.
+  const before = await look();
+  if (isTerminal(before.state)) return before;
   await host.start();
   try {
     for (;;) {
-      const run = await app.deps.runs.get(runId);
-      if (!run) throw new AppError('run-not-found', `Run ${runId} disappeared.`);
-      options.onProgress?.(run);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const run = await look();
       if (isTerminal(run.state)) return run;
       if (Date.now() > deadline) throw new AppError('run-active', `Run ${runId} is still ${run.state} after the wait.`, { details: { runId } });
-      await new Promise((resolve) => setTimeout(resolve, 100));
     }
   } finally {
     await host.stop();

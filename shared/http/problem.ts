@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import { isAppError, type ErrorCode } from '../errors/app-error.js';
 
 export interface ApiResponse {
@@ -5,6 +6,8 @@ export interface ApiResponse {
   headers?: Record<string, string>;
   /** None for 204 and HEAD. */
   jsonBody?: unknown;
+  /** A file answered instead of JSON (an export), streamed. */
+  body?: Readable;
 }
 
 const STATUS: Partial<Record<ErrorCode, number>> = {
@@ -19,6 +22,8 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   'run-not-active': 409,
   'connection-disabled': 409,
   'body-too-large': 413,
+  'media-type-unsupported': 415,
+  'directory-owned': 409,
   'profile-invalid': 400,
   'body-invalid': 400,
   'query-invalid': 400,

@@ -64,6 +64,7 @@ export const storedUserSchema = z.looseObject({
   directoryControlled: z.array(z.string()),
   sourceHash: z.string(),
   passwordHash: z.string().optional(),
+  mustChangePassword: z.boolean().optional(),
   sourceRef: z.string(),
   createdAt: z.string(),
   updatedAt: z.string(),

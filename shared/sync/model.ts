@@ -92,8 +92,10 @@ export interface StoredUser {
   directoryControlled: string[];
   /** Digest of the mapped source record: an unchanged re-sync compares this and writes nothing. */
   sourceHash: string;
-  /** scrypt hash of the initial password (CSV only). */
+  /** scrypt hash of the initial password (CSV), or of one an admin set (local accounts). */
   passwordHash?: string;
+  /** The password is a one-time password an admin set: the intranet asks for a new one at the next sign-in. */
+  mustChangePassword?: boolean;
   /** Where the user was last read (e.g. "row 12"). */
   sourceRef: string;
   createdAt: string;

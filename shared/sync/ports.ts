@@ -159,6 +159,8 @@ export interface GroupStore {
   createIfAbsent(group: Group): Promise<boolean>;
   get(name: string): Promise<Group | undefined>;
   list(): Promise<Group[]>;
+  /** Removes a group (an admin's local one: a sync never deletes groups); no error when it is gone already. */
+  delete(name: string): Promise<void>;
 }
 
 /**

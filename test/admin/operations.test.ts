@@ -1,34 +1,39 @@
 import { Readable } from 'node:stream';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN, pathFields, READER, type Caller, type Operation, type Role } from '../../shared/admin/operation.js';
-import { OPERATIONS, WITHOUT_ROUTE, type OperationName } from '../../shared/admin/operations.js';
+import { OPERATIONS, type OperationName } from '../../shared/admin/operations.js';
+import { addLocalGroup, addLocalGroupMember } from '../../shared/admin/groups.js';
+import { addLocalAccount } from '../../shared/admin/local-accounts.js';
 import { isAppError } from '../../shared/errors/app-error.js';
 import { handleApi } from '../../shared/http/api.js';
+import { LOCAL_ADMIN } from '../../shared/http/caller.js';
 import { localAdminClient } from '../../shared/host/local-admin-client.js';
 import { cliAs } from '../support/cli.js';
 import { createTestApp, csvProfile, putProfile, syncNow, uploadCsv, type TestApp } from '../support/test-app.js';
 
 const NAMES = Object.keys(OPERATIONS) as OperationName[];
 const operationOf = (name: OperationName) => OPERATIONS[name] as Operation;
-const routed = NAMES.filter((name) => operationOf(name).http);
 
-/** A request for an operation's route, with `x` for each path field. */
+/** A request for an operation's route, with `x` for each path field (and the query parameters that select it). */
 function requestFor(name: OperationName, query = new URLSearchParams()) {
-  const { method, path } = operationOf(name).http!;
+  const { method, path, select } = operationOf(name).http;
+  for (const [key, value] of Object.entries(select ?? {})) query.set(key, value);
   return { method, path: path.replace(/:[A-Za-z]+/g, 'x'), query };
 }
 
 describe('the operations table', () => {
-  it('gives every operation but the listed ones a route, and no two the same method and path', () => {
-    expect(NAMES.filter((name) => !operationOf(name).http)).toEqual(WITHOUT_ROUTE);
-    const routes = routed.map((name) => `${operationOf(name).http!.method} ${operationOf(name).http!.path}`);
+  it('gives no two operations the same method, path and selecting query; each method and path has one plain operation', () => {
+    const routes = NAMES.map((name) => `${operationOf(name).http.method} ${operationOf(name).http.path} ${JSON.stringify(operationOf(name).http.select ?? {})}`);
     expect(new Set(routes).size).toBe(routes.length);
+    const plain = new Set(NAMES.filter((name) => !operationOf(name).http.select).map((name) => `${operationOf(name).http.method} ${operationOf(name).http.path}`));
+    expect(NAMES.filter((name) => !plain.has(`${operationOf(name).http.method} ${operationOf(name).http.path}`))).toEqual([]);
   });
 
-  it.each(routed)("%s: the route's path fields, query keys and body field are fields of its input", (name) => {
+  it.each(NAMES)("%s: the route's path fields, query keys and body field are fields of its input", (name) => {
     const { http, input } = operationOf(name);
     const fields = Object.keys(input.shape);
-    const named = [...pathFields(http!.path), ...(http!.query ?? []), ...(typeof http!.body === 'object' ? [http!.body.json] : [])];
+    const { body } = http;
+    const named = [...pathFields(http.path), ...(http.query ?? []), ...(typeof body === 'object' ? ['json' in body ? body.json : body.stream] : [])];
     expect(named.filter((field) => !fields.includes(field))).toEqual([]);
     // Each field comes from one place only.
     expect(new Set(named).size).toBe(named.length);
@@ -37,11 +42,27 @@ describe('the operations table', () => {
   it('declares a role for each: reads for a Reader, every change for an Admin', () => {
     const byRole = (role: Role) => NAMES.filter((name) => operationOf(name).role === role).sort();
     expect(byRole(READER)).toEqual(
-      ['audit.query', 'connections.get', 'connections.list', 'groups.list', 'groups.members', 'licences.show', 'runs.get', 'runs.list', 'runs.plan', 'users.get', 'users.orgChart', 'users.query'].sort(),
+      [
+        'audit.query',
+        'connections.get',
+        'connections.list',
+        'groups.list',
+        'groups.members',
+        'licences.show',
+        'localAccounts.get',
+        'localAccounts.list',
+        'runs.get',
+        'runs.list',
+        'runs.plan',
+        'users.export',
+        'users.get',
+        'users.orgChart',
+        'users.query',
+      ].sort(),
     );
     expect(byRole(ADMIN)).toEqual(NAMES.filter((name) => !byRole(READER).includes(name)).sort());
     // What a Reader may do is a GET: a link followed or a page prefetched changes nothing.
-    expect(byRole(READER).filter((name) => operationOf(name).http?.method !== 'GET')).toEqual([]);
+    expect(byRole(READER).filter((name) => operationOf(name).http.method !== 'GET')).toEqual([]);
   });
 });
 
@@ -51,19 +72,24 @@ describe('every operation through the HTTP API', () => {
     t = await createTestApp();
   });
 
-  it.each(routed)('%s is reached: an unknown query parameter is its own 400 query-invalid, not 404, 405 or 500', async (name) => {
-    const response = await handleApi(t.app, requestFor(name, new URLSearchParams({ notAParameter: '1' })));
+  it.each(NAMES)('%s is reached: an unknown query parameter is its own 400 query-invalid, not 404, 405 or 500', async (name) => {
+    const response = await handleApi(t.app, requestFor(name, new URLSearchParams({ notAParameter: '1' })), LOCAL_ADMIN);
     expect(response).toMatchObject({ status: 400, headers: { 'content-type': 'application/problem+json' } });
     expect(response.jsonBody).toMatchObject({ code: 'query-invalid', problems: [{ field: 'notAParameter', message: expect.stringMatching(/^unknown parameter/) }] });
   });
 
-  it.each(routed.filter((name) => operationOf(name).http!.body))('%s refuses a body that is not what it reads (400, not 500)', async (name) => {
-    const response = await handleApi(t.app, { ...requestFor(name), body: '{ not json' });
+  const readsJson = (name: OperationName) => {
+    const { body } = operationOf(name).http;
+    return body === 'fields' || (typeof body === 'object' && 'json' in body);
+  };
+
+  it.each(NAMES.filter(readsJson))('%s refuses a body that is not what it reads (400, not 500)', async (name) => {
+    const response = await handleApi(t.app, { ...requestFor(name), body: '{ not json' }, LOCAL_ADMIN);
     expect(response).toMatchObject({ status: 400, jsonBody: { code: 'body-invalid' } });
   });
 
-  it.each(routed.filter((name) => operationOf(name).http!.body === 'fields'))('%s names a body field it does not take (400 input-invalid)', async (name) => {
-    const response = await handleApi(t.app, { ...requestFor(name), body: JSON.stringify({ notAField: 1 }) });
+  it.each(NAMES.filter((name) => operationOf(name).http.body === 'fields'))('%s names a body field it does not take (400 input-invalid)', async (name) => {
+    const response = await handleApi(t.app, { ...requestFor(name), body: JSON.stringify({ notAField: 1 }) }, LOCAL_ADMIN);
     expect(response).toMatchObject({ status: 400, jsonBody: { code: 'input-invalid', problems: expect.arrayContaining([{ field: 'notAField', message: 'unknown field' }]) } });
   });
 });
@@ -88,6 +114,10 @@ describe('roles: checked in one place, whichever surface asks', () => {
     await uploadCsv(t, 'roles.csv', 'username,email,firstName,lastName\nann,ann@example.org,Ann,Roles\n');
     await putProfile(t, csvProfile('Roles', 'roles.csv'));
     runId = (await syncNow(t, 'Roles')).runId;
+    // A local account in a local group: what the account and group changes would act on.
+    await addLocalAccount(t.app.deps, { username: 'lou', email: 'lou@example.org', firstName: 'Lou', lastName: 'Local' }, 'cli:tester');
+    await addLocalGroup(t.app.deps, 'Locals');
+    await addLocalGroupMember(t.app.deps, 'Locals', 'lou');
   });
 
   /** A valid input for each operation that changes something: without the role check, each would act. */
@@ -104,7 +134,13 @@ describe('roles: checked in one place, whichever surface asks', () => {
     'runs.cancel': { id: run },
     'groups.add': { name: 'Readers' },
     'groups.addMember': { name: 'Readers', username: 'ann' },
+    'groups.removeMember': { name: 'Locals', username: 'lou' },
+    'groups.delete': { name: 'Locals' },
     'localAccounts.add': { username: 'rita', email: 'rita@example.org', firstName: 'Rita', lastName: 'Reader' },
+    'localAccounts.disable': { username: 'lou' },
+    'localAccounts.enable': { username: 'lou' },
+    'localAccounts.delete': { username: 'lou' },
+    'localAccounts.setPassword': { username: 'lou' },
     'licences.recount': {},
   });
 
@@ -128,7 +164,7 @@ describe('roles: checked in one place, whichever surface asks', () => {
     const client = localAdminClient(t.app, t.definitions, { caller: reader });
     expect((await client.call('connections.list', {})).map((connection) => connection.name)).toEqual(['Roles']);
     expect(await client.call('runs.get', { id: runId })).toMatchObject({ runId, state: 'succeeded' });
-    expect((await client.call('users.query', {})).users.map((user) => user.username)).toEqual(['ann']);
+    expect((await client.call('users.query', {})).users.map((user) => user.username)).toEqual(['ann', 'lou']);
     const none = localAdminClient(t.app, t.definitions, { caller: nobody });
     await expect(none.call('connections.list', {})).rejects.toMatchObject({ code: 'forbidden', message: expect.stringContaining('needs the UserSync.Reader role') });
   });
@@ -144,7 +180,7 @@ describe('roles: checked in one place, whichever surface asks', () => {
 
   it('the HTTP router with an injected caller: 403 problem+json for every change, before reading the request; reads answered', async () => {
     const before = await snapshot();
-    for (const name of routed.filter((operation) => operationOf(operation).role === ADMIN)) {
+    for (const name of NAMES.filter((operation) => operationOf(operation).role === ADMIN)) {
       const response = await handleApi(t.app, { ...requestFor(name, new URLSearchParams({ notAParameter: '1' })), body: '{ not json' }, reader);
       expect([name, response.status, response.headers?.['content-type']]).toEqual([name, 403, 'application/problem+json']);
       expect(response.jsonBody).toMatchObject({ code: 'forbidden', role: 'UserSync.Admin', detail: expect.stringContaining('needs the UserSync.Admin role') });

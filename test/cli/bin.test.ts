@@ -1,9 +1,10 @@
-import { spawnSync } from 'node:child_process';
-import { createServer } from 'node:net';
+import { execFile, spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startApiHost, type ApiHost } from '../support/api-host.js';
+import { closedPort } from '../support/ports.js';
 
 /** `npx usersync` as a newcomer meets it: the bin entry, run by node with only a PATH (and the settings given). */
 function usersync(args: string[], env: Record<string, string> = {}) {
@@ -16,14 +17,6 @@ function usersync(args: string[], env: Record<string, string> = {}) {
   });
 }
 
-/** A port nothing listens on: taken from the OS, then let go. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  const { port } = server.address() as { port: number };
-  await new Promise((done) => server.close(done));
-  return port;
-}
 
 const STACK_FRAME = /^\s+at /m;
 
@@ -38,7 +31,7 @@ describe('the usersync bin', () => {
   it("prints a command's usage for --help, without any settings, and exits 0", () => {
     const result = usersync(['sync', '--help']);
     expect(result).toMatchObject({ status: 0, stderr: '' });
-    expect(result.stdout.split('\n').slice(0, 2)).toEqual(['Usage:', '  usersync sync NAME [--dry-run] [--from-run RUN_ID] [--incremental]']);
+    expect(result.stdout.split('\n').slice(0, 2)).toEqual(['Usage:', '  usersync sync NAME [--dry-run] [--from-run RUN_ID] [--incremental] [--json]']);
   });
 
   it("answers an unknown flag with the command's usage on stderr and exit 2, no stack trace", () => {
@@ -69,6 +62,40 @@ describe('the usersync bin', () => {
     const result = usersync(['status'], { AzureWebJobsStorage__accountName: 'usersynctest' });
     expect(result).toMatchObject({ status: 2, stdout: '' });
     expect(result.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^error \[storage-auth-failed\]: .*no Azure credential worked\. Sign in with `az login`/)]);
+  });
+});
+
+describe('usersync --url (the bin)', () => {
+  let server: ApiHost | undefined;
+  afterEach(() => server?.stop());
+
+  it('administers the app a local host serves through its API, with no storage setting', async () => {
+    server = await startApiHost();
+    // Not spawnSync: the host answering is in this process.
+    const result = await new Promise<{ code: number; stdout: string; stderr: string }>((done) => {
+      const child = execFile(process.execPath, [resolve('bin/usersync.js'), '--url', server!.host.httpUrl, 'connection', 'list'], {
+        cwd: tmpdir(),
+        env: { PATH: process.env.PATH ?? '', HOME: tmpdir() },
+        encoding: 'utf8',
+        timeout: 60_000,
+      }, (_error, stdout, stderr) => done({ code: child.exitCode ?? -1, stdout, stderr }));
+    });
+    expect(result).toEqual({ code: 0, stdout: 'No connection profiles yet: usersync connection put FILE.json\n', stderr: '' });
+  });
+
+  it('takes the address from USERSYNC_URL; one beyond this machine without a scope is refused in one line, exit 2', () => {
+    const result = usersync(['status'], { USERSYNC_URL: 'https://usersync.example.org' });
+    expect(result).toMatchObject({ status: 2, stdout: '' });
+    expect(result.stderr).toBe(
+      "error [config-invalid]: Signing in to usersync.example.org needs the API's scope: set USERSYNC_API_SCOPE (azd env get-value USERSYNC_API_SCOPE) or pass --scope api://<app id>/.default.\n",
+    );
+  });
+
+  it('says in one line that nothing answers at the address; exit 2, no stack trace', async () => {
+    const port = await closedPort();
+    const result = usersync(['--url', `http://127.0.0.1:${port}`, 'status']);
+    expect(result).toMatchObject({ status: 2, stdout: '' });
+    expect(result.stderr).toBe(`error [api-unreachable]: Cannot reach the app at http://127.0.0.1:${port} (ECONNREFUSED) — is the local host running? Start it with \`npm start\`.\n`);
   });
 });
 

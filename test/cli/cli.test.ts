@@ -46,8 +46,11 @@ describe('usersync CLI', () => {
     expect(sync.out.join('\n')).toMatch(/succeeded: 1 created, 0 updated, 0 unchanged, 0 disabled, 0 re-enabled, 0 blocked, 0 activated, 0 conflict, 1 skipped/);
     expect(sync.out.join('\n')).toMatch(/skipped: missing-email 1 — each row and why: usersync audit --run \S+ --action skipped/);
     const list = await cli('connection', 'list');
-    expect(list.out[0]).toMatch(/^NAME\s+TYPE\s+ENABLED\s+SCHEDULE\s+LAST RUN\s+STATUS\s+ACTIVE RUN$/);
-    expect(list.out[1]).toMatch(/^Staff\s+csv\s+yes\s+every 30 min\s+\S+\s+succeeded\s+-$/);
+    expect(list.out[0]).toMatch(/^NAME\s+TYPE\s+ENABLED\s+SCHEDULE\s+LAST RUN\s+STATUS\s+ACTIVE RUN\s+NEXT RUN$/);
+    // The next scheduled run: the last one's start plus the interval.
+    const { state } = (await t.app.deps.connections.get('Staff'))!;
+    const next = new Date(Date.parse(state.lastRunStartedAt!) + 30 * 60_000).toISOString();
+    expect(list.out[1]).toMatch(new RegExp(`^Staff\\s+csv\\s+yes\\s+every 30 min\\s+${state.lastRunId}\\s+succeeded\\s+-\\s+${next.replaceAll('.', '\\.')}$`));
   });
 
   it('--dry-run prints the plan and changes nothing', async () => {

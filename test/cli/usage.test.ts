@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { runCliWith, USAGE } from '../../shared/cli/cli.js';
+import type { GlobalOptions } from '../../shared/cli/command-line.js';
+import { AppError } from '../../shared/errors/app-error.js';
 
 /**
  * Usage, --help and argument checks, answered before any settings are read or storage is reached: the
@@ -27,13 +29,13 @@ describe('usersync usage', () => {
   it('lists every command, with every flag', () => {
     expect(usageLines).toEqual(
       expect.arrayContaining([
-        'usersync sync NAME [--dry-run] [--from-run RUN_ID] [--incremental]',
+        'usersync sync NAME [--dry-run] [--from-run RUN_ID] [--incremental] [--json]',
         'usersync run cancel RUN_ID',
         'usersync audit [--run RUN_ID] [--action ACTION] [--user KEY] [--connection NAME] [--since ISO] [--until ISO] [--limit N] [--page-token T] [--json]',
         'usersync user add USERNAME --email E --first-name F --last-name L [--password-setting NAME]',
       ]),
     );
-    expect(usageLines).toHaveLength(23);
+    expect(usageLines).toHaveLength(31);
     expect(USAGE).toMatch(/Exit codes:\n {2}0 .*\n {2}1 .*\n {2}2 .*usage or configuration error.*\n {2}3 .*held for confirmation/);
   });
 
@@ -50,7 +52,7 @@ describe('usersync usage', () => {
     const unknown = await cli('sync', 'HR', '--bogus');
     expect(unknown).toMatchObject({ code: 2, out: [], connected: false });
     expect(unknown.err[0]).toMatch(/^error \[usage-invalid\]: Unknown option '--bogus'/);
-    expect(unknown.err.slice(1, 3)).toEqual(['Usage:', '  usersync sync NAME [--dry-run] [--from-run RUN_ID] [--incremental]']);
+    expect(unknown.err.slice(1, 3)).toEqual(['Usage:', '  usersync sync NAME [--dry-run] [--from-run RUN_ID] [--incremental] [--json]']);
 
     expect((await cli('sync')).err.slice(0, 2)).toEqual(['error [usage-invalid]: Missing NAME.', 'Usage:']);
     expect((await cli('confirm', 'a', 'b')).err[0]).toBe('error [usage-invalid]: Unexpected argument "b".');
@@ -91,7 +93,15 @@ describe('usersync usage', () => {
       expect(result.out.join('\n')).toBe(USAGE);
     }
     const group = await cli('help', 'group');
-    expect(group.out).toEqual(['Usage:', expect.stringMatching(/group add NAME/), expect.stringMatching(/group add-member NAME USERNAME/), expect.stringMatching(/group members NAME/)]);
+    expect(group.out).toEqual([
+      'Usage:',
+      expect.stringMatching(/group add NAME/),
+      expect.stringMatching(/group add-member NAME USERNAME/),
+      expect.stringMatching(/group remove-member NAME USERNAME$/),
+      expect.stringMatching(/^ +take a user out of a local group$/),
+      expect.stringMatching(/group delete NAME --yes/),
+      expect.stringMatching(/group members NAME/),
+    ]);
   });
 
   it('audit --limit takes a whole number from 1 to 10000', async () => {
@@ -100,6 +110,23 @@ describe('usersync usage', () => {
       expect(result).toMatchObject({ code: 2, out: [], connected: false });
       expect(result.err[0]).toBe(`error [usage-invalid]: --limit takes a whole number from 1 to 10000, not "${limit}".`);
     }
+  });
+
+  it('takes --url and --scope wherever they stand before --, for connect; usage and --help still answer without it', async () => {
+    let given: GlobalOptions | undefined;
+    const err: string[] = [];
+    const code = await runCliWith(['--url', 'https://usersync.example.org', 'status', 'HR', '--scope=api://usersync/.default'], { out: () => undefined, err: (l) => err.push(l) }, async (options) => {
+      given = options;
+      throw new AppError('config-invalid', 'connected');
+    });
+    expect([code, err, given]).toEqual([2, ['error [config-invalid]: connected'], { url: 'https://usersync.example.org', scope: 'api://usersync/.default' }]);
+    expect(USAGE).toMatch(/\n {2}--url URL {2,}act on a deployed app through its HTTP API/);
+
+    expect(await cli('--url', 'https://usersync.example.org', 'sync', '--help')).toMatchObject({ code: 0, err: [], connected: false });
+    const missing = await cli('status', '--url');
+    expect(missing).toMatchObject({ code: 2, out: [], connected: false });
+    expect(missing.err[0]).toBe('error [usage-invalid]: --url needs a value.');
+    expect((await cli('--url=https://a.example.org', '--url', 'https://b.example.org', 'status')).err[0]).toBe('error [usage-invalid]: --url is given twice.');
   });
 
   it('an unexpected error is one line pointing at its details, exit 1; never a stack trace', async () => {

@@ -20,6 +20,7 @@ describe('loadConfig', () => {
     expect(loadConfig({ AzureWebJobsStorage: STORAGE })).toEqual<AppConfig>({
       storage: { kind: 'connection-string', connectionString: STORAGE },
       storageConnectionString: STORAGE,
+      easyAuth: false,
       names: {
         connectionsTable: 'usersyncConnections',
         runsTable: 'usersyncRuns',
@@ -38,6 +39,7 @@ describe('loadConfig', () => {
       allowInsecureHttp: false,
       allowPrivateSources: false,
       archiveDays: 30,
+      csvMaxBytes: 104_857_600,
       timerSchedule: '0 */1 * * * *',
       licenceLimit: undefined,
       appInsightsConnectionString: undefined,
@@ -52,6 +54,7 @@ describe('loadConfig', () => {
       USERSYNC_ALLOW_INSECURE_HTTP: 'true',
       USERSYNC_ALLOW_PRIVATE_SOURCES: 'true',
       USERSYNC_ARCHIVE_DAYS: '7',
+      USERSYNC_CSV_MAX_BYTES: '5000000',
       USERSYNC_TIMER_SCHEDULE: '0 */5 * * * *',
       USERSYNC_LICENCE_LIMIT: '500',
       FUNCTIONS_WORKER_RUNTIME: 'node',
@@ -60,11 +63,13 @@ describe('loadConfig', () => {
     expect(config).toEqual<AppConfig>({
       storage: { kind: 'connection-string', connectionString: 'DefaultEndpointsProtocol=https;AccountName=a;AccountKey=b' },
       storageConnectionString: 'DefaultEndpointsProtocol=https;AccountName=a;AccountKey=b',
+      easyAuth: false,
       names: storageNames('bench7'),
       pageSize: 250,
       allowInsecureHttp: true,
       allowPrivateSources: true,
       archiveDays: 7,
+      csvMaxBytes: 5_000_000,
       timerSchedule: '0 */5 * * * *',
       licenceLimit: 500,
       appInsightsConnectionString: undefined,

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { handleApi } from '../../shared/http/api.js';
+import { LOCAL_ADMIN } from '../../shared/http/caller.js';
 import { startRun } from '../../shared/sync/pipeline/start-run.js';
 import { jsonRequest, startApiHost, type ApiHost } from '../support/api-host.js';
 import { awaitRunEnd, createTestApp, csvProfile, putProfile, uploadCsv } from '../support/test-app.js';
@@ -96,7 +97,7 @@ describe('admin routes through the local host', () => {
     expect(((await (await api('groups/team/members')).json()) as { username: string }[]).map((user) => user.username)).toEqual(['ann']);
     expect(await json(await api('groups/Nothing/members/ann', { method: 'PUT' }))).toMatchObject({ status: 404, body: { code: 'not-found' } });
     expect(await json(await api('groups/Team/members/nobody', { method: 'PUT' }))).toMatchObject({ status: 404, body: { code: 'user-not-found' } });
-    expect(await json(await api('groups/Synced/members/ann', { method: 'PUT' }))).toMatchObject({ status: 400, body: { code: 'body-invalid', detail: expect.stringContaining('change its members there') } });
+    expect(await json(await api('groups/Synced/members/ann', { method: 'PUT' }))).toMatchObject({ status: 409, body: { code: 'directory-owned', detail: expect.stringContaining('change its members there') } });
   });
 
   it('POST /local-accounts creates one (201, no password hash shown); refusals name what is wrong', async () => {
@@ -137,7 +138,7 @@ describe('POST /connections/{name}/sync?resume=true', () => {
     await putProfile(t, csvProfile('Routes', 'routes.csv'));
     // Started, and nobody working the queues: it stays active.
     const going = await startRun(t.app.deps, { connection: 'Routes', trigger: 'manual', startedBy: 'cli:tester' });
-    const sync = (query: string) => handleApi(t.app, { method: 'POST', path: 'connections/Routes/sync', query: new URLSearchParams(query) });
+    const sync = (query: string) => handleApi(t.app, { method: 'POST', path: 'connections/Routes/sync', query: new URLSearchParams(query) }, LOCAL_ADMIN);
 
     expect(await sync('')).toMatchObject({ status: 409, jsonBody: { code: 'run-active', runId: going.runId } });
     expect(await sync('resume=true')).toMatchObject({

@@ -6,6 +6,7 @@ import { LocalHost } from '../../shared/host/local-host.js';
 import type { Operation } from '../../shared/admin/operation.js';
 import { OPERATIONS } from '../../shared/admin/operations.js';
 import { handleApi, type ApiRequest } from '../../shared/http/api.js';
+import { LOCAL_ADMIN } from '../../shared/http/caller.js';
 import type { ApiResponse } from '../../shared/http/problem.js';
 import { createTestApp, csvProfile, putProfile, syncNow, uploadCsv, type TestApp } from '../support/test-app.js';
 
@@ -123,7 +124,7 @@ describe('random profile JSON through parseProfile', () => {
 
 describe('random requests through the HTTP API (api.ts on Azurite)', () => {
   let t: TestApp;
-  const call = (request: Partial<ApiRequest> & { path: string }) => handleApi(t.app, { method: 'GET', query: new URLSearchParams(), ...request });
+  const call = (request: Partial<ApiRequest> & { path: string }) => handleApi(t.app, { method: 'GET', query: new URLSearchParams(), ...request }, LOCAL_ADMIN);
 
   beforeAll(async () => {
     t = await createTestApp({ TEST_DEFAULT_PASSWORD: 'Fuzz-Initial-Pa55', ENTRA_SECRET: 'x', OKTA_TOKEN: 'x' });
@@ -164,8 +165,8 @@ describe('random requests through the HTTP API (api.ts on Azurite)', () => {
   /** Every route of the API (the operations table) with its methods: most requests reach an operation with fuzzed parameters. */
   const methodsByPath = new Map<string, string[]>();
   for (const { http } of Object.values(OPERATIONS) as Operation[]) {
-    const path = http?.path.replace(/:[A-Za-z]+/g, ':');
-    if (http && path) methodsByPath.set(path, [...(methodsByPath.get(path) ?? []), http.method]);
+    const path = http.path.replace(/:[A-Za-z]+/g, ':');
+    methodsByPath.set(path, [...(methodsByPath.get(path) ?? []), http.method]);
   }
   const ROUTES = [...methodsByPath];
   const routed = fc

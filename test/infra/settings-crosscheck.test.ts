@@ -40,6 +40,7 @@ describe('infra/main.bicep app settings', () => {
     expect(settingValue('USERSYNC_ALLOW_PRIVATE_SOURCES')).toBe(`'${defaults.USERSYNC_ALLOW_PRIVATE_SOURCES}'`);
     expect(settingValue('USERSYNC_ARCHIVE_DAYS')).toBe('string(archiveDays)');
     expect(bicep).toContain(`param archiveDays int = ${defaults.USERSYNC_ARCHIVE_DAYS}`);
+    expect(settingValue('USERSYNC_CSV_MAX_BYTES')).toBe(`'${defaults.USERSYNC_CSV_MAX_BYTES}'`);
     expect(settingValue('USERSYNC_TIMER_SCHEDULE')).toBe(`'${defaults.USERSYNC_TIMER_SCHEDULE}'`);
     expect(settingValue('USERSYNC_NAME_PREFIX')).toBe('namePrefix');
     expect(bicep).toContain(`param namePrefix string = '${defaults.USERSYNC_NAME_PREFIX}'`);

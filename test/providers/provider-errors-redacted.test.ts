@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { handleApi } from '../../shared/http/api.js';
+import { LOCAL_ADMIN } from '../../shared/http/caller.js';
 import { startGraphServer, type GraphServer } from '../fakes/graph-server.js';
 import { startOktaServer, type OktaServer } from '../fakes/okta-server.js';
 import { auditOf, createTestApp, putProfile, syncNow, type TestApp } from '../support/test-app.js';
@@ -11,8 +12,8 @@ const CLIENT = 'c1c1c1c1-0000-0000-0000-00000000000f';
 
 /** Everything an admin or a log can see of a failed run: its row, its audit records, the API's answers. */
 async function visibleText(t: TestApp, runId: string, connection: string): Promise<string> {
-  const run = await handleApi(t.app, { method: 'GET', path: `runs/${runId}`, query: new URLSearchParams() });
-  const test = await handleApi(t.app, { method: 'POST', path: `connections/${connection}/test`, query: new URLSearchParams() });
+  const run = await handleApi(t.app, { method: 'GET', path: `runs/${runId}`, query: new URLSearchParams() }, LOCAL_ADMIN);
+  const test = await handleApi(t.app, { method: 'POST', path: `connections/${connection}/test`, query: new URLSearchParams() }, LOCAL_ADMIN);
   return JSON.stringify([await t.app.deps.runs.get(runId), await auditOf(t, runId), run, test]);
 }
 

@@ -34,7 +34,8 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
   await app.ensureStorage();
   return {
     app,
-    definitions: functionDefinitions(app),
+    // As the local host serves them: every HTTP caller an admin (test/functions/http-roles.test.ts checks Easy Auth's).
+    definitions: functionDefinitions(app, { localHost: true }),
     env: fullEnv,
     table: (name) => TableClient.fromConnectionString(connectionString, app.config.names[name], { allowInsecureConnection: true }),
   };

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isAppError, type AppError } from '../../shared/errors/app-error.js';
 import { handleApi } from '../../shared/http/api.js';
+import { LOCAL_ADMIN } from '../../shared/http/caller.js';
 import { cancelRun } from '../../shared/sync/pipeline/cancel-run.js';
 import { paths } from '../../shared/sync/pipeline/staging.js';
 import { startRun } from '../../shared/sync/pipeline/start-run.js';
@@ -159,13 +160,13 @@ describe('cancelling a run', () => {
   it('POST /runs/{id}/cancel: 200 with the cancelled run; 409 once it has ended; 404 for no such run', async () => {
     const { t, app } = await twoLeavers();
     const started = await startRun(app.deps, { connection: 'Cancel', trigger: 'manual', startedBy: 'cli:tester' });
-    const post = (id: string) => handleApi(t.app, { method: 'POST', path: `runs/${id}/cancel`, query: new URLSearchParams() });
+    const post = (id: string) => handleApi(t.app, { method: 'POST', path: `runs/${id}/cancel`, query: new URLSearchParams() }, LOCAL_ADMIN);
     const cancelled = await post(started.runId);
     expect(cancelled).toMatchObject({ status: 200, jsonBody: { runId: started.runId, state: 'cancelled' } });
     expect((await auditOf(t, started.runId)).find((record) => record.action === 'run-cancelled')?.detail).toBe('Cancelled by an admin through the API; no one was disabled.');
     expect(await post(started.runId)).toMatchObject({ status: 409, headers: { 'content-type': 'application/problem+json' }, jsonBody: { code: 'run-not-active' } });
     expect(await post('20260101T000000000Z-aaaaaa')).toMatchObject({ status: 404, jsonBody: { code: 'run-not-found' } });
-    expect(await handleApi(t.app, { method: 'GET', path: `runs/${started.runId}/cancel`, query: new URLSearchParams() })).toMatchObject({ status: 405 });
+    expect(await handleApi(t.app, { method: 'GET', path: `runs/${started.runId}/cancel`, query: new URLSearchParams() }, LOCAL_ADMIN)).toMatchObject({ status: 405 });
   });
 
   it('a run held for confirmation is not active: cancelling it is refused, saying it disables no one unless confirmed', async () => {

@@ -115,8 +115,10 @@ describe('duplicate and concurrent delivery of the same job (CSV run on Azurite)
         delete plan[id];
         for (const [method, nth] of stalls) {
           const worker = stalled(app.deps, method, nth);
-          late.push({ queue: job.queue, promise: handle(worker.deps, job), release: worker.release });
-          await worker.reached;
+          const promise = handle(worker.deps, job);
+          late.push({ queue: job.queue, promise, release: worker.release });
+          // A worker that ends (or fails) before its stall point would leave the test waiting: say so instead.
+          await Promise.race([worker.reached, promise.then(() => Promise.reject(new Error(`${id} ended before its ${method} #${nth}`)))]);
         }
         await handle(app.deps, job);
         return true;

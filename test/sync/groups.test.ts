@@ -86,7 +86,7 @@ describe('group sync through runs', () => {
     expect((await usersOf(t, 'Teams')).get('gus')?.localGroups).toBeUndefined();
     const updated = (await auditOf(t, run.runId)).find((r) => r.action === 'updated');
     expect(updated).toMatchObject({ subject: 'gus', changedFields: ['localGroups'] });
-    await expect(addLocalGroupMember(t.app.deps, 'Payroll', 'gail')).rejects.toMatchObject({ code: 'body-invalid', message: expect.stringContaining('synced from the directory "Teams"') });
+    await expect(addLocalGroupMember(t.app.deps, 'Payroll', 'gail')).rejects.toMatchObject({ code: 'directory-owned', message: expect.stringContaining('synced from the directory "Teams"') });
   });
 
   it('keeps local-group memberships when the profile says so, and leaves roles alone always', async () => {

@@ -90,7 +90,7 @@ describe('licences recount', () => {
 
     const out: string[] = [];
     const code = await runCli(['licences', 'recount'], { client: localAdminClient(t.app, t.definitions), io: { out: (l) => out.push(l), err: (l) => out.push(l) } });
-    expect([code, out]).toEqual([0, ['Licences in use: 4 of 5.']]);
+    expect([code, out]).toEqual([0, ['Licences in use: 4 of 5.', 'CONNECTION  ACTIVE  BLOCKED', 'local       1       0', 'Recount     3       0']]);
     expect(await t.app.deps.licences.used()).toBe(4);
     // The ledger is right again: one licence is left, so of two newcomers one is blocked.
     await uploadCsv(t, 'recount.csv', csv('r1', 'r2', 'r3', 'r5', 'r6'));

@@ -1,6 +1,7 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Schedule } from '../../shared/connections/profile.js';
-import { isDue, latestDailySlot } from '../../shared/sync/rules/schedule.js';
+import { isDue, latestDailySlot, nextRunAt } from '../../shared/sync/rules/schedule.js';
 import type { ConnectionState } from '../../shared/sync/ports.js';
 
 const at = (iso: string) => new Date(iso);
@@ -233,5 +234,65 @@ describe('latestDailySlot', () => {
         }
       }
     }
+  });
+});
+
+describe('nextRunAt: when the scheduler will next find the profile due', () => {
+  const now = '2026-11-21T10:00:00.000Z';
+  const next = (schedule: Schedule, state: ConnectionState, when = now) => nextRunAt(schedule, state, at(when))?.toISOString();
+  const dailyUtc: Schedule = { kind: 'daily', hour: 2, timeZone: 'UTC' };
+  const berlin9: Schedule = { kind: 'daily', hour: 9, timeZone: 'Europe/Berlin' };
+
+  it.each<[string, Schedule, ConnectionState, string, string | undefined]>([
+    ['off: never', { kind: 'off' }, { lastRunStartedAt: '2026-11-20T10:00:00.000Z' }, now, undefined],
+    ['off, reset asked: now', { kind: 'off' }, { resetRequestedAt: '2026-11-21T09:59:00.000Z' }, now, now],
+    ['interval, never run: now', { kind: 'interval', minutes: 30 }, {}, now, now],
+    ['interval: the last start plus the interval', { kind: 'interval', minutes: 30 }, { lastRunStartedAt: '2026-11-21T09:50:00.000Z' }, now, '2026-11-21T10:20:00.000Z'],
+    ['interval, overdue (a run was active): now', { kind: 'interval', minutes: 30 }, { lastRunStartedAt: '2026-11-21T08:00:00.000Z' }, now, now],
+    ['interval, reset asked: now', { kind: 'interval', minutes: 30 }, { lastRunStartedAt: '2026-11-21T09:59:00.000Z', resetRequestedAt: '2026-11-21T09:59:30.000Z' }, now, now],
+    ['hourly', { kind: 'hourly' }, { lastRunStartedAt: '2026-11-21T09:30:00.000Z' }, now, '2026-11-21T10:30:00.000Z'],
+    ['daily, ran at today\'s slot: tomorrow\'s', dailyUtc, { lastRunStartedAt: '2026-11-21T02:01:00.000Z' }, now, '2026-11-22T02:00:00.000Z'],
+    ['daily, before the hour, ran after yesterday\'s slot: today\'s', dailyUtc, { lastRunStartedAt: '2026-11-20T02:00:00.000Z' }, '2026-11-21T01:59:00.000Z', '2026-11-21T02:00:00.000Z'],
+    ['daily, today\'s slot still owed: now', dailyUtc, { lastRunStartedAt: '2026-11-20T02:00:00.000Z' }, now, now],
+    [
+      'daily, a manual sync this evening replaces tomorrow\'s slot: the one after',
+      dailyUtc,
+      { lastRunStartedAt: '2026-11-21T20:00:00.000Z', lastManualRunAt: '2026-11-21T20:00:00.000Z' },
+      '2026-11-21T21:00:00.000Z',
+      '2026-11-23T02:00:00.000Z',
+    ],
+    ['daily, reset asked after a manual sync: now', dailyUtc, { lastRunStartedAt: '2026-11-21T09:00:00.000Z', lastManualRunAt: '2026-11-21T09:00:00.000Z', resetRequestedAt: '2026-11-21T09:30:00.000Z' }, now, now],
+    // 09:00 in Berlin is 07:00Z in summer time, 08:00Z in winter time.
+    ['daily across the autumn DST change', berlin9, { lastRunStartedAt: '2026-10-24T07:00:00.000Z' }, '2026-10-24T12:00:00.000Z', '2026-10-25T08:00:00.000Z'],
+    ['daily across the spring DST change', berlin9, { lastRunStartedAt: '2026-03-28T08:00:00.000Z' }, '2026-03-28T12:00:00.000Z', '2026-03-29T07:00:00.000Z'],
+    [
+      'daily, a manual sync 30 min before a slot on the eve of a 23-hour day replaces two slots',
+      berlin9,
+      { lastRunStartedAt: '2026-03-28T07:30:00.000Z', lastManualRunAt: '2026-03-28T07:30:00.000Z' },
+      '2026-03-28T07:45:00.000Z',
+      '2026-03-30T07:00:00.000Z',
+    ],
+  ])('%s', (_name, schedule, state, when, expected) => {
+    expect(next(schedule, state, when)).toBe(expected);
+  });
+
+  it('agrees with isDue: due at the instant it names, not due a moment before', () => {
+    const instant = fc.integer({ min: Date.parse('2026-01-01T00:00:00Z'), max: Date.parse('2027-01-01T00:00:00Z') });
+    const schedule = fc.oneof(
+      fc.constant<Schedule>({ kind: 'hourly' }),
+      fc.integer({ min: 5, max: 3000 }).map((minutes): Schedule => ({ kind: 'interval', minutes })),
+      fc.record({ hour: fc.integer({ min: 0, max: 23 }), timeZone: fc.constantFrom('UTC', 'Europe/Berlin', 'America/New_York', 'Australia/Lord_Howe') }).map((daily): Schedule => ({ kind: 'daily', ...daily })),
+    );
+    fc.assert(
+      fc.property(schedule, instant, fc.integer({ min: 0, max: 3 * 86_400_000 }), fc.option(fc.integer({ min: 0, max: 86_400_000 })), (plan, nowMs, sinceStart, manualBefore) => {
+        const lastRunStartedAt = new Date(nowMs - sinceStart).toISOString();
+        const state: ConnectionState = { lastRunStartedAt, ...(manualBefore === null ? {} : { lastManualRunAt: new Date(nowMs - sinceStart - manualBefore).toISOString() }) };
+        const found = nextRunAt(plan, state, new Date(nowMs));
+        expect(found).toBeDefined();
+        expect(isDue(plan, state, found!)).toBe(true);
+        if (found!.getTime() > nowMs) expect(isDue(plan, state, new Date(found!.getTime() - 1))).toBe(false);
+      }),
+      { numRuns: 500 },
+    );
   });
 });

@@ -32,6 +32,14 @@ export class TableGroupStore implements GroupStore {
     for await (const entity of this.table.listEntities<Group>({ queryOptions: { filter: `PartitionKey eq '${PARTITION}'` } })) groups.push(groupOf(entity));
     return groups.sort((a, b) => a.name.localeCompare(b.name));
   }
+
+  async delete(name: string): Promise<void> {
+    try {
+      await this.table.deleteEntity(PARTITION, rowKeyOf(name));
+    } catch (error) {
+      if (statusOf(error) !== 404) throw error;
+    }
+  }
 }
 
 function rowKeyOf(name: string): string {

@@ -6,7 +6,7 @@ import { mergeInBatches, upsertInBatches } from './batches.js';
 import { encodeKey, odata, statusOf, withoutServiceColumns } from './keys.js';
 
 /** Structured fields, kept as JSON text (Table Storage columns are scalars). */
-const JSON_COLUMNS = ['attributes', 'directoryControlled', 'groups', 'localGroups', 'roles'] as const;
+const JSON_COLUMNS = ['attributes', 'directoryControlled', 'groups', 'localGroups', 'roles', 'mustChangePassword'] as const;
 
 /** A user row: the user's fields as columns (readable in Storage Explorer), structured ones as JSON. */
 type UserEntity = Record<string, string> & { partitionKey: string; rowKey: string };

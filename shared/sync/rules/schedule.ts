@@ -41,6 +41,28 @@ export function skippedDailySlot(schedule: Schedule, state: ConnectionState, now
   return replaced && state.lastSkippedSlot !== slot.toISOString() ? slot.toISOString() : undefined;
 }
 
+/**
+ * When the scheduler will next find the profile due (on its first tick from then): `now` when it is due
+ * already, undefined when it never will (`off`, no reset asked). Found by asking isDue itself at the only
+ * instants its answer can change — the end of an interval, a daily slot — so the two cannot disagree.
+ * The state is taken as it is: a run that starts meanwhile (manual or not) moves it. Pure.
+ */
+export function nextRunAt(schedule: Schedule, state: ConnectionState, now: Date): Date | undefined {
+  if (isDue(schedule, state, now)) return now;
+  const lastStart = state.lastRunStartedAt ? Date.parse(state.lastRunStartedAt) : undefined;
+  const after = (ms: number) => (lastStart === undefined ? [] : [new Date(lastStart + ms)]);
+  const candidates =
+    schedule.kind === 'off'
+      ? []
+      : schedule.kind === 'hourly'
+        ? after(HOUR)
+        : schedule.kind === 'interval'
+          ? after(schedule.minutes * 60_000)
+          : // A manual sync can replace the next slot; on a 23-hour (DST) day, the one after too.
+            dailySlotsAfter(now, schedule.hour, schedule.timeZone, 3);
+  return candidates.find((instant) => instant.getTime() > now.getTime() && isDue(schedule, state, instant));
+}
+
 /** The most recent moment, at or before `now`, when the wall clock in `timeZone` read `hour`:00. */
 export function latestDailySlot(now: Date, hour: number, timeZone: string): Date {
   const local = wallClock(now, timeZone);
@@ -50,6 +72,17 @@ export function latestDailySlot(now: Date, hour: number, timeZone: string): Date
     if (slot.getTime() <= now.getTime()) return slot;
   }
   return instantOf(day + hour * HOUR, timeZone);
+}
+
+/** The next `count` moments after `now` when the wall clock in `timeZone` reads `hour`:00. */
+function dailySlotsAfter(now: Date, hour: number, timeZone: string, count: number): Date[] {
+  const local = wallClock(now, timeZone);
+  const slots: Date[] = [];
+  for (let day = Date.UTC(local.year, local.month - 1, local.day); slots.length < count; day += 24 * HOUR) {
+    const slot = instantOf(day + hour * HOUR, timeZone);
+    if (slot.getTime() > now.getTime()) slots.push(slot);
+  }
+  return slots;
 }
 
 /** The instant at which the wall clock in `timeZone` shows the given UTC-encoded local time. */
