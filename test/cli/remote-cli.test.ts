@@ -101,7 +101,7 @@ function script(files: { withLocalAccount: string }): Step[] {
     },
     { args: ['run', 'cancel', async (side) => activeRun.get(side)!] },
     { args: ['status'] },
-    { args: ['audit', '--limit', '25'], unordered: true },
+    { args: ['audit', '--limit', '1000'], unordered: true },
     { args: ['audit', '--run', async (side) => activeRun.get(side)!, '--json'] },
     { args: ['group', 'remove-member', 'Intranet editors', 'jo.local'] },
     { args: ['group', 'delete', 'Intranet editors'] },
@@ -133,6 +133,9 @@ function normalised(transcript: { step: Step; lines: string[] }[], actor: string
         .replace(/\d{8}T\d{9}Z-[a-z0-9]{6}/g, run)
         .replace(/\bdk[0-9a-f]{12}\b/g, directory)
         .replace(/\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z/g, '<time>')
+        // Who acted, as the audit lines name them: the CLI's OS user locally, the local host's caller remotely.
+        .replace(/ by (?:cli:\S+|api) /g, ' by <actor> ')
+        .replace(/"actor":"(?:cli:[^"]+|api)"/g, '"actor":"<actor>"')
         // A generated one-time password is random on each side.
         .replace(/(One-time password for "[^"]+": )\S+/, '$1<password>')
         .replaceAll(actor, '<actor>'),
