@@ -137,7 +137,7 @@ try {
     await app.deps.connections.put(parseProfile(entraProfile('Bench Entra', TENANT, added.rootGroupId)), new Date().toISOString());
     const sync = async (scenario: string, request: Partial<StartRunRequest>, expect: (run: Run, writes: WriteCounts) => string[]): Promise<Run> =>
       measure(scenario, USERS, counted, async () => {
-        const run = await startRun(counted.deps, { connection: 'Bench Entra', trigger: 'manual', ...request });
+        const run = await startRun(counted.deps, { connection: 'Bench Entra', trigger: 'manual', startedBy: 'cli:tester', ...request });
         return awaitRun(app, definitions, run.runId, { queueWorkers: WORKERS, timeoutMs: 60 * 60_000, log: hostLog });
       }, expect);
 
@@ -172,7 +172,7 @@ try {
       new Date().toISOString(),
     );
     await measure('(d) CSV full sync', USERS, counted, async () => {
-      const run = await startRun(counted.deps, { connection: 'Bench CSV', trigger: 'manual' });
+      const run = await startRun(counted.deps, { connection: 'Bench CSV', trigger: 'manual', startedBy: 'cli:tester' });
       return awaitRun(app, definitions, run.runId, { queueWorkers: WORKERS, timeoutMs: 60 * 60_000, log: hostLog });
     }, (run) => [check(run.counts.created === USERS, `created ${run.counts.created} of ${USERS}`)]);
   }
@@ -243,7 +243,7 @@ async function sourceFloor(env: Record<string, string>, app: ComposedApp, rootGr
   const source = new GraphDirectorySource(environmentSecrets(env), app.config.pageSize);
   const profile = parseProfile(entraProfile('Bench Entra', TENANT, rootGroupId));
   const run: Run = {
-    runId: 'floor', connection: profile.name, directoryKey: 'floor', trigger: 'manual', kind: 'full', dryRun: true, profile,
+    runId: 'floor', connection: profile.name, directoryKey: 'floor', trigger: 'manual', startedBy: 'cli:bench', kind: 'full', dryRun: true, profile,
     state: 'listing', pagesFetched: 0, listing: 'in-progress', shardsDone: 0, counts: emptyCounts(), skipReasons: {}, unreadableRecords: 0,
     warnings: [], startedAt: new Date().toISOString(),
   };
@@ -313,7 +313,7 @@ async function workerScaling(): Promise<void> {
     const counted = countingDeps(app.deps);
     const definitions = functionDefinitions({ ...app, deps: counted.deps });
     await measure(`full sync, ${workers} queue worker(s)`, WORKER_USERS, counted, async () => {
-      const run = await startRun(counted.deps, { connection: 'Bench Workers', trigger: 'manual' });
+      const run = await startRun(counted.deps, { connection: 'Bench Workers', trigger: 'manual', startedBy: 'cli:tester' });
       return awaitRun(app, definitions, run.runId, { queueWorkers: workers, timeoutMs: 60 * 60_000, log: hostLog });
     }, (run) => [check(run.counts.created === WORKER_USERS, `created ${run.counts.created} of ${WORKER_USERS}`)]);
     const last = results.at(-1)!;

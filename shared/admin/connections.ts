@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import { z } from 'zod';
+import { actorName } from '../audit/audit-log.js';
 import { parseProfile } from '../connections/profile.js';
 import { AppError } from '../errors/app-error.js';
 import type { SyncDependencies } from '../sync/dependencies.js';
@@ -8,6 +9,7 @@ import { nextRunAt } from '../sync/rules/schedule.js';
 import { availableGroups, testConnection } from './connection-checks.js';
 import { deleteConnection } from './delete-connection.js';
 import { segment } from './fields.js';
+import { adminOperation } from './audit.js';
 import { ADMIN, defineOperation, READER, type HttpBinding, type Role } from './operation.js';
 
 /** Connection profiles: save, show, delete, test, reset, and the uploaded CSV file a "blob" profile reads. */
@@ -30,9 +32,9 @@ export async function existingConnection(deps: SyncDependencies, name: string): 
 
 const named = z.strictObject({ name: segment });
 
-/** An operation on the profile its route names, answered by one use case. */
-function onConnection<O>(role: Role, http: HttpBinding<{ name: string }, NoInfer<O>>, use: (deps: SyncDependencies, name: string) => Promise<O>) {
-  return defineOperation({ role, input: named, http, run: ({ deps }, { name }) => use(deps, name) });
+/** An operation on the profile its route names, answered by one use case (told who asks, for its audit records). */
+function onConnection<O>(role: Role, http: HttpBinding<{ name: string }, NoInfer<O>>, use: (deps: SyncDependencies, name: string, actor: string) => Promise<O>) {
+  return defineOperation({ role, input: named, http, run: ({ deps, caller }, { name }) => use(deps, name, caller.actor) });
 }
 
 export const connectionOperations = {
@@ -50,10 +52,19 @@ export const connectionOperations = {
     role: ADMIN,
     input: z.strictObject({ name: segment.optional(), profile: z.unknown() }),
     http: { method: 'PUT', path: 'connections/:name', body: { json: 'profile' }, status: (saved: { created: boolean }) => (saved.created ? 201 : 200) },
-    run: async ({ deps }, { name, profile }) => {
+    run: async ({ deps, caller }, { name, profile }) => {
       const named = name !== undefined && typeof profile === 'object' && profile !== null && !Array.isArray(profile) ? { ...profile, name } : profile;
-      const { connection, created } = await deps.connections.put(parseProfile(named), deps.clock().toISOString());
-      return { ...connectionView(connection, deps.clock()), created };
+      const now = deps.clock();
+      const { connection, created } = await deps.connections.put(parseProfile(named), now.toISOString());
+      await deps.audit.write([
+        {
+          ...adminOperation(now, caller.actor),
+          connection: connection.profile.name,
+          action: 'connection-saved',
+          detail: `Connection profile "${connection.profile.name}" ${created ? 'created' : 'saved'} by ${actorName(caller.actor)}.`,
+        },
+      ]);
+      return { ...connectionView(connection, now), created };
     },
   }),
 

@@ -16,3 +16,16 @@ export const runId = z.string().regex(RUN_ID_PATTERN, 'not a run id');
 
 /** A path segment: a name as given (the use case says when nothing has it). */
 export const segment = z.string();
+
+const INSTANT = 'must be an ISO 8601 date (2026-11-21) or date and time with Z or an offset (2026-11-21T09:30:00Z)';
+
+/** A point in time as an admin writes it: a date (a UTC day) or a date and time with its offset. */
+export const instant = z.union([z.iso.date(), z.iso.datetime({ offset: true })], { error: INSTANT });
+
+const isDate = (text: string) => text.length === 'yyyy-mm-dd'.length;
+
+/** The start of a window, as an ISO instant in UTC: a date means from the start of that day. */
+export const since = instant.transform((text) => (isDate(text) ? `${text}T00:00:00.000Z` : new Date(text).toISOString()));
+
+/** The end of a window, included: a date means to the end of that day. */
+export const until = instant.transform((text) => (isDate(text) ? `${text}T23:59:59.999Z` : new Date(text).toISOString()));

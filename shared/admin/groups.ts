@@ -1,13 +1,14 @@
 import { z } from 'zod';
 import { AppError } from '../errors/app-error.js';
+import { actorName } from '../audit/audit-log.js';
 import type { Group } from '../sync/ports.js';
 import type { SyncDependencies } from '../sync/dependencies.js';
 import { LOCAL_DIRECTORY, type StoredUser } from '../sync/model.js';
 import { MAX_FIELD_LENGTH } from '../sync/rules/decide.js';
 import { controlCharacterIn } from '../sync/rules/values.js';
 import { segment } from './fields.js';
-import { operation } from './local-accounts.js';
-import { actorName, ADMIN, defineOperation, READER, type Caller } from './operation.js';
+import { adminOperation } from './audit.js';
+import { ADMIN, defineOperation, READER, type Caller } from './operation.js';
 import { existingUser, visibleUser } from './users.js';
 
 /**
@@ -72,12 +73,11 @@ async function deleteLocalGroup(deps: SyncDependencies, caller: Caller, groupNam
   await deps.groups.delete(group.name);
   await deps.audit.write([
     {
-      ...operation(deps),
+      ...adminOperation(new Date(at), caller.actor),
       connection: LOCAL_DIRECTORY,
       action: 'group-deleted',
       subject: group.name.toLowerCase(),
-      detail: `Local group "${group.name}" deleted by ${actorName(caller)}; ${members.length} member(s) left it.`,
-      at,
+      detail: `Local group "${group.name}" deleted by ${actorName(caller.actor)}; ${members.length} member(s) left it.`,
     },
   ]);
   return { name: group.name, deleted: true, membersRemoved: members.length };

@@ -1,13 +1,13 @@
 import { randomInt } from 'node:crypto';
 import { z } from 'zod';
-import type { AuditAction } from '../audit/audit-log.js';
+import { actorName, type AuditAction } from '../audit/audit-log.js';
 import { AppError } from '../errors/app-error.js';
 import type { SyncDependencies } from '../sync/dependencies.js';
 import { LOCAL_DIRECTORY, type StoredUser } from '../sync/model.js';
 import { hashPassword } from '../sync/rules/passwords.js';
 import { segment } from './fields.js';
-import { operation } from './local-accounts.js';
-import { actorName, ADMIN, defineOperation, READER, type Caller } from './operation.js';
+import { adminOperation } from './audit.js';
+import { ADMIN, defineOperation, READER, type Caller } from './operation.js';
 import { visibleUser } from './users.js';
 
 /**
@@ -28,8 +28,8 @@ async function localAccount(deps: SyncDependencies, username: string): Promise<S
   return account;
 }
 
-async function audit(deps: SyncDependencies, account: StoredUser, action: AuditAction, detail: string, at: string): Promise<void> {
-  await deps.audit.write([{ ...operation(deps), connection: LOCAL_DIRECTORY, action, subject: account.key, username: account.username, detail, at }]);
+async function audit(deps: SyncDependencies, caller: Caller, account: StoredUser, action: AuditAction, detail: string, at: string): Promise<void> {
+  await deps.audit.write([{ ...adminOperation(new Date(at), caller.actor), connection: LOCAL_DIRECTORY, action, subject: account.key, username: account.username, detail }]);
 }
 
 /**
@@ -46,7 +46,7 @@ async function disableAccount(deps: SyncDependencies, caller: Caller, username: 
   const at = deps.clock().toISOString();
   const disabled: StoredUser = { ...account, status: 'disabled', disabledReason: 'disabled-by-admin', updatedAt: at };
   await deps.users.write([disabled]);
-  await audit(deps, account, 'local-account-disabled', `Local account "${account.username}" disabled by ${actorName(caller)}${account.status === 'active' ? '; its licence is free' : ''}.`, at);
+  await audit(deps, caller, account, 'local-account-disabled', `Local account "${account.username}" disabled by ${actorName(caller.actor)}${account.status === 'active' ? '; its licence is free' : ''}.`, at);
   return disabled;
 }
 
@@ -64,7 +64,7 @@ async function enableAccount(deps: SyncDependencies, caller: Caller, username: s
   const enabled: StoredUser = { ...rest, status: licensed ? 'active' : 'blocked', updatedAt: at };
   await deps.users.write([enabled]);
   if (enabled.status !== account.status) {
-    await audit(deps, account, 'local-account-enabled', `Local account "${account.username}" enabled by ${actorName(caller)}${licensed ? '' : ', blocked: no licence is free'}.`, at);
+    await audit(deps, caller, account, 'local-account-enabled', `Local account "${account.username}" enabled by ${actorName(caller.actor)}${licensed ? '' : ', blocked: no licence is free'}.`, at);
   }
   return enabled;
 }
@@ -75,7 +75,7 @@ async function deleteAccount(deps: SyncDependencies, caller: Caller, username: s
   if (account.status === 'active') await deps.licences.release(licenceOperation(account, 'deleted'), 1);
   await deps.users.delete(LOCAL_DIRECTORY, account.key);
   await deps.usernames.release(account.username, { directoryKey: LOCAL_DIRECTORY, key: account.key, connection: LOCAL_DIRECTORY });
-  await audit(deps, account, 'local-account-deleted', `Local account "${account.username}" deleted by ${actorName(caller)}; its username is free.`, deps.clock().toISOString());
+  await audit(deps, caller, account, 'local-account-deleted', `Local account "${account.username}" deleted by ${actorName(caller.actor)}; its username is free.`, deps.clock().toISOString());
   return { username: account.username, deleted: true };
 }
 
@@ -111,7 +111,7 @@ async function setOneTimePassword(deps: SyncDependencies, caller: Caller, userna
   const at = deps.clock().toISOString();
   await deps.users.write([{ ...account, passwordHash: await hashPassword(password), mustChangePassword: true, updatedAt: at }]);
   const source = passwordSetting ? `from the app setting ${passwordSetting}` : 'generated';
-  await audit(deps, account, 'password-set', `A one-time password (${source}) was set for "${account.username}" by ${actorName(caller)}; it must be changed at the next sign-in.`, at);
+  await audit(deps, caller, account, 'password-set', `A one-time password (${source}) was set for "${account.username}" by ${actorName(caller.actor)}; it must be changed at the next sign-in.`, at);
   return { username: account.username, mustChangePassword: true as const, ...(passwordSetting ? {} : { password }) };
 }
 

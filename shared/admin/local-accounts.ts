@@ -1,13 +1,13 @@
-import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import type { AuditRecord } from '../audit/audit-log.js';
+import { actorName, type AuditRecord } from '../audit/audit-log.js';
 import { AppError } from '../errors/app-error.js';
 import type { SyncDependencies } from '../sync/dependencies.js';
 import { LOCAL_DIRECTORY, type StoredUser } from '../sync/model.js';
 import { MAX_FIELD_LENGTH } from '../sync/rules/decide.js';
 import { hashPassword } from '../sync/rules/passwords.js';
-import { isTerminal, newRunId } from '../sync/run-model.js';
+import { isTerminal } from '../sync/run-model.js';
 import { controlCharacterIn, USERNAME_RULE, usernameProblem } from '../sync/rules/values.js';
+import { adminOperation } from './audit.js';
 import { existingConnection } from './connections.js';
 import { flag, segment } from './fields.js';
 import { ADMIN, defineOperation } from './operation.js';
@@ -43,7 +43,8 @@ const accountSchema = z.object({
 });
 export type LocalAccountInput = z.input<typeof accountSchema>;
 
-export async function addLocalAccount(deps: SyncDependencies, input: LocalAccountInput): Promise<StoredUser> {
+/** `actor`: the admin who creates it, named by its audit record. */
+export async function addLocalAccount(deps: SyncDependencies, input: LocalAccountInput, actor: string): Promise<StoredUser> {
   const parsed = accountSchema.safeParse(input);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => ({ field: issue.path.join('.'), message: issue.message }));
@@ -59,7 +60,8 @@ export async function addLocalAccount(deps: SyncDependencies, input: LocalAccoun
     const holder = claim.owner.directoryKey === LOCAL_DIRECTORY ? 'a local account' : `a user of the directory "${claim.owner.connection}"`;
     throw new AppError('username-taken', `The username "${account.username}" already belongs to ${holder}.`);
   }
-  const now = deps.clock().toISOString();
+  const op = adminOperation(deps.clock(), actor);
+  const now = op.at;
   // Local accounts count against the licence limit like directory users.
   const licensed = (await deps.licences.take(`local:${key}:${now}`, 1)) === 1;
   const user: StoredUser = {
@@ -81,7 +83,7 @@ export async function addLocalAccount(deps: SyncDependencies, input: LocalAccoun
   if (account.password) user.passwordHash = await hashPassword(account.password);
   await deps.users.write([user]);
   await deps.audit.write([
-    { ...operation(deps), connection: LOCAL_DIRECTORY, action: 'local-account-created', subject: key, username: user.username, detail: `Local account "${user.username}" created by an admin${licensed ? '' : ', blocked: no licence is free'}.`, at: now },
+    { ...op, connection: LOCAL_DIRECTORY, action: 'local-account-created', subject: key, username: user.username, detail: `Local account "${user.username}" created by ${actorName(actor)}${licensed ? '' : ', blocked: no licence is free'}.`, at: now },
   ]);
   return user;
 }
@@ -106,7 +108,7 @@ export interface AdoptionPlan {
  * needed a support ticket for this). The candidates are the `username-owned-by-local-account`
  * conflicts of the profile's last completed run; the next sync then updates them from the directory.
  */
-export async function adopt(deps: SyncDependencies, connectionName: string, options: { dryRun: boolean }): Promise<AdoptionPlan> {
+export async function adopt(deps: SyncDependencies, connectionName: string, options: { dryRun: boolean }, actor: string): Promise<AdoptionPlan> {
   const connection = await existingConnection(deps, connectionName);
   const name = connection.profile.name;
   const lastRun = (await deps.runs.list({ connection: name, limit: 50 })).find((run) => !run.dryRun && isTerminal(run.state));
@@ -128,8 +130,8 @@ export async function adopt(deps: SyncDependencies, connectionName: string, opti
   }
   if (options.dryRun) return plan;
 
-  const now = deps.clock().toISOString();
-  const op = operation(deps);
+  const op = adminOperation(deps.clock(), actor);
+  const now = op.at;
   for (const adoption of plan.adoptions) {
     const localKey = adoption.username.toLowerCase();
     const local = await deps.users.get(LOCAL_DIRECTORY, localKey);
@@ -166,11 +168,6 @@ async function allConflicts(deps: SyncDependencies, runId: string): Promise<Audi
   return records;
 }
 
-/** Admin operations are audited under an id of the run-id form, so `usersync audit --run` finds them. */
-export function operation(deps: SyncDependencies): { runId: string } {
-  return { runId: newRunId(deps.clock(), randomBytes(3).toString('hex')) };
-}
-
 const textField = z.string({ error: 'must be text' });
 
 export const localAccountOperations = {
@@ -179,9 +176,9 @@ export const localAccountOperations = {
     role: ADMIN,
     input: z.strictObject({ username: textField, email: textField, firstName: textField, lastName: textField, passwordSetting: textField.optional() }),
     http: { method: 'POST', path: 'local-accounts', body: 'fields', status: () => 201 },
-    run: async ({ deps }, { passwordSetting, ...account }) => {
+    run: async ({ deps, caller }, { passwordSetting, ...account }) => {
       const password = passwordSetting ? deps.secrets.resolve(passwordSetting) : undefined;
-      return visibleUser(await addLocalAccount(deps, { ...account, ...(password ? { password } : {}) }));
+      return visibleUser(await addLocalAccount(deps, { ...account, ...(password ? { password } : {}) }, caller.actor));
     },
   }),
 
@@ -190,6 +187,6 @@ export const localAccountOperations = {
     role: ADMIN,
     input: z.strictObject({ name: segment, dryRun: flag.optional() }),
     http: { method: 'POST', path: 'connections/:name/adopt', query: ['dryRun'] },
-    run: ({ deps }, { name, dryRun = false }) => adopt(deps, name, { dryRun }),
+    run: ({ deps, caller }, { name, dryRun = false }) => adopt(deps, name, { dryRun }, caller.actor),
   }),
 };

@@ -31,13 +31,6 @@ export interface Caller {
 /** A request nothing identified (no Easy Auth in front of the app): it holds no role, so it may do nothing. */
 export const ANONYMOUS: Caller = { actor: 'anonymous', roles: [] };
 
-/** The caller as a sentence names them ("Cancelled by …"). */
-export function actorName({ actor }: Caller): string {
-  if (actor.startsWith('cli:')) return `${actor.slice('cli:'.length)} (usersync CLI)`;
-  if (actor === 'api') return 'an admin through the API';
-  return actor;
-}
-
 /** What the operations act on: the sync's ports, the uploaded CSV files, and the settings they obey. */
 export interface AdminServices {
   deps: SyncDependencies;

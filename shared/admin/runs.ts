@@ -10,7 +10,7 @@ import { startRun } from '../sync/pipeline/start-run.js';
 import { SHARD_COUNT } from '../sync/rules/partitioning.js';
 import { isTerminal, RUN_ID_PATTERN, type Run } from '../sync/run-model.js';
 import { flag, pageLimit, runId, segment, text } from './fields.js';
-import { actorName, ADMIN, defineOperation, READER, type AdminContext, type HttpBinding, type Role } from './operation.js';
+import { ADMIN, defineOperation, READER, type AdminContext, type HttpBinding, type Role } from './operation.js';
 
 /** Runs: start one (or take over the one still going), confirm, cancel, list, show, and read a kept plan. */
 
@@ -74,8 +74,8 @@ export const runOperations = {
     role: ADMIN,
     input: z.strictObject({ name: segment, dryRun: flag.optional(), incremental: flag.optional(), fromRun: runId.optional(), resume: flag.optional() }),
     http: { method: 'POST', path: 'connections/:name/sync', query: ['dryRun', 'incremental', 'fromRun', 'resume'], status: () => 202, location },
-    run: async ({ deps }, { name, dryRun = false, incremental = false, fromRun, resume = false }) => {
-      const request = { connection: name, trigger: 'manual' as const, dryRun, incremental, ...(fromRun ? { fromRunId: fromRun } : {}) };
+    run: async ({ deps, caller }, { name, dryRun = false, incremental = false, fromRun, resume = false }) => {
+      const request = { connection: name, trigger: 'manual' as const, startedBy: caller.actor, dryRun, incremental, ...(fromRun ? { fromRunId: fromRun } : {}) };
       const { run, resumed } = resume ? await startOrResumeRun(deps, request) : { run: await startRun(deps, request), resumed: false };
       return { runId: run.runId, connection: run.connection, state: run.state, kind: run.kind, dryRun: run.dryRun, startedAt: run.startedAt, resumed };
     },
@@ -91,12 +91,12 @@ export const runOperations = {
   'runs.get': onRun(READER, { method: 'GET', path: 'runs/:id' }, async ({ deps }, id) => runView(deps, await existingRun(deps, id))),
 
   /** Applies the disables a run held back (the disable guard tripped). */
-  'runs.confirm': onRun(ADMIN, { method: 'POST', path: 'runs/:id/confirm', status: () => 202, location }, async ({ deps }, id) => {
-    const run = await confirmRun(deps, id);
-    return { runId: run.runId, state: run.state, confirmedAt: run.confirmedAt, disabling: run.heldDisables?.count ?? 0 };
+  'runs.confirm': onRun(ADMIN, { method: 'POST', path: 'runs/:id/confirm', status: () => 202, location }, async ({ deps, caller }, id) => {
+    const run = await confirmRun(deps, id, caller.actor);
+    return { runId: run.runId, state: run.state, confirmedAt: run.confirmedAt, confirmedBy: run.confirmedBy, disabling: run.heldDisables?.count ?? 0 };
   }),
 
-  'runs.cancel': onRun(ADMIN, { method: 'POST', path: 'runs/:id/cancel' }, ({ deps, caller }, id) => cancelRun(deps, id, actorName(caller))),
+  'runs.cancel': onRun(ADMIN, { method: 'POST', path: 'runs/:id/cancel' }, ({ deps, caller }, id) => cancelRun(deps, id, caller.actor)),
 
   /**
    * What a run planned, read again from the plans kept by a dry run (what it would do) or a held run (its

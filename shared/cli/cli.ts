@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { AdminClient } from '../admin/client.js';
+import { instant } from '../admin/fields.js';
 import type { OutputOf } from '../admin/operations.js';
 import { COUNTED_ACTIONS } from '../admin/views.js';
 import { AppError, describeError, isAppError } from '../errors/app-error.js';
@@ -24,7 +25,7 @@ import {
   userAdd,
   usersCommand,
 } from './directory-commands.js';
-import { cancelCommand, confirmCommand, planCommand, syncCommand } from './run-commands.js';
+import { cancelCommand, confirmCommand, heldLines, planCommand, syncCommand } from './run-commands.js';
 
 export type { CliIo } from './output.js';
 
@@ -35,6 +36,7 @@ export interface CliContext {
 }
 
 const DEFAULT_AUDIT_LIMIT = 200;
+const INSTANT_FLAG = { value: 'ISO', schema: instant, means: 'an ISO 8601 date (2026-11-21) or date and time with Z or an offset (2026-11-21T09:30:00Z)' };
 const MAX_AUDIT_LIMIT = 10_000;
 /** A page of the audit table holds at most this many records. */
 const AUDIT_PAGE_SIZE = 1000;
@@ -66,7 +68,7 @@ export const COMMANDS: CommandSpec<CliContext>[] = [
   { words: 'run plan', args: ['RUN_ID'], help: 'what a dry run (or a held run) planned, read again', run: planCommand },
   { words: 'confirm', args: ['RUN_ID'], help: 'disable the users a run held back (the disable guard tripped)', run: confirmCommand },
   { words: 'reset', args: ['NAME'], help: 'let the scheduler start a run on its next tick', run: resetCommand },
-  { words: 'status', args: ['[NAME]'], help: 'recent runs, of one profile or all', run: statusCommand },
+  { words: 'status', args: ['[NAME]'], help: 'recent runs, of one profile or all, and whom a held\nrun waits to disable', run: statusCommand },
   {
     words: 'users',
     flags: { connection: 'NAME', json: true, csv: true },
@@ -126,10 +128,16 @@ export const COMMANDS: CommandSpec<CliContext>[] = [
       run: 'RUN_ID',
       action: 'ACTION',
       user: 'KEY',
+      connection: 'NAME',
+      since: INSTANT_FLAG,
+      until: INSTANT_FLAG,
       limit: { value: 'N', schema: z.coerce.number().int().min(1).max(MAX_AUDIT_LIMIT), means: `a whole number from 1 to ${MAX_AUDIT_LIMIT}` },
+      'page-token': 'T',
       json: true,
     },
-    help: `audit records, oldest first: the first N that match\n(N from 1 to ${MAX_AUDIT_LIMIT}, default ${DEFAULT_AUDIT_LIMIT})`,
+    help:
+      `audit records, newest first: the first N that match\n(N from 1 to ${MAX_AUDIT_LIMIT}, default ${DEFAULT_AUDIT_LIMIT}), from --since to --until\n` +
+      '(both included: a date, or a date and time with Z or\nan offset); --page-token goes on where a page ended',
     run: auditCommand,
   },
 ];
@@ -286,34 +294,53 @@ async function statusCommand({ args: [name] }: CommandInput, { client, io }: Cli
       run.error?.code ?? '',
     ]),
   );
+  // Who a held run waits to disable: an admin decides from this whether to confirm it.
+  for (const run of runs) {
+    const [held, ...next] = heldLines(run);
+    if (!held) continue;
+    io.out(`Run ${run.runId} of "${run.connection}" ${held}`);
+    for (const line of next) io.out(`  ${line}`);
+  }
   return EXIT.succeeded;
 }
 
 async function auditCommand({ flags }: CommandInput, { client, io }: CliContext): Promise<number> {
   const limit = typeof flags.limit === 'number' ? flags.limit : DEFAULT_AUDIT_LIMIT;
-  const filter = {
-    ...(typeof flags.run === 'string' ? { run: flags.run } : {}),
-    ...(typeof flags.action === 'string' ? { action: flags.action } : {}),
-    ...(typeof flags.user === 'string' ? { user: flags.user } : {}),
-  };
-  const records: OutputOf<'audit.query'>['records'] = [];
-  let continuationToken: string | undefined;
+  const text = (name: string) => (typeof flags[name] === 'string' ? { [name]: flags[name] } : {});
+  const filter = { ...text('run'), ...text('action'), ...text('user'), ...text('connection'), ...text('since'), ...text('until') };
+  const records: AuditRecordView[] = [];
+  let continuationToken = typeof flags['page-token'] === 'string' ? flags['page-token'] : undefined;
   do {
+    // Never more than is still wanted: the token after the last page then points at the first record not printed.
     const page = await client.call('audit.query', { ...filter, limit: Math.min(AUDIT_PAGE_SIZE, limit - records.length), ...(continuationToken ? { continuationToken } : {}) });
-    records.push(...page.records.slice(0, limit - records.length));
+    records.push(...page.records);
     continuationToken = page.continuationToken;
   } while (continuationToken && records.length < limit);
-  records.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
-  for (const record of records) {
-    if (flags.json) io.out(JSON.stringify(record));
-    else {
-      const what = [record.username ?? record.subject, record.ref ? `(${record.ref})` : ''].filter(Boolean).join(' ');
-      const why = [record.changedFields?.length ? `fields: ${record.changedFields.join(', ')}` : '', record.reason ?? '', record.detail ?? ''].filter(Boolean).join(' — ');
-      io.out(`${record.at}  ${record.runId}  ${record.action.padEnd(13)} ${what}${why ? `  ${why}` : ''}`);
-    }
-  }
-  if (!flags.json) io.out(`${records.length} record(s)${continuationToken ? ' (more: raise --limit)' : ''}.`);
+  for (const record of records) io.out(flags.json ? JSON.stringify(record) : auditLine(record));
+  const more = continuationToken ? `more: the same command with --page-token ${continuationToken}` : '';
+  if (!flags.json) io.out(`${records.length} record(s), newest first${more ? `; ${more}` : ''}.`);
+  // JSON lines stay records only; what comes next goes where a script's log does.
+  else if (more) io.err(more);
   return EXIT.succeeded;
+}
+
+type AuditRecordView = OutputOf<'audit.query'>['records'][number];
+
+/** One record: when, which run, what to whom and who did it, then what changed (old → new) and why. */
+function auditLine(record: AuditRecordView): string {
+  const what = [record.username ?? record.subject, record.ref ? `(${record.ref})` : ''].filter(Boolean).join(' ');
+  const changes = record.changes?.length
+    ? record.changes.map(({ field, from, to, withheld }) => (withheld ? `${field}: changed (value withheld)` : `${field}: ${shownValue(from)} → ${shownValue(to)}`)).join('; ')
+    : record.changedFields?.length
+      ? `fields: ${record.changedFields.join(', ')}`
+      : '';
+  const confirmed = record.confirmedAt ? `confirmed at ${record.confirmedAt}` : '';
+  const why = [changes, record.reason ?? '', record.detail ?? '', confirmed].filter(Boolean).join(' — ');
+  return `${record.at}  ${record.runId}  ${record.action.padEnd(13)} ${what}  by ${record.actor}${why ? `  ${why}` : ''}`;
+}
+
+function shownValue(value: string | undefined): string {
+  return value === undefined ? '(none)' : JSON.stringify(value);
 }
 
 function describeSchedule(schedule: OutputOf<'connections.get'>['profile']['schedule']): string {

@@ -79,15 +79,22 @@ function printRun(io: CliIo, run: Run): void {
   io.out(`  pages read: ${run.pagesFetched}; listing ${run.listing}; started ${run.startedAt}${run.endedAt ? `, ended ${run.endedAt}` : ''}`);
   if (run.error) io.out(`  error [${run.error.code}]: ${run.error.message}`);
   for (const warning of run.warnings) io.out(`  warning: ${warning}`);
-  if (run.heldDisables && run.state === 'needs-confirmation') {
-    const { count, usernames } = run.heldDisables;
-    io.out(`  held: ${count} user(s) to disable${count > usernames.length ? `, the first ${usernames.length}` : ''}: ${usernames.join(', ')}`);
-    io.out(`  to disable them: usersync confirm ${run.runId} — or fix the source; the next run re-evaluates.`);
-  }
+  for (const line of heldLines(run)) io.out(`  ${line}`);
   if (run.counts.skipped) {
     const reasons = Object.entries(run.skipReasons).map(([reason, count]) => `${reason} ${count}`).join(', ');
     io.out(`  skipped: ${reasons} — each row and why: usersync audit --run ${run.runId} --action skipped`);
   }
+}
+
+/** Who a run held for confirmation waits to disable (the first ones it keeps, and how many more), and what to do. */
+export function heldLines(run: Run): string[] {
+  if (!run.heldDisables || run.state !== 'needs-confirmation') return [];
+  const { count, usernames } = run.heldDisables;
+  const more = count > usernames.length ? ` and ${count - usernames.length} more` : '';
+  return [
+    `held: ${count} user(s) to disable: ${usernames.join(', ')}${more}`,
+    `to disable them: usersync confirm ${run.runId} — or fix the source; the next run re-evaluates.`,
+  ];
 }
 
 /** A run's plan: what would happen (or happens) to whom. */

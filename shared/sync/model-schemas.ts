@@ -83,6 +83,7 @@ export const decisionSchema = z.discriminatedUnion('action', [
     ref: z.string(),
     user: storedUserSchema,
     changedFields: z.array(z.string()),
+    changes: z.array(z.object({ field: z.string(), from: z.string().optional(), to: z.string().optional(), withheld: z.literal(true).optional() })).optional(),
     reason: z.string().optional(),
     previousUsername: z.string().optional(),
     seat: z.union([z.literal(1), z.literal(-1)]).optional(),

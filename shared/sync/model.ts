@@ -120,6 +120,17 @@ export interface Holder {
 
 export type ActionKind = 'create' | 'update' | 'disable' | 're-enable' | 'skip';
 
+/**
+ * One changed field of a user, old → new, as the audit trail shows it: values clipped, absent when empty,
+ * and `withheld` (no values) for a field whose name says it holds a secret. Never a password or its hash.
+ */
+export interface FieldChange {
+  field: string;
+  from?: string;
+  to?: string;
+  withheld?: true;
+}
+
 /** What reconciling one entry (or one missing user) decided. `unchanged` is counted, not audited. */
 export type Decision =
   | { action: 'unchanged'; key: string }
@@ -129,6 +140,8 @@ export type Decision =
       ref: string;
       user: StoredUser;
       changedFields: string[];
+      /** The changed fields' old and new values (not for a create: its values are the new row). */
+      changes?: FieldChange[];
       reason?: string;
       /** A renamed user's old username, released once the new one is written. */
       previousUsername?: string;

@@ -40,6 +40,8 @@ export interface Run {
   connection: string;
   directoryKey: string;
   trigger: RunTrigger;
+  /** Who started it (the actor of its audit records): `timer` for a scheduled run, else the admin who asked. */
+  startedBy: string;
   /**
    * `full`: the whole directory is listed, and users missing from it are disabled. `incremental`: only
    * what changed since the profile's checkpoint (a delta link) is read; no one is disabled for absence.
@@ -68,8 +70,9 @@ export interface Run {
   error?: RunError;
   /** Set when the disable guard held this run's disables. */
   heldDisables?: HeldDisables;
-  /** When an admin confirmed the held disables. */
+  /** When an admin confirmed the held disables, and who (an actor, as `startedBy`). */
   confirmedAt?: string;
+  confirmedBy?: string;
   /** When finalise began to act (disable, activate, link): from then on the run ends on its own and cannot be cancelled. */
   finaliseStartedAt?: string;
   startedAt: string;
@@ -119,4 +122,12 @@ export const RUN_ID_PATTERN = /^\d{8}T\d{9}Z-[a-z0-9]{6}$/;
 export function newRunId(now: Date, random: string): string {
   const stamp = now.toISOString().replace(/[-:.]/g, '');
   return `${stamp}-${random}`;
+}
+
+/** When the run (or admin operation) with this id started; undefined for what newRunId did not make. */
+export function runIdTime(runId: string): Date | undefined {
+  if (!RUN_ID_PATTERN.test(runId)) return undefined;
+  const [, y, mo, d, h, mi, s, ms] = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})(\d{3})Z/.exec(runId)!;
+  const time = new Date(`${y}-${mo}-${d}T${h}:${mi}:${s}.${ms}Z`);
+  return Number.isNaN(time.getTime()) ? undefined : time;
 }

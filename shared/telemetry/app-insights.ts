@@ -122,6 +122,10 @@ export function auditProperties(record: AuditRecord): EventProperties {
     reason: record.reason,
     detail: record.detail,
     changedFields: record.changedFields?.length ? record.changedFields.join(',') : undefined,
+    // Already clipped and without secrets (field-changes.ts): one JSON property, queryable with parse_json().
+    changes: record.changes?.length ? JSON.stringify(record.changes) : undefined,
+    actor: record.actor,
+    confirmedAt: record.confirmedAt,
   };
 }
 

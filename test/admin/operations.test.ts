@@ -115,7 +115,7 @@ describe('roles: checked in one place, whichever surface asks', () => {
     await putProfile(t, csvProfile('Roles', 'roles.csv'));
     runId = (await syncNow(t, 'Roles')).runId;
     // A local account in a local group: what the account and group changes would act on.
-    await addLocalAccount(t.app.deps, { username: 'lou', email: 'lou@example.org', firstName: 'Lou', lastName: 'Local' });
+    await addLocalAccount(t.app.deps, { username: 'lou', email: 'lou@example.org', firstName: 'Lou', lastName: 'Local' }, 'cli:tester');
     await addLocalGroup(t.app.deps, 'Locals');
     await addLocalGroupMember(t.app.deps, 'Locals', 'lou');
   });

@@ -36,7 +36,7 @@ describe('GET /runs/{id}: progress', () => {
   it('pages read, shards done of 16, and the counts the landed shards hold while the run goes on; the run\'s own once it ends', async () => {
     const t = await progressApp();
     const app = stepped(t);
-    const { runId } = await startRun(app.deps, { connection: 'Progress', trigger: 'manual' });
+    const { runId } = await startRun(app.deps, { connection: 'Progress', trigger: 'manual', startedBy: 'cli:tester' });
     const none = { created: 0, updated: 0, unchanged: 0, disabled: 0, 're-enabled': 0, blocked: 0, activated: 0, conflict: 0, skipped: 0 };
     expect(await get(t, runId)).toMatchObject({ state: 'listing', progress: { pagesRead: 0, shardsDone: 0, shards: 16, counts: none } });
 
@@ -67,7 +67,7 @@ describe('usersync sync: progress while it waits', () => {
   it('shows where the run stands as it takes it over, then the summary', async () => {
     const t = await progressApp();
     const app = stepped(t);
-    const { runId } = await startRun(app.deps, { connection: 'Progress', trigger: 'manual' });
+    const { runId } = await startRun(app.deps, { connection: 'Progress', trigger: 'manual', startedBy: 'cli:tester' });
     await work(app, 'pages');
     await work(app, 'reconcile');
     // What is left (finalise) goes to the app's queues, for the CLI's driver to work.

@@ -31,7 +31,7 @@ describe('usersync connection delete and run plan', () => {
   });
 
   it('connection delete is refused while the profile runs', async () => {
-    const going = await startRun(t.app.deps, { connection: 'Doomed', trigger: 'manual' });
+    const going = await startRun(t.app.deps, { connection: 'Doomed', trigger: 'manual', startedBy: 'cli:tester' });
     const refused = await cliOn(t, 'connection', 'delete', 'Doomed', '--yes');
     expect(refused).toMatchObject({ code: 2, err: [expect.stringMatching(new RegExp(`^error \\[run-active\\]: A run of "Doomed" is active \\(${going.runId}\\)`))] });
     expect(await t.app.deps.connections.get('Doomed')).toBeDefined();

@@ -79,14 +79,14 @@ describe('usersync CLI', () => {
     ]);
   });
 
-  it('audit --limit N prints the first N records and says there are more', async () => {
+  it('audit --limit N prints the newest N records and how to go on', async () => {
     await staff();
     const all = await cli('audit', '--json');
     expect(all.out.length).toBeGreaterThan(2);
     const two = await cli('audit', '--limit', '2');
     expect(two.code).toBe(0);
     expect(two.out).toHaveLength(3);
-    expect(two.out.at(-1)).toBe('2 record(s) (more: raise --limit).');
+    expect(two.out.at(-1)).toMatch(/^2 record\(s\), newest first; more: the same command with --page-token \S+\.$/);
   });
 
   it('reset makes the profile due; status lists the runs', async () => {
@@ -167,7 +167,7 @@ describe('usersync CLI', () => {
     const attributes = { title: 'Boss\u0085\u009b31m\u007f', office: '\u2066Room 1\u2069' };
     await t.app.deps.users.write([{ ...stored, firstName, lastName, attributes }]);
     const run = (await t.app.deps.connections.get('Staff'))!.state.lastRunId!;
-    await t.app.deps.audit.write([{ runId: run, connection: 'Staff', action: 'updated', subject: 'sam', username: 'sam', detail: 'note \u001b[31mred\u202e', at: new Date().toISOString() }]);
+    await t.app.deps.audit.write([{ runId: run, connection: 'Staff', action: 'updated', subject: 'sam', username: 'sam', detail: 'note \u001b[31mred\u202e', actor: 'cli:tester', at: new Date().toISOString() }]);
 
     const outputs = [await cli('users'), await cli('users', '--json'), await cli('audit', '--run', run), await cli('audit', '--run', run, '--json'), await cli('orgchart', 'sam')];
     const printed = outputs.flatMap(({ out, err }) => [...out, ...err]).join('\n');

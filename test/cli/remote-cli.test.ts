@@ -2,7 +2,7 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { actorName } from '../../shared/admin/operation.js';
+import { actorName } from '../../shared/audit/audit-log.js';
 import { isHttpFunction, isQueueFunction } from '../../shared/app/registry.js';
 import { COMMANDS, USAGE } from '../../shared/cli/cli.js';
 import { resolveCommand } from '../../shared/cli/command-line.js';
@@ -95,13 +95,13 @@ function script(files: { withLocalAccount: string }): Step[] {
       args: ['run', 'cancel', async (side) => activeRun.get(side)!],
       before: async (side) => {
         await side.pauseQueues();
-        activeRun.set(side, (await startRun(side.t.app.deps, { connection: PROFILE, trigger: 'manual' })).runId);
+        activeRun.set(side, (await startRun(side.t.app.deps, { connection: PROFILE, trigger: 'manual', startedBy: 'cli:tester' })).runId);
       },
       after: (side) => side.resumeQueues(),
     },
     { args: ['run', 'cancel', async (side) => activeRun.get(side)!] },
     { args: ['status'] },
-    { args: ['audit', '--limit', '25'], unordered: true },
+    { args: ['audit', '--limit', '1000'], unordered: true },
     { args: ['audit', '--run', async (side) => activeRun.get(side)!, '--json'] },
     { args: ['group', 'remove-member', 'Intranet editors', 'jo.local'] },
     { args: ['group', 'delete', 'Intranet editors'] },
@@ -133,6 +133,9 @@ function normalised(transcript: { step: Step; lines: string[] }[], actor: string
         .replace(/\d{8}T\d{9}Z-[a-z0-9]{6}/g, run)
         .replace(/\bdk[0-9a-f]{12}\b/g, directory)
         .replace(/\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z/g, '<time>')
+        // Who acted, as the audit lines name them: the CLI's OS user locally, the local host's caller remotely.
+        .replace(/ by (?:cli:\S+|api) /g, ' by <actor> ')
+        .replace(/"actor":"(?:cli:[^"]+|api)"/g, '"actor":"<actor>"')
         // A generated one-time password is random on each side.
         .replace(/(One-time password for "[^"]+": )\S+/, '$1<password>')
         .replaceAll(actor, '<actor>'),
@@ -159,7 +162,7 @@ describe('usersync --url: every command, the same as on storage', () => {
       usersync: (args) => cliOn(localApp, ...args),
       pauseQueues: async () => undefined,
       resumeQueues: async () => undefined,
-      actor: actorName({ actor: `cli:${userInfo().username}`, roles: [] }),
+      actor: actorName(`cli:${userInfo().username}`),
     };
 
     const remoteApp = await createTestApp(ENV);
@@ -176,7 +179,7 @@ describe('usersync --url: every command, the same as on storage', () => {
       usersync: (args) => cliRemote(['--url', http.httpUrl, ...args]),
       pauseQueues: async () => queues?.stop(),
       resumeQueues: startQueues,
-      actor: actorName({ actor: 'api', roles: [] }),
+      actor: actorName('api'),
     };
   });
   afterAll(async () => {

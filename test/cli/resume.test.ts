@@ -16,7 +16,7 @@ describe('a run whose driver stopped: usersync sync resumes it, usersync run can
     await putProfile(t, csvProfile('Going', 'going.csv'));
     await uploadCsv(t, 'going.csv', CSV);
     // Started, its first page message queued, and nobody working the queues: what a killed CLI leaves.
-    const started = await startRun(t.app.deps, { connection: 'Going', trigger: 'manual' });
+    const started = await startRun(t.app.deps, { connection: 'Going', trigger: 'manual', startedBy: 'cli:tester' });
 
     const other = await cliOn(t, 'sync', 'Going', '--dry-run');
     expect(other.code).toBe(2);
@@ -37,7 +37,7 @@ describe('a run whose driver stopped: usersync sync resumes it, usersync run can
     const t = await createTestApp({ TEST_DEFAULT_PASSWORD: 'Resume-Initial-1' });
     await putProfile(t, csvProfile('Going', 'going.csv'));
     await uploadCsv(t, 'going.csv', CSV);
-    const started = await startRun(t.app.deps, { connection: 'Going', trigger: 'manual' });
+    const started = await startRun(t.app.deps, { connection: 'Going', trigger: 'manual', startedBy: 'cli:tester' });
 
     const cancelled = await cliOn(t, 'run', 'cancel', started.runId);
     expect(cancelled).toEqual({

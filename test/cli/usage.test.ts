@@ -31,7 +31,7 @@ describe('usersync usage', () => {
       expect.arrayContaining([
         'usersync sync NAME [--dry-run] [--from-run RUN_ID] [--incremental] [--json]',
         'usersync run cancel RUN_ID',
-        'usersync audit [--run RUN_ID] [--action ACTION] [--user KEY] [--limit N] [--json]',
+        'usersync audit [--run RUN_ID] [--action ACTION] [--user KEY] [--connection NAME] [--since ISO] [--until ISO] [--limit N] [--page-token T] [--json]',
         'usersync user add USERNAME --email E --first-name F --last-name L [--password-setting NAME]',
       ]),
     );

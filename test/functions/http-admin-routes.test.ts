@@ -137,7 +137,7 @@ describe('POST /connections/{name}/sync?resume=true', () => {
     await uploadCsv(t, 'routes.csv', CSV);
     await putProfile(t, csvProfile('Routes', 'routes.csv'));
     // Started, and nobody working the queues: it stays active.
-    const going = await startRun(t.app.deps, { connection: 'Routes', trigger: 'manual' });
+    const going = await startRun(t.app.deps, { connection: 'Routes', trigger: 'manual', startedBy: 'cli:tester' });
     const sync = (query: string) => handleApi(t.app, { method: 'POST', path: 'connections/Routes/sync', query: new URLSearchParams(query) }, LOCAL_ADMIN);
 
     expect(await sync('')).toMatchObject({ status: 409, jsonBody: { code: 'run-active', runId: going.runId } });

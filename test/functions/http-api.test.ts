@@ -100,6 +100,6 @@ describe('HTTP API through the local host', () => {
     const bob = (await (await api('users/bob')).json()) as { status: string; disabledReason: string };
     expect(bob).toMatchObject({ status: 'disabled', disabledReason: 'connection-deleted' });
     const audit = (await (await api('audit?action=connection-deleted')).json()) as { records: { detail: string }[] };
-    expect(audit.records[0]?.detail).toMatch(/"Api" deleted; 3 user\(s\) disabled/);
+    expect(audit.records[0]?.detail).toMatch(/"Api" deleted by .+; 3 user\(s\) disabled/);
   });
 });

@@ -62,7 +62,7 @@ describe('behind Easy Auth (the platform sets WEBSITE_AUTH_ENABLED=True)', () =>
     await putProfile(t, csvProfile('Roles', 'roles.csv'));
     await putProfile(t, csvProfile('Automation', 'roles.csv'));
     // No queue workers: a run started here stays active, for confirm and cancel to be refused on.
-    runId = (await startRun(t.app.deps, { connection: 'Roles', trigger: 'manual' })).runId;
+    runId = (await startRun(t.app.deps, { connection: 'Roles', trigger: 'manual', startedBy: 'cli:tester' })).runId;
     host = new LocalHost(functionDefinitions(t.app).filter(isHttpFunction), { connectionString: t.env.AzureWebJobsStorage!, httpPort: 0, log: () => undefined });
     await host.start();
   });
@@ -113,7 +113,11 @@ describe('behind Easy Auth (the platform sets WEBSITE_AUTH_ENABLED=True)', () =>
     expect(await call('POST', `runs/${automated}/cancel`, automation)).toMatchObject({ status: 200, body: { state: 'cancelled', warnings: expect.arrayContaining([expect.stringContaining(`Cancelled by app:${AUTOMATION_APP_ID}`)]) } });
 
     const byHand = String((await call('POST', 'connections/Automation/sync', admin)).body.runId);
-    expect(await call('POST', `runs/${byHand}/cancel`, admin)).toMatchObject({ status: 200, body: { warnings: expect.arrayContaining([expect.stringContaining('Cancelled by user:ann@contoso.com')]) } });
+    expect(await call('POST', `runs/${byHand}/cancel`, admin)).toMatchObject({ status: 200, body: { warnings: expect.arrayContaining([expect.stringContaining('Cancelled by ann@contoso.com')]) } });
+    // The audit trail names each caller as Easy Auth identified it.
+    const actors = async (id: string) => new Set((await t.app.deps.audit.query({ runId: id, limit: 100 })).records.map((record) => `${record.action} ${record.actor}`));
+    expect(await actors(automated)).toEqual(new Set([`run-started app:${AUTOMATION_APP_ID}`, `run-cancelled app:${AUTOMATION_APP_ID}`]));
+    expect(await actors(byHand)).toEqual(new Set(['run-started user:ann@contoso.com', 'run-cancelled user:ann@contoso.com']));
   });
 });
 

@@ -146,7 +146,7 @@ describe('sync --from-run refusals (roll-back to an earlier run’s input)', () 
       selectedGroups: ['all'],
     });
     // A run of that profile, as the sync leaves one behind (its row only: Entra runs archive nothing).
-    const run = await startRun(t.app.deps, { connection: 'Tenant', trigger: 'manual', dryRun: true });
+    const run = await startRun(t.app.deps, { connection: 'Tenant', trigger: 'manual', startedBy: 'cli:tester', dryRun: true });
     await t.app.deps.runs.update(run.runId, (current) => ({ ...current, state: 'succeeded', endedAt: current.startedAt }));
     await t.app.deps.connections.updateState('Tenant', ({ state: { activeRunId: _active, activeRunSince: _since, ...state } }) => state);
 
@@ -158,7 +158,7 @@ describe('sync --from-run refusals (roll-back to an earlier run’s input)', () 
   it('an archive that disappears after the run started fails the run, changing and disabling no one', async () => {
     const { t, first } = await prepare();
     const users = await usersOf(t, 'Roll');
-    const started = await startRun(t.app.deps, { connection: 'Roll', trigger: 'manual', fromRunId: first });
+    const started = await startRun(t.app.deps, { connection: 'Roll', trigger: 'manual', startedBy: 'cli:tester', fromRunId: first });
     await t.app.deps.runFiles.deletePrefix(`${first}/`);
     await startHost(t);
     const run = await awaitRunEnd(t, started.runId);

@@ -55,7 +55,7 @@ describe('kill -9 the local host mid-run, start it again', () => {
 
     const t = await prepare();
     proxy = await startBlobProxy(t.env.AzureWebJobsStorage!);
-    const { runId } = await startRun(t.app.deps, { connection: 'Resume', trigger: 'manual' });
+    const { runId } = await startRun(t.app.deps, { connection: 'Resume', trigger: 'manual', startedBy: 'cli:tester' });
     const progress = async () => (await t.app.deps.runs.get(runId))!;
 
     // Killed while the directory is being listed: as it stages the 9th of 30 pages.

@@ -10,7 +10,7 @@ export function describeAuditLogContract(name: string, make: () => Promise<Audit
       log = await make();
     });
 
-    it('round-trips every field; optional ones absent stay absent; changedFields is an array', async () => {
+    it('round-trips every field; optional ones absent stay absent; changedFields and changes are arrays', async () => {
       const full: AuditRecord = {
         runId: RUN_A,
         connection: 'HR',
@@ -19,18 +19,21 @@ export function describeAuditLogContract(name: string, make: () => Promise<Audit
         username: 'alice',
         ref: 'row 17',
         changedFields: ['email', 'department'],
+        changes: [{ field: 'email', from: 'a@example.org', to: 'alice@example.org' }, { field: 'department', to: 'Sales' }, { field: 'pin', withheld: true }],
         reason: 'changed-in-source',
         detail: 'Email and "department" changed; ünïcode kept.',
+        actor: 'user:ann@contoso.com',
+        confirmedAt: AT,
         at: AT,
       };
-      const minimal: AuditRecord = { runId: RUN_A, connection: 'HR', action: 'created', subject: 'bob', at: AT };
-      const emptyFields: AuditRecord = { runId: RUN_A, connection: 'HR', action: 'skipped', subject: 'carol', changedFields: [], at: AT };
+      const minimal: AuditRecord = { runId: RUN_A, connection: 'HR', action: 'created', subject: 'bob', actor: 'timer', at: AT };
+      const emptyFields: AuditRecord = { runId: RUN_A, connection: 'HR', action: 'skipped', subject: 'carol', changedFields: [], actor: 'timer', at: AT };
       await log.write([full, minimal, emptyFields]);
 
       const { records } = await log.query({ runId: RUN_A, limit: 100 });
       expect(sortRecords(records)).toStrictEqual(sortRecords([full, minimal, emptyFields]));
       const stored = records.find((r) => r.subject === 'bob');
-      expect(Object.keys(stored ?? {}).sort()).toEqual(['action', 'at', 'connection', 'runId', 'subject']);
+      expect(Object.keys(stored ?? {}).sort()).toEqual(['action', 'actor', 'at', 'connection', 'runId', 'subject']);
       expect(Array.isArray(records.find((r) => r.subject === 'alice/x#1?')?.changedFields)).toBe(true);
     });
 
@@ -49,7 +52,7 @@ export function describeAuditLogContract(name: string, make: () => Promise<Audit
     it('two records differing only in ref are two', async () => {
       const first = user(RUN_A, 'erin', 'skipped', 'row 3');
       const second = user(RUN_A, 'erin', 'skipped', 'row 9');
-      const noRef: AuditRecord = { runId: RUN_A, connection: 'HR', action: 'skipped', subject: 'erin', at: AT };
+      const noRef: AuditRecord = { runId: RUN_A, connection: 'HR', action: 'skipped', subject: 'erin', actor: 'timer', at: AT };
       await log.write([first, second, noRef]);
       expect(sortRecords((await log.query({ runId: RUN_A, limit: 100 })).records)).toStrictEqual(sortRecords([first, second, noRef]));
     });
@@ -63,10 +66,10 @@ export function describeAuditLogContract(name: string, make: () => Promise<Audit
         runRecord(RUN_A, 'run-succeeded'),
       ];
       const runB = [
-        { ...runRecord(RUN_B, 'run-started'), connection: 'Sales' },
-        { ...user(RUN_B, 'alice', 'updated', 'row 2'), connection: 'Sales' },
-        { ...user(RUN_B, 'dave', 'created', 'row 5'), connection: 'Sales' },
-        { ...runRecord(RUN_B, 'run-failed'), connection: 'Sales', reason: 'source-unavailable' },
+        { ...runRecord(RUN_B, 'run-started', B_AT), connection: 'Sales' },
+        { ...user(RUN_B, 'alice', 'updated', 'row 2', B_AT), connection: 'Sales' },
+        { ...user(RUN_B, 'dave', 'created', 'row 5', B_AT), connection: 'Sales' },
+        { ...runRecord(RUN_B, 'run-failed', B_AT), connection: 'Sales', reason: 'source-unavailable' },
       ];
       // A run whose id extends RUN_A's: a prefix match on the run id would wrongly include it.
       const runC = [user(RUN_C, 'erin', 'created', 'row 2'), runRecord(RUN_C, 'run-started')];
@@ -106,6 +109,44 @@ export function describeAuditLogContract(name: string, make: () => Promise<Audit
       });
     });
 
+    it('lists newest first across runs and partitions; a run-level record comes first among those of its millisecond', async () => {
+      const at = (minutes: number) => new Date(Date.parse(AT) + minutes * 60_000).toISOString();
+      const started = runRecord(RUN_A, 'run-started', at(0));
+      const alice = user(RUN_A, 'alice', 'updated', 'row 2', at(1));
+      const bob = user(RUN_A, 'bob', 'created', 'row 3', at(1));
+      const finished = runRecord(RUN_A, 'run-needs-confirmation', at(2));
+      const otherRun = { ...runRecord(RUN_B, 'run-started', at(60)), connection: 'Sales' };
+      const confirmed = runRecord(RUN_A, 'run-confirmed', at(3 * 24 * 60));
+      const disabled = { ...user(RUN_A, 'carol', 'disabled', 'row 4', at(3 * 24 * 60 + 1)), confirmedAt: at(3 * 24 * 60) };
+      const succeeded = runRecord(RUN_A, 'run-succeeded', at(3 * 24 * 60 + 1));
+      await log.write([alice, otherRun, succeeded, started, disabled, bob, confirmed, finished]);
+
+      const newestFirst = [succeeded, disabled, confirmed, otherRun, finished, alice, bob, started];
+      const all = (await log.query({ limit: 100 })).records;
+      expect(all.map((r) => r.at)).toEqual(newestFirst.map((r) => r.at));
+      expect(all.at(0)).toStrictEqual(succeeded);
+      expect(sortRecords(all.slice(5, 7))).toStrictEqual(sortRecords([alice, bob]));
+      // A run's records, however long after its start (a confirm days later), and newest first too.
+      const ofRun = (await log.query({ runId: RUN_A, limit: 100 })).records;
+      expect(sortRecords(ofRun)).toStrictEqual(sortRecords(newestFirst.filter((r) => r.runId === RUN_A)));
+      expect(ofRun.map((r) => r.at)).toEqual(newestFirst.filter((r) => r.runId === RUN_A).map((r) => r.at));
+    });
+
+    it('since and until bound the time, both included, and page newest first', async () => {
+      const at = (minutes: number) => new Date(Date.parse(AT) + minutes * 60_000).toISOString();
+      const records = Array.from({ length: 10 }, (_, i) => user(RUN_A, `user-${i}`, 'updated', `row ${i + 2}`, at(i)));
+      await log.write(records);
+      const window = { since: at(2), until: at(7) };
+      const seen = await readAllPages(log, { ...window, limit: 2 });
+      expect(seen.pages.every((page) => page.length <= 2)).toBe(true);
+      expect(seen.records).toStrictEqual(records.slice(2, 8).reverse());
+      expect((await log.query({ since: at(9), limit: 100 })).records).toStrictEqual([records[9]]);
+      expect((await log.query({ until: at(0), limit: 100 })).records).toStrictEqual([records[0]]);
+      expect((await log.query({ ...window, subject: 'user-5', limit: 100 })).records).toStrictEqual([records[5]]);
+      expect((await log.query({ since: at(3), until: at(3), runId: RUN_A, limit: 100 })).records).toStrictEqual([records[3]]);
+      expect((await log.query({ since: at(10), limit: 100 })).records).toEqual([]);
+    });
+
     it('pages through more records than one page over many partitions', async () => {
       const records = Array.from({ length: 137 }, (_, i) => user(RUN_A, `user-${i}`, 'created', `row ${i + 2}`));
       await log.write(records);
@@ -119,16 +160,17 @@ export function describeAuditLogContract(name: string, make: () => Promise<Audit
 }
 
 const AT = '2026-06-01T12:00:00.000Z';
-const RUN_A = '20260601T120000Z-aaaaaa';
-const RUN_B = '20260601T130000Z-bbbbbb';
+const RUN_A = '20260601T120000000Z-aaaaaa';
+const RUN_B = '20260601T130000000Z-bbbbbb';
 const RUN_C = `${RUN_A}x`;
+const B_AT = '2026-06-01T13:00:00.000Z';
 
-function user(runId: string, subject: string, action: AuditRecord['action'], ref: string): AuditRecord {
-  return { runId, connection: 'HR', action, subject, username: subject, ref, at: AT };
+function user(runId: string, subject: string, action: AuditRecord['action'], ref: string, at = AT): AuditRecord {
+  return { runId, connection: 'HR', action, subject, username: subject, ref, actor: 'timer', at };
 }
 
-function runRecord(runId: string, action: AuditRecord['action']): AuditRecord {
-  return { runId, connection: 'HR', action, subject: runId, detail: `${action} detail`, at: AT };
+function runRecord(runId: string, action: AuditRecord['action'], at = AT): AuditRecord {
+  return { runId, connection: 'HR', action, subject: runId, detail: `${action} detail`, actor: 'timer', at };
 }
 
 function defined<T>(value: T | undefined): T {
@@ -154,3 +196,13 @@ async function readAllPages(log: AuditLog, query: AuditQuery): Promise<{ records
 }
 
 describeAuditLogContract('Table Storage on Azurite', async () => (await createTestApp()).app.deps.audit);
+
+describe('TableAuditLog', () => {
+  it('leaves out rows of the layout before newest-first keys (PartitionKey `{runId}~{bucket}`) instead of listing them as the newest', async () => {
+    const t = await createTestApp();
+    const current = runRecord(RUN_A, 'run-started');
+    await t.app.deps.audit.write([current]);
+    await t.table('auditTable').upsertEntity({ partitionKey: `${RUN_B}~3a`, rowKey: 'old~created~row 2', runId: RUN_B, connection: 'HR', action: 'created', subject: 'old', at: B_AT });
+    expect((await t.app.deps.audit.query({ limit: 100 })).records).toStrictEqual([current]);
+  });
+});

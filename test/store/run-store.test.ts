@@ -168,6 +168,7 @@ function minimalRun(id: string): Run {
     connection: 'HR Export',
     directoryKey: 'dk0123456789ab',
     trigger: 'schedule',
+    startedBy: 'timer',
     kind: 'full',
     dryRun: false,
     profile: PROFILE,

@@ -72,6 +72,7 @@ describe('stored profiles on Azurite', () => {
       connection: profile.name,
       directoryKey: 'dk000000000001',
       trigger: 'manual',
+      startedBy: 'cli:tester',
       kind: 'full',
       dryRun: false,
       profile,

@@ -134,7 +134,7 @@ export async function steppedSync(
   connection: string,
   options: DriveOptions & { request?: Partial<StartRunRequest> } = {},
 ): Promise<{ run: Run; report: DriveReport }> {
-  const started = await startRun(app.deps, { connection, trigger: 'manual', ...options.request });
+  const started = await startRun(app.deps, { connection, trigger: 'manual', startedBy: 'cli:tester', ...options.request });
   const report = await drive(app, options);
   const run = await app.deps.runs.get(started.runId);
   if (!run) throw new Error(`run ${started.runId} disappeared`);

@@ -51,7 +51,7 @@ export async function uploadCsv(t: TestApp, blobName: string, content: string | 
 
 /** Starts a run and works the queues until it ends. */
 export async function syncNow(t: TestApp, connection: string, request: Partial<StartRunRequest> = {}): Promise<Run> {
-  const run = await startRun(t.app.deps, { connection, trigger: 'manual', ...request });
+  const run = await startRun(t.app.deps, { connection, trigger: 'manual', startedBy: 'cli:tester', ...request });
   return awaitRun(t.app, t.definitions, run.runId, { timeoutMs: 60_000 });
 }
 

@@ -61,17 +61,17 @@ async function refusal(promise: Promise<unknown>): Promise<Pick<AppError, 'code'
 describe('cancelling a run', () => {
   it('ends a run nobody drives as cancelled: slot freed, audited with who, and its leftover jobs do nothing', async () => {
     const { t, app } = await twoLeavers();
-    const started = await startRun(app.deps, { connection: 'Cancel', trigger: 'manual' });
+    const started = await startRun(app.deps, { connection: 'Cancel', trigger: 'manual', startedBy: 'cli:tester' });
     expect((await t.app.deps.connections.get('Cancel'))?.state.activeRunId).toBe(started.runId);
 
-    const cancelled = await cancelRun(app.deps, started.runId, 'ann (usersync CLI)');
+    const cancelled = await cancelRun(app.deps, started.runId, 'cli:ann');
     expect(cancelled).toMatchObject({ runId: started.runId, state: 'cancelled', endedAt: expect.any(String) });
     expect(cancelled.warnings.at(-1)).toMatch(/^Cancelled by ann \(usersync CLI\), so no one was disabled/);
     const { state } = (await t.app.deps.connections.get('Cancel'))!;
     expect(state.activeRunId).toBeUndefined();
     expect(state).toMatchObject({ lastRunId: started.runId, lastRunStatus: 'cancelled' });
     expect((await auditOf(t, started.runId)).filter((record) => record.action === 'run-cancelled')).toEqual([
-      expect.objectContaining({ subject: started.runId, connection: 'Cancel', detail: 'Cancelled by ann (usersync CLI); no one was disabled.' }),
+      expect.objectContaining({ subject: started.runId, connection: 'Cancel', actor: 'cli:ann', detail: 'Cancelled by ann (usersync CLI); no one was disabled.' }),
     ]);
 
     // The page job queued at the start is still delivered: it finds the run cancelled and stops.
@@ -159,7 +159,7 @@ describe('cancelling a run', () => {
 
   it('POST /runs/{id}/cancel: 200 with the cancelled run; 409 once it has ended; 404 for no such run', async () => {
     const { t, app } = await twoLeavers();
-    const started = await startRun(app.deps, { connection: 'Cancel', trigger: 'manual' });
+    const started = await startRun(app.deps, { connection: 'Cancel', trigger: 'manual', startedBy: 'cli:tester' });
     const post = (id: string) => handleApi(t.app, { method: 'POST', path: `runs/${id}/cancel`, query: new URLSearchParams() }, LOCAL_ADMIN);
     const cancelled = await post(started.runId);
     expect(cancelled).toMatchObject({ status: 200, jsonBody: { runId: started.runId, state: 'cancelled' } });

@@ -227,7 +227,7 @@ describe('CSV directories through the real pipeline on Azurite', () => {
   it('applies a redelivered page or reconcile message once', async () => {
     await putProfile(t, csvProfile('Twice', 'twice.csv'));
     await uploadCsv(t, 'twice.csv', csv(...people('t').map((name) => row(name))));
-    const started = await startRun(t.app.deps, { connection: 'Twice', trigger: 'manual' });
+    const started = await startRun(t.app.deps, { connection: 'Twice', trigger: 'manual', startedBy: 'cli:tester' });
     // The first page job delivered three times; a stray reconcile job before the listing ended is ignored.
     await t.app.deps.queue.send('pages', { runId: started.runId, page: 0, cursor: null });
     await t.app.deps.queue.send('pages', { runId: started.runId, page: 0, cursor: null });
@@ -269,8 +269,8 @@ describe('CSV directories through the real pipeline on Azurite', () => {
   it('refuses a second run while one is active', async () => {
     await putProfile(t, csvProfile('Busy', 'busy.csv'));
     await uploadCsv(t, 'busy.csv', csv(row('bea')));
-    const first = await startRun(t.app.deps, { connection: 'Busy', trigger: 'manual' });
-    await expect(startRun(t.app.deps, { connection: 'Busy', trigger: 'manual' })).rejects.toMatchObject({
+    const first = await startRun(t.app.deps, { connection: 'Busy', trigger: 'manual', startedBy: 'cli:tester' });
+    await expect(startRun(t.app.deps, { connection: 'Busy', trigger: 'manual', startedBy: 'cli:tester' })).rejects.toMatchObject({
       code: 'run-active',
       details: { runId: first.runId },
     });

@@ -215,6 +215,7 @@ describe('decideEntries: inactive in source', () => {
       ref: 'row 12',
       user: { ...stored, status: 'disabled', updatedAt: NOW, sourceRef: 'row 12', disabledReason: 'inactive-in-source' },
       changedFields: ['status'],
+      changes: [{ field: 'status', from: 'active', to: 'disabled' }],
       reason: 'inactive-in-source',
       seat: -1,
     });
@@ -449,6 +450,10 @@ describe('decideEntries: unchanged and update', () => {
         updatedAt: NOW,
       },
       changedFields: ['email', 'jobTitle'],
+      changes: [
+        { field: 'email', from: 'alice@example.com', to: 'alice.smith@example.com' },
+        { field: 'jobTitle', from: 'Analyst', to: 'Lead' },
+      ],
     });
   });
 
@@ -537,6 +542,7 @@ describe('decideEntries: re-enable', () => {
         updatedAt: NOW,
       },
       changedFields: ['status'],
+      changes: [{ field: 'status', from: 'disabled', to: 'active' }],
       seat: 1,
     });
   });
@@ -571,6 +577,7 @@ describe('decideMissing', () => {
       ref: 'row 7',
       user: { ...stored, status: 'disabled', updatedAt: NOW, disabledReason: 'missing-from-source' },
       changedFields: ['status'],
+      changes: [{ field: 'status', from: 'active', to: 'disabled' }],
       reason: 'missing-from-source',
       seat: -1,
     });

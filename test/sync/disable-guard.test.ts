@@ -85,7 +85,7 @@ describe('the accidental-disable guard through the real pipeline', () => {
     expect(done).toMatchObject({ state: 'succeeded', confirmedAt: expect.any(String), counts: { updated: 1, disabled: 12 } });
     // The held warning ("no one was disabled") is no longer true: the run says it was confirmed instead.
     expect(done.warnings.join(' ')).not.toMatch(/no one was disabled/);
-    expect(done.warnings.at(-1)).toBe(`The disable guard held 12 disable(s); an admin confirmed them at ${done.confirmedAt}.`);
+    expect(done.warnings.at(-1)).toBe(`The disable guard held 12 disable(s); an admin through the API confirmed them at ${done.confirmedAt}.`);
     const users = await usersOf(t, 'Truncated');
     expect(everyone.slice(8).map((name) => users.get(name)?.status)).toEqual(Array(12).fill('disabled'));
     expect(kept.map((name) => users.get(name)?.status)).toEqual(Array(8).fill('active'));

@@ -43,7 +43,7 @@ describe('poison messages end the run as failed, and the rest of its work lands'
     };
     host = quickHost(t);
     await host.start();
-    const run = await awaitRunEnd(t, (await startRun(t.app.deps, { connection: 'PoisonPage', trigger: 'manual' })).runId);
+    const run = await awaitRunEnd(t, (await startRun(t.app.deps, { connection: 'PoisonPage', trigger: 'manual', startedBy: 'cli:tester' })).runId);
 
     expect(run).toMatchObject({ state: 'failed', listing: 'failed', error: { code: 'poison-message' }, counts: { created: 4, disabled: 0 } });
     expect(run.error?.message).toMatch(/Reading page 2 of the listing failed 5 times and was moved to the poison queue/);
@@ -65,7 +65,7 @@ describe('poison messages end the run as failed, and the rest of its work lands'
     };
     host = quickHost(t);
     await host.start();
-    const run = await awaitRunEnd(t, (await startRun(t.app.deps, { connection: 'PoisonFinalise', trigger: 'manual' })).runId);
+    const run = await awaitRunEnd(t, (await startRun(t.app.deps, { connection: 'PoisonFinalise', trigger: 'manual', startedBy: 'cli:tester' })).runId);
 
     expect(run).toMatchObject({ state: 'failed', error: { code: 'poison-message' } });
     expect(run.error?.message).toMatch(/Finalising the run failed 5 times/);
@@ -138,7 +138,7 @@ describe('a shard whose reconcile job fails on every delivery: the run fails, th
     };
     host = quickHost(t);
     await host.start();
-    const run = await awaitRunEnd(t, (await startRun(t.app.deps, { connection: 'FailingShard', trigger: 'manual' })).runId);
+    const run = await awaitRunEnd(t, (await startRun(t.app.deps, { connection: 'FailingShard', trigger: 'manual', startedBy: 'cli:tester' })).runId);
 
     expect(attempts).toBe(host.queueSettings.maxDequeueCount);
     expect(host.invocations.poisoned).toBe(0);
@@ -166,7 +166,7 @@ describe('a shard whose reconcile job fails on every delivery: the run fails, th
     });
     host = quickHost(t, definitions);
     await host.start();
-    const run = await awaitRunEnd(t, (await startRun(t.app.deps, { connection: 'PoisonShard', trigger: 'manual' })).runId);
+    const run = await awaitRunEnd(t, (await startRun(t.app.deps, { connection: 'PoisonShard', trigger: 'manual', startedBy: 'cli:tester' })).runId);
 
     expect(crashes).toEqual(Array.from({ length: host.queueSettings.maxDequeueCount }, (_, i) => i + 1));
     expect(host.invocations.poisoned).toBe(1);
@@ -182,7 +182,7 @@ describe('the stalled-run watchdog', () => {
     await putProfile(t, csvProfile('Stalled', 'stalled.csv', { schedule: { kind: 'interval', minutes: 15 } }));
     await uploadCsv(t, 'stalled.csv', csv(names('st', 3)));
     // No worker ever takes the first page job: as if its message was lost.
-    const lost = await startRun(t.app.deps, { connection: 'Stalled', trigger: 'manual' });
+    const lost = await startRun(t.app.deps, { connection: 'Stalled', trigger: 'manual', startedBy: 'cli:tester' });
     const realNow = Date.now();
 
     t.app.deps.clock = () => new Date(realNow + STALLED_AFTER_MS - 5 * 60_000);

@@ -51,7 +51,7 @@ describe('licence limit across directories and local accounts', () => {
 
   it('counts local accounts too: a new one is blocked while the licences are taken', async () => {
     const { t } = await seatsTaken();
-    const local = await addLocalAccount(t.app.deps, { username: 'lena.local', email: 'lena@intranet.example', firstName: 'Lena', lastName: 'Local' });
+    const local = await addLocalAccount(t.app.deps, { username: 'lena.local', email: 'lena@intranet.example', firstName: 'Lena', lastName: 'Local' }, 'cli:tester');
     expect(local.status).toBe('blocked');
     expect(await t.app.deps.licences.used()).toBe(3);
   });
@@ -82,7 +82,7 @@ describe('licences recount', () => {
     await syncNow(t, 'Recount');
     await uploadCsv(t, 'recount.csv', csv('r1', 'r2', 'r3'));
     expect((await syncNow(t, 'Recount')).counts).toMatchObject({ disabled: 1 });
-    await addLocalAccount(t.app.deps, { username: 'rita.local', email: 'rita@intranet.example', firstName: 'Rita', lastName: 'Local' });
+    await addLocalAccount(t.app.deps, { username: 'rita.local', email: 'rita@intranet.example', firstName: 'Rita', lastName: 'Local' }, 'cli:tester');
     expect(await t.app.deps.licences.used()).toBe(4);
     // A hand edit of the ledger row (Storage Explorer) leaves it wrong: as if no licence were in use.
     await t.table('licencesTable').upsertEntity({ partitionKey: 'licence', rowKey: 'seats', used: 0, operations: '{}' }, 'Replace');

@@ -84,6 +84,7 @@ async function reconcile(pages: readonly (readonly SourceEntry[])[], stored: Rea
     connection: 'Props',
     directoryKey: DIRECTORY,
     trigger: 'manual',
+    startedBy: 'cli:tester',
     kind: 'full',
     dryRun: false,
     profile,

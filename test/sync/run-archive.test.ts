@@ -108,18 +108,18 @@ describe("a run's files at rest", () => {
     t.app.deps.clock = () => new Date(started + 2 * DAY_MS + 60_000);
     await runTimerTick(t.app.deps);
     expect([...(await runsContainer(t)).keys()]).toEqual([]);
-    expect(await rejection(startRun(t.app.deps, { connection: 'Expiring', trigger: 'manual', fromRunId: old.runId }))).toMatchObject({
+    expect(await rejection(startRun(t.app.deps, { connection: 'Expiring', trigger: 'manual', startedBy: 'cli:tester', fromRunId: old.runId }))).toMatchObject({
       code: 'run-files-expired',
       message: `The input of run ${old.runId} was deleted: a run's files are kept 2 days (USERSYNC_ARCHIVE_DAYS). Re-sync from a later run, or upload the file again.`,
     });
-    expect(await rejection(confirmRun(t.app.deps, held.runId))).toMatchObject({ code: 'run-files-expired' });
+    expect(await rejection(confirmRun(t.app.deps, held.runId, 'cli:tester'))).toMatchObject({ code: 'run-files-expired' });
     expect((await t.app.deps.runs.get(held.runId))?.state).toBe('needs-confirmation');
     expect((await usersOf(t, 'Expiring')).get('ole')?.status).toBe('active');
 
     // A run whose archive is missing for another reason is refused as having none.
     const recent = await syncNow(t, 'Expiring', { dryRun: true });
     await t.app.deps.runFiles.deletePrefix(paths.archive(recent.runId));
-    expect(await rejection(startRun(t.app.deps, { connection: 'Expiring', trigger: 'manual', fromRunId: recent.runId }))).toMatchObject({ code: 'run-not-found' });
+    expect(await rejection(startRun(t.app.deps, { connection: 'Expiring', trigger: 'manual', startedBy: 'cli:tester', fromRunId: recent.runId }))).toMatchObject({ code: 'run-not-found' });
     expect((await auditOf(t, held.runId)).map((record) => record.action)).not.toContain('run-confirmed');
   });
 });

@@ -21,8 +21,8 @@ describe('usernames are unique across directories and local accounts', () => {
     await uploadCsv(t, 'north.csv', csv(row('nora'), row('Sam')));
     await uploadCsv(t, 'south.csv', csv(row('sol'), row('sam')));
     const [north, south] = await Promise.all([
-      startRun(t.app.deps, { connection: 'North', trigger: 'manual' }),
-      startRun(t.app.deps, { connection: 'South', trigger: 'manual' }),
+      startRun(t.app.deps, { connection: 'North', trigger: 'manual', startedBy: 'cli:tester' }),
+      startRun(t.app.deps, { connection: 'South', trigger: 'manual', startedBy: 'cli:tester' }),
     ]);
     // Both runs' jobs are worked at once by the same pool of workers.
     const [northRun, southRun] = await Promise.all([awaitRun(t.app, t.definitions, north!.runId), awaitRun(t.app, t.definitions, south!.runId)]);
@@ -69,8 +69,8 @@ describe('local accounts and adoption', () => {
   });
 
   it('a local account is never changed by sync, and its username is reported as a conflict', async () => {
-    const local = await addLocalAccount(t.app.deps, { username: 'Lou', email: 'lou@intranet.example', firstName: 'Lou', lastName: 'Local' });
-    await expect(addLocalAccount(t.app.deps, { username: 'lou', email: 'x@example.org', firstName: 'X', lastName: 'Y' })).rejects.toMatchObject({ code: 'username-taken' });
+    const local = await addLocalAccount(t.app.deps, { username: 'Lou', email: 'lou@intranet.example', firstName: 'Lou', lastName: 'Local' }, 'cli:tester');
+    await expect(addLocalAccount(t.app.deps, { username: 'lou', email: 'x@example.org', firstName: 'X', lastName: 'Y' }, 'cli:tester')).rejects.toMatchObject({ code: 'username-taken' });
     await putProfile(t, csvProfile('Office', 'office.csv'));
     await uploadCsv(t, 'office.csv', csv(row('lou', 'Finance'), row('olga')));
     const before = await etags(t, 'usersTable');
@@ -88,12 +88,12 @@ describe('local accounts and adoption', () => {
   });
 
   it('adopt --dry-run lists what it would do and changes nothing; adopt moves the account and the next sync updates it', async () => {
-    const dry = await adopt(t.app.deps, 'Office', { dryRun: true });
+    const dry = await adopt(t.app.deps, 'Office', { dryRun: true }, 'cli:tester');
     expect(dry.adoptions).toEqual([{ username: 'Lou', sourceKey: 'lou' }]);
     expect(await t.app.deps.users.get(LOCAL_DIRECTORY, 'lou')).toBeDefined();
     expect((await t.app.deps.usernames.find('lou'))?.directoryKey).toBe(LOCAL_DIRECTORY);
 
-    const done = await adopt(t.app.deps, 'Office', { dryRun: false });
+    const done = await adopt(t.app.deps, 'Office', { dryRun: false }, 'cli:tester');
     expect(done.adoptions).toHaveLength(1);
     expect(await t.app.deps.users.get(LOCAL_DIRECTORY, 'lou')).toBeUndefined();
     const office = await t.app.deps.connections.get('Office');
@@ -110,7 +110,7 @@ describe('local accounts and adoption', () => {
   });
 
   it('a local account follows the username rule of synced users (account-invalid), and names have no control characters', async () => {
-    const account = (username: string, firstName = 'Val') => addLocalAccount(t.app.deps, { username, email: 'val@intranet.example', firstName, lastName: 'Local' });
+    const account = (username: string, firstName = 'Val') => addLocalAccount(t.app.deps, { username, email: 'val@intranet.example', firstName, lastName: 'Local' }, 'cli:tester');
     for (const [username, problem] of [
       ['a/b', 'it contains "/"'],
       ['..', 'it has no letter or digit'],
@@ -129,7 +129,7 @@ describe('local accounts and adoption', () => {
 
   it('with nothing to adopt it says so', async () => {
     await putProfile(t, csvProfile('Fresh', 'fresh.csv'));
-    const plan = await adopt(t.app.deps, 'Fresh', { dryRun: false });
+    const plan = await adopt(t.app.deps, 'Fresh', { dryRun: false }, 'cli:tester');
     expect(plan.adoptions).toEqual([]);
     expect(plan.notes[0]).toMatch(/no completed run yet/);
   });

@@ -50,7 +50,7 @@ describe('Application Insights audit telemetry', () => {
       expect(telemetry.enabled).toBe(false);
       const inner = new ArrayAuditLog();
       const audit = new AppInsightsAuditLog(inner, telemetry);
-      await audit.write([{ runId: 'r0', connection: 'hr-csv', action: 'created', subject: 'u0', at }]);
+      await audit.write([{ runId: 'r0', connection: 'hr-csv', action: 'created', subject: 'u0', actor: 'timer', at }]);
       expect(inner.records).toHaveLength(1);
       expect((await audit.query({ runId: 'r0', limit: 10 })).records).toHaveLength(1);
       telemetry.event('UserSync.nothing', { a: 1 });
@@ -82,6 +82,7 @@ describe('Application Insights audit telemetry', () => {
         subject: 'emp-001',
         username: 'ada@example.com',
         ref: 'row 2',
+        actor: 'timer',
         at,
         // Not an audit field: must never leave the process.
         password: 'hunter2-must-not-leak',
@@ -94,6 +95,12 @@ describe('Application Insights audit telemetry', () => {
           action: 'updated',
           subject: 'emp-002',
           changedFields: ['displayName', 'department'],
+          changes: [
+            { field: 'displayName', from: 'Ada', to: 'Ada L.' },
+            { field: 'department', to: 'Sales' },
+          ],
+          actor: 'cli:ann',
+          confirmedAt: at,
           at,
         },
         {
@@ -103,6 +110,7 @@ describe('Application Insights audit telemetry', () => {
           subject: 'emp-003',
           reason: 'missing-email',
           detail: 'Row 4 has no email address.',
+          actor: 'timer',
           at,
         },
       ]);
@@ -143,7 +151,13 @@ describe('Application Insights audit telemetry', () => {
         connection: 'hr-csv',
         subject: 'emp-002',
         changedFields: 'displayName,department',
+        actor: 'cli:ann',
+        confirmedAt: at,
       });
+      expect(JSON.parse(String(updated?.data?.baseData?.properties?.changes))).toEqual([
+        { field: 'displayName', from: 'Ada', to: 'Ada L.' },
+        { field: 'department', to: 'Sales' },
+      ]);
 
       const skipped = eventNamed(ingestion, 'UserSync.skipped', 'emp-003');
       expect(skipped?.data?.baseData?.properties).toMatchObject({
@@ -159,7 +173,7 @@ describe('Application Insights audit telemetry', () => {
       expect(properties).not.toHaveProperty('at');
       expect(properties).not.toHaveProperty('action');
       expect(JSON.stringify(ingestion.envelopes)).not.toContain('hunter2-must-not-leak');
-      const allowed = ['runId', 'connection', 'subject', 'username', 'ref', 'reason', 'detail', 'changedFields'];
+      const allowed = ['runId', 'connection', 'subject', 'username', 'ref', 'reason', 'detail', 'changedFields', 'changes', 'actor', 'confirmedAt'];
       for (const event of events(ingestion).filter((e) => e.data?.baseData?.name !== 'UserSync.runSummary')) {
         for (const key of Object.keys(event.data?.baseData?.properties ?? {})) expect(allowed).toContain(key);
       }
@@ -186,7 +200,7 @@ describe('Application Insights audit telemetry', () => {
     it('drops events after shutdown instead of failing', async () => {
       const before = events(ingestion).length;
       const audit = new AppInsightsAuditLog(inner, telemetry);
-      await audit.write([{ runId: 'run-2', connection: 'hr-csv', action: 'created', subject: 'late', at }]);
+      await audit.write([{ runId: 'run-2', connection: 'hr-csv', action: 'created', subject: 'late', actor: 'timer', at }]);
       await telemetry.flush();
       expect(inner.records.at(-1)?.subject).toBe('late');
       expect(events(ingestion).length).toBe(before);

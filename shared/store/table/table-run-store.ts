@@ -126,6 +126,8 @@ function runFrom(entity: Record<string, unknown>): Run {
     connection: String(entity.connection),
     directoryKey: String(entity.directoryKey),
     trigger: entity.trigger as Run['trigger'],
+    // Runs recorded before their starter was: a scheduled one was the timer's; a manual one's admin is unknown.
+    startedBy: text('startedBy') ?? (entity.trigger === 'schedule' ? 'timer' : 'unknown'),
     kind: (entity.kind as Run['kind'] | undefined) ?? 'full',
     dryRun: entity.dryRun === true,
     // The run's own copy: one saved before a rule existed still reads (a URL's credentials removed).
@@ -154,6 +156,8 @@ function runFrom(entity: Record<string, unknown>): Run {
   if (heldDisables) run.heldDisables = JSON.parse(heldDisables) as Run['heldDisables'];
   const confirmedAt = text('confirmedAt');
   if (confirmedAt) run.confirmedAt = confirmedAt;
+  const confirmedBy = text('confirmedBy');
+  if (confirmedBy) run.confirmedBy = confirmedBy;
   const finaliseStartedAt = text('finaliseStartedAt');
   if (finaliseStartedAt) run.finaliseStartedAt = finaliseStartedAt;
   return run;

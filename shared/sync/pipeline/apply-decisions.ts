@@ -1,21 +1,22 @@
-import type { AuditRecord } from '../../audit/audit-log.js';
+import type { AuditRecord, AuditStamp } from '../../audit/audit-log.js';
 import type { PlannedDecision } from '../rules/decide.js';
 import type { SyncDependencies } from '../dependencies.js';
 import { countedAs, type Decision, type StoredUser } from '../model.js';
 import type { Run } from '../run-model.js';
 
 /** What the write path needs to know of the run (or admin operation) it writes for. */
-export type RunRef = Pick<Run, 'runId' | 'connection' | 'directoryKey' | 'startedAt'>;
+export type RunRef = Pick<Run, 'runId' | 'connection' | 'directoryKey'>;
 
 /**
  * The one write path of the sync, for every directory type: a plan's decisions become audit records,
  * new groups and user rows. Every write is an upsert of a deterministic row, so applying a plan twice
  * leaves what applying it once does. Audit records go first: if a user write then fails, the
- * redelivered job writes both again.
+ * redelivered job writes both again. `stamp` is who and when, the same on every delivery (the time
+ * the plan was made, or finalise began), so a redelivery's records have the same keys.
  */
-export async function applyDecisions(deps: SyncDependencies, run: RunRef, decisions: readonly PlannedDecision[]): Promise<void> {
-  await deps.audit.write(decisions.map((decision) => auditRecordOf(run, decision)));
-  await createGroups(deps, run, decisions);
+export async function applyDecisions(deps: SyncDependencies, run: RunRef, decisions: readonly PlannedDecision[], stamp: AuditStamp): Promise<void> {
+  await deps.audit.write(decisions.map((decision) => auditRecordOf(run, decision, stamp)));
+  await createGroups(deps, run, decisions, stamp);
   const users: StoredUser[] = [];
   for (const decision of decisions) if ('user' in decision) users.push(decision.user);
   await deps.users.write(users);
@@ -31,7 +32,7 @@ export async function applyDecisions(deps: SyncDependencies, run: RunRef, decisi
  * Creates the directory groups the decisions put users in that do not exist yet. Sync creates groups
  * but never deletes one: permissions elsewhere hang on them even when they are empty.
  */
-async function createGroups(deps: SyncDependencies, run: RunRef, decisions: readonly PlannedDecision[]): Promise<void> {
+async function createGroups(deps: SyncDependencies, run: RunRef, decisions: readonly PlannedDecision[], stamp: AuditStamp): Promise<void> {
   const wanted = new Map<string, string>();
   for (const decision of decisions) {
     if (!('user' in decision)) continue;
@@ -40,7 +41,6 @@ async function createGroups(deps: SyncDependencies, run: RunRef, decisions: read
   if (!wanted.size) return;
   const existing = new Set((await deps.groups.list()).map((group) => group.name.toLowerCase()));
   const missing = [...wanted].filter(([lower]) => !existing.has(lower)).map(([, name]) => name);
-  const at = new Date(run.startedAt).toISOString();
   // Audit first (deterministic key), so a crash between the two still leaves the record.
   await deps.audit.write(
     missing.map((name) => ({
@@ -49,17 +49,16 @@ async function createGroups(deps: SyncDependencies, run: RunRef, decisions: read
       action: 'group-created' as const,
       subject: `group:${name.toLowerCase()}`,
       detail: `Group "${name}" created by the sync of "${run.connection}".`,
-      at,
+      ...stamp,
     })),
   );
   for (const name of missing) {
-    await deps.groups.createIfAbsent({ name, origin: run.directoryKey, connection: run.connection, createdAt: at });
+    await deps.groups.createIfAbsent({ name, origin: run.directoryKey, connection: run.connection, createdAt: stamp.at });
   }
 }
 
-export function auditRecordOf(run: RunRef, decision: Decision): AuditRecord {
-  const at = decision.action !== 'unchanged' && 'user' in decision ? decision.user.updatedAt : new Date(run.startedAt).toISOString();
-  const base = { runId: run.runId, connection: run.connection, action: countedAs(decision) as AuditRecord['action'], at };
+function auditRecordOf(run: RunRef, decision: Decision, stamp: AuditStamp): AuditRecord {
+  const base = { runId: run.runId, connection: run.connection, action: countedAs(decision) as AuditRecord['action'], ...stamp };
   switch (decision.action) {
     case 'skip':
       return { ...base, subject: decision.key ?? decision.ref, ref: decision.ref, reason: decision.reason, detail: decision.detail };
@@ -74,6 +73,7 @@ export function auditRecordOf(run: RunRef, decision: Decision): AuditRecord {
         username: decision.user.username,
         ref: decision.ref,
         changedFields: decision.changedFields,
+        ...(decision.changes?.length ? { changes: decision.changes } : {}),
         ...(decision.reason ? { reason: decision.reason } : {}),
         ...(decision.reason === 'licence-limit'
           ? { detail: 'No licence is free, so the account is blocked; it becomes active when a licence frees up (oldest first).' }

@@ -1,3 +1,4 @@
+import { actorName } from '../../audit/audit-log.js';
 import { AppError } from '../../errors/app-error.js';
 import type { SyncDependencies } from '../dependencies.js';
 import { stopRun } from './fail-run.js';
@@ -7,7 +8,7 @@ import { isTerminal, RUN_ID_PATTERN, type Run } from '../run-model.js';
  * An admin ends an active run — one whose driver was killed, or one started by mistake — as `cancelled`.
  * It disables no one: a run can be cancelled only until finalise begins to act (finalise marks the run
  * first and stops if it finds it cancelled, so the two cannot both win). What its shards already applied
- * (creates, updates) stays. `actor` names who cancelled it, for the audit record.
+ * (creates, updates) stays. `actor` is who cancels it (`cli:ann`…): the audit record names them.
  */
 export async function cancelRun(deps: SyncDependencies, runId: string, actor: string): Promise<Run> {
   const found = RUN_ID_PATTERN.test(runId) ? await deps.runs.get(runId) : undefined;
@@ -17,8 +18,9 @@ export async function cancelRun(deps: SyncDependencies, runId: string, actor: st
     runId,
     {
       state: 'cancelled',
-      warning: `Cancelled by ${actor}, so no one was disabled; users it had already created or updated stay as they are.`,
-      audit: { action: 'run-cancelled', detail: `Cancelled by ${actor}; no one was disabled.` },
+      warning: `Cancelled by ${actorName(actor)}, so no one was disabled; users it had already created or updated stay as they are.`,
+      audit: { action: 'run-cancelled', detail: `Cancelled by ${actorName(actor)}; no one was disabled.` },
+      actor,
     },
     (current) => current.finaliseStartedAt === undefined,
   );

@@ -1,3 +1,4 @@
+import { actorName } from '../../audit/audit-log.js';
 import { AppError } from '../../errors/app-error.js';
 import type { ConnectionState } from '../ports.js';
 import type { SyncDependencies } from '../dependencies.js';
@@ -8,9 +9,10 @@ import { heldWarning } from '../rules/disable-guard.js';
 /**
  * An admin confirms the disables a run held back (the disable guard tripped): the run takes its
  * profile's slot again and finalise applies them. Only the profile's latest run can be confirmed —
- * once a newer run has started, that one re-evaluated who is missing.
+ * once a newer run has started, that one re-evaluated who is missing. `actor` is who confirms: the run
+ * records them and when, and so do the records of what finalise then applies.
  */
-export async function confirmRun(deps: SyncDependencies, runId: string): Promise<Run> {
+export async function confirmRun(deps: SyncDependencies, runId: string, actor: string): Promise<Run> {
   const run = RUN_ID_PATTERN.test(runId) ? await deps.runs.get(runId) : undefined;
   if (!run) throw new AppError('run-not-found', `There is no run ${runId}.`);
   if (run.state === 'superseded') {
@@ -40,8 +42,8 @@ export async function confirmRun(deps: SyncDependencies, runId: string): Promise
   const confirmed = await deps.runs.update(runId, ({ finaliseStartedAt: _begun, ...current }) => {
     if (current.state !== 'needs-confirmation') return undefined;
     const held = current.heldDisables ? heldWarning(current.heldDisables, false) : undefined;
-    const note = `The disable guard held ${current.heldDisables?.count ?? 0} disable(s); an admin confirmed them at ${now}.`;
-    return { ...current, state: 'finalising', confirmedAt: now, warnings: [...current.warnings.filter((warning) => warning !== held), note] };
+    const note = `The disable guard held ${current.heldDisables?.count ?? 0} disable(s); ${actorName(actor)} confirmed them at ${now}.`;
+    return { ...current, state: 'finalising', confirmedAt: now, confirmedBy: actor, warnings: [...current.warnings.filter((warning) => warning !== held), note] };
   });
   await deps.audit.write([
     {
@@ -49,7 +51,8 @@ export async function confirmRun(deps: SyncDependencies, runId: string): Promise
       connection: run.connection,
       action: 'run-confirmed',
       subject: runId,
-      detail: `An admin confirmed disabling ${run.heldDisables?.count ?? 0} user(s).`,
+      detail: `${actorName(actor)} confirmed disabling ${run.heldDisables?.count ?? 0} user(s).`,
+      actor,
       at: now,
     },
   ]);
@@ -71,15 +74,18 @@ function refusalFor(state: ConnectionState, runId: string, connection: string): 
 
 /**
  * A new run of the profile re-evaluates who is missing, so a run still waiting for confirmation is
- * superseded: it can no longer be confirmed, and its plans are removed.
+ * superseded: it can no longer be confirmed, and its plans are removed (recorded as the new run's doing).
  */
-export async function supersedeHeldRun(deps: SyncDependencies, heldRunId: string, byRunId: string, now: string): Promise<void> {
+export async function supersedeHeldRun(deps: SyncDependencies, heldRunId: string, by: Pick<Run, 'runId' | 'startedBy' | 'startedAt'>): Promise<void> {
+  const byRunId = by.runId;
   const superseded = await deps.runs.update(heldRunId, (current) =>
     current.state === 'needs-confirmation'
       ? { ...current, state: 'superseded', warnings: [...current.warnings, `Superseded by run ${byRunId}, which re-evaluated who is missing.`] }
       : undefined,
   );
   if (superseded?.state !== 'superseded') return;
-  await deps.audit.write([{ runId: heldRunId, connection: superseded.connection, action: 'run-superseded', subject: heldRunId, detail: `Run ${byRunId} re-evaluates who is missing.`, at: now }]);
+  await deps.audit.write([
+    { runId: heldRunId, connection: superseded.connection, action: 'run-superseded', subject: heldRunId, detail: `Run ${byRunId} re-evaluates who is missing.`, actor: by.startedBy, at: by.startedAt },
+  ]);
   await deps.runFiles.deletePrefix(paths.plans(heldRunId));
 }

@@ -12,6 +12,8 @@ export interface RunStop {
   /** Added to the run's warnings: what the admin should know about how it ended. */
   warning: string;
   audit: { action: AuditAction; reason?: string; detail: string };
+  /** Who ends it, when not the run itself (its record then names who started it). */
+  actor?: string;
 }
 
 /**
@@ -33,7 +35,8 @@ export async function stopRun(
   });
   if (!run || !stopped) return { run, stopped: false };
   if (!run.dryRun) {
-    await deps.audit.write([{ runId, connection: run.connection, action: stop.audit.action, subject: runId, ...(stop.audit.reason ? { reason: stop.audit.reason } : {}), detail: stop.audit.detail, at: now }]);
+    const { action, reason, detail } = stop.audit;
+    await deps.audit.write([{ runId, connection: run.connection, action, subject: runId, ...(reason ? { reason } : {}), detail, actor: stop.actor ?? run.startedBy, at: now }]);
   }
   await freeSlot(deps, run, stop.state, now);
   if (!run.dryRun) deps.runFinished(run);
@@ -44,15 +47,16 @@ export async function stopRun(
 
 /**
  * Ends a run as failed, disabling no one, when its own jobs cannot: a message that went to a poison
- * queue, or a run that made no progress for too long (the watchdog). Does nothing to a run that has
- * already ended.
+ * queue, or a run that made no progress for too long (the watchdog: `actor` is then the timer). Does
+ * nothing to a run that has already ended.
  */
-export async function failRun(deps: SyncDependencies, runId: string, error: RunError): Promise<Run | undefined> {
+export async function failRun(deps: SyncDependencies, runId: string, error: RunError, actor?: string): Promise<Run | undefined> {
   const { run, stopped } = await stopRun(deps, runId, {
     state: 'failed',
     error,
     warning: 'The run was stopped before finalise, so no one was disabled.',
     audit: { action: 'run-failed', reason: error.code, detail: error.message },
+    ...(actor ? { actor } : {}),
   });
   return stopped ? run : undefined;
 }

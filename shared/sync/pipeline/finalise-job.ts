@@ -1,4 +1,5 @@
 import pLimit from 'p-limit';
+import type { AuditStamp } from '../../audit/audit-log.js';
 import type { ErrorCode } from '../../errors/app-error.js';
 import type { SyncDependencies } from '../dependencies.js';
 import type { FinaliseJob } from './jobs.js';
@@ -10,6 +11,7 @@ import { applyDecisions } from './apply-decisions.js';
 import { seatsFreed } from '../rules/licences.js';
 import { isTerminal, summarise, type HeldDisables, type Run } from '../run-model.js';
 import { disableGuardVerdict, HELD_SAMPLE_SIZE, heldWarning } from '../rules/disable-guard.js';
+import { statusChange } from '../rules/field-changes.js';
 import { readPlan, removeWorkingFiles, type ShardPlan } from './staging.js';
 import { freeSlot } from './close-run.js';
 
@@ -63,7 +65,8 @@ export async function runFinaliseJob(deps: SyncDependencies, job: FinaliseJob): 
   const disables = [...plans.flatMap((plan) => plan.sourceDisables), ...(mayDisable ? plans.flatMap((plan) => plan.pendingDisables) : [])];
   const enabledBefore = await enabledUsersBefore(deps, run, plans, disables.length);
   const verdict = disableGuardVerdict(run.profile.disableGuard, disables.length, enabledBefore);
-  if (!(await beginActing(deps, run))) return;
+  const stamp = await beginActing(deps, run);
+  if (!stamp) return;
   const held: HeldDisables | undefined =
     verdict.trips && !run.confirmedAt
       ? {
@@ -77,13 +80,13 @@ export async function runFinaliseJob(deps: SyncDependencies, job: FinaliseJob): 
     warnings.push(heldWarning(held, run.dryRun));
   } else if (disables.length) {
     if (!run.dryRun) {
-      await applyDecisions(deps, run, run.confirmedAt ? await stillEnabled(deps, run, disables) : disables);
+      await applyDecisions(deps, run, run.confirmedAt ? await stillEnabled(deps, run, disables) : disables, stamp);
       await deps.licences.release(`${run.runId}:finalise:freed`, seatsFreed(disables));
     }
     counts.disabled += disables.length;
   }
 
-  if (!run.dryRun) counts.activated += await activateBlocked(deps, run, plans);
+  if (!run.dryRun) counts.activated += await activateBlocked(deps, run, plans, stamp);
 
   const error = run.error ?? shardError ?? nothingUsable;
   const state = error ? 'failed' : held && !run.dryRun ? 'needs-confirmation' : 'succeeded';
@@ -92,7 +95,8 @@ export async function runFinaliseJob(deps: SyncDependencies, job: FinaliseJob): 
   // run (a handful of changes) scans only when a change can move a link, not for a new job title.
   const linksMayMove =
     run.kind === 'full' ? counts.created + counts.updated + counts['re-enabled'] > 0 : plans.some((plan) => plan.movesLinks);
-  if (!run.dryRun && linksMayMove) await linkManagers(deps, run, now);
+  // A confirmed run linked them before it was held; what the confirm applies (disables) moves no link.
+  if (!run.dryRun && linksMayMove && !run.confirmedAt) await linkManagers(deps, run, stamp);
   const summary = summarise(counts);
   if (!run.dryRun) {
     await deps.audit.write([
@@ -103,7 +107,7 @@ export async function runFinaliseJob(deps: SyncDependencies, job: FinaliseJob): 
         subject: run.runId,
         detail: error ? `${error.message} ${summary}` : held ? `${warnings.at(-1)} First ${held.usernames.length}: ${held.usernames.join(', ')}.` : summary,
         ...(error ? { reason: error.code } : held ? { reason: 'disable-guard' } : {}),
-        at: now,
+        ...stamp,
       },
     ]);
   }
@@ -136,13 +140,17 @@ export async function runFinaliseJob(deps: SyncDependencies, job: FinaliseJob): 
  * Marks the run before finalise's first write, unless it has ended (an admin cancelled it): a cancel
  * and a finalise race on the run row's ETag, so either the cancel wins and this finalise stops here,
  * disabling no one, or the mark wins and the cancel is refused. A redelivered finalise finds its mark.
+ * Answers what finalise's audit records carry: the mark's time (the same on every delivery), and who
+ * acts — who confirmed the run, with when, if it was confirmed, else who started it.
  */
-async function beginActing(deps: SyncDependencies, run: Run): Promise<boolean> {
+async function beginActing(deps: SyncDependencies, run: Run): Promise<AuditStamp | undefined> {
   const now = deps.clock().toISOString();
   const latest = await deps.runs.update(run.runId, (current) =>
     isTerminal(current.state) || current.finaliseStartedAt ? undefined : { ...current, finaliseStartedAt: now },
   );
-  return latest !== undefined && !isTerminal(latest.state);
+  if (!latest || isTerminal(latest.state)) return undefined;
+  const at = latest.finaliseStartedAt ?? now;
+  return latest.confirmedBy && latest.confirmedAt ? { actor: latest.confirmedBy, at, confirmedAt: latest.confirmedAt } : { actor: latest.startedBy, at };
 }
 
 const RUN_END_ACTION = {
@@ -164,7 +172,13 @@ async function stillEnabled(deps: SyncDependencies, run: Run, disables: readonly
         const user = await deps.users.get(run.directoryKey, decision.key);
         if (!user || user.status === 'disabled') return [];
         const { disabledReason } = decision.user;
-        return [{ ...decision, user: { ...user, status: 'disabled', updatedAt: decision.user.updatedAt, ...(disabledReason ? { disabledReason } : {}) } }];
+        return [
+          {
+            ...decision,
+            user: { ...user, status: 'disabled', updatedAt: decision.user.updatedAt, ...(disabledReason ? { disabledReason } : {}) },
+            changes: [statusChange(user.status, 'disabled')],
+          },
+        ];
       }),
     ),
   );
@@ -260,19 +274,30 @@ async function shardPlans(deps: SyncDependencies, run: Run, shards: readonly num
  * Blocked users still in scope become active as licences allow, oldest first. The licences are taken
  * under one operation id, so a redelivered finalise activates the same users and counts them once.
  */
-async function activateBlocked(deps: SyncDependencies, run: Run, plans: readonly PlanSummary[]): Promise<number> {
+async function activateBlocked(deps: SyncDependencies, run: Run, plans: readonly PlanSummary[], stamp: AuditStamp): Promise<number> {
   const candidates = plans
     .flatMap((plan) => plan.blockedInScope ?? [])
     .sort((a, b) => (a.createdAt === b.createdAt ? (a.key < b.key ? -1 : 1) : a.createdAt < b.createdAt ? -1 : 1));
   if (!candidates.length) return 0;
   const granted = await deps.licences.take(`${run.runId}:activate`, candidates.length);
-  const now = deps.clock().toISOString();
   const activations: Decision[] = [];
+  let activated = 0;
   for (const candidate of candidates.slice(0, granted)) {
     const user = await deps.users.get(run.directoryKey, candidate.key);
     if (!user) continue;
-    activations.push({ action: 'activate', key: user.key, ref: user.sourceRef, user: { ...user, status: 'active', updatedAt: now }, changedFields: ['status'], reason: 'licence-available' });
+    activated++;
+    // Activated before the run was held (this is its confirm's finalise): counted, but recorded then.
+    if (user.status !== 'blocked') continue;
+    activations.push({
+      action: 'activate',
+      key: user.key,
+      ref: user.sourceRef,
+      user: { ...user, status: 'active', updatedAt: stamp.at },
+      changedFields: ['status'],
+      changes: [statusChange('blocked', 'active')],
+      reason: 'licence-available',
+    });
   }
-  await applyDecisions(deps, run, activations);
-  return activations.length;
+  await applyDecisions(deps, run, activations, stamp);
+  return activated;
 }

@@ -1,4 +1,4 @@
-import type { AuditRecord } from '../../audit/audit-log.js';
+import type { AuditRecord, AuditStamp } from '../../audit/audit-log.js';
 import pLimit from 'p-limit';
 import type { SyncDependencies } from '../dependencies.js';
 import { SHARD_COUNT } from '../rules/partitioning.js';
@@ -9,7 +9,7 @@ import type { Run } from '../run-model.js';
  * Finalise's org-chart step: resolves every user's manager to the manager's user within the
  * directory and writes only the links that changed. Reports managers it cannot find and cycles.
  */
-export async function linkManagers(deps: SyncDependencies, run: Run, now: string): Promise<{ linksChanged: number }> {
+export async function linkManagers(deps: SyncDependencies, run: Run, stamp: AuditStamp): Promise<{ linksChanged: number }> {
   // Shards are read a few at a time, one range query each, and kept only as org-chart nodes, not whole users.
   const limit = pLimit(4);
   const shards = await Promise.all(
@@ -32,7 +32,7 @@ export async function linkManagers(deps: SyncDependencies, run: Run, now: string
   await deps.users.setManagerLinks(run.directoryKey, changes);
 
   const usernameOf = new Map(nodes.map((node) => [node.key, node.username]));
-  const base = { runId: run.runId, connection: run.connection, at: now };
+  const base = { runId: run.runId, connection: run.connection, ...stamp };
   const notes: AuditRecord[] = [
     ...chart.unresolved.map(
       (missing): AuditRecord => ({

@@ -32,7 +32,7 @@ export async function runReconcileJob(deps: SyncDependencies, job: ReconcileJob,
       }
       if (!(await shardRecorded(deps, run.runId, job.shard))) {
         if (!run.dryRun) {
-          await applyDecisions(deps, run, plan.decisions);
+          await applyDecisions(deps, run, plan.decisions, { actor: run.startedBy, at: plan.plannedAt });
           await deps.licences.release(`${run.runId}:shard-${job.shard}:freed`, seatsFreed(plan.decisions));
         }
         await deps.runs.putShardResult(run.runId, {

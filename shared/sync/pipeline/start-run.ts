@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { actorName } from '../../audit/audit-log.js';
 import { AppError } from '../../errors/app-error.js';
 import { secretNamesOf, type ConnectionProfile } from '../../connections/profile.js';
 import { usableConnection } from '../../connections/usable-connection.js';
@@ -12,6 +13,8 @@ import { paths, runFilesExpired } from './staging.js';
 export interface StartRunRequest {
   connection: string;
   trigger: RunTrigger;
+  /** Who starts it: `timer`, or the admin's actor (`cli:ann`, `user:ann@contoso.com`); its audit records name them. */
+  startedBy: string;
   dryRun?: boolean;
   /** CSV roll-back: read this earlier run's archived input instead of the source. */
   fromRunId?: string;
@@ -76,6 +79,7 @@ export async function startRun(deps: SyncDependencies, request: StartRunRequest)
     connection: profile.name,
     directoryKey: connection.directoryKey,
     trigger: request.trigger,
+    startedBy: request.startedBy,
     kind: incremental ? 'incremental' : 'full',
     ...(incremental ? { checkpoint } : {}),
     dryRun: request.dryRun ?? false,
@@ -93,7 +97,7 @@ export async function startRun(deps: SyncDependencies, request: StartRunRequest)
   };
   await deps.runs.create(run);
   const { lastRunId, lastRunStatus } = connection.state;
-  if (!run.dryRun && lastRunId && lastRunStatus === 'needs-confirmation') await supersedeHeldRun(deps, lastRunId, runId, run.startedAt);
+  if (!run.dryRun && lastRunId && lastRunStatus === 'needs-confirmation') await supersedeHeldRun(deps, lastRunId, run);
   if (!run.dryRun) {
     await deps.audit.write([
       {
@@ -101,7 +105,8 @@ export async function startRun(deps: SyncDependencies, request: StartRunRequest)
         connection: profile.name,
         action: 'run-started',
         subject: runId,
-        detail: `${request.trigger === 'manual' ? 'Manual' : 'Scheduled'} run started${request.fromRunId ? ` from the input of run ${request.fromRunId}` : ''}.`,
+        detail: `${request.trigger === 'manual' ? `Manual run started by ${actorName(run.startedBy)}` : 'Scheduled run started'}${request.fromRunId ? ` from the input of run ${request.fromRunId}` : ''}.`,
+        actor: run.startedBy,
         at: run.startedAt,
       },
     ]);

@@ -10,6 +10,9 @@ import { isDue, skippedDailySlot } from '../rules/schedule.js';
 import { expireRunFiles } from './staging.js';
 import { startRun } from './start-run.js';
 
+/** The actor of what the timer does: the runs it starts, the stalled runs it fails. */
+export const TIMER = 'timer';
+
 /**
  * The timer's fan-out: starts a run for every enabled profile that is due and not already running;
  * then deletes the files of runs older than USERSYNC_ARCHIVE_DAYS.
@@ -27,7 +30,7 @@ export async function runTimerTick(deps: SyncDependencies): Promise<{ started: s
     try {
       // Hourly and interval schedules run incrementally between the daily full reconciliations.
       const incremental = profile.schedule.kind === 'interval' || profile.schedule.kind === 'hourly';
-      const run = await startRun(deps, { connection: profile.name, trigger: 'schedule', incremental });
+      const run = await startRun(deps, { connection: profile.name, trigger: 'schedule', startedBy: TIMER, incremental });
       started.push(run.runId);
     } catch (error) {
       // One profile's problem (a run still active, a missing secret) must not stop the others.
@@ -56,10 +59,15 @@ async function watchActiveRun(deps: SyncDependencies, { profile, state }: Stored
     const lastWritten = await deps.runs.lastWrittenAt(runId);
     if (!lastWritten || now.getTime() - lastWritten.getTime() < STALLED_AFTER_MS) return;
     const minutes = Math.round((now.getTime() - lastWritten.getTime()) / 60_000);
-    await failRun(deps, runId, {
-      code: 'run-stalled',
-      message: `The run made no progress for ${minutes} minutes (its queue messages were lost, or its jobs keep crashing), so the watchdog stopped it.`,
-    });
+    await failRun(
+      deps,
+      runId,
+      {
+        code: 'run-stalled',
+        message: `The run made no progress for ${minutes} minutes (its queue messages were lost, or its jobs keep crashing), so the watchdog stopped it.`,
+      },
+      TIMER,
+    );
     return;
   }
   // A slot taken a moment ago may belong to a run being confirmed (it turns non-terminal right after).
@@ -82,6 +90,7 @@ async function recordSkippedRun(deps: SyncDependencies, connection: StoredConnec
     connection: profile.name,
     directoryKey: connection.directoryKey,
     trigger: 'schedule',
+    startedBy: TIMER,
     kind: 'full',
     dryRun: false,
     profile,

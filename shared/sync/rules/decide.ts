@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { compareUsers, statusChange } from './field-changes.js';
 import { sameGroups } from './groups.js';
 import type { Decision, Holder, SourceEntry, SourceUser, StoredUser } from '../model.js';
 import { controlCharacterIn, USERNAME_RULE, usernameProblem } from './values.js';
@@ -78,6 +79,7 @@ export function decideEntries(
         ref: entry.ref,
         user: { ...stored, status: 'disabled', updatedAt: context.now, disabledReason: entry.reason },
         changedFields: ['status'],
+        changes: [statusChange(stored.status, 'disabled')],
         reason: entry.reason,
         ...(stored.status === 'active' ? { seat: -1 as const } : {}),
       },
@@ -108,6 +110,7 @@ export function decideMissing(stored: StoredUser, context: DecisionContext): Dec
     ref: stored.sourceRef,
     user: { ...stored, status: 'disabled', updatedAt: context.now, disabledReason: 'missing-from-source' },
     changedFields: ['status'],
+    changes: [statusChange(stored.status, 'disabled')],
     reason: 'missing-from-source',
     ...(stored.status === 'active' ? { seat: -1 as const } : {}),
   };
@@ -131,6 +134,7 @@ function decideUser(
       ref,
       user: { ...stored, status: 'disabled', updatedAt: context.now, sourceRef: ref, disabledReason: 'inactive-in-source' },
       changedFields: ['status'],
+      changes: [statusChange(stored.status, 'disabled')],
       reason: 'inactive-in-source',
       ...(stored.status === 'active' ? { seat: -1 as const } : {}),
     };
@@ -162,12 +166,12 @@ function decideUser(
     };
   }
 
-  const changedFields = changedFieldNames(stored, target);
+  const { changedFields, changes } = compareUsers(stored, target);
   if (stored.status === 'disabled') {
-    return { action: 're-enable', key, ref, user: target, changedFields: ['status', ...changedFields], seat: 1 };
+    return { action: 're-enable', key, ref, user: target, changedFields: ['status', ...changedFields], changes: [statusChange('disabled', target.status), ...changes], seat: 1 };
   }
   if (stored.sourceHash === target.sourceHash && sameGroups(stored.localGroups, target.localGroups)) return { action: 'unchanged', key };
-  return { action: 'update', key, ref, user: target, changedFields };
+  return { action: 'update', key, ref, user: target, changedFields, changes };
 }
 
 function missingRequiredField(source: SourceUser): Pick<Extract<Decision, { action: 'skip' }>, 'reason' | 'detail'> | undefined {
@@ -308,20 +312,6 @@ export function sourceHash(source: SourceUser): string {
     ...(source.groups ? [source.groups] : []),
   ]);
   return createHash('sha256').update(canonical).digest('base64url').slice(0, 32);
-}
-
-function changedFieldNames(stored: StoredUser, target: StoredUser): string[] {
-  const changed: string[] = [];
-  for (const field of ['username', 'email', 'firstName', 'lastName', 'manager'] as const) {
-    if ((stored[field] ?? '') !== (target[field] ?? '')) changed.push(field);
-  }
-  if (!sameGroups(stored.groups, target.groups)) changed.push('groups');
-  if (!sameGroups(stored.localGroups, target.localGroups)) changed.push('localGroups');
-  const names = new Set([...Object.keys(stored.attributes), ...Object.keys(target.attributes)]);
-  for (const name of [...names].sort()) {
-    if (stored.attributes[name] !== target.attributes[name]) changed.push(name);
-  }
-  return changed;
 }
 
 function sortedRecord(record: Record<string, string>): Record<string, string> {

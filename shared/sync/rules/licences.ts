@@ -31,6 +31,8 @@ export function grantSeats(decisions: readonly PlannedDecision[], granted: numbe
     return {
       ...rest,
       user: { ...decision.user, status: 'blocked' },
+      // A re-enabled user without a licence goes from disabled to blocked (its status change comes first).
+      ...(rest.changes ? { changes: rest.changes.map((change, index) => (index === 0 && change.field === 'status' ? { ...change, to: 'blocked' } : change)) } : {}),
       reason: 'licence-limit',
     };
   });

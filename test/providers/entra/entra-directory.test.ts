@@ -84,8 +84,8 @@ describe('Entra ID directories through the real Graph SDK and identity credentia
   it('syncs two tenants at once: nested groups, managers, disabled and emailless users, guests left out', async () => {
     const t = await appFor(contosoTenant(), fabrikamTenant());
     const [contoso, fabrikam] = await Promise.all([
-      startRun(t.app.deps, { connection: 'Contoso', trigger: 'manual' }),
-      startRun(t.app.deps, { connection: 'Fabrikam', trigger: 'manual' }),
+      startRun(t.app.deps, { connection: 'Contoso', trigger: 'manual', startedBy: 'cli:tester' }),
+      startRun(t.app.deps, { connection: 'Fabrikam', trigger: 'manual', startedBy: 'cli:tester' }),
     ]);
     const [c, f] = await Promise.all([awaitRun(t.app, t.definitions, contoso!.runId), awaitRun(t.app, t.definitions, fabrikam!.runId)]);
     expect(c.state).toBe('succeeded');
