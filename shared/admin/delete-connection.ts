@@ -3,7 +3,7 @@ import { AppError } from '../errors/app-error.js';
 import { applyDecisions } from '../sync/pipeline/apply-decisions.js';
 import type { SyncDependencies } from '../sync/dependencies.js';
 import type { Decision } from '../sync/model.js';
-import { statusChange } from '../sync/rules/field-changes.js';
+import { disableDecision } from '../sync/rules/decide.js';
 import { isTerminal } from '../sync/run-model.js';
 import { adminOperation } from './audit.js';
 
@@ -23,16 +23,7 @@ export async function deleteConnection(deps: SyncDependencies, name: string, act
   const disables: Decision[] = [];
   for await (const user of deps.users.list(connection.directoryKey)) {
     if (user.status === 'disabled') continue;
-    disables.push({
-      action: 'disable',
-      key: user.key,
-      ref: user.sourceRef,
-      user: { ...user, status: 'disabled', updatedAt: stamp.at, disabledReason: 'connection-deleted' },
-      changedFields: ['status'],
-      changes: [statusChange(user.status, 'disabled')],
-      reason: 'connection-deleted',
-      ...(user.status === 'active' ? { seat: -1 as const } : {}),
-    });
+    disables.push(disableDecision(user, { ref: user.sourceRef, reason: 'connection-deleted', at: stamp.at }));
   }
   await applyDecisions(deps, operation, disables, stamp);
   await deps.licences.release(`${runId}:deleted`, disables.filter((d) => 'seat' in d && d.seat === -1).length);

@@ -72,18 +72,7 @@ export function decideEntries(
   if (entry.kind === 'invalid') return [decideInvalid(entry)];
   if (entry.kind === 'absent') {
     if (!stored || stored.status === 'disabled') return [];
-    return [
-      {
-        action: 'disable',
-        key,
-        ref: entry.ref,
-        user: { ...stored, status: 'disabled', updatedAt: context.now, disabledReason: entry.reason },
-        changedFields: ['status'],
-        changes: [statusChange(stored.status, 'disabled')],
-        reason: entry.reason,
-        ...(stored.status === 'active' ? { seat: -1 as const } : {}),
-      },
-    ];
+    return [disableDecision(stored, { ref: entry.ref, reason: entry.reason, at: context.now })];
   }
   // Memberships and managers arrive folded into their user's entry (combineEntries).
   if (entry.kind !== 'user') return [];
@@ -104,14 +93,22 @@ export function decideInvalid(entry: Extract<SourceEntry, { kind: 'invalid' }>):
 /** A stored user absent from a complete listing of its directory: disabled, never deleted. */
 export function decideMissing(stored: StoredUser, context: DecisionContext): Decision {
   if (stored.status === 'disabled') return { action: 'unchanged', key: stored.key };
+  return disableDecision(stored, { ref: stored.sourceRef, reason: 'missing-from-source', at: context.now });
+}
+
+/**
+ * Disables a user who is not disabled yet, for `reason` (kept on the row and in the audit record); an active
+ * user's licence is freed. The one shape of a disable, whatever asked for it: a sync, a deleted connection.
+ */
+export function disableDecision(stored: StoredUser, options: { ref: string; reason: string; at: string }): Decision {
   return {
     action: 'disable',
     key: stored.key,
-    ref: stored.sourceRef,
-    user: { ...stored, status: 'disabled', updatedAt: context.now, disabledReason: 'missing-from-source' },
+    ref: options.ref,
+    user: { ...stored, status: 'disabled', updatedAt: options.at, disabledReason: options.reason },
     changedFields: ['status'],
     changes: [statusChange(stored.status, 'disabled')],
-    reason: 'missing-from-source',
+    reason: options.reason,
     ...(stored.status === 'active' ? { seat: -1 as const } : {}),
   };
 }
@@ -128,16 +125,7 @@ function decideUser(
       return { action: 'skip', key, ref, reason: 'inactive-in-source', detail: 'The directory marks this account inactive; it is not created.' };
     }
     if (stored.status === 'disabled') return { action: 'unchanged', key };
-    return {
-      action: 'disable',
-      key,
-      ref,
-      user: { ...stored, status: 'disabled', updatedAt: context.now, sourceRef: ref, disabledReason: 'inactive-in-source' },
-      changedFields: ['status'],
-      changes: [statusChange(stored.status, 'disabled')],
-      reason: 'inactive-in-source',
-      ...(stored.status === 'active' ? { seat: -1 as const } : {}),
-    };
+    return disableDecision({ ...stored, sourceRef: ref }, { ref, reason: 'inactive-in-source', at: context.now });
   }
 
   const invalid = missingRequiredField(source);
