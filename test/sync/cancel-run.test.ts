@@ -3,6 +3,7 @@ import { isAppError, type AppError } from '../../shared/errors/app-error.js';
 import { handleApi } from '../../shared/http/api.js';
 import { LOCAL_ADMIN } from '../../shared/http/caller.js';
 import { cancelRun } from '../../shared/sync/pipeline/cancel-run.js';
+import { confirmRun } from '../../shared/sync/pipeline/confirm-run.js';
 import { paths } from '../../shared/sync/pipeline/staging.js';
 import { startRun } from '../../shared/sync/pipeline/start-run.js';
 import { drive, handle, stalled, stepped, steppedSync, type QueuedJob, type SteppedApp } from '../support/step-driver.js';
@@ -10,7 +11,8 @@ import { auditOf, createTestApp, csvProfile, putProfile, uploadCsv, usersOf, typ
 
 /**
  * `usersync run cancel` / `POST /runs/{id}/cancel`: an active run ends `cancelled`, its slot is freed, an
- * audit record says who, and no job of it disables anyone afterwards — however the jobs interleave.
+ * audit record says who, and no job of it disables anyone afterwards — however the jobs interleave. A held
+ * run is not active; once confirmed, every worker of its finalise applies the confirm.
  */
 
 const HEADER = 'username,email,firstName,lastName';
@@ -175,5 +177,34 @@ describe('cancelling a run', () => {
     const { run } = await steppedSync(app, 'Cancel');
     expect(run.state).toBe('needs-confirmation');
     expect(await refusal(cancelRun(app.deps, run.runId, 'ann'))).toMatchObject({ code: 'run-not-active', message: expect.stringMatching(/disables no one unless confirmed/) });
+  });
+
+  it('a finalise that read the run before it was held and wakes after the confirm applies the confirm, not a second hold', async () => {
+    const { t, app } = await twoLeavers();
+    await putProfile(t, csvProfile('Cancel', 'cancel.csv', { disableGuard: { maxPercent: 10, minCount: 0 } }));
+    const started = await startRun(app.deps, { connection: 'Cancel', trigger: 'manual', startedBy: 'cli:tester' });
+    // The finalise message reaches two workers: one reads the run and stalls, the other holds the run.
+    let late: { working: Promise<void>; release: () => void } | undefined;
+    await drive(app, {
+      intercept: async (job) => {
+        if (job.queue !== 'finalise') return false;
+        const worker = stalled(app.deps, 'get');
+        late = { working: handle(worker.deps, job), release: worker.release };
+        await worker.reached;
+        await handle(app.deps, job);
+        return true;
+      },
+    });
+    expect(await app.deps.runs.get(started.runId)).toMatchObject({ state: 'needs-confirmation', heldDisables: { count: 2 } });
+    expect(await statuses(t)).toEqual(EVERYONE_ACTIVE);
+
+    await confirmRun(app.deps, started.runId, 'cli:ann');
+    late!.release();
+    await late!.working;
+    await drive(app);
+    expect(await app.deps.runs.get(started.runId)).toMatchObject({ state: 'succeeded', confirmedBy: 'cli:ann', counts: { disabled: 2 } });
+    expect(await statuses(t)).toEqual({ ...EVERYONE_ACTIVE, cai: 'disabled', dee: 'disabled' });
+    const disabled = (await auditOf(t, started.runId)).filter((record) => record.action === 'disabled');
+    expect(disabled.map((record) => record.actor)).toEqual(['cli:ann', 'cli:ann']);
   });
 });

@@ -65,10 +65,13 @@ export async function runFinaliseJob(deps: SyncDependencies, job: FinaliseJob): 
   const disables = [...plans.flatMap((plan) => plan.sourceDisables), ...(mayDisable ? plans.flatMap((plan) => plan.pendingDisables) : [])];
   const enabledBefore = await enabledUsersBefore(deps, run, plans, disables.length);
   const verdict = disableGuardVerdict(run.profile.disableGuard, disables.length, enabledBefore);
-  const stamp = await beginActing(deps, run);
-  if (!stamp) return;
+  const acting = await beginActing(deps, run);
+  if (!acting) return;
+  // Whether the run was confirmed is read from the marked row, not from `run`: a worker that read the run
+  // before it was held and woke after an admin confirmed it must apply the confirm, not hold the run again.
+  const { stamp, confirmedAt } = acting;
   const held: HeldDisables | undefined =
-    verdict.trips && !run.confirmedAt
+    verdict.trips && !confirmedAt
       ? {
           count: disables.length,
           enabledBefore,
@@ -80,7 +83,7 @@ export async function runFinaliseJob(deps: SyncDependencies, job: FinaliseJob): 
     warnings.push(heldWarning(held, run.dryRun));
   } else if (disables.length) {
     if (!run.dryRun) {
-      await applyDecisions(deps, run, run.confirmedAt ? await stillEnabled(deps, run, disables) : disables, stamp);
+      await applyDecisions(deps, run, confirmedAt ? await stillEnabled(deps, run, disables) : disables, stamp);
       await deps.licences.release(`${run.runId}:finalise:freed`, seatsFreed(disables));
     }
     counts.disabled += disables.length;
@@ -96,7 +99,7 @@ export async function runFinaliseJob(deps: SyncDependencies, job: FinaliseJob): 
   const linksMayMove =
     run.kind === 'full' ? counts.created + counts.updated + counts['re-enabled'] > 0 : plans.some((plan) => plan.movesLinks);
   // A confirmed run linked them before it was held; what the confirm applies (disables) moves no link.
-  if (!run.dryRun && linksMayMove && !run.confirmedAt) await linkManagers(deps, run, stamp);
+  if (!run.dryRun && linksMayMove && !confirmedAt) await linkManagers(deps, run, stamp);
   const summary = summarise(counts);
   if (!run.dryRun) {
     await deps.audit.write([
@@ -143,14 +146,15 @@ export async function runFinaliseJob(deps: SyncDependencies, job: FinaliseJob): 
  * Answers what finalise's audit records carry: the mark's time (the same on every delivery), and who
  * acts — who confirmed the run, with when, if it was confirmed, else who started it.
  */
-async function beginActing(deps: SyncDependencies, run: Run): Promise<AuditStamp | undefined> {
+async function beginActing(deps: SyncDependencies, run: Run): Promise<{ stamp: AuditStamp; confirmedAt?: string } | undefined> {
   const now = deps.clock().toISOString();
   const latest = await deps.runs.update(run.runId, (current) =>
     isTerminal(current.state) || current.finaliseStartedAt ? undefined : { ...current, finaliseStartedAt: now },
   );
   if (!latest || isTerminal(latest.state)) return undefined;
   const at = latest.finaliseStartedAt ?? now;
-  return latest.confirmedBy && latest.confirmedAt ? { actor: latest.confirmedBy, at, confirmedAt: latest.confirmedAt } : { actor: latest.startedBy, at };
+  if (latest.confirmedBy && latest.confirmedAt) return { stamp: { actor: latest.confirmedBy, at, confirmedAt: latest.confirmedAt }, confirmedAt: latest.confirmedAt };
+  return { stamp: { actor: latest.startedBy, at } };
 }
 
 const RUN_END_ACTION = {
