@@ -1,5 +1,6 @@
 import js from '@eslint/js';
 import globals from 'globals';
+import reactHooks from 'eslint-plugin-react-hooks';
 import tseslint from 'typescript-eslint';
 
 /** What the sync core (shared/sync/) may not import: adapters and SDKs are wired in by shared/app/compose.ts. */
@@ -35,8 +36,18 @@ export default tseslint.config(
     rules: { 'no-restricted-imports': ['error', { patterns: [syncOutward, { group: ['./pipeline/*', './rules/*'], message: 'The shared words and ports of the sync depend on nothing in its rooms.' }] }] },
   },
   {
+    // The web console runs in a browser: its globals, React's rules of hooks, and only the HTTP API to talk to.
+    files: ['console/src/**'],
+    languageOptions: { globals: globals.browser },
+    plugins: { 'react-hooks': reactHooks },
+    rules: {
+      ...reactHooks.configs.recommended.rules,
+      'no-restricted-imports': ['error', { patterns: [{ regex: '^(\\.\\./)+(shared|functions)/', allowTypeImports: true, message: 'The console reaches the app through its HTTP API only (types may be imported).' }] }],
+    },
+  },
+  {
     // The edges that are allowed to: entry points, the CLI's I/O, scripts and tests.
-    files: ['functions/main.ts', 'bin/**', 'bench/**', 'test/**', 'shared/host/**'],
+    files: ['functions/main.ts', 'bin/**', 'bench/**', 'test/**', 'shared/host/**', 'console/vite.config.ts'],
     rules: { 'no-restricted-properties': 'off', 'no-console': 'off' },
   },
 );

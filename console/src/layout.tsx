@@ -1,0 +1,53 @@
+import { NavLink, Outlet } from 'react-router-dom';
+import { useSession } from './session.js';
+
+/** Where each area lives; the labels are the product's words. */
+const AREAS = [
+  { to: '/connections', label: 'Connections' },
+  { to: '/runs', label: 'Runs' },
+  { to: '/users', label: 'Users' },
+  { to: '/audit', label: 'Audit' },
+  { to: '/accounts', label: 'Local accounts & groups' },
+  { to: '/licences', label: 'Licences' },
+];
+
+export function Layout() {
+  const session = useSession();
+  return (
+    <>
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
+      <header className="app-header">
+        <span className="app-name">User Directory Sync</span>
+        <nav aria-label="Main">
+          <ul>
+            {AREAS.map((area) => (
+              <li key={area.to}>
+                <NavLink to={area.to}>{area.label}</NavLink>
+              </li>
+            ))}
+          </ul>
+        </nav>
+        <p className="signed-in" aria-live="polite">
+          {session.state === 'ready' ? (
+            <>
+              Signed in as <strong>{session.me.name}</strong> · {session.me.roles.length ? session.me.roles.map(roleLabel).join(', ') : 'no role'}
+            </>
+          ) : session.state === 'error' ? (
+            session.problem.detail
+          ) : (
+            'Signing in…'
+          )}
+        </p>
+      </header>
+      <main id="main" tabIndex={-1}>
+        <Outlet />
+      </main>
+    </>
+  );
+}
+
+function roleLabel(role: string): string {
+  return role === 'UserSync.Admin' ? 'Admin' : role === 'UserSync.Reader' ? 'Reader' : role;
+}
