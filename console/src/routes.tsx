@@ -1,6 +1,12 @@
 import { Navigate, type RouteObject } from 'react-router-dom';
 import { Layout } from './layout.js';
+import { AccountsScreen } from './screens/accounts/accounts-screen.js';
+import { GroupScreen } from './screens/accounts/group-screen.js';
+import { AuditScreen } from './screens/audit/audit-screen.js';
+import { LicencesScreen } from './screens/licences/licences-screen.js';
 import { NotFound } from './screens/not-found.js';
+import { UserScreen } from './screens/users/user-screen.js';
+import { UsersScreen } from './screens/users/users-screen.js';
 
 /**
  * The console's screens, one entry per area; each screen calls the HTTP API (api/client.ts) and shows what it
@@ -12,6 +18,12 @@ export const ROUTES: RouteObject[] = [
     element: <Layout />,
     children: [
       { index: true, element: <Navigate to="/connections" replace /> },
+      { path: 'audit', element: <AuditScreen /> },
+      { path: 'users', element: <UsersScreen /> },
+      { path: 'users/:username', element: <UserScreen /> },
+      { path: 'accounts', element: <AccountsScreen /> },
+      { path: 'accounts/groups/:name', element: <GroupScreen /> },
+      { path: 'licences', element: <LicencesScreen /> },
       { path: '*', element: <NotFound /> },
     ],
   },
