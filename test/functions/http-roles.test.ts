@@ -10,6 +10,7 @@ import { callerOf } from '../../shared/http/caller.js';
 import { LocalHost } from '../../shared/host/local-host.js';
 import { startRun } from '../../shared/sync/pipeline/start-run.js';
 import { startApiHost } from '../support/api-host.js';
+import { browserSession } from '../support/easy-auth.js';
 import { createTestApp, csvProfile, putProfile, uploadCsv, type TestApp } from '../support/test-app.js';
 
 /**
@@ -46,16 +47,6 @@ function user(upn: string, ...roles: string[]): Record<string, string> {
 /** An app's own token (client credentials: automation): no scope, its app roles in `roles`. */
 function app(appId: string, ...roles: string[]): Record<string, string> {
   return easyAuth([['azp', appId], [OBJECT_ID_URI, randomUUID()], ['idtyp', 'app'], ...roles.map((role): [string, string] => ['roles', role])]);
-}
-
-/**
- * A person signed in to the console in a browser: Easy Auth's session of an ID token (no scope, no client app
- * named), sent with its cookie — no bearer token, so a change needs X-UserSync-Client (shared/http/csrf.ts).
- */
-function browser(upn: string, ...roles: string[]): Record<string, string> {
-  const claims: [string, string][] = [['aud', randomUUID()], ['name', 'Sam Signed-In'], ['preferred_username', upn], ['nonce', 'n-0S6'], ['ver', '2.0'], [OBJECT_ID_URI, randomUUID()]];
-  const { authorization: _bearer, ...headers } = easyAuth([...claims, ...roles.map((role): [string, string] => [ROLE_URI, role])], upn);
-  return { ...headers, cookie: 'AppServiceAuthSession=opaque' };
 }
 
 const reader = user('rita@contoso.com', 'UserSync.Reader');
@@ -154,7 +145,7 @@ describe('GET /api/me: who is signed in, for every caller, one without a role to
     expect(await me(admin)).toEqual({ status: 200, body: { actor: 'user:ann@contoso.com', name: 'ann@contoso.com', roles: ['UserSync.Admin'] } });
     expect(await me(reader)).toEqual({ status: 200, body: { actor: 'user:rita@contoso.com', name: 'rita@contoso.com', roles: ['UserSync.Reader'] } });
     expect(await me(automation)).toEqual({ status: 200, body: { actor: `app:${AUTOMATION_APP_ID}`, name: `an app (${AUTOMATION_APP_ID})`, roles: ['UserSync.Admin'] } });
-    expect(await me(browser('sam@contoso.com', 'UserSync.Admin'))).toEqual({ status: 200, body: { actor: 'user:sam@contoso.com', name: 'sam@contoso.com', roles: ['UserSync.Admin'] } });
+    expect(await me(browserSession('sam@contoso.com', ['UserSync.Admin']))).toEqual({ status: 200, body: { actor: 'user:sam@contoso.com', name: 'sam@contoso.com', roles: ['UserSync.Admin'] } });
   });
 
   it('a caller with no role learns that it has none (200, not 403); one nothing identified is no one', async () => {
@@ -180,7 +171,7 @@ describe('a browser signed in to the console (Easy Auth session cookie, no beare
     const host = new LocalHost(functionDefinitions(t.app).filter(isHttpFunction), { connectionString: t.env.AzureWebJobsStorage!, httpPort: 0, log: () => undefined });
     await host.start();
     try {
-      const sam = browser('sam@contoso.com', 'UserSync.Admin');
+      const sam = browserSession('sam@contoso.com', ['UserSync.Admin']);
       const sync = (headers: Record<string, string>) => fetch(`${host.httpUrl}/api/connections/Roles/sync`, { method: 'POST', headers });
       const forged = await sync(sam);
       expect([forged.status, ((await forged.json()) as { code: string }).code]).toEqual([403, 'client-header-missing']);

@@ -9,6 +9,7 @@ import { expect } from 'vitest';
 import { functionDefinitions } from '../../functions/registry.js';
 import { isHttpFunction, isQueueFunction } from '../../shared/app/registry.js';
 import { LocalHost } from '../../shared/host/local-host.js';
+import { browserSession } from './easy-auth.js';
 import { createTestApp, type TestApp } from './test-app.js';
 
 /**
@@ -48,19 +49,30 @@ export interface OpenOptions {
   env?: Record<string, string>;
   /** Browser viewport; 1280 × 800 unless given. */
   viewport?: { width: number; height: number };
+  /**
+   * A person signed in through Easy Auth, with these app roles (`[]`: none), instead of the local host's admin:
+   * the app trusts Easy Auth's principal (WEBSITE_AUTH_ENABLED=True) and the browser sends it, as Easy Auth
+   * would add it in front of the app (test/support/easy-auth.ts). For a Reader's view, or no role's.
+   */
+  signedInAs?: { upn: string; roles: string[] };
 }
 
 /** Starts the app and opens the console in a fresh browser; close() stops both. */
 export async function openConsole(options: OpenOptions = {}): Promise<ConsoleSession> {
-  const [t, consoleFolder] = await Promise.all([createTestApp(options.env ?? {}), consoleBuild()]);
-  const definitions = functionDefinitions(t.app, { localHost: true, consoleFolder });
+  const { signedInAs } = options;
+  const env = { ...options.env, ...(signedInAs ? { WEBSITE_AUTH_ENABLED: 'True' } : {}) };
+  const [t, consoleFolder] = await Promise.all([createTestApp(env), consoleBuild()]);
+  const definitions = functionDefinitions(t.app, { localHost: !signedInAs, consoleFolder });
   const hostOptions = { connectionString: t.env.AzureWebJobsStorage!, pollIntervalMs: 20, queues: { maxPollingIntervalMs: 100 }, log: () => undefined };
   const http = new LocalHost(definitions.filter(isHttpFunction), { ...hostOptions, httpPort: 0 });
   const queues = new LocalHost(definitions.filter(isQueueFunction), hostOptions);
   await http.start();
   await queues.start();
   const browser: Browser = await chromium.launch({ executablePath: CHROMIUM });
-  const page = await browser.newPage({ viewport: options.viewport ?? { width: 1280, height: 800 } });
+  const page = await browser.newPage({
+    viewport: options.viewport ?? { width: 1280, height: 800 },
+    ...(signedInAs ? { extraHTTPHeaders: browserSession(signedInAs.upn, signedInAs.roles) } : {}),
+  });
   await mkdir(SCREENSHOT_DIR, { recursive: true });
   return {
     t,
