@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ANYONE, defineOperation, type Caller } from './operation.js';
+import { ANYONE, defineOperation } from './operation.js';
 
 /** Who is asking, as the console's header shows it: the actor the audit trail records, a name to read, the roles. */
 export interface Me {
@@ -26,6 +26,6 @@ export const sessionOperations = {
     role: ANYONE,
     input: z.strictObject({}),
     http: { method: 'GET', path: 'me' },
-    run: async ({ caller }: { caller: Caller }): Promise<Me> => ({ actor: caller.actor, name: displayName(caller.actor), roles: [...caller.roles] }),
+    run: async ({ caller }): Promise<Me> => ({ actor: caller.actor, name: displayName(caller.actor), roles: [...caller.roles] }),
   }),
 };
