@@ -8,8 +8,9 @@ import { storageProblem } from '../shared/store/storage-clients.js';
 
 /**
  * `npm start`: the app's functions on this machine without the Functions Core Tools — HTTP on
- * USERSYNC_LOCAL_PORT (default 7071), the timer on its schedule, queue workers on Azurite
- * (start it with `npm run azurite`).
+ * USERSYNC_LOCAL_PORT (default 7071): the web console at its root (dist/console, which `npm start` builds
+ * first) and the API under /api —, the timer on its schedule, queue workers on Azurite (start it with
+ * `npm run azurite`).
  */
 let app: ComposedApp;
 let host: LocalHost;
@@ -38,6 +39,7 @@ try {
   process.exit(EXIT.usage);
 }
 console.log(`usersync local host listening at ${host.httpUrl}/api (Ctrl+C to stop)`);
+console.log(`console at ${host.httpUrl}/`);
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
     void host

@@ -18,8 +18,9 @@ for (const definition of functionDefinitions(composed)) {
   } else if (isQueueFunction(definition)) {
     app.storageQueue(definition.name, { queueName: definition.trigger.queueName, connection: 'AzureWebJobsStorage', handler: definition.handler });
   } else if (isHttpFunction(definition)) {
-    // No function key: Easy Auth answers 401 to a request without an Entra token, and the app checks each
-    // caller's role per operation (a browser console could not hold a key). Without Easy Auth no role is granted.
+    // No function key: Easy Auth lets through only a request signed in with Entra ID (a token, or the console's
+    // browser session), and the app checks each caller's role per operation (a browser could not hold a key).
+    // Without Easy Auth no role is granted.
     app.http(definition.name, { route: definition.trigger.route, methods: definition.trigger.methods, authLevel: 'anonymous', handler: definition.handler });
   }
 }

@@ -281,6 +281,11 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
           name: 'USERSYNC_TIMER_SCHEDULE'
           value: '0 */1 * * * *'
         }
+        // The web console answers at the app's root (functions/console.ts), not the Functions host's own page.
+        {
+          name: 'AzureWebJobsDisableHomepage'
+          value: 'true'
+        }
       ], keyVaultReferenceSettings)
     }
   }
@@ -299,15 +304,20 @@ module apiRegistration 'modules/api-registration.bicep' = if (empty(apiClientId)
   params: {
     uniqueName: '${namePrefix}-api-${token}'
     displayName: 'User Directory Sync API (${resourceGroup().name})'
+    // Where Entra ID sends a browser back after signing in to the console (Easy Auth's callback).
+    appHostName: functionApp.properties.defaultHostName
   }
 }
 
 var apiAppId = empty(apiClientId) ? apiRegistration!.outputs.appId : apiClientId
 
-// Every request needs an Entra access token for the API's registration, or gets a 401 before the app runs.
-// Easy Auth then passes the caller's claims (its app roles among them) in x-ms-client-principal, a header
-// the platform strips from incoming requests, and sets WEBSITE_AUTH_ENABLED=True in the app's environment:
-// the app trusts the header only then, so that setting is never an app setting here.
+// Every request needs an Entra sign-in for the API's registration before the app runs: a client's access token
+// (the CLI, automation: validated, or 401), or a browser's session — a browser without one is sent to sign in
+// (the console; the CLI says `az login` to such a redirect). Easy Auth then passes the caller's claims (its app
+// roles among them) in x-ms-client-principal, a header the platform strips from incoming requests, and sets
+// WEBSITE_AUTH_ENABLED=True in the app's environment: the app trusts the header only then, so that setting is
+// never an app setting here. A session is a cookie a browser sends along cross-site too: the app refuses a
+// change that carries neither a bearer token nor X-UserSync-Client (shared/http/csrf.ts).
 resource auth 'Microsoft.Web/sites/config@2024-04-01' = {
   parent: functionApp
   name: 'authsettingsV2'
@@ -317,8 +327,8 @@ resource auth 'Microsoft.Web/sites/config@2024-04-01' = {
     }
     globalValidation: {
       requireAuthentication: true
-      // An API: answer 401, never redirect to a sign-in page.
-      unauthenticatedClientAction: 'Return401'
+      // The console: a browser without a session signs in with Entra ID (a request with a bad token is still 401).
+      unauthenticatedClientAction: 'RedirectToLoginPage'
     }
     httpSettings: {
       requireHttps: true
@@ -379,7 +389,7 @@ module runAlert 'modules/run-alert.bicep' = if (!empty(alertEmail)) {
 // Outputs (azd keeps them in its environment: `azd env get-values`)
 // ---------------------------------------------------------------------------------------------
 
-@description('The app\'s address, for `usersync --url`; the HTTP API is under /api.')
+@description('The app\'s address: the web console at its root, for a browser; the HTTP API under /api, for `usersync --url`.')
 output USERSYNC_URL string = 'https://${functionApp.properties.defaultHostName}'
 @description('Application (client) id of the API\'s registration, whose app roles say who may do what.')
 output USERSYNC_API_APP_ID string = apiAppId

@@ -42,9 +42,21 @@ export function Layout() {
         </p>
       </header>
       <main id="main" tabIndex={-1}>
-        <Outlet />
+        {session.state === 'ready' && session.me.roles.length === 0 ? <NoRole /> : <Outlet />}
       </main>
     </>
+  );
+}
+
+/** Signed in, but granted nothing: the API would refuse every screen's data, so say whom to ask instead. */
+function NoRole() {
+  return (
+    <section aria-labelledby="no-role-title">
+      <h1 id="no-role-title">No access yet</h1>
+      <p className="notice" role="status">
+        You have no role in User Directory Sync; ask an admin to assign UserSync.Reader or UserSync.Admin.
+      </p>
+    </section>
   );
 }
 

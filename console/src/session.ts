@@ -1,12 +1,9 @@
 import { useEffect, useState } from 'react';
+import type { OutputOf } from '../../shared/admin/operations.js';
 import { api, ApiProblem } from './api/client.js';
 
-/** Who is signed in (GET /api/me): the name the audit trail records and the roles the API grants. */
-export interface Me {
-  actor: string;
-  name: string;
-  roles: string[];
-}
+/** Who is signed in (GET /api/me): the actor the audit trail records, a name to show and the roles the API grants. */
+export type Me = OutputOf<'session.me'>;
 
 export type Session = { state: 'loading' } | { state: 'ready'; me: Me } | { state: 'error'; problem: ApiProblem };
 

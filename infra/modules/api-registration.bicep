@@ -1,8 +1,8 @@
 // The API's app registration in Microsoft Entra ID, with the Microsoft Graph Bicep extension: the app roles
 // UserSync.Admin and UserSync.Reader (app-roles.json, which infra/README.md's script for an existing
 // registration uses too), a user_impersonation scope the Azure CLI and Azure PowerShell may use without a
-// consent prompt (so `az login` is enough for `usersync --url`), a service principal that issues tokens only
-// to principals holding one of the roles. (modules/api-admin-role.bicep then assigns UserSync.Admin.)
+// consent prompt (so `az login` is enough for `usersync --url`), the web console's sign-in (Easy Auth's
+// callback, ID tokens), a service principal that issues tokens only to principals holding one of the roles. (modules/api-admin-role.bicep then assigns UserSync.Admin.)
 //
 // Deploying it needs the right to register applications in the tenant (by default every member has it); the
 // deployer is made owner of the registration and its service principal.
@@ -14,6 +14,9 @@ param uniqueName string
 
 @description('Name shown in Entra ID (Enterprise applications, app role assignments).')
 param displayName string
+
+@description('Host name of the function app, whose Easy Auth signs a browser in to the console: its callback is the registration\'s redirect URI.')
+param appHostName string
 
 var appRoles = loadJsonContent('../app-roles.json')
 var scopeId = guid(uniqueName, 'user_impersonation')
@@ -28,6 +31,16 @@ resource app 'Microsoft.Graph/applications@v1.0' = {
   displayName: displayName
   signInAudience: 'AzureADMyOrg'
   appRoles: appRoles
+  // The console's sign-in: Easy Auth (no client secret) asks Entra ID for an ID token, posted to its callback.
+  web: {
+    redirectUris: [
+      'https://${appHostName}/.auth/login/aad/callback'
+    ]
+    implicitGrantSettings: {
+      enableIdTokenIssuance: true
+      enableAccessTokenIssuance: false
+    }
+  }
   api: {
     // Tokens carry the application id as their audience (aud), whichever endpoint the client used.
     requestedAccessTokenVersion: 2

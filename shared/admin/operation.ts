@@ -15,11 +15,15 @@ export const READER: Role = 'UserSync.Reader';
 export type Role = 'UserSync.Admin' | 'UserSync.Reader';
 export const ROLES: readonly Role[] = [ADMIN, READER];
 
+/** What an operation needs: a role, or nothing (`anyone`: saying who asks — a caller with no role learns that it has none). */
+export const ANYONE = 'anyone';
+export type Access = Role | typeof ANYONE;
+
 /** What each role may do: an Admin may do everything a Reader may. */
 const GRANTS: Record<Role, readonly Role[]> = { 'UserSync.Admin': [ADMIN, READER], 'UserSync.Reader': [READER] };
 
-export function grants(roles: readonly Role[], needed: Role): boolean {
-  return roles.some((role) => GRANTS[role].includes(needed));
+export function grants(roles: readonly Role[], needed: Access): boolean {
+  return needed === ANYONE || roles.some((role) => GRANTS[role].includes(needed));
 }
 
 /** Who asks: `cli:<os user>`, `api`, `timer`… and the roles they hold. */
@@ -84,7 +88,7 @@ export interface FileAnswer {
 
 export interface Operation<S extends z.ZodObject = z.ZodObject, O = unknown> {
   /** The role the caller needs (checked in one place: dispatch.ts). */
-  role: Role;
+  role: Access;
   /** Strict: an unknown field is refused, not ignored. */
   input: S;
   /** Its route: every operation has one, so everything is reachable in Azure. `O` is what `run` answers, not inferred here. */

@@ -7,6 +7,7 @@ import { localAccountLifecycleOperations } from './local-account-lifecycle.js';
 import { localAccountOperations } from './local-accounts.js';
 import type { Operation } from './operation.js';
 import { runOperations } from './runs.js';
+import { sessionOperations } from './session.js';
 import { userExportOperations } from './user-export.js';
 import { userOperations } from './users.js';
 
@@ -24,6 +25,7 @@ export const OPERATIONS = {
   ...localAccountOperations,
   ...localAccountLifecycleOperations,
   ...licenceOperations,
+  ...sessionOperations,
 } as const;
 
 export type Operations = typeof OPERATIONS;

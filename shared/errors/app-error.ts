@@ -40,6 +40,8 @@ export type ErrorCode =
   | 'input-invalid'
   /** The caller lacks the role an admin operation needs. */
   | 'forbidden'
+  /** A change sent with neither a bearer token nor X-UserSync-Client: it could be another site's form (CSRF). */
+  | 'client-header-missing'
   | 'username-taken'
   | 'user-not-found'
   | 'account-invalid'

@@ -22,15 +22,33 @@ export const DEFAULT_QUEUE_SETTINGS: QueueSettings = {
   messageEncoding: 'base64',
 };
 
-/** The queue settings `file` sets (none when it does not exist); throws naming the key that is wrong. */
-export function readHostJsonQueueSettings(file: string): Partial<QueueSettings> {
-  if (!existsSync(file)) return {};
-  let queues: unknown;
+/** What the local host honours of host.json. */
+export interface HostJsonSettings {
+  queues: Partial<QueueSettings>;
+  /**
+   * `extensions.http.routePrefix`: the path segment(s) every HTTP route is under, without slashes (`api`, the
+   * Functions host's default when absent; `""`: routes from the root, as ours are — the console at `/`).
+   */
+  routePrefix: string;
+}
+
+export const DEFAULT_ROUTE_PREFIX = 'api';
+
+/** The settings `file` sets (defaults when it does not exist); throws naming the key that is wrong. */
+export function readHostJson(file: string): HostJsonSettings {
+  if (!existsSync(file)) return { queues: {}, routePrefix: DEFAULT_ROUTE_PREFIX };
+  let extensions: { queues?: unknown; http?: { routePrefix?: unknown } } | undefined;
   try {
-    queues = (JSON.parse(readFileSync(file, 'utf8')) as { extensions?: { queues?: unknown } }).extensions?.queues;
+    extensions = (JSON.parse(readFileSync(file, 'utf8')) as { extensions?: typeof extensions }).extensions;
   } catch (error) {
     throw new Error(`LocalHost: cannot read ${file}: ${error instanceof Error ? error.message : String(error)}`);
   }
+  const routePrefix = extensions?.http?.routePrefix ?? DEFAULT_ROUTE_PREFIX;
+  if (typeof routePrefix !== 'string') throw new Error(`LocalHost: ${file}: extensions.http.routePrefix must be a string`);
+  return { queues: queueSettings(extensions?.queues, file), routePrefix: routePrefix.replace(/^\/+|\/+$/g, '') };
+}
+
+function queueSettings(queues: unknown, file: string): Partial<QueueSettings> {
   if (queues === undefined) return {};
   if (typeof queues !== 'object' || queues === null) throw new Error(`LocalHost: ${file}: extensions.queues must be an object`);
   const q = queues as Record<string, unknown>;

@@ -1,8 +1,6 @@
 import type { HttpFunction } from '../app/registry.js';
 import { AppError } from '../errors/app-error.js';
 
-const ROUTE_PREFIX = '/api/';
-
 type Segment = { kind: 'literal'; text: string } | { kind: 'param'; name: string } | { kind: 'rest'; name: string };
 
 export interface CompiledRoute {
@@ -39,15 +37,20 @@ function splitPath(p: string): string[] {
   return trimmed === '' ? [] : trimmed.split('/');
 }
 
-/** Routes matching the path, most specific first (literal before {param} before {*rest}, as ASP.NET ranks them). */
-export function matchRoutes(routes: CompiledRoute[], pathname: string): RouteMatch[] {
-  if (!`${pathname}/`.startsWith(ROUTE_PREFIX)) return [];
+/**
+ * Routes matching the path under `routePrefix` (host.json's, `""` for the root), most specific first (literal
+ * before {param} before {*rest}, as ASP.NET ranks them: `api/{*path}` wins over `{*path}` for `/api/…`).
+ */
+export function matchRoutes(routes: CompiledRoute[], pathname: string, routePrefix: string): RouteMatch[] {
+  const prefix = splitPath(routePrefix.toLowerCase());
   let parts: string[];
   try {
-    parts = splitPath(pathname.slice(ROUTE_PREFIX.length - 1)).map(decodeURIComponent);
+    parts = splitPath(pathname).map(decodeURIComponent);
   } catch {
     throw new AppError('path-invalid', `The path ${pathname} is not valid percent-encoding: write a literal % as %25.`);
   }
+  if (!prefix.every((segment, i) => parts[i]?.toLowerCase() === segment)) return [];
+  parts = parts.slice(prefix.length);
   const matches: RouteMatch[] = [];
   for (const route of routes) {
     const params = matchSegments(route.segments, parts);

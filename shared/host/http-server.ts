@@ -15,6 +15,8 @@ export interface HttpServerOptions {
   port: number;
   /** Largest request body accepted (413 above it); default Azure Functions' 100 MB. */
   maxRequestBodyBytes: number | undefined;
+  /** host.json's `extensions.http.routePrefix` (host-json.ts): what every route is under. */
+  routePrefix: string;
   invocations: Invocations;
   emit: (line: string) => void;
 }
@@ -47,7 +49,7 @@ export class HttpServer {
     });
   }
 
-  /** Base URL (routes live under `/api/`). */
+  /** Base URL, without a trailing slash (routes live under host.json's routePrefix). */
   get url(): string {
     const address = this.server?.address();
     if (!address || typeof address === 'string') throw new Error('LocalHost: no HTTP server is listening');
@@ -67,7 +69,7 @@ export class HttpServer {
     try {
       const url = new URL(req.url ?? '/', `http://${req.headers.host ?? '127.0.0.1'}`);
       const method = (req.method ?? 'GET').toUpperCase();
-      const matches = matchRoutes(this.routes, url.pathname);
+      const matches = matchRoutes(this.routes, url.pathname, this.options.routePrefix);
       if (matches.length === 0) throw new AppError('not-found', `No function is registered for ${url.pathname}.`);
       const match = matches.find((m) => (m.route.def.trigger.methods as string[]).includes(method));
       if (!match) {

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { QueueServiceClient } from '@azure/storage-queue';
 import { isHttpFunction, isQueueFunction, isTimerFunction, type FunctionDefinition } from '../app/registry.js';
-import { DEFAULT_QUEUE_SETTINGS, readHostJsonQueueSettings, type QueueSettings } from './host-json.js';
+import { DEFAULT_QUEUE_SETTINGS, readHostJson, type QueueSettings } from './host-json.js';
 import { HttpServer } from './http-server.js';
 import { Invocations, type InvocationCounters } from './invocations.js';
 import { QueueWorkers } from './queue-workers.js';
@@ -29,7 +29,7 @@ export interface LocalHostOptions {
   queues?: Partial<QueueSettings>;
   /** Largest request body accepted (413 above it); default Azure Functions' 100 MB. */
   maxRequestBodyBytes?: number;
-  /** Default: host.json in process.cwd(); a missing file means defaults. */
+  /** Default: host.json in process.cwd(); a missing file means defaults (queues, routePrefix `api`). */
   hostJsonPath?: string;
   log?: (line: string) => void;
 }
@@ -41,6 +41,8 @@ export interface LocalHostOptions {
  */
 export class LocalHost {
   readonly queueSettings: QueueSettings;
+  /** host.json's `extensions.http.routePrefix`, as the Functions host routes by it (`api` when absent). */
+  readonly routePrefix: string;
   private readonly definitions: FunctionDefinition[];
   private readonly workers: number;
   private readonly emit: (line: string) => void;
@@ -61,7 +63,9 @@ export class LocalHost {
       names.add(def.name);
     }
     this.definitions = definitions;
-    const fromFile = readHostJsonQueueSettings(options.hostJsonPath ?? path.resolve(process.cwd(), 'host.json'));
+    const hostJson = readHostJson(options.hostJsonPath ?? path.resolve(process.cwd(), 'host.json'));
+    const fromFile = hostJson.queues;
+    this.routePrefix = hostJson.routePrefix;
     this.queueSettings = { ...DEFAULT_QUEUE_SETTINGS, ...fromFile, ...options.queues };
     this.workers = options.queueWorkers ?? options.queues?.batchSize ?? fromFile.batchSize ?? 4;
     if (!Number.isInteger(this.workers) || this.workers < 1) {
@@ -76,7 +80,7 @@ export class LocalHost {
     return { ...this.calls.counters };
   }
 
-  /** Base URL of the HTTP server (routes live under `/api/`). */
+  /** Base URL of the HTTP server, without a trailing slash (routes live under `routePrefix`). */
   get httpUrl(): string {
     if (!this.http) throw new Error('LocalHost: no HTTP server is listening');
     return this.http.url;
@@ -98,6 +102,7 @@ export class LocalHost {
         : new HttpServer(this.definitions.filter(isHttpFunction), {
             port: httpPort,
             maxRequestBodyBytes: this.options.maxRequestBodyBytes,
+            routePrefix: this.routePrefix,
             invocations: this.calls,
             emit: this.emit,
           });

@@ -69,12 +69,15 @@ function decodePrincipal(header: string | null): Principal | undefined {
 }
 
 /**
- * An app's own token (client credentials) rather than a user's: Entra marks it `idtyp: app` when asked to,
- * and a user's token always carries the scopes it was consented (`scp`), an app's never.
+ * An app's own token (client credentials) rather than a person's: Entra marks it `idtyp: app` when asked to;
+ * otherwise it names its client (`appid`, `azp`) and carries no scope (`scp`), which a user's access token always
+ * does. A person signed in to the console in a browser comes as Easy Auth's session of an ID token: no scope,
+ * and no client named either.
  */
 function isAppOnly(principal: Principal): boolean {
   const idtyp = claim(principal, ['idtyp']);
-  return idtyp ? idtyp === 'app' : claim(principal, CLAIMS.scope) === undefined;
+  if (idtyp) return idtyp === 'app';
+  return claim(principal, CLAIMS.scope) === undefined && claim(principal, CLAIMS.appId) !== undefined;
 }
 
 /** The first non-blank value of a claim of one of these types. */

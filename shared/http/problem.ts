@@ -30,6 +30,7 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   'path-invalid': 400,
   'input-invalid': 400,
   'forbidden': 403,
+  'client-header-missing': 403,
   'secret-missing': 422,
   'username-taken': 409,
   'user-not-found': 404,

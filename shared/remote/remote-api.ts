@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import type { FileAnswer } from '../admin/operation.js';
 import { z } from 'zod';
 import { AppError, type ErrorCode } from '../errors/app-error.js';
+import { CLIENT_HEADER } from '../http/csrf.js';
 import type { EntraTokens } from './entra-tokens.js';
 import type { RemoteSettings } from './remote-settings.js';
 
@@ -42,7 +43,8 @@ export class RemoteApi {
   async send(request: RemoteRequest): Promise<unknown> {
     const url = new URL(request.path, this.settings.api);
     url.search = request.query.toString();
-    const headers: Record<string, string> = { accept: 'application/json, application/problem+json', 'user-agent': 'usersync-cli' };
+    // X-UserSync-Client: a change without a bearer token (the local host needs none) must say it is no browser form.
+    const headers: Record<string, string> = { accept: 'application/json, application/problem+json', 'user-agent': 'usersync-cli', [CLIENT_HEADER]: 'cli' };
     if (this.tokens) headers.authorization = await this.tokens.authorization();
     if (this.settings.functionKey) headers['x-functions-key'] = this.settings.functionKey;
     if (request.body) headers['content-type'] = request.body.contentType;
@@ -115,6 +117,11 @@ export class RemoteApi {
       const scope = this.tokens ? ` for ${this.settings.scope}` : '';
       return new AppError('sign-in-required', `Sign in: \`az login\` (then try again) — the app at ${app} refused the request without a valid token${scope} (${status}).`);
     }
+    if (isSignInRedirect(response)) {
+      // Easy Auth sends a request without a token to the sign-in page, as it does a browser (the console's).
+      const how = this.tokens ? '' : ' with USERSYNC_API_SCOPE (or --scope) set, so that the CLI sends a token';
+      return new AppError('sign-in-required', `Sign in: \`az login\` (then try again${how}) — the app at ${app} sent the request to its sign-in page (${status}).`);
+    }
     if (response.status === 403) {
       return new AppError('forbidden', `The app at ${app} refused ${request.operation} (${status}): your account lacks the ${request.role} role on this app — ask an admin to assign it.`, {
         details: { role: request.role },
@@ -134,6 +141,13 @@ export class RemoteApi {
       `${this.settings.app} answered ${response.status}${where}, not as the usersync API answers: check the app's address (--url, USERSYNC_URL; azd env get-value USERSYNC_URL).`,
     );
   }
+}
+
+/** A redirect to Easy Auth's sign-in page (`/.auth/login/aad?post_login_redirect_uri=…`). */
+function isSignInRedirect(response: Response): boolean {
+  const location = response.headers.get('location');
+  if (response.status < 300 || response.status > 399 || !location || !URL.canParse(location, 'https://app.invalid')) return false;
+  return new URL(location, 'https://app.invalid').pathname.toLowerCase().startsWith('/.auth/login/');
 }
 
 function parsedOrUndefined(text: string): unknown {

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN, pathFields, READER, type Caller, type Operation, type Role } from '../../shared/admin/operation.js';
+import { ADMIN, ANYONE, pathFields, READER, type Access, type Caller, type Operation } from '../../shared/admin/operation.js';
 import { OPERATIONS, type OperationName } from '../../shared/admin/operations.js';
 import { addLocalGroup, addLocalGroupMember } from '../../shared/admin/groups.js';
 import { addLocalAccount } from '../../shared/admin/local-accounts.js';
@@ -40,7 +40,7 @@ describe('the operations table', () => {
   });
 
   it('declares a role for each: reads for a Reader, every change for an Admin', () => {
-    const byRole = (role: Role) => NAMES.filter((name) => operationOf(name).role === role).sort();
+    const byRole = (role: Access) => NAMES.filter((name) => operationOf(name).role === role).sort();
     expect(byRole(READER)).toEqual(
       [
         'audit.query',
@@ -60,9 +60,11 @@ describe('the operations table', () => {
         'users.query',
       ].sort(),
     );
-    expect(byRole(ADMIN)).toEqual(NAMES.filter((name) => !byRole(READER).includes(name)).sort());
-    // What a Reader may do is a GET: a link followed or a page prefetched changes nothing.
-    expect(byRole(READER).filter((name) => operationOf(name).http.method !== 'GET')).toEqual([]);
+    // Saying who asks needs no role: a caller with none learns that it has none (the console says whom to ask).
+    expect(byRole(ANYONE)).toEqual(['session.me']);
+    expect(byRole(ADMIN)).toEqual(NAMES.filter((name) => !byRole(READER).includes(name) && !byRole(ANYONE).includes(name)).sort());
+    // What a Reader (or anyone) may do is a GET: a link followed or a page prefetched changes nothing.
+    expect([...byRole(READER), ...byRole(ANYONE)].filter((name) => operationOf(name).http.method !== 'GET')).toEqual([]);
   });
 });
 

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalHost } from '../../shared/host/local-host.js';
+import { scriptFetch } from '../support/api-host.js';
 import { awaitRunEnd, createTestApp, csvProfile, putProfile, uploadCsv, type TestApp } from '../support/test-app.js';
 
 const FILE = 'username,email,firstName,lastName\nhal,hal@example.org,Hal,Http\nhope,hope@example.org,Hope,Http\n';
@@ -7,7 +8,7 @@ const FILE = 'username,email,firstName,lastName\nhal,hal@example.org,Hal,Http\nh
 describe('the registered functions on the local host: HTTP API and timer', () => {
   let t: TestApp;
   let host: LocalHost;
-  const api = (path: string, init?: RequestInit) => fetch(`${host.httpUrl}/api/${path}`, init);
+  const api = (path: string, init?: RequestInit) => scriptFetch(`${host.httpUrl}/api/${path}`, init);
   beforeAll(async () => {
     t = await createTestApp({ TEST_DEFAULT_PASSWORD: 'Http-Initial-1' });
     host = new LocalHost(t.definitions, {

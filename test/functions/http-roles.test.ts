@@ -10,6 +10,7 @@ import { callerOf } from '../../shared/http/caller.js';
 import { LocalHost } from '../../shared/host/local-host.js';
 import { startRun } from '../../shared/sync/pipeline/start-run.js';
 import { startApiHost } from '../support/api-host.js';
+import { browserSession } from '../support/easy-auth.js';
 import { createTestApp, csvProfile, putProfile, uploadCsv, type TestApp } from '../support/test-app.js';
 
 /**
@@ -29,7 +30,13 @@ function easyAuth(claims: [typ: string, val: string][], name?: string): Record<s
     name_typ: 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/name',
     role_typ: ROLE_URI,
   };
-  return { 'x-ms-client-principal': Buffer.from(JSON.stringify(principal)).toString('base64'), 'x-ms-client-principal-idp': 'aad', ...(name ? { 'x-ms-client-principal-name': name } : {}) };
+  return {
+    // Easy Auth passes on the bearer token it validated: these are a client's requests (the CLI, automation).
+    authorization: 'Bearer eyJ0eXAiOiJKV1QifQ.test.signature',
+    'x-ms-client-principal': Buffer.from(JSON.stringify(principal)).toString('base64'),
+    'x-ms-client-principal-idp': 'aad',
+    ...(name ? { 'x-ms-client-principal-name': name } : {}),
+  };
 }
 
 /** A person's token (delegated: it carries scopes), with their app roles as Easy Auth maps them. */
@@ -118,6 +125,67 @@ describe('behind Easy Auth (the platform sets WEBSITE_AUTH_ENABLED=True)', () =>
     const actors = async (id: string) => new Set((await t.app.deps.audit.query({ runId: id, limit: 100 })).records.map((record) => `${record.action} ${record.actor}`));
     expect(await actors(automated)).toEqual(new Set([`run-started app:${AUTOMATION_APP_ID}`, `run-cancelled app:${AUTOMATION_APP_ID}`]));
     expect(await actors(byHand)).toEqual(new Set(['run-started user:ann@contoso.com', 'run-cancelled user:ann@contoso.com']));
+  });
+});
+
+describe('GET /api/me: who is signed in, for every caller, one without a role too', () => {
+  let host: LocalHost;
+  const me = async (headers: Record<string, string>) => {
+    const response = await fetch(`${host.httpUrl}/api/me`, { headers });
+    return { status: response.status, body: (await response.json()) as unknown };
+  };
+  beforeAll(async () => {
+    const t = await createTestApp({ WEBSITE_AUTH_ENABLED: 'True' });
+    host = new LocalHost(functionDefinitions(t.app).filter(isHttpFunction), { connectionString: t.env.AzureWebJobsStorage!, httpPort: 0, log: () => undefined });
+    await host.start();
+  });
+  afterAll(() => host?.stop());
+
+  it("answers the actor, a readable name and the roles Easy Auth's principal holds", async () => {
+    expect(await me(admin)).toEqual({ status: 200, body: { actor: 'user:ann@contoso.com', name: 'ann@contoso.com', roles: ['UserSync.Admin'] } });
+    expect(await me(reader)).toEqual({ status: 200, body: { actor: 'user:rita@contoso.com', name: 'rita@contoso.com', roles: ['UserSync.Reader'] } });
+    expect(await me(automation)).toEqual({ status: 200, body: { actor: `app:${AUTOMATION_APP_ID}`, name: `an app (${AUTOMATION_APP_ID})`, roles: ['UserSync.Admin'] } });
+    expect(await me(browserSession('sam@contoso.com', ['UserSync.Admin']))).toEqual({ status: 200, body: { actor: 'user:sam@contoso.com', name: 'sam@contoso.com', roles: ['UserSync.Admin'] } });
+  });
+
+  it('a caller with no role learns that it has none (200, not 403); one nothing identified is no one', async () => {
+    expect(await me(user('nina@contoso.com'))).toEqual({ status: 200, body: { actor: 'user:nina@contoso.com', name: 'nina@contoso.com', roles: [] } });
+    expect(await me({})).toEqual({ status: 200, body: { actor: 'anonymous', name: 'no one signed in', roles: [] } });
+  });
+
+  it('the local host: the local admin', async () => {
+    const server = await startApiHost();
+    try {
+      expect(await (await server.api('me')).json()).toEqual({ actor: 'api', name: 'local admin', roles: ['UserSync.Admin'] });
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
+describe('a browser signed in to the console (Easy Auth session cookie, no bearer token)', () => {
+  it('is named by its UPN, not taken for an app; its changes need X-UserSync-Client (CSRF), reads do not', async () => {
+    const t = await createTestApp({ WEBSITE_AUTH_ENABLED: 'True', TEST_DEFAULT_PASSWORD: 'Roles-Initial-1' });
+    await uploadCsv(t, 'roles.csv', CSV);
+    await putProfile(t, csvProfile('Roles', 'roles.csv'));
+    const host = new LocalHost(functionDefinitions(t.app).filter(isHttpFunction), { connectionString: t.env.AzureWebJobsStorage!, httpPort: 0, log: () => undefined });
+    await host.start();
+    try {
+      const sam = browserSession('sam@contoso.com', ['UserSync.Admin']);
+      const sync = (headers: Record<string, string>) => fetch(`${host.httpUrl}/api/connections/Roles/sync`, { method: 'POST', headers });
+      const forged = await sync(sam);
+      expect([forged.status, ((await forged.json()) as { code: string }).code]).toEqual([403, 'client-header-missing']);
+      expect(await t.app.deps.runs.list({ limit: 10 })).toEqual([]);
+      expect((await fetch(`${host.httpUrl}/api/connections`, { headers: sam })).status).toBe(200);
+
+      const started = await sync({ ...sam, 'x-usersync-client': 'console' });
+      expect(started.status).toBe(202);
+      const { runId } = (await started.json()) as { runId: string };
+      const audit = await t.app.deps.audit.query({ runId, limit: 10 });
+      expect(audit.records.map((record) => `${record.action} ${record.actor}`)).toEqual(['run-started user:sam@contoso.com']);
+    } finally {
+      await host.stop();
+    }
   });
 });
 

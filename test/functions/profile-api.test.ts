@@ -1,12 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalHost } from '../../shared/host/local-host.js';
+import { scriptFetch } from '../support/api-host.js';
 import { createTestApp, csvProfile, putProfile, type TestApp } from '../support/test-app.js';
 
 /** Issue 13: what PUT /connections/{name} refuses (items 2, 4, 7) and how earlier profiles read back. */
 describe('connection profiles over HTTP: what a save refuses', () => {
   let t: TestApp;
   let host: LocalHost;
-  const api = (path: string, init?: RequestInit) => fetch(`${host.httpUrl}/api/${path}`, init);
+  const api = (path: string, init?: RequestInit) => scriptFetch(`${host.httpUrl}/api/${path}`, init);
   const put = (name: string, body: unknown) => api(`connections/${encodeURIComponent(name)}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   const okta = { type: 'okta', credential: { kind: 'token', tokenSecret: 'OKTA_TOKEN' }, selectedGroups: ['g1'], schedule: { kind: 'off' } };
 
@@ -77,7 +78,7 @@ describe('connection profiles over HTTP: what a save refuses', () => {
 describe('connection profiles over HTTP: one saved by an earlier version', () => {
   let t: TestApp;
   let host: LocalHost;
-  const api = (path: string, init?: RequestInit) => fetch(`${host.httpUrl}/api/${path}`, init);
+  const api = (path: string, init?: RequestInit) => scriptFetch(`${host.httpUrl}/api/${path}`, init);
   const remote = (name: string) => csvProfile(name, 'unused', { source: { kind: 'https', url: 'https://hr.example.com/people.csv', username: 'sync', passwordSecret: 'HR_PASSWORD' } });
 
   /** Rewrites the stored profile as an earlier version could have saved it (the store refuses to). */

@@ -6,6 +6,7 @@ import { LocalHost } from '../../shared/host/local-host.js';
 import { LOCAL_DIRECTORY } from '../../shared/sync/model.js';
 import { runTimerTick } from '../../shared/sync/pipeline/timer-tick.js';
 import { startRun } from '../../shared/sync/pipeline/start-run.js';
+import { scriptFetch } from '../support/api-host.js';
 import { cliOn } from '../support/cli.js';
 import { auditOf, awaitRunEnd, createTestApp, csvProfile, putProfile, syncNow, uploadCsv, usersOf, type TestApp } from '../support/test-app.js';
 import { waitUntil } from '../support/wait.js';
@@ -49,14 +50,14 @@ describe('connection-disabled', () => {
     await uploadCsv(t, 'off.csv', FILE);
     const { httpUrl } = await startHost(t);
 
-    const refused = await fetch(`${httpUrl}/api/connections/Off/sync`, { method: 'POST' });
+    const refused = await scriptFetch(`${httpUrl}/api/connections/Off/sync`, { method: 'POST' });
     expect(refused.status).toBe(409);
     expect(refused.headers.get('content-type')).toMatch(/application\/problem\+json/);
     expect(await refused.json()).toMatchObject({ code: 'connection-disabled', detail: expect.stringMatching(/"Off" is disabled; enable it to sync/) });
     await expectNoRun(t, 'Off');
     expect((await usersOf(t, 'Off')).size).toBe(0);
 
-    const dry = await fetch(`${httpUrl}/api/connections/Off/sync?dryRun=true`, { method: 'POST' });
+    const dry = await scriptFetch(`${httpUrl}/api/connections/Off/sync?dryRun=true`, { method: 'POST' });
     expect(dry.status).toBe(202);
     const run = await awaitRunEnd(t, ((await dry.json()) as { runId: string }).runId);
     expect(run).toMatchObject({ state: 'succeeded', dryRun: true, counts: { created: 2 } });
@@ -71,7 +72,7 @@ describe('secret-missing', () => {
     await uploadCsv(t, 'no-secret.csv', FILE);
     const { httpUrl } = await startHost(t);
 
-    const refused = await fetch(`${httpUrl}/api/connections/NoSecret/sync`, { method: 'POST' });
+    const refused = await scriptFetch(`${httpUrl}/api/connections/NoSecret/sync`, { method: 'POST' });
     expect(refused.status).toBe(422);
     expect(await refused.json()).toMatchObject({ code: 'secret-missing', secret: 'UNSET_DEFAULT_PASSWORD', detail: expect.stringContaining('"UNSET_DEFAULT_PASSWORD"') });
 

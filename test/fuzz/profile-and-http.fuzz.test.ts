@@ -8,6 +8,7 @@ import { OPERATIONS } from '../../shared/admin/operations.js';
 import { handleApi, type ApiRequest } from '../../shared/http/api.js';
 import { LOCAL_ADMIN } from '../../shared/http/caller.js';
 import type { ApiResponse } from '../../shared/http/problem.js';
+import { scriptFetch } from '../support/api-host.js';
 import { createTestApp, csvProfile, putProfile, syncNow, uploadCsv, type TestApp } from '../support/test-app.js';
 
 /**
@@ -226,7 +227,7 @@ describe('raw HTTP through the http function on the local host', () => {
     ['GET', 'audit?continuationToken=not-a-token', 400, 'query-invalid', undefined],
     ['POST', 'connections/Nobody/sync', 404, 'connection-not-found', ''],
   ] as const)('%s /api/%s: %i %s', async (method, path, status, code, body) => {
-    const response = await fetch(`${host.httpUrl}/api/${path}`, { method, ...(body === undefined ? {} : { body }) });
+    const response = await scriptFetch(`${host.httpUrl}/api/${path}`, { method, ...(body === undefined ? {} : { body }) });
     const text = await response.text();
     expect(response.status).toBe(status);
     expect(response.headers.get('content-type')).toMatch(/application\/problem\+json/);

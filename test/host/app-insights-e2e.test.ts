@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { CLOUD_ROLE_NAME } from '../../shared/telemetry/app-insights.js';
 import { startIngestion, type Envelope, type Ingestion } from '../fakes/app-insights-ingestion.js';
+import { scriptFetch } from '../support/api-host.js';
 import { startHostProcess } from '../support/local-host-process.js';
 import { createTestApp, csvProfile, putProfile, uploadCsv, type TestApp } from '../support/test-app.js';
 import { waitUntil } from '../support/wait.js';
@@ -29,7 +30,7 @@ describe('Application Insights through a real run on the local host', () => {
     });
     try {
       const api = await host.apiUrl;
-      const started = await fetch(`${api}/connections/Insights/sync`, { method: 'POST' });
+      const started = await scriptFetch(`${api}/connections/Insights/sync`, { method: 'POST' });
       expect(started.status).toBe(202);
       runId = ((await started.json()) as { runId: string }).runId;
       await waitUntil(

@@ -291,6 +291,33 @@ describe('LocalHost HTTP', () => {
     expect(JSON.parse(brokenBody)).toMatchObject({ code: 'internal-error', status: 500 });
   });
 
+  it('routes under host.json\'s routePrefix: "" from the root, where api/{*path} wins over {*path}; "api" when absent', async () => {
+    const catchAll = (name: string, route: string): FunctionDefinition => ({
+      name,
+      trigger: { kind: 'http', route, methods: ['GET'] },
+      handler: async (request: HttpRequest) => ({ body: `${name} ${request.params.path}` }),
+    });
+    const both = [catchAll('site', '{*path}'), catchAll('api', 'api/{*path}')];
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'host-json-'));
+    const hostJsonPath = path.join(dir, 'host.json');
+    writeFileSync(hostJsonPath, JSON.stringify({ version: '2.0', extensions: { http: { routePrefix: '' } } }));
+    const root = makeHost(both, { httpPort: 0, hostJsonPath });
+    await root.start();
+    const text = async (url: string) => (await fetch(url)).text();
+    expect(await text(`${root.httpUrl}/api/users/1`)).toBe('api users/1');
+    expect(await text(`${root.httpUrl}/API`)).toBe('api ');
+    expect(await text(`${root.httpUrl}/runs/1`)).toBe('site runs/1');
+    expect(await text(`${root.httpUrl}/apis/1`)).toBe('site apis/1');
+    expect(await text(`${root.httpUrl}/`)).toBe('site ');
+
+    const prefixed = makeHost(both, { httpPort: 0 }); // no host.json: the Functions host's default, api
+    await prefixed.start();
+    expect(prefixed.routePrefix).toBe('api');
+    expect(await text(`${prefixed.httpUrl}/api/api/users/1`)).toBe('api users/1');
+    expect(await text(`${prefixed.httpUrl}/api/runs/1`)).toBe('site runs/1');
+    expect((await fetch(`${prefixed.httpUrl}/runs/1`)).status).toBe(404);
+  });
+
   it('rejects unsupported route templates at start', async () => {
     const host = makeHost(
       [{ name: 'typed', trigger: { kind: 'http', route: 'users/{id:int}', methods: ['GET'] }, handler: async () => ({}) }],

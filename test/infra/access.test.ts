@@ -73,14 +73,30 @@ describe('adminPrincipalId', () => {
 describe('Easy Auth', () => {
   const auth = groupAfter(main, "resource auth 'Microsoft.Web/sites/config@", '{');
 
-  it('answers 401 to any request without an Entra token for the API registration', () => {
+  it('lets no request through without an Entra sign-in for the API registration: a browser is sent to sign in (the console)', () => {
     expect(valueOf(auth, 'name')).toBe("'authsettingsV2'");
     expect(valueOf(groupAfter(auth, 'platform:', '{'), 'enabled')).toBe('true');
     const validation = groupAfter(auth, 'globalValidation:', '{');
-    expect([valueOf(validation, 'requireAuthentication'), valueOf(validation, 'unauthenticatedClientAction')]).toEqual(['true', "'Return401'"]);
+    expect([valueOf(validation, 'requireAuthentication'), valueOf(validation, 'unauthenticatedClientAction')]).toEqual(['true', "'RedirectToLoginPage'"]);
+    // No path is let through unauthenticated: the console's files and page need a sign-in as the API does.
+    expect(validation).not.toMatch(/excludedPaths/);
+    expect(groupAfter(auth, 'identityProviders:', '{')).toMatch(/^\{\s*azureActiveDirectory:/);
     expect(valueOf(groupAfter(auth, 'registration:', '{'), 'clientId')).toBe('apiAppId');
     expect(groupAfter(auth, 'allowedAudiences:')).toMatch(/^\[\s*apiAppId\s*'api:\/\/\$\{apiAppId\}'\s*\]$/);
     expect(main).toMatch(/^var apiAppId = empty\(apiClientId\) \? apiRegistration!\.outputs\.appId : apiClientId$/m);
+  });
+
+  it("registers the console's sign-in: Easy Auth's callback on the app's own host name, and ID tokens", () => {
+    const app = groupAfter(registration, "resource app 'Microsoft.Graph/applications@v1.0'", '{');
+    const web = groupAfter(app, 'web:', '{');
+    expect(groupAfter(web, 'redirectUris:')).toMatch(/^\[\s*'https:\/\/\$\{appHostName\}\/\.auth\/login\/aad\/callback'\s*\]$/);
+    const implicit = groupAfter(web, 'implicitGrantSettings:', '{');
+    expect([valueOf(implicit, 'enableIdTokenIssuance'), valueOf(implicit, 'enableAccessTokenIssuance')]).toEqual(['true', 'false']);
+    expect(valueOf(groupAfter(main, "module apiRegistration 'modules/api-registration.bicep'", '{'), 'appHostName')).toBe('functionApp.properties.defaultHostName');
+  });
+
+  it('leaves the root to the console: the Functions host shows no home page of its own', () => {
+    expect(new RegExp(`name: 'AzureWebJobsDisableHomepage'\\s*\\n\\s*value: 'true'`).test(groupAfter(main, 'appSettings:'))).toBe(true);
   });
 
   it('leaves WEBSITE_AUTH_ENABLED, which tells the app to trust x-ms-client-principal, to the platform', () => {

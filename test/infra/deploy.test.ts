@@ -36,16 +36,19 @@ describe('azure.yaml', () => {
     expect(bicep).toContain(`var azdServiceName = '${name}'`);
     const functionApp = groupAfter(bicep, "resource functionApp 'Microsoft.Web/sites@", '{');
     expect(valueOf(groupAfter(functionApp, 'tags:', '{'), 'azd-service-name')).toBe('azdServiceName');
-    // The Functions host loads package.json "main", which `npm run build` compiles from functions/main.ts.
+    // The Functions host loads package.json "main", which `npm run build` compiles from functions/main.ts; it
+    // builds the web console too, into the dist/console the app serves (shared/console/console-files.ts).
     expect(packageJson.main).toBe('dist/functions/main.js');
-    expect(packageJson.scripts.build).toMatch(/^tsc -p tsconfig\.build\.json$/);
+    expect(packageJson.scripts.build).toBe('tsc -p tsconfig.build.json && vite build --config console/vite.config.ts');
+    expect(read('console/vite.config.ts')).toContain("outDir: fileURLToPath(new URL('../dist/console', import.meta.url))");
   });
 
   it('uploads the sources for a remote build, and no dependency or local-only file', () => {
     expect(azureYaml.services.api?.remoteBuild).toBe(true);
     const ignored = ignore().add(read('.funcignore'));
     const build = z.object({ include: z.array(z.string()) }).parse(JSON.parse(read('tsconfig.build.json')));
-    const shipped = ['host.json', 'package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'functions/main.ts', ...build.include.map((dir) => `${dir}/x.ts`)];
+    const consoleSources = ['console/index.html', 'console/vite.config.ts', 'console/tsconfig.json', 'console/src/main.tsx', 'console/src/styles.css'];
+    const shipped = ['host.json', 'package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'functions/main.ts', ...build.include.map((dir) => `${dir}/x.ts`), ...consoleSources];
     expect(shipped.filter((path) => ignored.ignores(path))).toEqual([]);
     const localOnly = ['node_modules/zod/index.js', 'local.settings.json', '.azure/dev/.env', '.azurite/__blobstorage__/x', 'test/infra/deploy.test.ts', 'scratch/x'];
     expect(localOnly.filter((path) => !ignored.ignores(path))).toEqual([]);

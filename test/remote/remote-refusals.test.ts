@@ -65,6 +65,21 @@ describe('usersync --url refusals', () => {
     expect(easyAuth.requests).toMatchObject([{ method: 'GET', url: '/api/runs?limit=20', headers: { authorization: `Bearer ${TOKEN}`, 'x-functions-key': KEY } }]);
   });
 
+  it("Easy Auth sending the request to its sign-in page (as it sends a browser, for the console) says: sign in with az login", async () => {
+    const signIn = { status: 302, headers: { location: '/.auth/login/aad?post_login_redirect_uri=%2Fapi%2Fruns%3Flimit%3D20' } };
+    const easyAuth = await stub(signIn);
+    const withToken = await cliRemote(['--url', easyAuth.url, '--scope', SCOPE, 'status'], {}, { credential: credential() });
+    expect(refusal(withToken)).toBe(`error [sign-in-required]: Sign in: \`az login\` (then try again) — the app at ${easyAuth.url} sent the request to its sign-in page (302 Found).`);
+    // Without a scope the CLI has no token to send (plain http: only this machine's address may go without one).
+    const local = await startApiStub(() => signIn);
+    stubs.push(local);
+    expect(refusal(await cliRemote(['--url', local.url, 'sync', 'HR']))).toBe(
+      `error [sign-in-required]: Sign in: \`az login\` (then try again with USERSYNC_API_SCOPE (or --scope) set, so that the CLI sends a token) — the app at ${local.url} sent the request to its sign-in page (302 Found).`,
+    );
+    // Every request names the CLI, so that a change without a bearer token is not taken for another site's form.
+    expect(local.requests).toMatchObject([{ method: 'POST', url: expect.stringMatching(/^\/api\/connections\/HR\/sync\?/), headers: { 'x-usersync-client': 'cli' } }]);
+  });
+
   it('a 401 without a token challenge while USERSYNC_FUNCTION_KEY is set: the key was refused', async () => {
     const functionsHost = await stub({ status: 401 });
     const outcome = await cliRemote(['--url', functionsHost.url, '--scope', SCOPE, 'connection', 'list'], { USERSYNC_FUNCTION_KEY: KEY }, { credential: credential() });

@@ -21,6 +21,9 @@ export interface TestApp {
   table(name: 'usersTable' | 'auditTable' | 'runsTable' | 'connectionsTable' | 'licencesTable'): TableClient;
 }
 
+/** A console folder that holds no build: the app answers a path outside /api with its 503 "not built" page. */
+export const NO_CONSOLE = 'test/support/no-console-here';
+
 /** The real app on the shared Azurite, under a fresh name prefix so tests never see each other's data. */
 export async function createTestApp(env: Record<string, string> = {}): Promise<TestApp> {
   const connectionString = inject('storageConnectionString');
@@ -35,7 +38,9 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
   return {
     app,
     // As the local host serves them: every HTTP caller an admin (test/functions/http-roles.test.ts checks Easy Auth's).
-    definitions: functionDefinitions(app, { localHost: true }),
+    // No console build, whatever the worktree's dist holds, so a path outside /api answers alike everywhere
+    // (test/support/console-browser.ts builds its own).
+    definitions: functionDefinitions(app, { localHost: true, consoleFolder: NO_CONSOLE }),
     env: fullEnv,
     table: (name) => TableClient.fromConnectionString(connectionString, app.config.names[name], { allowInsecureConnection: true }),
   };

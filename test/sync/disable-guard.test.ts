@@ -5,6 +5,7 @@ import { LocalHost } from '../../shared/host/local-host.js';
 import { withoutActiveRun } from '../../shared/sync/pipeline/close-run.js';
 import { disableGuardVerdict } from '../../shared/sync/rules/disable-guard.js';
 import { paths } from '../../shared/sync/pipeline/staging.js';
+import { scriptFetch } from '../support/api-host.js';
 import { auditOf, awaitRunEnd, createTestApp, csvProfile, putProfile, syncNow, uploadCsv, usersOf, type TestApp } from '../support/test-app.js';
 
 /** The profile's defaults, spelled out. */
@@ -44,7 +45,7 @@ const csv = (names: string[], department = 'Sales') => [HEADER, ...names.map((n)
 describe('the accidental-disable guard through the real pipeline', () => {
   let t: TestApp;
   let host: LocalHost;
-  const api = (path: string, init?: RequestInit) => fetch(`${host.httpUrl}/api/${path}`, init);
+  const api = (path: string, init?: RequestInit) => scriptFetch(`${host.httpUrl}/api/${path}`, init);
   const activeCount = async (connection: string) => [...(await usersOf(t, connection)).values()].filter((u) => u.status === 'active').length;
 
   beforeAll(async () => {
