@@ -1,15 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCAL_DIRECTORY } from '../../shared/sync/model.js';
 import { verifyPassword } from '../../shared/sync/rules/passwords.js';
-import { openConsole, type ConsoleSession } from '../support/console-browser.js';
-import { eventually, expectAccessible, rowsOf, signInAs } from './console-support.js';
+import { expectAccessible, openConsole, type ConsoleSession } from '../support/console-browser.js';
+import { eventually, rowsOf, ADMIN, READER } from './console-support.js';
 
 /** Local accounts and groups in a real browser: what an admin does, checked against what the app stored. */
 describe('the Local accounts & groups screen', () => {
   let s: ConsoleSession;
   beforeAll(async () => {
-    s = await openConsole();
-    await signInAs(s.page, 'admin');
+    s = await openConsole({ signedInAs: ADMIN });
   });
   afterAll(() => s?.close());
 
@@ -87,7 +86,7 @@ describe('the Local accounts & groups screen', () => {
     await page.getByText('Local group Contractors created.').waitFor();
     expect(await s.t.app.deps.groups.get('Contractors')).toMatchObject({ name: 'Contractors', origin: LOCAL_DIRECTORY });
     await s.screenshot('accounts');
-    await expectAccessible(page);
+    await expectAccessible(page, 'accounts');
 
     await page.getByRole('table', { name: 'Groups' }).getByRole('link', { name: 'Contractors' }).click();
     await page.getByRole('heading', { level: 1, name: 'Group Contractors' }).waitFor();
@@ -101,7 +100,7 @@ describe('the Local accounts & groups screen', () => {
     expect((await stored('kim.contractor'))?.localGroups).toEqual(['Contractors']);
     await eventually(() => rowsOf(page.getByRole('table', { name: 'Members of Contractors' }))).toEqual([['kim.contractor', 'Kim Contractor', 'active', 'Local', 'Remove kim.contractor']]);
     await s.screenshot('accounts-group');
-    await expectAccessible(page);
+    await expectAccessible(page, 'accounts-group');
 
     await page.getByRole('button', { name: 'Remove kim.contractor' }).click();
     await page.getByText('kim.contractor left Contractors.').waitFor();
@@ -146,7 +145,7 @@ describe('the Local accounts & groups screen', () => {
     await page.getByRole('button', { name: 'Add group' }).click();
     await page.getByText('Local group Readers created.').waitFor();
 
-    await signInAs(page, 'reader');
+    await s.signIn(READER);
     try {
       await page.reload();
       await page.getByText('Signed in as rita@example.org').waitFor();
@@ -161,7 +160,7 @@ describe('the Local accounts & groups screen', () => {
       await page.getByText('No members yet.').waitFor();
       expect(await page.locator('button:not(.sort), form').count()).toBe(0);
     } finally {
-      await signInAs(page, 'admin');
+      await s.signIn(ADMIN);
     }
   });
 });

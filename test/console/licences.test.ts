@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OutputOf } from '../../shared/admin/operations.js';
-import { openConsole, type ConsoleSession } from '../support/console-browser.js';
+import { expectAccessible, openConsole, type ConsoleSession } from '../support/console-browser.js';
 import { csvProfile, putProfile, syncNow, uploadCsv } from '../support/test-app.js';
-import { eventually, expectAccessible, pageWidth, rowsOf, signInAs } from './console-support.js';
+import { eventually, pageWidth, rowsOf, ADMIN, READER } from './console-support.js';
 
 /**
  * The Licences screen in a real browser: the sample HR export (six users it can create) synced with four
@@ -12,11 +12,10 @@ import { eventually, expectAccessible, pageWidth, rowsOf, signInAs } from './con
 describe('the Licences screen', () => {
   let s: ConsoleSession;
   beforeAll(async () => {
-    s = await openConsole({ env: { USERSYNC_LICENCE_LIMIT: '4', TEST_DEFAULT_PASSWORD: 'Console-Initial-1' } });
+    s = await openConsole({ signedInAs: ADMIN, env: { USERSYNC_LICENCE_LIMIT: '4', TEST_DEFAULT_PASSWORD: 'Console-Initial-1' } });
     await putProfile(s.t, csvProfile('HR', 'hr/people.csv'));
     await uploadCsv(s.t, 'hr/people.csv', readFileSync('samples/people.csv'));
     expect((await syncNow(s.t, 'HR')).state).toBe('succeeded');
-    await signInAs(s.page, 'admin');
   });
   afterAll(() => s?.close());
 
@@ -36,14 +35,14 @@ describe('the Licences screen', () => {
     expect(queue.map(([order, username, connection]) => [order, username, connection])).toEqual(answer.blocked.map((user, index) => [String(index + 1), user.username, 'HR']));
     expect(queue.map(([, username]) => username).sort()).toEqual(blocked.sort());
     await s.screenshot('licences');
-    await expectAccessible(page);
+    await expectAccessible(page, 'licences');
 
     await page.setViewportSize({ width: 390, height: 844 });
     try {
       await page.getByText('4 of 4 licences in use').waitFor();
       expect(await pageWidth(page)).toBeLessThanOrEqual(390);
       await s.screenshot('licences-390');
-      await expectAccessible(page);
+      await expectAccessible(page, 'licences-390');
     } finally {
       await page.setViewportSize({ width: 1280, height: 800 });
     }
@@ -72,14 +71,14 @@ describe('the Licences screen', () => {
     expect(await s.t.app.deps.licences.used()).toBe(4);
     await page.getByText('4 of 4 licences in use').waitFor();
 
-    await signInAs(page, 'reader');
+    await s.signIn(READER);
     try {
       await page.reload();
       await page.getByText('Signed in as rita@example.org').waitFor();
       await page.getByText('4 of 4 licences in use').waitFor();
       expect(await page.locator('button:not(.sort)').count()).toBe(0);
     } finally {
-      await signInAs(page, 'admin');
+      await s.signIn(ADMIN);
     }
   });
 });

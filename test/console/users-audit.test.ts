@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openConsole, type ConsoleSession } from '../support/console-browser.js';
+import { expectAccessible, openConsole, type ConsoleSession } from '../support/console-browser.js';
 import { csvProfile, putProfile, syncNow, uploadCsv } from '../support/test-app.js';
-import { eventually, expectAccessible, pageWidth, rowsOf, signInAs } from './console-support.js';
+import { eventually, pageWidth, rowsOf } from './console-support.js';
 
 /**
  * The Users and Audit screens in a real browser, on a directory synced twice from the sample HR exports:
@@ -35,7 +35,6 @@ describe('the Users and Audit screens', () => {
     await putProfile(s.t, csvProfile('Agency', 'agency.csv', { matchField: 'email' }));
     await uploadCsv(s.t, 'agency.csv', 'username,email,first name,last name\nsam.agency,Sam@Agency.example,Sam,Agency\n');
     expect((await syncNow(s.t, 'Agency')).state).toBe('succeeded');
-    await signInAs(s.page, 'admin');
   });
   afterAll(() => s?.close());
 
@@ -49,7 +48,7 @@ describe('the Users and Audit screens', () => {
     await eventually(() => page.url()).toContain('q=katherine');
     await eventually(() => rowsOf(page.getByRole('table', { name: 'Users' }))).toEqual([['katherine.johnson', 'Katherine Johnson', 'katherine.johnson@example.org', 'disabled', 'HR']]);
     await s.screenshot('users-list');
-    await expectAccessible(page);
+    await expectAccessible(page, 'users-list');
 
     await page.getByRole('link', { name: 'katherine.johnson' }).click();
     await page.getByRole('heading', { level: 1, name: 'Katherine Johnson' }).waitFor();
@@ -63,7 +62,7 @@ describe('the Users and Audit screens', () => {
     expect(what).toContain('status: active → disabled');
     expect(time).not.toBe('');
     await s.screenshot('users-detail');
-    await expectAccessible(page);
+    await expectAccessible(page, 'users-detail');
   });
 
   it("shows a user's manager and direct reports, each a link to that person's page", async () => {
@@ -180,7 +179,7 @@ describe('the Users and Audit screens', () => {
     expect(times).toEqual(expected);
     expect([...times].sort().reverse()).toEqual(times);
     await s.screenshot('audit');
-    await expectAccessible(page);
+    await expectAccessible(page, 'audit');
   });
 
   it('is readable at 390 px: the user page and its history, tables scrolling inside the page', async () => {
@@ -192,7 +191,7 @@ describe('the Users and Audit screens', () => {
     // The page itself does not scroll sideways: only a table's own region does.
     expect(await pageWidth(page)).toBeLessThanOrEqual(390);
     await s.screenshot('users-detail-390');
-    await expectAccessible(page);
+    await expectAccessible(page, 'users-detail-390');
     await page.setViewportSize({ width: 1280, height: 800 });
   });
 });

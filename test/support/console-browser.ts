@@ -29,6 +29,11 @@ export interface ConsoleSession {
   url: string;
   /** Saves a screenshot of the page as SCREENSHOT_DIR/<name>.png. */
   screenshot(name: string): Promise<void>;
+  /**
+   * From the next request on, another person is signed in (a session opened with `signedInAs` only): what the
+   * page offers a Reader, and what the API refuses them, on the same app and data.
+   */
+  signIn(who: { upn: string; roles: string[] }): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -80,6 +85,10 @@ export async function openConsole(options: OpenOptions = {}): Promise<ConsoleSes
     url: `${http.httpUrl}/`,
     screenshot: async (name) => {
       await page.screenshot({ path: join(SCREENSHOT_DIR, `${name}.png`), fullPage: true });
+    },
+    signIn: async (who) => {
+      if (!signedInAs) throw new Error('signIn: open the console with signedInAs (the local host makes every caller its admin)');
+      await page.setExtraHTTPHeaders(browserSession(who.upn, who.roles));
     },
     close: async () => {
       await browser.close();
