@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { build, preview, type PreviewServer } from 'vite';
+import { functionDefinitions } from '../../functions/registry.js';
+import type { Role } from '../../shared/admin/operation.js';
 import { isHttpFunction, isQueueFunction } from '../../shared/app/registry.js';
 import { LocalHost } from '../../shared/host/local-host.js';
 import { createTestApp, type TestApp } from './test-app.js';
@@ -43,13 +45,45 @@ export interface OpenOptions {
   env?: Record<string, string>;
   /** Browser viewport; 1280 × 800 unless given. */
   viewport?: { width: number; height: number };
+  /**
+   * Signed in as this person through Easy Auth, as in Azure (the app trusts the `x-ms-client-principal` the
+   * browser's requests carry: WEBSITE_AUTH_ENABLED=True), instead of as the local host's admin: e.g. a Reader.
+   */
+  signedInAs?: { upn: string; roles: Role[] };
+}
+
+/** What Easy Auth passes the app for a signed-in person: their token's claims (base64 JSON) and their name. */
+function easyAuthHeaders({ upn, roles }: { upn: string; roles: Role[] }): Record<string, string> {
+  const roleType = 'http://schemas.microsoft.com/ws/2008/06/identity/claims/role';
+  const claims = [
+    { typ: 'http://schemas.microsoft.com/identity/claims/scope', val: 'user_impersonation' },
+    { typ: 'preferred_username', val: upn },
+    ...roles.map((role) => ({ typ: roleType, val: role })),
+  ];
+  const principal = { auth_typ: 'aad', claims, role_typ: roleType };
+  return { 'x-ms-client-principal': Buffer.from(JSON.stringify(principal)).toString('base64'), 'x-ms-client-principal-name': upn };
+}
+
+/**
+ * Until the app answers GET /api/me itself (issue 15, part A: `session.me`), the console learns who is signed
+ * in from this stand-in — used only while the app answers 404 there, so the app's own answer wins once it has one.
+ */
+async function standInForMe(page: Page, signedInAs: OpenOptions['signedInAs']): Promise<void> {
+  const me = signedInAs ? { actor: `user:${signedInAs.upn}`, name: signedInAs.upn, roles: signedInAs.roles } : { actor: 'api', name: 'local admin', roles: ['UserSync.Admin'] };
+  await page.route('**/api/me', async (route) => {
+    const response = await route.fetch();
+    await (response.status() === 404 ? route.fulfill({ json: me }) : route.fulfill({ response }));
+  });
 }
 
 /** Starts the app and opens the console in a fresh browser; close() stops both. */
 export async function openConsole(options: OpenOptions = {}): Promise<ConsoleSession> {
-  const t = await createTestApp(options.env ?? {});
+  const { signedInAs } = options;
+  const t = await createTestApp({ ...(signedInAs ? { WEBSITE_AUTH_ENABLED: 'True' } : {}), ...options.env });
   const hostOptions = { connectionString: t.env.AzureWebJobsStorage!, pollIntervalMs: 20, queues: { maxPollingIntervalMs: 100 }, log: () => undefined };
-  const http = new LocalHost(t.definitions.filter(isHttpFunction), { ...hostOptions, httpPort: 0 });
+  // Signed in through Easy Auth, the API believes the principal; else the local host's callers are admins.
+  const httpDefinitions = signedInAs ? functionDefinitions(t.app) : t.definitions;
+  const http = new LocalHost(httpDefinitions.filter(isHttpFunction), { ...hostOptions, httpPort: 0 });
   const queues = new LocalHost(t.definitions.filter(isQueueFunction), hostOptions);
   await http.start();
   await queues.start();
@@ -62,7 +96,8 @@ export async function openConsole(options: OpenOptions = {}): Promise<ConsoleSes
   const url = server.resolvedUrls?.local[0];
   if (!url) throw new Error('the console preview server did not start');
   const browser: Browser = await chromium.launch({ executablePath: CHROMIUM });
-  const page = await browser.newPage({ viewport: options.viewport ?? { width: 1280, height: 800 } });
+  const page = await browser.newPage({ viewport: options.viewport ?? { width: 1280, height: 800 }, ...(signedInAs ? { extraHTTPHeaders: easyAuthHeaders(signedInAs) } : {}) });
+  await standInForMe(page, signedInAs);
   await mkdir(SCREENSHOT_DIR, { recursive: true });
   return {
     t,

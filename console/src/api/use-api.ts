@@ -1,0 +1,36 @@
+import { useCallback, useEffect, useState } from 'react';
+import { api, ApiProblem } from './client.js';
+
+/** What a screen has of an API answer: still loading, the answer, or the API's refusal. */
+export type Loaded<T> = { state: 'loading' } | { state: 'ready'; data: T } | { state: 'error'; problem: ApiProblem };
+
+/** Any failure as the API words it: an ApiProblem stays one, anything else becomes `unexpected`. */
+export function asProblem(error: unknown): ApiProblem {
+  return error instanceof ApiProblem ? error : new ApiProblem(0, 'unexpected', String(error));
+}
+
+type Query = Record<string, string | number | boolean | undefined>;
+
+/**
+ * GET `/api/{path}` when the screen shows (and again when the path or query changes, or on `reload`). An answer
+ * that arrives after the screen moved on is dropped. `path` undefined: nothing to ask yet.
+ */
+export function useApiGet<T>(path: string | undefined, query: Query = {}): { result: Loaded<T>; reload: () => Promise<void> } {
+  const [result, setResult] = useState<Loaded<T>>({ state: 'loading' });
+  const [version, setVersion] = useState(0);
+  const queryKey = JSON.stringify(query);
+  useEffect(() => {
+    if (path === undefined) return;
+    let live = true;
+    api<T>('GET', path, { query: JSON.parse(queryKey) as Query }).then(
+      (data) => live && setResult({ state: 'ready', data }),
+      (error: unknown) => live && setResult({ state: 'error', problem: asProblem(error) }),
+    );
+    return () => {
+      live = false;
+    };
+  }, [path, queryKey, version]);
+  // A reload keeps what is shown until the new answer arrives (no flash of "Loading…").
+  const reload = useCallback(async () => setVersion((v) => v + 1), []);
+  return { result, reload };
+}
