@@ -16,21 +16,23 @@ type Query = Record<string, string | number | boolean | undefined>;
  * that arrives after the screen moved on is dropped. `path` undefined: nothing to ask yet.
  */
 export function useApiGet<T>(path: string | undefined, query: Query = {}): { result: Loaded<T>; reload: () => Promise<void> } {
-  const [result, setResult] = useState<Loaded<T>>({ state: 'loading' });
+  const key = JSON.stringify([path, query]);
+  // The answer with the request it answers: one for another path (the screen moved on) is not shown as this one's.
+  const [answer, setAnswer] = useState<{ key: string; result: Loaded<T> }>();
   const [version, setVersion] = useState(0);
-  const queryKey = JSON.stringify(query);
   useEffect(() => {
-    if (path === undefined) return;
+    const [asked, askedQuery] = JSON.parse(key) as [string | undefined, Query];
+    if (asked === undefined) return;
     let live = true;
-    api<T>('GET', path, { query: JSON.parse(queryKey) as Query }).then(
-      (data) => live && setResult({ state: 'ready', data }),
-      (error: unknown) => live && setResult({ state: 'error', problem: asProblem(error) }),
+    api<T>('GET', asked, { query: askedQuery }).then(
+      (data) => live && setAnswer({ key, result: { state: 'ready', data } }),
+      (error: unknown) => live && setAnswer({ key, result: { state: 'error', problem: asProblem(error) } }),
     );
     return () => {
       live = false;
     };
-  }, [path, queryKey, version]);
+  }, [key, version]);
   // A reload keeps what is shown until the new answer arrives (no flash of "Loading…").
   const reload = useCallback(async () => setVersion((v) => v + 1), []);
-  return { result, reload };
+  return { result: answer?.key === key ? answer.result : { state: 'loading' }, reload };
 }

@@ -29,7 +29,7 @@ export function ConnectionDetail() {
     <>
       <h1>{name}</h1>
       <Loadable result={result} what="connection">
-        {(connection) => <ConnectionPage connection={connection} reload={reload} />}
+        {(connection) => <ConnectionPage key={connection.name} connection={connection} reload={reload} />}
       </Loadable>
     </>
   );

@@ -23,7 +23,7 @@ export function RunDetail() {
     <>
       <h1>Run {runId}</h1>
       <Loadable result={result} what="run">
-        {(run) => <RunPage run={run} refresh={() => setVersion((v) => v + 1)} />}
+        {(run) => <RunPage key={run.runId} run={run} refresh={() => setVersion((v) => v + 1)} />}
       </Loadable>
     </>
   );

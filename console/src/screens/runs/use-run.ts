@@ -4,7 +4,7 @@ import { api, segment } from '../../api/client.js';
 import { asProblem, type Loaded } from '../../api/use-api.js';
 import { isActive } from '../../components/format.js';
 
-/** Polling starts at this pace, slows by half each time nothing changed, and never waits longer than the cap. */
+/** Polling starts at this pace, waits half again as long each time nothing changed, and never longer than the cap. */
 const FIRST_DELAY_MS = 500;
 const MAX_DELAY_MS = 10_000;
 
@@ -13,8 +13,10 @@ const MAX_DELAY_MS = 10_000;
  * nothing changes — so its page follows it live. `version`: bump it to ask again now (after a confirm).
  */
 export function useRun(runId: string, version: number): Loaded<RunView> {
-  const [result, setResult] = useState<Loaded<RunView>>({ state: 'loading' });
+  // The answer with the run it is about: another run's (the page moved on) is not shown as this one's.
+  const [answer, setAnswer] = useState<{ runId: string; result: Loaded<RunView> }>();
   useEffect(() => {
+    const setResult = (result: Loaded<RunView>) => setAnswer({ runId, result });
     let live = true;
     let timer: ReturnType<typeof setTimeout> | undefined;
     let delay = FIRST_DELAY_MS;
@@ -38,5 +40,5 @@ export function useRun(runId: string, version: number): Loaded<RunView> {
       clearTimeout(timer);
     };
   }, [runId, version]);
-  return result;
+  return answer?.runId === runId ? answer.result : { state: 'loading' };
 }
