@@ -22,6 +22,11 @@ describe('an admin sets up a CSV connection from the browser alone', () => {
 
   it('adds it through the form, uploads the sample, dry runs (the plan shows, nothing changes), syncs (users created)', async () => {
     const { page } = s;
+    // Along the way the console asks the API nothing it refuses.
+    const refused: string[] = [];
+    page.on('response', (response) => {
+      if (response.url().includes('/api/') && response.status() >= 400) refused.push(`${response.status()} ${response.url()}`);
+    });
     await page.goto(`${s.url}connections`);
     await page.getByRole('heading', { name: 'No connections yet' }).waitFor();
     for (const type of ['CSV export', 'Microsoft Entra ID', 'Okta']) await page.getByRole('link', { name: `Add a ${type} connection` }).waitFor();
@@ -92,6 +97,7 @@ describe('an admin sets up a CSV connection from the browser alone', () => {
     await s.screenshot('connections-detail-390');
     await expectAccessible(page, 'connections-detail at 390 px');
     await page.setViewportSize({ width: 1280, height: 800 });
+    expect(refused).toEqual([]);
   });
 
   it('a group pattern RE2 cannot run is refused by the API: its message at the field, a summary, nothing saved', async () => {
@@ -106,8 +112,12 @@ describe('an admin sets up a CSV connection from the browser alone', () => {
     const summary = page.getByRole('alert').filter({ hasText: 'The connection was not saved' });
     await summary.waitFor();
     expect(await summary.textContent()).toContain('groups.pattern');
+    // The admin is taken to it: the Save button is at the end of a long form.
+    expect(await page.locator(':focus').getByRole('alert').textContent()).toBe(await summary.textContent());
     const atField = page.locator('#profile_groups_pattern__error');
     expect(await atField.textContent()).toMatch(/back-reference/i);
+    await atField.scrollIntoViewIfNeeded();
+    await s.screenshot('connections-form-errors');
     await expectAccessible(page, 'connections-form with errors');
     expect(await s.t.app.deps.connections.get('Patterned')).toBeUndefined();
   });

@@ -21,8 +21,9 @@ export function useApiGet<T>(path: string | undefined, query: Query = {}): { res
   const [answer, setAnswer] = useState<{ key: string; result: Loaded<T> }>();
   const [version, setVersion] = useState(0);
   useEffect(() => {
-    const [asked, askedQuery] = JSON.parse(key) as [string | undefined, Query];
-    if (asked === undefined) return;
+    // JSON keeps an undefined path as null.
+    const [asked, askedQuery] = JSON.parse(key) as [string | null, Query];
+    if (asked === null) return;
     let live = true;
     api<T>('GET', asked, { query: askedQuery }).then(
       (data) => live && setAnswer({ key, result: { state: 'ready', data } }),

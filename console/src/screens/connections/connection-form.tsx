@@ -1,6 +1,6 @@
 import Form from '@rjsf/core';
 import { ErrorSchemaBuilder, type ErrorSchema, type RJSFSchema } from '@rjsf/utils';
-import { useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { Link, useNavigate, useParams, useSearchParams } from 'react-router-dom';
 import type { OutputOf } from '../../../../shared/admin/operations.js';
 import { api, segment, type ApiProblem } from '../../api/client.js';
@@ -125,18 +125,26 @@ function fieldErrors(problem: ApiProblem): ErrorSchema {
   return builder.ErrorSchema;
 }
 
+/** What the API refused, as a summary the admin is taken to (focus moves there: the form may be long). */
 function SaveProblem({ problem }: { problem: ApiProblem }) {
-  if (!problem.fieldProblems.length) return <Problem problem={problem} title="The connection was not saved." />;
+  const summary = useRef<HTMLDivElement>(null);
+  useEffect(() => summary.current?.focus(), [problem]);
   return (
-    <div role="alert" className="problem">
-      <p className="problem-title">The connection was not saved: correct the fields below.</p>
-      <ul>
-        {problem.fieldProblems.map(({ field, message }) => (
-          <li key={`${field}:${message}`}>
-            <strong>{field}</strong>: {message}
-          </li>
-        ))}
-      </ul>
+    <div ref={summary} tabIndex={-1}>
+      {problem.fieldProblems.length ? (
+        <div role="alert" className="problem">
+          <p className="problem-title">The connection was not saved: correct the fields below.</p>
+          <ul>
+            {problem.fieldProblems.map(({ field, message }) => (
+              <li key={`${field}:${message}`}>
+                <strong>{field}</strong>: {message}
+              </li>
+            ))}
+          </ul>
+        </div>
+      ) : (
+        <Problem problem={problem} title="The connection was not saved." />
+      )}
     </div>
   );
 }
