@@ -1,4 +1,5 @@
 import { NavLink, Outlet } from 'react-router-dom';
+import { Problem } from './components/problem.js';
 import { useSession } from './session.js';
 
 /** Where each area lives; the labels are the product's words. */
@@ -42,7 +43,18 @@ export function Layout() {
         </p>
       </header>
       <main id="main" tabIndex={-1}>
-        {session.state === 'ready' && session.me.roles.length === 0 ? <NoRole /> : <Outlet />}
+        {/* A screen shows once it is known who asks: none loads data its admin would be refused. */}
+        {session.state === 'loading' ? (
+          <p role="status" className="muted">
+            Signing in…
+          </p>
+        ) : session.state === 'error' ? (
+          <Problem problem={session.problem} title="Who is signed in could not be found out." />
+        ) : session.me.roles.length === 0 ? (
+          <NoRole />
+        ) : (
+          <Outlet />
+        )}
       </main>
     </>
   );

@@ -4,9 +4,14 @@ import { AccountsScreen } from './screens/accounts/accounts-screen.js';
 import { GroupScreen } from './screens/accounts/group-screen.js';
 import { AuditScreen } from './screens/audit/audit-screen.js';
 import { LicencesScreen } from './screens/licences/licences-screen.js';
-import { NotFound } from './screens/not-found.js';
 import { UserScreen } from './screens/users/user-screen.js';
 import { UsersScreen } from './screens/users/users-screen.js';
+import { ConnectionDetail } from './screens/connections/connection-detail.js';
+import { ConnectionForm } from './screens/connections/connection-form.js';
+import { ConnectionsList } from './screens/connections/connections-list.js';
+import { NotFound } from './screens/not-found.js';
+import { RunDetail } from './screens/runs/run-detail.js';
+import { RunsList } from './screens/runs/runs-list.js';
 
 /**
  * The console's screens, one entry per area; each screen calls the HTTP API (api/client.ts) and shows what it
@@ -24,6 +29,12 @@ export const ROUTES: RouteObject[] = [
       { path: 'accounts', element: <AccountsScreen /> },
       { path: 'accounts/groups/:name', element: <GroupScreen /> },
       { path: 'licences', element: <LicencesScreen /> },
+      { path: 'connections', element: <ConnectionsList /> },
+      { path: 'connections/new', element: <ConnectionForm /> },
+      { path: 'connections/:name', element: <ConnectionDetail /> },
+      { path: 'connections/:name/edit', element: <ConnectionForm /> },
+      { path: 'runs', element: <RunsList /> },
+      { path: 'runs/:id', element: <RunDetail /> },
       { path: '*', element: <NotFound /> },
     ],
   },

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { z } from 'zod';
 import { actorName } from '../audit/audit-log.js';
-import { parseProfile } from '../connections/profile.js';
+import { parseProfile, profileJsonSchemas } from '../connections/profile.js';
 import { AppError } from '../errors/app-error.js';
 import type { SyncDependencies } from '../sync/dependencies.js';
 import type { StoredConnection } from '../sync/ports.js';
@@ -32,6 +32,9 @@ export async function existingConnection(deps: SyncDependencies, name: string): 
 
 const named = z.strictObject({ name: segment });
 
+/** Made once, on first ask: the profiles' schemas do not change while the app runs. */
+let jsonSchemas: ReturnType<typeof profileJsonSchemas> | undefined;
+
 /** An operation on the profile its route names, answered by one use case (told who asks, for its audit records). */
 function onConnection<O>(role: Role, http: HttpBinding<{ name: string }, NoInfer<O>>, use: (deps: SyncDependencies, name: string, actor: string) => Promise<O>) {
   return defineOperation({ role, input: named, http, run: ({ deps, caller }, { name }) => use(deps, name, caller.actor) });
@@ -46,6 +49,14 @@ export const connectionOperations = {
   }),
 
   'connections.get': onConnection(READER, { method: 'GET', path: 'connections/:name' }, async (deps, name) => connectionView(await existingConnection(deps, name), deps.clock())),
+
+  /** The JSON Schema of each type of profile (`csv`, `entra`, `okta`): what `PUT connections/:name` takes, for forms. */
+  'connections.schema': defineOperation({
+    role: READER,
+    input: z.strictObject({}),
+    http: { method: 'GET', path: 'connection-schema' },
+    run: async () => (jsonSchemas ??= profileJsonSchemas()),
+  }),
 
   /** `name` (the route's) wins over the profile's own; the CLI sends the file's profile as it is. */
   'connections.put': defineOperation({

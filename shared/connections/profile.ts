@@ -196,6 +196,26 @@ const oktaProfileSchema = z.strictObject({
 export const connectionProfileSchema = z.discriminatedUnion('type', [csvProfileSchema, entraProfileSchema, oktaProfileSchema]);
 
 export type ConnectionProfile = z.infer<typeof connectionProfileSchema>;
+
+/**
+ * The JSON Schema of each type of profile, as an admin writes it (`io: 'input'`: fields with a default are
+ * optional), for forms generated from it (the console's). Rules JSON Schema cannot say (an RE2 pattern, a time
+ * zone, credentials in a URL) stay the API's to check on save. A discriminated union keeps its discriminator
+ * (OpenAPI's keyword, which form libraries read to pick the option the data holds).
+ */
+export function profileJsonSchemas(): Record<ConnectionProfile['type'], z.core.JSONSchema.BaseSchema> {
+  const schemaOf = (schema: z.ZodType) =>
+    z.toJSONSchema(schema, {
+      io: 'input',
+      target: 'draft-07',
+      override: ({ zodSchema, jsonSchema }) => {
+        const { def } = zodSchema._zod;
+        if (def.type === 'union' && 'discriminator' in def && typeof def.discriminator === 'string') jsonSchema.discriminator = { propertyName: def.discriminator };
+      },
+    });
+  return { csv: schemaOf(csvProfileSchema), entra: schemaOf(entraProfileSchema), okta: schemaOf(oktaProfileSchema) };
+}
+
 export type CsvProfile = z.infer<typeof csvProfileSchema>;
 export type EntraProfile = z.infer<typeof entraProfileSchema>;
 export type OktaProfile = z.infer<typeof oktaProfileSchema>;

@@ -46,6 +46,7 @@ describe('the operations table', () => {
         'audit.query',
         'connections.get',
         'connections.list',
+        'connections.schema',
         'groups.list',
         'groups.members',
         'licences.show',

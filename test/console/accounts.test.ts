@@ -49,7 +49,7 @@ describe('the Local accounts & groups screen', () => {
     const field = shown.getByLabel('One-time password');
     const password = await field.inputValue();
     // Focus is on the password, ready to copy, once it is shown.
-    await eventually(() => field.evaluate((input) => input === input.ownerDocument.activeElement)).toBe(true);
+    await eventually(() => field.evaluate((input) => input === (input as unknown as { ownerDocument: { activeElement: unknown } }).ownerDocument.activeElement)).toBe(true);
     expect(password).toMatch(/^[A-Za-z2-9]{16}$/);
     await shown.getByText('kim.contractor must change it at the next sign-in.').waitFor();
     await s.screenshot('accounts-one-time-password');

@@ -20,5 +20,6 @@ export async function pageWidth(page: Page): Promise<number> {
 /** The body rows of a table, each as the text of its cells (white space collapsed, as it reads). */
 export async function rowsOf(table: Locator): Promise<string[][]> {
   await table.waitFor();
-  return table.locator('tbody tr').evaluateAll((rows) => rows.map((row) => [...row.querySelectorAll('td')].map((cell) => (cell as unknown as { innerText: string }).innerText.replace(/\s+/g, ' ').trim())));
+  const rows = await table.locator('tbody tr').all();
+  return Promise.all(rows.map(async (row) => (await row.locator('td').allInnerTexts()).map((text) => text.replace(/\s+/g, ' ').trim())));
 }

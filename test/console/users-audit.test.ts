@@ -174,7 +174,7 @@ describe('the Users and Audit screens', () => {
     expect(await rowsOf(auditTable())).toHaveLength(5);
     await page.getByRole('button', { name: 'Older records' }).click();
     await eventually(async () => (await rowsOf(auditTable())).length).toBe(10);
-    const times = await auditTable().locator('tbody time').evaluateAll((cells) => cells.map((cell) => cell.getAttribute('datetime') ?? ''));
+    const times = await Promise.all((await auditTable().locator('tbody time').all()).map(async (cell) => (await cell.getAttribute('datetime')) ?? ''));
     const expected = (await s.t.app.deps.audit.query({ limit: 10 })).records.map((record) => record.at);
     expect(times).toEqual(expected);
     expect([...times].sort().reverse()).toEqual(times);

@@ -18,7 +18,7 @@ export function asProblem(error: unknown): ApiProblem {
 
 export interface ApiGet<T> {
   loaded: Loaded<T>;
-  /** Asks again (after a change elsewhere). */
+  /** Asks again (after a change elsewhere), showing what it has until the new answer arrives (no "Loading…" flash). */
   reload(): void;
   /** Shows what a change answered (the changed object) without asking again. */
   replace(data: T): void;
@@ -27,11 +27,13 @@ export interface ApiGet<T> {
 /** `GET /api/{path}` with `query`; `path` undefined asks nothing (yet). */
 export function useApiGet<T>(path: string | undefined, query: Query = {}): ApiGet<T> {
   const [version, setVersion] = useState(0);
-  const key = JSON.stringify([path, query, version]);
+  const key = JSON.stringify([path, query]);
+  // The answer with the request it answers: one for another path (the screen moved on) is not shown as this one's.
   const [answer, setAnswer] = useState<{ key: string; loaded: Loaded<T> }>();
   useEffect(() => {
-    const [askPath, askQuery] = JSON.parse(key) as [string | undefined, Query];
-    if (askPath === undefined) return;
+    // JSON keeps an undefined path as null.
+    const [askPath, askQuery] = JSON.parse(key) as [string | null, Query];
+    if (askPath === null) return;
     let live = true;
     api<T>('GET', askPath, { query: askQuery }).then(
       (data) => live && setAnswer({ key, loaded: { state: 'ready', data } }),
@@ -40,7 +42,7 @@ export function useApiGet<T>(path: string | undefined, query: Query = {}): ApiGe
     return () => {
       live = false;
     };
-  }, [key]);
+  }, [key, version]);
   const reload = useCallback(() => setVersion((v) => v + 1), []);
   const replace = useCallback((data: T) => setAnswer({ key, loaded: { state: 'ready', data } }), [key]);
   return { loaded: answer?.key === key ? answer.loaded : { state: 'loading' }, reload, replace };

@@ -1,4 +1,4 @@
-import { useId, useState } from 'react';
+import { useId } from 'react';
 import {
   createColumnHelper,
   createSortedRowModel,
@@ -13,11 +13,13 @@ import {
   type RowData,
   type SortingState,
 } from '@tanstack/react-table';
+import type { ReactNode } from 'react';
 
 /**
- * The console's table (@tanstack/react-table): headers that sort the rows shown when clicked (a button in
- * each sortable header, `aria-sort` on it), in a scrolling region a keyboard can reach, so a wide table
- * stays readable at 390 px. Rows come in the API's order until the admin sorts.
+ * The console's table (@tanstack/react-table) of rows the screen holds: headers that sort the rows when clicked
+ * (a button in each sortable header, so the keyboard sorts too; `aria-sort` says the order), in a scrolling
+ * region a keyboard can reach, so a wide table stays readable at 390 px. Rows come in the API's order (or
+ * `initialSorting`) until the admin sorts. Lists the API pages (users, audit) grow by "more" below the table.
  */
 const features = tableFeatures({
   rowSortingFeature,
@@ -26,7 +28,8 @@ const features = tableFeatures({
 });
 type Features = typeof features;
 
-export type Column<T extends RowData> = ColumnDef<Features, T, unknown>;
+/** A column of rows of T; each column keeps its own value type, hence `any` here. */
+export type Column<T extends RowData> = ColumnDef<Features, T, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 /** Typed columns for rows of T (`columnsOf<User>().accessor('username', { header: 'Username' })`). */
 export function columnsOf<T extends RowData>() {
@@ -36,22 +39,29 @@ export function columnsOf<T extends RowData>() {
 interface DataTableProps<T extends RowData> {
   /** Names the table (its `<caption>`) and its scrolling region. */
   caption: string;
+  /** The screen's heading already says it: the caption is for screen readers only. */
+  captionHidden?: boolean;
   /** Stable (module scope or memoised): a new array each render rebuilds the table. */
   columns: Column<T>[];
-  data: T[];
+  rows: T[];
   rowId(row: T): string;
+  initialSorting?: SortingState;
+  /** Shown instead of an empty table: what to do next. Without it an empty table is shown. */
+  empty?: ReactNode;
 }
 
 const SORT_NAMES = { asc: 'ascending', desc: 'descending' } as const;
 
-export function DataTable<T extends RowData>({ caption, columns, data, rowId }: DataTableProps<T>) {
+export function DataTable<T extends RowData>({ caption, captionHidden = false, columns, rows, rowId, initialSorting = [], empty }: DataTableProps<T>) {
   const captionId = useId();
-  const [sorting, setSorting] = useState<SortingState>([]);
-  const table = useTable({ features, columns, data, getRowId: rowId, state: { sorting }, onSortingChange: setSorting });
+  const table = useTable({ features, columns, data: rows, getRowId: rowId, initialState: { sorting: initialSorting } });
+  if (rows.length === 0 && empty !== undefined) return <div className="notice">{empty}</div>;
   return (
     <div className="table-scroll" role="region" aria-labelledby={captionId} tabIndex={0}>
       <table>
-        <caption id={captionId}>{caption}</caption>
+        <caption id={captionId} className={captionHidden ? 'visually-hidden' : undefined}>
+          {caption}
+        </caption>
         <thead>
           {table.getHeaderGroups().map((group) => (
             <tr key={group.id}>

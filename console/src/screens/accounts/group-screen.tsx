@@ -3,7 +3,7 @@ import { Link, useParams } from 'react-router-dom';
 import { api, segment } from '../../api/client.js';
 import { useAction } from '../../api/use-action.js';
 import { useApiGet } from '../../api/use-api.js';
-import { DataTable, type Column } from '../../components/data-table.js';
+import { DataTable } from '../../components/data-table.js';
 import { LoadState } from '../../components/load-state.js';
 import { Problem } from '../../components/problem.js';
 import { TextField } from '../../components/text-field.js';
@@ -57,7 +57,7 @@ export function GroupScreen() {
       id: 'membership',
       header: 'Membership',
     });
-    if (!admin || !local) return [USERNAME, NAME, STATUS, membership] as Column<User>[];
+    if (!admin || !local) return [USERNAME, NAME, STATUS, membership];
     const remove = async (user: User) => {
       if (await run(async () => void (await api('DELETE', `groups/${segment(name)}/members/${segment(user.username)}`)))) {
         setMessage(`${user.username} left ${name}.`);
@@ -74,7 +74,7 @@ export function GroupScreen() {
           </button>
         ) : null,
     });
-    return [USERNAME, NAME, STATUS, membership, actions] as Column<User>[];
+    return [USERNAME, NAME, STATUS, membership, actions];
   }, [admin, local, name, run, reload]);
 
   return (
@@ -101,7 +101,7 @@ export function GroupScreen() {
       <LoadState loaded={members.loaded} retry={reload}>
         {(users) =>
           users.length ? (
-            <DataTable caption={`Members of ${group?.name ?? name}`} columns={columns} data={users} rowId={userId} />
+            <DataTable caption={`Members of ${group?.name ?? name}`} columns={columns} rows={users} rowId={userId} />
           ) : (
             <p className="notice">No members yet.{admin && local ? ' Add one by username above.' : ''}</p>
           )

@@ -4,7 +4,7 @@ import { api, segment } from '../../api/client.js';
 import { useAction } from '../../api/use-action.js';
 import { useApiGet } from '../../api/use-api.js';
 import { ConfirmDialog } from '../../components/confirm-dialog.js';
-import { DataTable, type Column } from '../../components/data-table.js';
+import { DataTable } from '../../components/data-table.js';
 import { LoadState } from '../../components/load-state.js';
 import { Problem } from '../../components/problem.js';
 import { EMAIL, NAME, STATUS, USERNAME, userColumn, userId } from '../users/user-columns.js';
@@ -18,7 +18,7 @@ const PASSWORD = userColumn.accessor((account) => (account.mustChangePassword ? 
   header: 'Password',
   cell: (info) => (info.getValue() ? 'One-time: to change at next sign-in' : ''),
 });
-const READ_COLUMNS = [USERNAME, NAME, EMAIL, STATUS, PASSWORD] as Column<Account>[];
+const READ_COLUMNS = [USERNAME, NAME, EMAIL, STATUS, PASSWORD];
 
 type Pending = { kind: 'delete' | 'password'; account: Account };
 
@@ -61,7 +61,7 @@ export function LocalAccounts({ admin }: { admin: boolean }) {
         );
       },
     });
-    return [...READ_COLUMNS, actions] as Column<Account>[];
+    return [...READ_COLUMNS, actions];
   }, [admin, run, reload]);
 
   async function remove(account: Account) {
@@ -82,7 +82,7 @@ export function LocalAccounts({ admin }: { admin: boolean }) {
       <LoadState loaded={loaded} retry={reload}>
         {(accounts) =>
           accounts.length ? (
-            <DataTable caption="Local accounts" columns={columns} data={accounts} rowId={userId} />
+            <DataTable caption="Local accounts" columns={columns} rows={accounts} rowId={userId} />
           ) : (
             <p className="notice">There are no local accounts.{admin ? ' Add one below: for a contractor or a service desk account that no directory holds.' : ''}</p>
           )

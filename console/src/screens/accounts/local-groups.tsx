@@ -5,7 +5,7 @@ import { api, segment } from '../../api/client.js';
 import { useAction } from '../../api/use-action.js';
 import { useApiGet } from '../../api/use-api.js';
 import { ConfirmDialog } from '../../components/confirm-dialog.js';
-import { columnsOf, DataTable, type Column } from '../../components/data-table.js';
+import { columnsOf, DataTable } from '../../components/data-table.js';
 import { LoadState } from '../../components/load-state.js';
 import { FormEnd } from '../../components/form-end.js';
 import { TextField } from '../../components/text-field.js';
@@ -19,7 +19,7 @@ const READ_COLUMNS = column.columns([
   column.accessor('name', { header: 'Group', cell: (info) => <Link to={`/accounts/groups/${segment(info.getValue())}`}>{info.getValue()}</Link> }),
   column.accessor((group) => groupKind(group), { id: 'kind', header: 'Kind' }),
   column.accessor('createdAt', { header: 'Created', cell: (info) => <Time iso={info.getValue()} /> }),
-]) as Column<Group>[];
+]);
 
 export function groupKind(group: Group): string {
   return group.origin === LOCAL ? 'Local group' : `From the directory "${group.connection}"`;
@@ -70,7 +70,7 @@ export function LocalGroups({ admin }: { admin: boolean }) {
           </button>
         ) : null,
     });
-    return [...READ_COLUMNS, actions] as Column<Group>[];
+    return [...READ_COLUMNS, actions];
   }, [admin]);
 
   async function remove(group: Group) {
@@ -89,7 +89,7 @@ export function LocalGroups({ admin }: { admin: boolean }) {
       <LoadState loaded={loaded} retry={reload}>
         {(groups) =>
           groups.length ? (
-            <DataTable caption="Groups" columns={columns} data={groups} rowId={groupId} />
+            <DataTable caption="Groups" columns={columns} rows={groups} rowId={groupId} />
           ) : (
             <p className="notice">There are no groups yet. A connection with group sync creates its directory's groups{admin ? '; add a local group below' : ''}.</p>
           )

@@ -4,7 +4,7 @@ import type { AuditAction } from '../../../../shared/audit/audit-log.js';
 import type { OutputOf } from '../../../../shared/admin/operations.js';
 import { segment } from '../../api/client.js';
 import { usePagedApi, type Query } from '../../api/use-api.js';
-import { columnsOf, DataTable, type Column } from '../../components/data-table.js';
+import { columnsOf, DataTable } from '../../components/data-table.js';
 import { LoadState } from '../../components/load-state.js';
 import { ListFooter } from '../../components/list-footer.js';
 import { Time } from '../../components/time.js';
@@ -114,9 +114,9 @@ const RUN = column.accessor('runId', {
     ),
 });
 
-const TRAIL_COLUMNS = column.columns([TIME, ACTION, USER, CONNECTION, ACTOR, DETAILS, RUN]) as Column<AuditRecord>[];
+const TRAIL_COLUMNS = column.columns([TIME, ACTION, USER, CONNECTION, ACTOR, DETAILS, RUN]);
 /** A user's own history: the user column would say the same on every row. */
-const HISTORY_COLUMNS = column.columns([TIME, ACTION, CONNECTION, ACTOR, DETAILS, RUN]) as Column<AuditRecord>[];
+const HISTORY_COLUMNS = column.columns([TIME, ACTION, CONNECTION, ACTOR, DETAILS, RUN]);
 
 const recordId = (record: AuditRecord) => [record.at, record.runId, record.subject, record.action, record.ref ?? ''].join('~');
 
@@ -139,7 +139,7 @@ export function AuditTrail({ query, caption, empty, history = false }: AuditTrai
           <div className="notice">{empty}</div>
         ) : (
           <>
-            <DataTable caption={caption} columns={history ? HISTORY_COLUMNS : TRAIL_COLUMNS} data={records} rowId={recordId} />
+            <DataTable caption={caption} columns={history ? HISTORY_COLUMNS : TRAIL_COLUMNS} rows={records} rowId={recordId} />
             <ListFooter
               list={list}
               status={`${records.length} record${records.length === 1 ? '' : 's'}, newest first${list.hasMore ? '; older records follow.' : '.'}`}

@@ -4,7 +4,7 @@ import type { OutputOf } from '../../../../shared/admin/operations.js';
 import { api, segment } from '../../api/client.js';
 import { useAction } from '../../api/use-action.js';
 import { useApiGet } from '../../api/use-api.js';
-import { columnsOf, DataTable, type Column } from '../../components/data-table.js';
+import { columnsOf, DataTable } from '../../components/data-table.js';
 import { LoadState } from '../../components/load-state.js';
 import { Problem } from '../../components/problem.js';
 import { Time } from '../../components/time.js';
@@ -20,7 +20,7 @@ const CONNECTION_COLUMNS = perConnection.columns([
   perConnection.accessor('connection', { header: 'Connection', cell: (info) => connectionLabel(info.getValue()) }),
   perConnection.accessor('active', { header: 'Active (using a licence)' }),
   perConnection.accessor('blocked', { header: 'Blocked (waiting)' }),
-]) as Column<ByConnection>[];
+]);
 
 const queue = columnsOf<Waiting>();
 const QUEUE_COLUMNS = queue.columns([
@@ -28,14 +28,14 @@ const QUEUE_COLUMNS = queue.columns([
   queue.accessor('username', { header: 'Username', cell: (info) => <Link to={`/users/${segment(info.getValue())}`}>{info.getValue()}</Link> }),
   queue.accessor('connection', { header: 'Connection', cell: (info) => connectionLabel(info.getValue()) }),
   queue.accessor('since', { header: 'Waiting since', cell: (info) => <Time iso={info.getValue()} /> }),
-]) as Column<Waiting>[];
+]);
 
 const connectionId = (of: ByConnection) => of.connection;
 const waitingId = (user: Waiting) => user.username;
 
 function BlockedQueue({ blocked }: { blocked: Licences['blocked'] }) {
   const rows = useMemo(() => blocked.map((user, index) => ({ ...user, position: index + 1 })), [blocked]);
-  return <DataTable caption="Blocked users, in the order they get a licence" columns={QUEUE_COLUMNS} data={rows} rowId={waitingId} />;
+  return <DataTable caption="Blocked users, in the order they get a licence" columns={QUEUE_COLUMNS} rows={rows} rowId={waitingId} />;
 }
 
 function Summary({ licences }: { licences: Licences }) {
@@ -99,7 +99,7 @@ export function LicencesScreen() {
             {action.problem ? <Problem problem={action.problem} /> : null}
             <h2>Per connection</h2>
             {licences.byConnection.length ? (
-              <DataTable caption="Licences per connection" columns={CONNECTION_COLUMNS} data={licences.byConnection} rowId={connectionId} />
+              <DataTable caption="Licences per connection" columns={CONNECTION_COLUMNS} rows={licences.byConnection} rowId={connectionId} />
             ) : (
               <p className="notice">
                 No users yet: <Link to="/connections">add a connection</Link> and sync it.

@@ -1,7 +1,7 @@
 import { Link } from 'react-router-dom';
 import { usePagedApi } from '../../api/use-api.js';
 import { ConnectionSelect } from '../../components/connection-select.js';
-import { DataTable, type Column } from '../../components/data-table.js';
+import { DataTable } from '../../components/data-table.js';
 import { FilterForm, PageSizeSelect, useUrlFilters } from '../../components/filter-form.js';
 import { LoadState } from '../../components/load-state.js';
 import { ListFooter } from '../../components/list-footer.js';
@@ -10,7 +10,7 @@ import { CONNECTION, EMAIL, NAME, STATUS, USERNAME, userColumn, userId, type Use
 
 const FILTERS = ['q', 'status', 'connection', 'limit'] as const;
 const DEFAULT_LIMIT = '100';
-const COLUMNS = userColumn.columns([USERNAME, NAME, EMAIL, STATUS, CONNECTION]) as Column<User>[];
+const COLUMNS = userColumn.columns([USERNAME, NAME, EMAIL, STATUS, CONNECTION]);
 
 /** Users of every directory and local accounts (GET /users), in username order, a page at a time; the export with the same filters. */
 export function UsersScreen() {
@@ -48,7 +48,7 @@ export function UsersScreen() {
         {(users) => (
           <>
             {users.length ? (
-              <DataTable caption="Users" columns={COLUMNS} data={users} rowId={userId} />
+              <DataTable caption="Users" columns={COLUMNS} rows={users} rowId={userId} />
             ) : list.hasMore ? null : (
               <div className="notice">
                 {filtered ? (
