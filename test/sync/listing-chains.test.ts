@@ -130,22 +130,14 @@ describe('a listing read as several page chains at once', () => {
   });
 
   it('at most listingConcurrency chains list at once; the pages read count every chain', async () => {
-    const t = await appFor(a, { listingConcurrency: 3 });
-    const app = stepped(t);
-    const started = await startRun(app.deps, { connection: 'Chains', trigger: 'manual', startedBy: 'cli:tester' });
-    expect(started.chains).toEqual({
-      users: { state: 'listing', pages: 0 },
-      'groups-0': { state: 'listing', pages: 0 },
-      managers: { state: 'listing', pages: 0 },
-    });
-    const two = await appFor(a, { listingConcurrency: 2 });
-    const waiting = stepped(two);
-    const run = await startRun(waiting.deps, { connection: 'Chains', trigger: 'manual', startedBy: 'cli:tester' });
-    expect(run.chains).toEqual({
-      users: { state: 'listing', pages: 0 },
-      'groups-0': { state: 'listing', pages: 0 },
-      managers: { state: 'waiting', pages: 0 },
-    });
+    const startWith = async (listingConcurrency: number) => {
+      const app = stepped(await appFor(a, { listingConcurrency }));
+      return { app, run: await startRun(app.deps, { connection: 'Chains', trigger: 'manual', startedBy: 'cli:tester' }) };
+    };
+    const states = (run: Run) => Object.fromEntries(Object.entries(run.chains ?? {}).map(([name, chain]) => [name, chain.state]));
+    expect(states((await startWith(3)).run)).toEqual({ users: 'listing', 'groups-0': 'listing', managers: 'listing' });
+    const { app: waiting, run } = await startWith(2);
+    expect(states(run)).toEqual({ users: 'listing', 'groups-0': 'listing', managers: 'waiting' });
     // Only the listing chains' first pages are queued; the waiting one starts when one of them ends.
     expect(waiting.queue.pending.map((job) => job.message)).toEqual([
       { runId: run.runId, chain: 'users', page: 0, cursor: null },
