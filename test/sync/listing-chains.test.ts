@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { ConnectionProfileInput } from '../../shared/connections/profile.js';
+import { parseProfile, type ConnectionProfileInput } from '../../shared/connections/profile.js';
 import type { SyncDependencies } from '../../shared/sync/dependencies.js';
 import { MAIN_CHAIN, type Run } from '../../shared/sync/run-model.js';
 import { startGraphServer, type FakeTenant, type GraphServer } from '../fakes/graph-server.js';
@@ -136,6 +136,11 @@ describe('a listing read as several page chains at once', () => {
     };
     const states = (run: Run) => Object.fromEntries(Object.entries(run.chains ?? {}).map(([name, chain]) => [name, chain.state]));
     expect(states((await startWith(3)).run)).toEqual({ users: 'listing', 'groups-0': 'listing', managers: 'listing' });
+    // The default for Entra, 8: users, managers and six shares of the groups, all at once.
+    const byDefault = stepped(await appFor(a));
+    const defaultRun = await startRun(byDefault.deps, { connection: 'Chains', trigger: 'manual', startedBy: 'cli:tester' });
+    expect(states(defaultRun)).toEqual({ users: 'listing', ...Object.fromEntries(Array.from({ length: 6 }, (_, g) => [`groups-${g}`, 'listing'])), managers: 'listing' });
+    expect(() => parseProfile(profile(a, { listingConcurrency: 0 }))).toThrow(/listingConcurrency/);
     const { app: waiting, run } = await startWith(2);
     expect(states(run)).toEqual({ users: 'listing', 'groups-0': 'listing', managers: 'waiting' });
     // Only the listing chains' first pages are queued; the waiting one starts when one of them ends.
