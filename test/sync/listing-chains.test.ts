@@ -5,7 +5,7 @@ import { parseProfile, type ConnectionProfileInput } from '../../shared/connecti
 import type { SyncDependencies } from '../../shared/sync/dependencies.js';
 import { MAIN_CHAIN, type Run } from '../../shared/sync/run-model.js';
 import { startGraphServer, type FakeTenant, type GraphServer } from '../fakes/graph-server.js';
-import { drive, outcomeOf, stepped, steppedSync, type DeliveryMode, type Outcome, type SteppedApp } from '../support/step-driver.js';
+import { drive, handle, outcomeOf, stepped, steppedSync, type DeliveryMode, type Outcome, type SteppedApp } from '../support/step-driver.js';
 import { auditOf, createTestApp, putProfile, syncNow, usersOf, SMALL_DIRECTORY_GUARD, type TestApp } from '../support/test-app.js';
 import { startRun } from '../../shared/sync/pipeline/start-run.js';
 
@@ -162,6 +162,22 @@ describe('a listing read as several page chains at once', () => {
       recorded += page;
     }
     expect(ended?.pagesFetched).toBe(recorded);
+  });
+
+  it("a chain's job delivered again after its chain ended queues the chain it started, if a crash lost that message", async () => {
+    const app = stepped(await appFor(a, { listingConcurrency: 2 }));
+    const run = await startRun(app.deps, { connection: 'Chains', trigger: 'manual', startedBy: 'cli:tester' });
+    const [users] = app.queue.pending.splice(0, 1);
+    await handle(app.deps, users!);
+    // The users chain ended and started the waiting managers chain; the worker crashed before the message was sent.
+    expect((await app.deps.runs.get(run.runId))?.chains).toMatchObject({ users: { state: 'complete' }, managers: { state: 'listing' } });
+    const lost = app.queue.pending.findIndex((job) => (job.message as { chain?: string }).chain === 'managers');
+    expect(lost).toBeGreaterThanOrEqual(0);
+    app.queue.pending.splice(lost, 1);
+    await handle(app.deps, users!);
+    expect(app.queue.pending.map((job) => job.message)).toContainEqual({ runId: run.runId, chain: 'managers', page: 0, cursor: null });
+    await drive(app);
+    expect(await app.deps.runs.get(run.runId)).toMatchObject({ state: 'succeeded', listing: 'complete' });
   });
 
   it('a chain failing half way fails the listing once the others have ended: what they read lands, nobody is disabled', async () => {

@@ -152,19 +152,21 @@ export async function recordPoisonedPage(deps: SyncDependencies, job: PageJob, e
  * then disables no one.
  */
 async function endChain(deps: SyncDependencies, runId: string, chain: string, outcome: 'complete' | 'failed', error?: RunError): Promise<void> {
-  let started: string[] = [];
+  let started: string[] | undefined;
   // A run that ended meanwhile (an admin cancelled it) stays ended, and no shard is queued for it.
   const latest = await deps.runs.update(runId, (current) => {
-    started = [];
+    started = undefined;
     if (current.listing !== 'in-progress' || isTerminal(current.state)) return undefined;
     const ended = withChainEnded(current, chain, outcome, error);
-    started = ended?.started ?? [];
+    started = ended?.started;
     return ended?.run;
   });
   if (!latest || isTerminal(latest.state)) return;
   if (error) deps.log(`run ${runId}: listing chain ${chain} failed: ${error.code}: ${error.message}`);
-  if (latest.listing === 'in-progress') await startChains(deps, runId, started);
-  else await queueShards(deps, runId);
+  if (latest.listing !== 'in-progress') await queueShards(deps, runId);
+  else if (started) await startChains(deps, runId, started);
+  // Another worker ended the chain first (a duplicate job), and may have crashed before starting the next.
+  else await resumeChains(deps, latest);
 }
 
 /**
