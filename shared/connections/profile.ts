@@ -155,6 +155,8 @@ const entraProfileSchema = z.strictObject({
   groups: groupSettingsSchema.default({ mode: 'off', keepLocalGroups: false }),
   /** Link each user to their Entra manager. */
   orgChart: z.boolean().default(true),
+  /** How many of a run's listing chains read Graph at once (default LISTING_CONCURRENCY.entra). */
+  listingConcurrency: z.number().int().min(1).max(32).optional(),
   /** National cloud: picks the Graph and sign-in endpoints. */
   cloud: z.enum(['global', 'usgov', 'china']).default('global'),
   /** Explicit endpoints (override the cloud's; also how tests reach a local server). */
@@ -191,6 +193,8 @@ const oktaProfileSchema = z.strictObject({
   groups: groupSettingsSchema.default({ mode: 'off', keepLocalGroups: false }),
   /** Link each user to their manager (`managerId`, else `manager` as a login). */
   orgChart: z.boolean().default(true),
+  /** How many of a run's listing chains read Okta at once (default LISTING_CONCURRENCY.okta). */
+  listingConcurrency: z.number().int().min(1).max(16).optional(),
 });
 
 export const connectionProfileSchema = z.discriminatedUnion('type', [csvProfileSchema, entraProfileSchema, oktaProfileSchema]);
@@ -235,6 +239,19 @@ export function secretNamesOf(profile: ConnectionProfile): string[] {
   }
 }
 export type ConnectionProfileInput = z.input<typeof connectionProfileSchema>;
+
+/**
+ * How many of a run's listing chains read the directory at once, unless the profile says. Each chain has one
+ * request in flight (and one read ahead): at ~200 ms a request, ~5 requests/s. Graph allows a large tenant
+ * 8,000 resource units / 10 s per app (3,500 for a small one) and a `transitiveMembers` page costs 5: 8 chains
+ * use ~2,000 of them. Okta's list endpoints allow 500–600 requests a minute per org for every app together:
+ * 2 chains use ~600, and the SDK waits out its X-Rate-Limit-Reset when that runs out.
+ */
+export const LISTING_CONCURRENCY = { csv: 1, entra: 8, okta: 2 } as const;
+
+export function listingConcurrencyOf(profile: ConnectionProfile): number {
+  return (profile.type === 'csv' ? undefined : profile.listingConcurrency) ?? LISTING_CONCURRENCY[profile.type];
+}
 
 /** A stored profile: what the admin wrote plus the key the system gave it. */
 export interface Connection {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { SourceEntry } from '../sync/model.js';
+import { bucketOf } from '../sync/rules/partitioning.js';
 
 /**
  * The groups phase of a directory read through its API, with group sync on: list the directory's groups a
@@ -15,10 +16,23 @@ export const groupWalkSchema = z.object({
   queue: z.array(z.object({ id: z.string(), name: z.string() })),
   /** The group whose members are being read, and their next page. */
   current: z.object({ id: z.string(), name: z.string(), next: z.string().optional() }).optional(),
+  /** A walk of one of `of` listing chains keeps the groups whose id hashes to `index` (absent: every group). */
+  share: z.object({ index: z.number().int().min(0), of: z.number().int().min(1) }).optional(),
 });
 export type GroupWalk = z.infer<typeof groupWalkSchema>;
 
 export const GROUP_WALK_START: GroupWalk = { phase: 'groups', listed: false, queue: [] };
+
+/**
+ * The groups phase as chains (`groups-0` …), as many as the listing's concurrency leaves beside the source's
+ * `otherChains` (at least one), each reading the members of its share of the kept groups. A share is by a hash of the group's id, not its place in the list: the directory does not promise
+ * the same order to every chain, and no chain has to wait for another's list. Each chain still reads the
+ * group list (a walk reads its list `count` times larger a page, so the requests stay as many).
+ */
+export function groupWalkChains(concurrency: number, otherChains: number): Record<string, GroupWalk> {
+  const count = Math.max(1, concurrency - otherChains);
+  return Object.fromEntries(Array.from({ length: count }, (_, index) => [`groups-${index}`, { ...GROUP_WALK_START, share: { index, of: count } }]));
+}
 
 /** One page of a list, and the bookmark of the next page if there is one. */
 export interface ListPage<T> {
@@ -56,6 +70,8 @@ export async function walkGroups(
 /** One request: a page of the current group's members, or else a page of the group list. */
 async function step(lists: GroupLists, cursor: GroupWalk, ref: string, entries: SourceEntry[]): Promise<GroupWalk | undefined> {
   const current = cursor.current ?? cursor.queue[0];
+  const { share } = cursor;
+  const shared = share ? { share } : {};
   let next: GroupWalk;
   if (current) {
     const queue = cursor.current ? cursor.queue : cursor.queue.slice(1);
@@ -63,10 +79,11 @@ async function step(lists: GroupLists, cursor: GroupWalk, ref: string, entries: 
     for (const key of page.items) entries.push({ kind: 'membership', key, ref: `${ref} (group ${current.id})`, group: current.name });
     next = page.next
       ? { ...cursor, queue, current: { id: current.id, name: current.name, next: page.next } }
-      : { phase: 'groups', listed: cursor.listed, queue, ...(cursor.listNext ? { listNext: cursor.listNext } : {}) };
+      : { phase: 'groups', listed: cursor.listed, queue, ...(cursor.listNext ? { listNext: cursor.listNext } : {}), ...shared };
   } else {
     const page = await lists.keptGroups(cursor.listNext);
-    next = { phase: 'groups', listed: true, queue: page.items, ...(page.next ? { listNext: page.next } : {}) };
+    const queue = share ? page.items.filter((group) => bucketOf(group.id) % share.of === share.index) : page.items;
+    next = { phase: 'groups', listed: true, queue, ...(page.next ? { listNext: page.next } : {}), ...shared };
   }
   return next.listed && !next.listNext && !next.queue.length && !next.current ? undefined : next;
 }

@@ -15,11 +15,12 @@ export function withRedactedErrors(source: DirectorySource, secretValues: () => 
       throw redactedError(error, secretValues());
     }
   };
-  const { availableGroups } = source;
+  const { availableGroups, chains } = source;
   return {
     requiresPassword: source.requiresPassword,
     listsUsersRepeatedly: source.listsUsersRepeatedly,
     supportsIncremental: source.supportsIncremental,
+    ...(chains ? { chains: (run) => chains.call(source, run) } : {}),
     readPage: (request) => guarded(() => source.readPage(request)),
     testConnection: (profile) => guarded(() => source.testConnection(profile)),
     ...(availableGroups ? { availableGroups: (profile) => guarded(() => availableGroups.call(source, profile)) } : {}),

@@ -16,8 +16,17 @@ export interface DirectorySource {
   readonly listsUsersRepeatedly: boolean;
   /** Whether the source can list only what changed since a checkpoint (incremental runs). */
   readonly supportsIncremental: boolean;
-  /** Reads one page. `cursor` is null for the first page of a run. Throws AppError; `transient` ones are retried. */
-  readPage(request: { run: Run; page: number; cursor: unknown }): Promise<SourcePage>;
+  /**
+   * The chains a run's listing reads at once, each its own sequence of pages from its own start (e.g. users,
+   * shares of the groups' members, managers), in the order they start. Without it, or for a run it does not
+   * split, the listing is the one chain `main`.
+   */
+  chains?(run: Run): string[];
+  /**
+   * Reads one page of a chain (absent: `main`). `cursor` is null for the chain's first page. Throws AppError;
+   * `transient` ones are retried.
+   */
+  readPage(request: { run: Run; chain?: string; page: number; cursor: unknown }): Promise<SourcePage>;
   /**
    * "Test connection": reaches the directory with the profile's credentials; a sentence on success (and what
    * will not work as an admin expects), an AppError naming the problem otherwise.

@@ -57,9 +57,9 @@ export interface RunStore {
   lastWrittenAt(runId: string): Promise<Date | undefined>;
   /** Newest first. */
   list(filter: { connection?: string; limit: number }): Promise<Run[]>;
-  /** Stores a page record unless one exists; returns the stored one either way. */
+  /** Stores a page record (of its chain) unless one exists; returns the stored one either way. */
   putPage(runId: string, page: PageRecord): Promise<PageRecord>;
-  getPage(runId: string, page: number): Promise<PageRecord | undefined>;
+  getPage(runId: string, chain: string, page: number): Promise<PageRecord | undefined>;
   putShardResult(runId: string, result: ShardResult): Promise<void>;
   listShardResults(runId: string): Promise<ShardResult[]>;
 }

@@ -57,8 +57,14 @@ export interface Run {
   /** The profile as it was when the run started: an edit mid-run does not mix two configurations. */
   profile: ConnectionProfile;
   state: RunState;
+  /** Pages read so far, every chain's. */
   pagesFetched: number;
-  /** `complete` only after every page was read: only then may finalise disable anyone. */
+  /**
+   * The listing's chains (see ListingChain), in the order they start; absent on runs started before
+   * listings had chains (their one chain is `main`).
+   */
+  chains?: Record<string, ListingChain>;
+  /** `complete` only after every page of every chain was read: only then may finalise disable anyone. */
   listing: 'in-progress' | 'complete' | 'failed';
   shardsDone: number;
   counts: ActionCounts;
@@ -79,8 +85,25 @@ export interface Run {
   endedAt?: string;
 }
 
-/** What a page job stored about its page (row `page-NNNNNN` of the run's partition). */
+/**
+ * One sequence of page jobs of a run's listing (a directory's users, a share of its groups' members…), read
+ * alongside the others. `waiting` until the connection's listingConcurrency lets it start; `failed` when a
+ * page of it could not be read (the listing then fails once every chain has ended).
+ */
+export interface ListingChain {
+  state: 'waiting' | 'listing' | 'complete' | 'failed';
+  /** Pages of this chain read so far. */
+  pages: number;
+  error?: RunError;
+}
+
+/** The chain of a run whose listing is one sequence (CSV, incremental runs, runs started before chains). */
+export const MAIN_CHAIN = 'main';
+
+/** What a page job stored about its page (row `page-NNNNNN`, or `page-{chain}-NNNNNN`, of the run's partition). */
 export interface PageRecord {
+  /** Absent for the `main` chain. */
+  chain?: string;
   page: number;
   entries: number;
   unreadable: number;

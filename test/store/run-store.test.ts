@@ -3,7 +3,7 @@ import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { parseProfile } from '../../shared/connections/profile.js';
 import type { RunStore } from '../../shared/sync/ports.js';
 import { emptyCounts } from '../../shared/sync/model.js';
-import { newRunId, type PageRecord, type Run, type ShardResult } from '../../shared/sync/run-model.js';
+import { MAIN_CHAIN, newRunId, type PageRecord, type Run, type ShardResult } from '../../shared/sync/run-model.js';
 import { createTestApp } from '../support/test-app.js';
 
 /** The RunStore contract: any adapter (Table Storage, an in-memory fake) must pass it. */
@@ -72,11 +72,11 @@ export function describeRunStoreContract(name: string, make: () => Promise<RunSt
       const second: PageRecord = { page: 3, entries: 99, unreadable: 0 };
       expect(await store.putPage(run.runId, first)).toStrictEqual(first);
       expect(await store.putPage(run.runId, second)).toStrictEqual(first);
-      expect(await store.getPage(run.runId, 3)).toStrictEqual(first);
+      expect(await store.getPage(run.runId, MAIN_CHAIN, 3)).toStrictEqual(first);
 
       const last: PageRecord = { page: 4, entries: 2, unreadable: 0 };
       expect(await store.putPage(run.runId, last)).toStrictEqual(last);
-      const storedLast = await store.getPage(run.runId, 4);
+      const storedLast = await store.getPage(run.runId, MAIN_CHAIN, 4);
       expect(storedLast).toStrictEqual(last);
       expect(Object.keys(storedLast ?? {})).not.toContain('next');
       // Pages are rows beside the run, not changes to it.
@@ -88,18 +88,30 @@ export function describeRunStoreContract(name: string, make: () => Promise<RunSt
       await store.create(minimalRun(id));
       const pages: PageRecord[] = Array.from({ length: 8 }, (_, i) => ({ page: 0, entries: i + 1, unreadable: 0, next: i }));
       const returned = await Promise.all(pages.map((page) => store.putPage(id, page)));
-      const stored = await store.getPage(id, 0);
+      const stored = await store.getPage(id, MAIN_CHAIN, 0);
       expect(pages).toContainEqual(stored);
       for (const record of returned) expect(record).toStrictEqual(stored);
+    });
+
+    it("each chain's pages are their own records: one page number in two chains is two pages", async () => {
+      const id = runId(new Date('2026-03-06T09:00:00Z'));
+      await store.create(minimalRun(id));
+      const main: PageRecord = { page: 0, entries: 1, unreadable: 0, next: 'm1' };
+      const users: PageRecord = { chain: 'users', page: 0, entries: 2, unreadable: 0 };
+      expect(await store.putPage(id, main)).toStrictEqual(main);
+      expect(await store.putPage(id, users)).toStrictEqual(users);
+      expect(await store.getPage(id, MAIN_CHAIN, 0)).toStrictEqual(main);
+      expect(await store.getPage(id, 'users', 0)).toStrictEqual(users);
+      expect(await store.getPage(id, 'groups-0', 0)).toBeUndefined();
     });
 
     it('getPage of a missing page or run is undefined', async () => {
       const id = runId(new Date('2026-03-06T10:00:00Z'));
       await store.create(minimalRun(id));
       await store.putPage(id, { page: 1, entries: 1, unreadable: 0 });
-      expect(await store.getPage(id, 0)).toBeUndefined();
-      expect(await store.getPage(id, 2)).toBeUndefined();
-      expect(await store.getPage(runId(new Date('2026-03-06T11:00:00Z')), 1)).toBeUndefined();
+      expect(await store.getPage(id, MAIN_CHAIN, 0)).toBeUndefined();
+      expect(await store.getPage(id, MAIN_CHAIN, 2)).toBeUndefined();
+      expect(await store.getPage(runId(new Date('2026-03-06T11:00:00Z')), MAIN_CHAIN, 1)).toBeUndefined();
     });
 
     it('putShardResult upserts; listShardResults returns one per shard of that run only', async () => {

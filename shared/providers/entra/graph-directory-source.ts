@@ -1,9 +1,10 @@
 import type { Client } from '@microsoft/microsoft-graph-client';
 import type { SecretResolver } from '../../config/secrets.js';
-import type { ConnectionProfile, EntraProfile } from '../../connections/profile.js';
+import { listingConcurrencyOf, type ConnectionProfile, type EntraProfile } from '../../connections/profile.js';
 import { AppError } from '../../errors/app-error.js';
 import type { AvailableGroup, SourcePage } from '../../sync/directory-source.js';
 import type { SourceEntry } from '../../sync/model.js';
+import { groupWalkChains } from '../group-walk.js';
 import { PagedDirectorySource, type Listing } from '../paged-source.js';
 import { get, GRAPH_MAX_PAGE, graphFailure, GraphClients, type GraphPage } from './graph-client.js';
 import { afterUsers, cursorSchema, type Cursor, type PhaseCursor } from './graph-cursor.js';
@@ -72,6 +73,16 @@ export class GraphDirectorySource extends PagedDirectorySource<EntraProfile, Cli
         changes: (cursor, ref) => changesPage(client, profile, cursor, ref),
         'member-changes': (cursor, ref) => memberChangesPage(client, profile, cursor, ref),
       },
+    };
+  }
+
+  /** Users (of the selected groups), the kept groups' members over the chains left, managers. */
+  protected chainStarts(profile: EntraProfile): Record<string, Cursor> {
+    const others = profile.orgChart ? 2 : 1;
+    return {
+      users: { phase: 'users', group: 0 },
+      ...(profile.groups.mode !== 'off' ? groupWalkChains(listingConcurrencyOf(profile), others) : {}),
+      ...(profile.orgChart ? { managers: { phase: 'managers' } } : {}),
     };
   }
 

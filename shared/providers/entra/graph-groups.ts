@@ -50,7 +50,9 @@ export async function selectedGroupMembership(client: Client, profile: EntraProf
 export async function groupsPage(client: Client, profile: EntraProfile, cursor: PhaseCursor<'groups'>, ref: string, pageSize: number): Promise<SourcePage> {
   const lists: GroupLists = {
     async keptGroups(next) {
-      const page: GraphPage<GraphGroup> = await get(client, next ?? `/groups?$select=${GROUP_SELECT}&$top=${GROUP_PAGE}`);
+      // A chain keeps its share of each page: a page as many times larger keeps its cursor as small and its requests as few.
+      const top = Math.min(GRAPH_MAX_PAGE, GROUP_PAGE * (cursor.share?.of ?? 1));
+      const page: GraphPage<GraphGroup> = await get(client, next ?? `/groups?$select=${GROUP_SELECT}&$top=${top}`);
       // Selected groups' memberships came with their users (see selectedGroupMembership).
       const kept = page.value.filter((group) => keptGroup(profile, group) && !profile.selectedGroups.includes(group.id));
       return { items: kept.map((group) => ({ id: group.id, name: group.displayName ?? group.id })), next: page['@odata.nextLink'] };

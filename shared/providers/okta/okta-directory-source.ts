@@ -1,12 +1,12 @@
 import type okta from '@okta/okta-sdk-nodejs';
 import { z } from 'zod';
 import type { SecretResolver } from '../../config/secrets.js';
-import type { ConnectionProfile, OktaProfile } from '../../connections/profile.js';
+import { listingConcurrencyOf, type ConnectionProfile, type OktaProfile } from '../../connections/profile.js';
 import { AppError } from '../../errors/app-error.js';
 import type { AvailableGroup, SourcePage } from '../../sync/directory-source.js';
 import { selectGroups } from '../../sync/rules/groups.js';
 import type { SourceEntry } from '../../sync/model.js';
-import { GROUP_WALK_START, groupWalkSchema, walkGroups, type GroupLists, type ListPage } from '../group-walk.js';
+import { GROUP_WALK_START, groupWalkChains, groupWalkSchema, walkGroups, type GroupLists, type ListPage } from '../group-walk.js';
 import { PagedDirectorySource, readCheckpoint, type Listing } from '../paged-source.js';
 import { mapOktaUser, type OktaUser } from './map-okta-user.js';
 import { afterOf, oktaFailure, OktaClients } from './okta-client.js';
@@ -96,6 +96,14 @@ export class OktaDirectorySource extends PagedDirectorySource<OktaProfile, okta.
     };
   }
 
+  /** The selected groups' members, and the kept groups' members over the chains left. */
+  protected chainStarts(profile: OktaProfile): Record<string, Cursor> {
+    return {
+      users: { phase: 'users', group: 0 },
+      ...(profile.groups.mode !== 'off' ? groupWalkChains(listingConcurrencyOf(profile), 1) : {}),
+    };
+  }
+
   private async usersPage(client: okta.Client, profile: OktaProfile, cursor: PhaseCursor<'users'>, ref: string): Promise<SourcePage> {
     const page = await this.groupUsers(client, profile.selectedGroups[cursor.group]!, cursor.after);
     const entries = page.items.map((user) => mapOktaUser(profile, user, `${ref} (user ${user.id})`));
@@ -112,7 +120,8 @@ export class OktaDirectorySource extends PagedDirectorySource<OktaProfile, okta.
   private async groupsPage(client: okta.Client, profile: OktaProfile, cursor: PhaseCursor<'groups'>, ref: string): Promise<SourcePage> {
     const lists: GroupLists = {
       keptGroups: async (after) => {
-        const collection = await client.groupApi.listGroups({ limit: this.pageSize, ...(after ? { after } : {}) });
+        // A chain keeps its share of each page: a page as many times larger (Okta allows 10,000) keeps the requests as few.
+        const collection = await client.groupApi.listGroups({ limit: this.pageSize * (cursor.share?.of ?? 1), ...(after ? { after } : {}) });
         const groups = (await collection.getNextPage()) as unknown as { id: string; profile?: { name?: string } }[];
         const kept = groups.filter((group) => selectGroups(profile.groups, [group.profile?.name ?? ''])?.length);
         return { items: kept.map((group) => ({ id: group.id, name: group.profile?.name ?? group.id })), next: afterOf(collection.nextUri) };

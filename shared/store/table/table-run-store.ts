@@ -1,6 +1,6 @@
 import type { TableClient } from '@azure/data-tables';
 import { readStoredProfile } from '../../connections/profile.js';
-import type { PageRecord, Run, ShardResult } from '../../sync/run-model.js';
+import { MAIN_CHAIN, type PageRecord, type Run, type ShardResult } from '../../sync/run-model.js';
 import { shardLabel } from '../../sync/rules/partitioning.js';
 import type { RunStore } from '../../sync/ports.js';
 import { odata, statusOf, withEtagRetry } from './keys.js';
@@ -53,19 +53,19 @@ export class TableRunStore implements RunStore {
   }
 
   async putPage(runId: string, page: PageRecord): Promise<PageRecord> {
-    const rowKey = pageRow(page.page);
+    const rowKey = pageRow(page.chain ?? MAIN_CHAIN, page.page);
     try {
       await this.table.createEntity({ partitionKey: runId, rowKey, record: JSON.stringify(page) });
       return page;
     } catch (error) {
       if (statusOf(error) !== 409) throw error;
-      return (await this.getPage(runId, page.page)) ?? page;
+      return (await this.getPage(runId, page.chain ?? MAIN_CHAIN, page.page)) ?? page;
     }
   }
 
-  async getPage(runId: string, page: number): Promise<PageRecord | undefined> {
+  async getPage(runId: string, chain: string, page: number): Promise<PageRecord | undefined> {
     try {
-      const entity = await this.table.getEntity<{ record: string }>(runId, pageRow(page));
+      const entity = await this.table.getEntity<{ record: string }>(runId, pageRow(chain, page));
       return JSON.parse(entity.record) as PageRecord;
     } catch (error) {
       if (statusOf(error) === 404) return undefined;
@@ -100,13 +100,14 @@ export class TableRunStore implements RunStore {
   }
 }
 
-function pageRow(page: number): string {
-  return `page-${page.toString().padStart(6, '0')}`;
+/** The main chain's rows keep the name they had before listings had chains. */
+function pageRow(chain: string, page: number): string {
+  return `page-${chain === MAIN_CHAIN ? '' : `${chain}-`}${page.toString().padStart(6, '0')}`;
 }
 
 /** Scalar columns stay queryable (connection, state); structured ones are JSON. */
 function runColumns(run: Run): Record<string, string | number | boolean> {
-  const { profile, counts, skipReasons, warnings, error, heldDisables, ...scalars } = run;
+  const { profile, counts, skipReasons, warnings, error, heldDisables, chains, ...scalars } = run;
   const columns: Record<string, string | number | boolean> = {
     profile: JSON.stringify(profile),
     counts: JSON.stringify(counts),
@@ -115,6 +116,7 @@ function runColumns(run: Run): Record<string, string | number | boolean> {
   };
   if (error) columns.error = JSON.stringify(error);
   if (heldDisables) columns.heldDisables = JSON.stringify(heldDisables);
+  if (chains) columns.chains = JSON.stringify(chains);
   for (const [name, value] of Object.entries(scalars)) if (value !== undefined) columns[name] = value;
   return columns;
 }
@@ -154,6 +156,8 @@ function runFrom(entity: Record<string, unknown>): Run {
   if (error) run.error = JSON.parse(error) as Run['error'];
   const heldDisables = text('heldDisables');
   if (heldDisables) run.heldDisables = JSON.parse(heldDisables) as Run['heldDisables'];
+  const chains = text('chains');
+  if (chains) run.chains = JSON.parse(chains) as Run['chains'];
   const confirmedAt = text('confirmedAt');
   if (confirmedAt) run.confirmedAt = confirmedAt;
   const confirmedBy = text('confirmedBy');

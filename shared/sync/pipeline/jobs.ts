@@ -1,12 +1,17 @@
 import { z } from 'zod';
 import { SHARD_COUNT } from '../rules/partitioning.js';
-import { RUN_ID_PATTERN } from '../run-model.js';
+import { MAIN_CHAIN, RUN_ID_PATTERN } from '../run-model.js';
 
 /** Queue message shapes, decoded with zod by the triggers. */
 const runId = z.string().regex(RUN_ID_PATTERN, 'a run id');
 
+/** A chain's name is part of table and blob keys: lower-case letters, digits and dashes. */
+export const chainName = z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, 'a chain name');
+
 export const pageJobSchema = z.object({
   runId,
+  /** Which of the listing's chains the page is of; messages queued before chains existed are of the one chain. */
+  chain: chainName.default(MAIN_CHAIN),
   page: z.number().int().min(0),
   cursor: z.unknown().optional(),
 });

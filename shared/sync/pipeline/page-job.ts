@@ -4,8 +4,9 @@ import type { SourcePage } from '../directory-source.js';
 import type { Delivery, PageJob } from './jobs.js';
 import { SHARD_COUNT } from '../rules/partitioning.js';
 import { isUnreadable } from '../model.js';
-import { isTerminal, type PageRecord, type Run } from '../run-model.js';
+import { isTerminal, MAIN_CHAIN, type PageRecord, type Run } from '../run-model.js';
 import { removeWorkingFiles, stageEntries } from './staging.js';
+import { chainsOf, initialChains, resumeChains, startChains, withChainEnded, withPagesRead } from './listing-chains.js';
 
 /**
  * How long one page job goes on reading pages itself before it hands the rest of the listing to a new
@@ -17,9 +18,10 @@ export const PAGE_CHAIN_BUDGET_MS = 30_000;
 type Read = { page: SourcePage } | { error: unknown };
 
 /**
- * Reads the directory page by page from the job's page: stages each page's entries by shard and records
- * the page, until the listing ends (then it queues one reconcile job per shard) or the time budget is
- * spent (then it queues the next page). A page already recorded (a redelivered job) is not read again.
+ * Reads the job's chain of the listing page by page from the job's page: stages each page's entries by shard
+ * and records the page, until the chain ends (then the next waiting chain starts, and after the last chain
+ * one reconcile job per shard is queued) or the time budget is spent (then it queues the chain's next page).
+ * A page already recorded (a redelivered job) is not read again.
  */
 export async function runPageJob(deps: SyncDependencies, job: PageJob, delivery: Delivery): Promise<void> {
   const run = await deps.runs.get(job.runId);
@@ -29,10 +31,18 @@ export async function runPageJob(deps: SyncDependencies, job: PageJob, delivery:
     await queueShards(deps, run.runId);
     return;
   }
+  const { chain } = job;
+  const state = chainsOf(run)[chain]?.state;
+  if (state !== 'listing') {
+    // A chain that ended, or that is no longer the run's (an incremental run restarted as a full one): the
+    // chains started in its place may not have been queued before a crash. A waiting chain starts later.
+    if (state !== 'waiting') await resumeChains(deps, run);
+    return;
+  }
   const source = deps.sources(run.profile);
   // Settled, not rejected: a read made ahead may fail while this job is still storing the previous page.
   const read = (page: number, cursor: unknown): Promise<Read> =>
-    source.readPage({ run, page, cursor }).then((result) => ({ page: result }), (error: unknown) => ({ error }));
+    source.readPage({ run, chain, page, cursor }).then((result) => ({ page: result }), (error: unknown) => ({ error }));
   const deadline = deps.clock().getTime() + PAGE_CHAIN_BUDGET_MS;
   let page = job.page;
   let cursor = job.cursor ?? null;
@@ -45,7 +55,7 @@ export async function runPageJob(deps: SyncDependencies, job: PageJob, delivery:
   /** One page: its record, read and staged now unless a delivery before did it; 'stop' when the job is over. */
   const listPage = async (at: number, from: unknown): Promise<{ record: PageRecord; staged: boolean } | 'stop'> => {
     if (walkingRecorded) {
-      const recorded = await deps.runs.getPage(run.runId, at);
+      const recorded = await deps.runs.getPage(run.runId, chain, at);
       if (recorded) return { record: recorded, staged: false };
       walkingRecorded = false;
     }
@@ -58,8 +68,9 @@ export async function runPageJob(deps: SyncDependencies, job: PageJob, delivery:
     }
     const { entries, next, checkpoint } = result.page;
     if (next !== null && next !== undefined && deps.clock().getTime() < deadline) ahead = { cursor: next, read: read(at + 1, next) };
-    await stageEntries(deps.runFiles, run.runId, at, entries);
+    await stageEntries(deps.runFiles, run.runId, at, entries, chain);
     const record = await deps.runs.putPage(run.runId, {
+      ...(chain === MAIN_CHAIN ? {} : { chain }),
       page: at,
       entries: entries.length,
       unreadable: entries.filter(isUnreadable).length,
@@ -76,7 +87,7 @@ export async function runPageJob(deps: SyncDependencies, job: PageJob, delivery:
     } catch (error) {
       if (page === job.page) throw error;
       // A later page of the chain failed: it gets its own message, and with it its own retries.
-      await deps.queue.send('pages', { runId: run.runId, page, cursor });
+      await deps.queue.send('pages', { runId: run.runId, chain, page, cursor });
       return;
     }
     if (listed === 'stop') return;
@@ -84,10 +95,10 @@ export async function runPageJob(deps: SyncDependencies, job: PageJob, delivery:
     const fetchedUpTo = page + 1;
     const latest = await deps.runs.update(run.runId, (current) => {
       if (isTerminal(current.state)) return undefined;
-      const fetched = Math.max(current.pagesFetched, fetchedUpTo);
+      const counted = withPagesRead(current, chain, fetchedUpTo);
       const nextCheckpoint = current.nextCheckpoint ?? record.checkpoint;
-      if (fetched === current.pagesFetched && nextCheckpoint === current.nextCheckpoint) return undefined;
-      return { ...current, pagesFetched: fetched, ...(nextCheckpoint ? { nextCheckpoint } : {}) };
+      if (!counted && nextCheckpoint === current.nextCheckpoint) return undefined;
+      return { ...(counted ?? current), ...(nextCheckpoint ? { nextCheckpoint } : {}) };
     });
     if (!latest || isTerminal(latest.state)) {
       // A worker that stalled while another read this page and the run went on to its end has just
@@ -96,11 +107,11 @@ export async function runPageJob(deps: SyncDependencies, job: PageJob, delivery:
       return;
     }
     if (record.next === undefined) {
-      await endListing(deps, run, 'complete');
+      await endChain(deps, run.runId, chain, 'complete');
       return;
     }
     if (deps.clock().getTime() >= deadline) {
-      await deps.queue.send('pages', { runId: run.runId, page: page + 1, cursor: record.next });
+      await deps.queue.send('pages', { runId: run.runId, chain, page: page + 1, cursor: record.next });
       return;
     }
     page += 1;
@@ -108,15 +119,15 @@ export async function runPageJob(deps: SyncDependencies, job: PageJob, delivery:
   }
 }
 
-/** The job's own page could not be read: retry a transient error while deliveries remain, else end the listing as failed. */
+/** The job's own page could not be read: retry a transient error while deliveries remain, else end its chain as failed. */
 async function pageFailed(deps: SyncDependencies, run: Run, job: PageJob, delivery: Delivery, error: unknown): Promise<void> {
-  if (isAppError(error) && error.code === 'checkpoint-expired' && run.kind === 'incremental' && job.page === 0) {
+  if (isAppError(error) && error.code === 'checkpoint-expired' && run.kind === 'incremental' && job.page === 0 && job.chain === MAIN_CHAIN) {
     await restartAsFull(deps, run, error.message);
     return;
   }
   const retry = isAppError(error) ? error.transient : true;
   if (retry && delivery.attempt < delivery.maxAttempts) throw error;
-  await endListing(deps, run, 'failed', describeError(error));
+  await endChain(deps, run.runId, job.chain, 'failed', describeError(error));
 }
 
 /** The stored record's cursor may come from another delivery that read the page too: a read made ahead must match it. */
@@ -125,35 +136,37 @@ function sameCursor(a: unknown, b: unknown): boolean {
 }
 
 /**
- * A page job in the poison queue (its handler crashed on every delivery): the listing ends as failed,
- * and what was read is still reconciled, disabling no one.
+ * A page job in the poison queue (its handler crashed on every delivery): its chain ends as failed, so the
+ * listing does, and what was read is still reconciled, disabling no one.
  */
 export async function recordPoisonedPage(deps: SyncDependencies, job: PageJob, error: RunError): Promise<void> {
   const run = await deps.runs.get(job.runId);
   if (!run || isTerminal(run.state)) return;
-  if (run.listing === 'in-progress') await endListing(deps, run, 'failed', error);
+  if (run.listing === 'in-progress') await endChain(deps, run.runId, job.chain, 'failed', error);
   else await queueShards(deps, run.runId);
 }
 
 /**
- * Marks the listing complete or failed and queues every shard. A failed listing still applies what
- * was read (the other users still sync); finalise then disables no one.
+ * Marks a chain complete or failed: starts the chains waiting for its place, and after the last chain
+ * queues every shard. A failed listing still applies what was read (the other users still sync); finalise
+ * then disables no one.
  */
-async function endListing(
-  deps: SyncDependencies,
-  run: Run,
-  listing: 'complete' | 'failed',
-  error?: RunError,
-): Promise<void> {
+async function endChain(deps: SyncDependencies, runId: string, chain: string, outcome: 'complete' | 'failed', error?: RunError): Promise<void> {
+  let started: string[] | undefined;
   // A run that ended meanwhile (an admin cancelled it) stays ended, and no shard is queued for it.
-  const latest = await deps.runs.update(run.runId, (current) =>
-    current.listing !== 'in-progress' || isTerminal(current.state)
-      ? undefined
-      : { ...current, listing, state: 'reconciling', ...(error ? { error } : {}) },
-  );
+  const latest = await deps.runs.update(runId, (current) => {
+    started = undefined;
+    if (current.listing !== 'in-progress' || isTerminal(current.state)) return undefined;
+    const ended = withChainEnded(current, chain, outcome, error);
+    started = ended?.started;
+    return ended?.run;
+  });
   if (!latest || isTerminal(latest.state)) return;
-  if (error) deps.log(`run ${run.runId}: listing failed: ${error.code}: ${error.message}`);
-  await queueShards(deps, run.runId);
+  if (error) deps.log(`run ${runId}: listing chain ${chain} failed: ${error.code}: ${error.message}`);
+  if (latest.listing !== 'in-progress') await queueShards(deps, runId);
+  else if (started) await startChains(deps, runId, started);
+  // Another worker ended the chain first (a duplicate job), and may have crashed before starting the next.
+  else await resumeChains(deps, latest);
 }
 
 /**
@@ -162,12 +175,17 @@ async function endListing(
  */
 async function restartAsFull(deps: SyncDependencies, run: Run, reason: string): Promise<void> {
   const warning = `${reason} The run continued as a full sync.`;
+  let started: string[] = [];
   const restarted = await deps.runs.update(run.runId, (current) => {
+    started = [];
     if (current.kind === 'full') return undefined;
     const { checkpoint: _expired, ...rest } = current;
-    return { ...rest, kind: 'full', warnings: [...current.warnings, warning] };
+    const full: Run = { ...rest, kind: 'full', warnings: [...current.warnings, warning] };
+    const chains = initialChains(deps, full);
+    started = Object.keys(chains).filter((name) => chains[name]!.state === 'listing');
+    return { ...full, chains };
   });
-  if (restarted?.kind === 'full') await deps.queue.send('pages', { runId: run.runId, page: 0, cursor: null });
+  if (restarted?.kind === 'full') await startChains(deps, run.runId, started);
   deps.log(`run ${run.runId}: checkpoint expired, continuing as a full sync`);
 }
 

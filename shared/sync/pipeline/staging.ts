@@ -2,7 +2,7 @@ import pLimit from 'p-limit';
 import { z } from 'zod';
 import { AppError } from '../../errors/app-error.js';
 import type { FileStore } from '../ports.js';
-import { newRunId, type RunState } from '../run-model.js';
+import { MAIN_CHAIN, newRunId, type RunState } from '../run-model.js';
 import type { Decision, SourceEntry } from '../model.js';
 import { decisionSchema, sourceEntrySchema } from '../model-schemas.js';
 import { SHARD_COUNT, shardLabel, shardOf } from '../rules/partitioning.js';
@@ -13,7 +13,8 @@ import { SHARD_COUNT, shardLabel, shardOf } from '../rules/partitioning.js';
  *   {runId}/input.csv                 the exact bytes a CSV run read (removed at the end: it may hold passwords)
  *   {runId}/input.utf8.csv            its UTF-8 copy when it was in another encoding (removed at the end)
  *   {runId}/archive.csv               the input kept for roll-back: UTF-8, the password column's values blank
- *   {runId}/pages/page-NNNNNN.json    a page's entries, one section per shard (see stageEntries)
+ *   {runId}/pages/page-NNNNNN.json    a page's entries, one section per shard (see stageEntries); a chain's
+ *                                     other than main: page-{chain}-NNNNNN.json
  *   {runId}/plans/shard-NN.json       what reconciling shard NN decided (made once, then applied)
  */
 export const paths = {
@@ -21,7 +22,8 @@ export const paths = {
   utf8Input: (runId: string) => `${runId}/input.utf8.csv`,
   archive: (runId: string) => `${runId}/archive.csv`,
   pages: (runId: string) => `${runId}/pages/`,
-  page: (runId: string, page: number) => `${runId}/pages/page-${page.toString().padStart(6, '0')}.json`,
+  page: (runId: string, page: number, chain = MAIN_CHAIN) =>
+    `${runId}/pages/page-${chain === MAIN_CHAIN ? '' : `${chain}-`}${page.toString().padStart(6, '0')}.json`,
   plans: (runId: string) => `${runId}/plans/`,
   plan: (runId: string, shard: number) => `${runId}/plans/shard-${shardLabel(shard)}.json`,
 };
@@ -40,13 +42,13 @@ export function shardOfEntry(entry: SourceEntry): number {
  * (not per page and shard) keeps a 100,000-user run at hundreds of files to write, list and delete.
  * Content and metadata are written together, so a page staged twice (a redelivered job) is consistent.
  */
-export async function stageEntries(files: FileStore, runId: string, page: number, entries: readonly SourceEntry[]): Promise<void> {
+export async function stageEntries(files: FileStore, runId: string, page: number, entries: readonly SourceEntry[], chain = MAIN_CHAIN): Promise<void> {
   const byShard = Array.from({ length: SHARD_COUNT }, (): SourceEntry[] => []);
   for (const entry of entries) byShard[shardOfEntry(entry)]!.push(entry);
   const sections = byShard.map((list) => (list.length ? JSON.stringify(list) : ''));
   const offsets = [0];
   for (const section of sections) offsets.push(offsets.at(-1)! + Buffer.byteLength(section));
-  await files.put(paths.page(runId, page), sections.join(''), { [SECTIONS]: offsets.join(',') });
+  await files.put(paths.page(runId, page, chain), sections.join(''), { [SECTIONS]: offsets.join(',') });
 }
 
 /** The entries every staged page of the run holds for one shard. */

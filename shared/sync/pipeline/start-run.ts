@@ -9,6 +9,7 @@ import { emptyCounts } from '../model.js';
 import { supersedeHeldRun } from './confirm-run.js';
 import { isTerminal, newRunId, type Run, type RunTrigger } from '../run-model.js';
 import { paths, runFilesExpired } from './staging.js';
+import { initialChains, startChains } from './listing-chains.js';
 
 export interface StartRunRequest {
   connection: string;
@@ -74,7 +75,7 @@ export async function startRun(deps: SyncDependencies, request: StartRunRequest)
     checkpoint !== undefined &&
     lastFullRunAt !== undefined &&
     now.getTime() - Date.parse(lastFullRunAt) < 24 * 3_600_000;
-  const run: Run = {
+  const listed: Run = {
     runId,
     connection: profile.name,
     directoryKey: connection.directoryKey,
@@ -95,6 +96,7 @@ export async function startRun(deps: SyncDependencies, request: StartRunRequest)
     warnings: [],
     startedAt: now.toISOString(),
   };
+  const run: Run = { ...listed, chains: initialChains(deps, listed) };
   await deps.runs.create(run);
   const { lastRunId, lastRunStatus } = connection.state;
   if (!run.dryRun && lastRunId && lastRunStatus === 'needs-confirmation') await supersedeHeldRun(deps, lastRunId, run);
@@ -111,7 +113,11 @@ export async function startRun(deps: SyncDependencies, request: StartRunRequest)
       },
     ]);
   }
-  await deps.queue.send('pages', { runId, page: 0, cursor: null });
+  await startChains(
+    deps,
+    runId,
+    Object.keys(run.chains!).filter((chain) => run.chains![chain]!.state === 'listing'),
+  );
   deps.log(`run ${runId} started for ${profile.name} (${request.trigger}${run.dryRun ? ', dry run' : ''})`);
   return run;
 }
