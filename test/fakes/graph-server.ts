@@ -987,7 +987,6 @@ export async function startGraphServer(tls: { cert: string; key: string }): Prom
     const target = request.url ?? '/';
     const logged: GraphServerRequest = { method: request.method ?? 'GET', path: target, ...(request.headers.authorization ? { authorization: request.headers.authorization } : {}), startedAt: performance.now() };
     requests.push(logged);
-    response.once('finish', () => (logged.endedAt = performance.now()));
     const parsed = new URL(target, url);
     const rawQuery = (target.split('?')[1] ?? '').split('&').filter(Boolean);
     const isGraph = parsed.pathname.toLowerCase().startsWith('/v1.0/');
@@ -1017,6 +1016,8 @@ export async function startGraphServer(tls: { cert: string; key: string }): Prom
         sendJson(response, 500, graphErrorBody(request, 'InternalServerError', error instanceof Error ? error.message : String(error)), graphHeaders(request));
       }
     }
+    // Every answer is sent by now (handlers end the response before they return).
+    logged.endedAt = performance.now();
   }
 
   const server = https.createServer({ cert: tls.cert, key: tls.key }, (request, response) => void dispatch(request, response));

@@ -423,7 +423,6 @@ export async function startOktaServer(): Promise<OktaServer> {
       startedAt: performance.now(),
     };
     requests.push(log);
-    response.once('finish', () => (log.endedAt = performance.now()));
     const exchange: Exchange = { request, response, method: log.method, path, params, log };
     const body = await readBody(request);
     if (path !== TOKEN_PATH) await roundTrip(latencyMs);
@@ -437,6 +436,9 @@ export async function startOktaServer(): Promise<OktaServer> {
     } catch (error) {
       if (!(error instanceof HttpProblem)) throw error;
       send(exchange, error.status, error.body, error.headers);
+    } finally {
+      // Every answer is sent by now (handlers end the response before they return).
+      log.endedAt = performance.now();
     }
   }
 
