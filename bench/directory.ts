@@ -1,4 +1,5 @@
 import type { FakeGroupInput, FakeUserInput } from '../test/fakes/graph-server.js';
+import type { OktaGroupInput, OktaUserInput } from '../test/fakes/okta-server.js';
 
 /** A generated directory: users with a manager tree, and groups nested root → departments → teams → users. */
 export interface BenchDirectory {
@@ -68,4 +69,43 @@ export function generateCsv(users: number): string {
     lines.push(`hr.user${i},hr.user${i}@hr.bench.example,Given${i},Surname${i},Department ${i % 200},Role ${i % 50},${manager}`);
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** The same shape as an Okta org: Okta groups do not nest, so each group holds its transitive users directly. */
+export interface BenchOktaOrg {
+  users: OktaUserInput[];
+  groups: OktaGroupInput[];
+  /** Okta's built-in "Everyone": the profile's selected group (every user; its name is not a synced group's). */
+  everyoneGroupId: string;
+}
+
+export function generateOktaOrg(users: number, groups: number, tag = 1): BenchOktaOrg {
+  const directory = generateDirectory(users, groups, tag);
+  // Okta ids are 20 characters and sort as the fake lists them: by id.
+  const oktaId = (graphId: string): string => `00${graphId.startsWith('0') ? 'u' : 'g'}${graphId.replaceAll('-', '').slice(-17)}`;
+  const byId = new Map(directory.groups.map((group) => [group.id, group]));
+  const usersOf = (group: FakeGroupInput): string[] => group.members.flatMap((member) => {
+    const nested = byId.get(member);
+    return nested ? usersOf(nested) : [oktaId(member)];
+  });
+  const everyoneGroupId = `00g${tag.toString(16).padStart(4, '0')}everyone000`;
+  return {
+    users: directory.users.map((user) => ({
+      id: oktaId(user.id),
+      profile: {
+        login: user.userPrincipalName.replace('.bench.', '.okta.bench.'),
+        email: user.userPrincipalName.replace('.bench.', '.okta.bench.'),
+        firstName: user.givenName,
+        lastName: user.surname,
+        department: user.department,
+        title: user.jobTitle,
+        ...(user.managerId ? { managerId: oktaId(user.managerId) } : {}),
+      },
+    })),
+    groups: [
+      ...directory.groups.map((group) => ({ id: oktaId(group.id), name: group.displayName, members: usersOf(group) })),
+      { id: everyoneGroupId, name: 'Everyone', type: 'BUILT_IN', members: directory.users.map((user) => oktaId(user.id)) },
+    ],
+    everyoneGroupId,
+  };
 }

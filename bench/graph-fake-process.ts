@@ -1,20 +1,30 @@
 import { readFileSync } from 'node:fs';
 import { startGraphServer, type FakeTenant } from '../test/fakes/graph-server.js';
-import { generateDirectory } from './directory.js';
+import { startOktaServer } from '../test/fakes/okta-server.js';
+import { generateDirectory, generateOktaOrg } from './directory.js';
+import type { LoggedRequest } from './provider-requests.js';
 
 /**
- * The Graph fake in its own process, so its memory and CPU are not counted as the sync's. Driven by
- * IPC from bench/run.ts: add a generated tenant, change some users (for the delta scenario), close.
+ * The Graph and Okta fakes in their own process, so their memory and CPU are not counted as the sync's. Driven
+ * by IPC from bench/run.ts: add a generated tenant or org, change some users (for the delta scenario), set the
+ * round trip every directory request takes, hand over the requests logged since the last time, close.
  */
 type Command =
   | { id: number; type: 'add-tenant'; tenantId: string; clientId: string; clientSecret: string; users: number; groups: number; tag: number }
+  | { id: number; type: 'add-okta-org'; token: string; users: number; groups: number; tag: number }
   | { id: number; type: 'change-users'; tenantId: string; count: number; stamp: string }
+  | { id: number; type: 'set-latency'; ms: number }
+  | { id: number; type: 'take-requests'; fake: 'graph' | 'okta' }
   | { id: number; type: 'close' };
 
 const certFile = process.argv[2];
 const keyFile = process.argv[3];
 if (!certFile || !keyFile || !process.send) throw new Error('usage: graph-fake-process CERT KEY (with an IPC channel)');
 const server = await startGraphServer({ cert: readFileSync(certFile, 'utf8'), key: readFileSync(keyFile, 'utf8') });
+const okta = await startOktaServer();
+// The bench measures latency, not Okta's per-minute budget: a 100,000-user org would otherwise wait out the
+// groups bucket (500 a minute) whatever the latency.
+okta.rateLimits.users = okta.rateLimits.groups = 1_000_000;
 const send = (message: unknown): void => void process.send?.(message);
 
 process.on('message', (message: Command) => {
@@ -29,6 +39,30 @@ process.on('message', (message: Command) => {
         send({ id: message.id, ok: true, rootGroupId: directory.rootGroupId, ms: Math.round(performance.now() - started) });
         return;
       }
+      case 'add-okta-org': {
+        const started = performance.now();
+        const org = generateOktaOrg(message.users, message.groups, message.tag);
+        okta.addToken(message.token);
+        for (const user of org.users) okta.addUser(user);
+        for (const group of org.groups) okta.addGroup(group);
+        send({ id: message.id, ok: true, everyoneGroupId: org.everyoneGroupId, ms: Math.round(performance.now() - started) });
+        return;
+      }
+      case 'set-latency':
+        server.setLatency(message.ms);
+        okta.setLatency(message.ms);
+        send({ id: message.id, ok: true });
+        return;
+      case 'take-requests': {
+        // Graph logs the path with its query, Okta the decoded query apart.
+        const taken =
+          message.fake === 'graph'
+            ? server.requests.splice(0)
+            : okta.requests.splice(0).map((request) => ({ ...request, path: `${request.path}?${new URLSearchParams(request.query).toString()}` }));
+        const requests: LoggedRequest[] = taken.map(({ method, path, startedAt, endedAt }) => ({ method, path, startedAt, ...(endedAt === undefined ? {} : { endedAt }) }));
+        send({ id: message.id, ok: true, requests });
+        return;
+      }
       case 'change-users': {
         // Spread over the directory (every k-th user), as real edits are: a new job title.
         const tenant = server.tenant(message.tenantId);
@@ -40,7 +74,7 @@ process.on('message', (message: Command) => {
         return;
       }
       case 'close':
-        void server.close().then(() => {
+        void Promise.all([server.close(), okta.close()]).then(() => {
           send({ id: message.id, ok: true });
           process.disconnect();
         });
@@ -50,4 +84,4 @@ process.on('message', (message: Command) => {
     send({ id: message.id, ok: false, error: error instanceof Error ? error.message : String(error) });
   }
 });
-send({ ready: true, url: server.url });
+send({ ready: true, url: server.url, oktaUrl: okta.url });

@@ -1,10 +1,10 @@
 /**
- * `npm run bench -- --users 100000 --groups 2000 [--workers 4] [--scenarios full,unchanged,delta,csv,floor,workers]
- *                   [--worker-users 10000] [--worker-groups 200] [--heap-mb N] [--json FILE]`
+ * `npm run bench -- --users 100000 --groups 2000 [--workers 4] [--scenarios full,unchanged,delta,csv,okta,floor,workers]
+ *                   [--worker-users 10000] [--worker-groups 200] [--heap-mb N] [--latency-ms 200] [--json FILE]`
  *
  * Syncs a generated directory through the real pipeline (the app's queue handlers on a private in-memory
- * Azurite, the Graph fake over HTTPS) and prints, per scenario, wall time, users/s, the rows written and
- * peak RSS; then the floor of this machine (paging the source alone, batch-writing as many entities to
+ * Azurite, the Graph fake over HTTPS, the Okta fake) and prints, per scenario, wall time, users/s, the rows
+ * written and peak RSS, and the directory requests the fakes answered (each `--latency-ms` late); then the floor of this machine (paging the source alone, batch-writing as many entities to
  * Azurite alone) and our time as a ratio to it. This file is an edge: it reads argv and process.env.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -29,6 +29,7 @@ import { startRun, type StartRunRequest } from '../shared/sync/pipeline/start-ru
 import { createTestCertificate } from '../test/fakes/tls.js';
 import { generateCsv } from './directory.js';
 import { countingDeps, tableWrites, type WriteCounts } from './instrument.js';
+import { graphRequestKind, oktaRequestKind, summariseRequests, type LoggedRequest, type ProviderRequests, type RequestKind } from './provider-requests.js';
 import { cpuSecondsOf, LiveHeapPeak, RssSampler } from './rss.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -37,11 +38,12 @@ const { values: options } = parseArgs({
     users: { type: 'string', default: '10000' },
     groups: { type: 'string', default: '200' },
     workers: { type: 'string', default: '4' },
-    scenarios: { type: 'string', default: 'full,unchanged,delta,csv,floor,workers' },
+    scenarios: { type: 'string', default: 'full,unchanged,delta,csv,okta,floor,workers' },
     'worker-users': { type: 'string' },
     'worker-groups': { type: 'string' },
     'cpu-prof': { type: 'boolean', default: false },
     'heap-mb': { type: 'string' },
+    'latency-ms': { type: 'string', default: '0' },
     json: { type: 'string' },
     verbose: { type: 'boolean', default: false },
   },
@@ -52,6 +54,7 @@ const WORKERS = positive(options.workers, '--workers');
 const WORKER_USERS = positive(options['worker-users'] ?? String(Math.min(USERS, 10_000)), '--worker-users');
 const WORKER_GROUPS = positive(options['worker-groups'] ?? String(Math.min(GROUPS, 200)), '--worker-groups');
 const SCENARIOS = new Set(options.scenarios.split(',').map((s) => s.trim()));
+const LATENCY_MS = options['latency-ms'] === '0' ? 0 : positive(options['latency-ms'], '--latency-ms');
 
 function positive(text: string, name: string): number {
   const value = Number(text);
@@ -85,6 +88,7 @@ const TLS_DIR = process.env.USERSYNC_BENCH_TLS_DIR;
 const TENANT = 'bbbbbbbb-0000-4000-8000-000000000001';
 const CLIENT = 'cccccccc-0000-4000-8000-000000000001';
 const SECRET = 'bench-client-secret';
+const OKTA_TOKEN = 'bench-okta-token';
 
 interface ScenarioResult {
   scenario: string;
@@ -102,8 +106,17 @@ interface ScenarioResult {
   /** CPU seconds each process used during the scenario. */
   cpuSeconds: Record<string, number>;
   run?: Pick<Run, 'state' | 'kind' | 'counts' | 'pagesFetched'>;
+  /** The directory requests the fake answered during the scenario; the floor is the longest sequence × the latency. */
+  provider?: ProviderRequests & { perThousandUsers: number; latencyFloorMs: number };
   notes: string[];
 }
+
+/** Which fake a scenario reads, and how its requests are told apart. */
+interface ProviderLog {
+  fake: 'graph' | 'okta';
+  kindOf: (pathWithQuery: string) => RequestKind | undefined;
+}
+const GRAPH_LOG: ProviderLog = { fake: 'graph', kindOf: graphRequestKind };
 
 const results: ScenarioResult[] = [];
 const floors: Record<string, { ms: number; items: number; detail: string }> = {};
@@ -118,10 +131,11 @@ const hostLog = (line: string): void => {
 
 const azurite = await startAzurite(options['cpu-prof'] ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${path.resolve('bench/profiles/azurite')}`] } : {});
 const fake = await startFake();
+await fake.rpc({ type: 'set-latency', ms: LATENCY_MS });
 const sampler = new RssSampler({ 'bench (pipeline)': process.pid, azurite: azurite.pid, 'graph fake': fake.pid });
 const liveHeap = new LiveHeapPeak();
 const startedAt = new Date();
-log(`usersync bench ${startedAt.toISOString()}: ${USERS} users, ${GROUPS} groups, ${WORKERS} queue workers; scenarios ${[...SCENARIOS].join(',')}`);
+log(`usersync bench ${startedAt.toISOString()}: ${USERS} users, ${GROUPS} groups, ${WORKERS} queue workers, directory latency ${LATENCY_MS} ms; scenarios ${[...SCENARIOS].join(',')}`);
 
 try {
   const env = benchEnv('bench');
@@ -139,7 +153,7 @@ try {
       measure(scenario, USERS, counted, async () => {
         const run = await startRun(counted.deps, { connection: 'Bench Entra', trigger: 'manual', startedBy: 'cli:tester', ...request });
         return awaitRun(app, definitions, run.runId, { queueWorkers: WORKERS, timeoutMs: 60 * 60_000, log: hostLog });
-      }, expect);
+      }, expect, GRAPH_LOG);
 
     if (SCENARIOS.has('full') || SCENARIOS.has('unchanged') || SCENARIOS.has('delta')) {
       await sync('(a) full sync, Entra', {}, (run) => [check(run.counts.created === USERS, `created ${run.counts.created} of ${USERS}`)]);
@@ -177,6 +191,8 @@ try {
     }, (run) => [check(run.counts.created === USERS, `created ${run.counts.created} of ${USERS}`)]);
   }
 
+  if (SCENARIOS.has('okta')) await oktaFullSync(app, counted, definitions);
+
   if (SCENARIOS.has('floor')) await storageFloor(env);
 
   if (SCENARIOS.has('workers')) await workerScaling();
@@ -197,8 +213,10 @@ async function measure(
   counted: ReturnType<typeof countingDeps>,
   work: () => Promise<Run>,
   expect: (run: Run, writes: WriteCounts) => string[],
+  providerLog?: ProviderLog,
 ): Promise<Run> {
   log(`\n## ${scenario}: ${users} users …`);
+  if (providerLog) await fake.rpc({ type: 'take-requests', fake: providerLog.fake });
   counted.reset();
   sampler.takePeaks();
   liveHeap.take();
@@ -219,6 +237,7 @@ async function measure(
     liveHeapPeakMb: liveHeap.take(),
     cpuSeconds: Object.fromEntries(Object.entries(cpuTimes()).map(([name, seconds]) => [name, Math.round((seconds - (cpuBefore[name] ?? 0)) * 10) / 10])),
     run: { state: run.state, kind: run.kind, counts: run.counts, pagesFetched: run.pagesFetched },
+    ...(providerLog ? { provider: await providerRequests(providerLog, users) } : {}),
     notes: [check(run.state === 'succeeded', `run ${run.state}${run.error ? `: ${run.error.message}` : ''}`), ...expect(run, writes)],
   };
   results.push(result);
@@ -227,6 +246,7 @@ async function measure(
       `(users ${writes.users}, audit ${writes.audit}, usernames ${writes.usernames}, runs ${writes.runs}, other ${writes.other}), ` +
       `${writes.blobs} blobs, ${writes.messages} messages, ${run.pagesFetched} pages; peak RSS ${Object.entries(result.peakRssMb).map(([n, v]) => `${n} ${mb(v)}`).join(', ')}; pipeline heap after major GC ≤ ${result.liveHeapPeakMb ? mb(result.liveHeapPeakMb) : '— (no major GC)'}`,
   );
+  if (result.provider) log(`  ${describeProvider(result.provider)}`);
   const memory = process.memoryUsage();
   log(`  counts ${JSON.stringify(run.counts)}; CPU seconds ${JSON.stringify(result.cpuSeconds)}; bench heap used ${Math.round(memory.heapUsed / 2 ** 20)} MB of ${Math.round(memory.heapTotal / 2 ** 20)} MB, external ${Math.round(memory.external / 2 ** 20)} MB`);
   for (const note of result.notes) log(`  ${note}`);
@@ -235,6 +255,35 @@ async function measure(
     log(`  port time (summed over overlapping calls): ${top.map(([name, s]) => `${name} ${s.calls}× ${(s.ms / 1000).toFixed(1)} s`).join(', ')}`);
   }
   return run;
+}
+
+/** What the fake answered since the scenario began (taking the log empties it, so the fake holds no more than a scenario's). */
+async function providerRequests(providerLog: ProviderLog, users: number): Promise<NonNullable<ScenarioResult['provider']>> {
+  const { requests } = await fake.rpc<{ requests: LoggedRequest[] }>({ type: 'take-requests', fake: providerLog.fake });
+  const summary = summariseRequests(requests, providerLog.kindOf);
+  return { ...summary, perThousandUsers: Math.round((summary.total / users) * 1000 * 10) / 10, latencyFloorMs: summary.longestSequence * LATENCY_MS };
+}
+
+function describeProvider(provider: NonNullable<ScenarioResult['provider']>): string {
+  const kinds = Object.entries(provider.byKind).map(([kind, count]) => `${kind} ${count}`).join(', ');
+  return `directory requests ${provider.total} (${kinds}; ${provider.perThousandUsers} per 1,000 users), longest sequence ${provider.longestSequence} → latency floor ${(provider.latencyFloorMs / 1000).toFixed(1)} s at ${LATENCY_MS} ms`;
+}
+
+/** The same directory as an Okta org (flat groups, the built-in Everyone selected), synced in full once. */
+async function oktaFullSync(app: ComposedApp, counted: ReturnType<typeof countingDeps>, definitions: ReturnType<typeof functionDefinitions>): Promise<void> {
+  const org = await fake.rpc<{ everyoneGroupId: string; ms: number }>({ type: 'add-okta-org', token: OKTA_TOKEN, users: USERS, groups: GROUPS, tag: 1 });
+  log(`okta fake: org with ${USERS} users and ${GROUPS + 1} groups generated in ${org.ms} ms`);
+  await app.deps.connections.put(
+    parseProfile({
+      name: 'Bench Okta', type: 'okta', orgUrl: fake.oktaUrl, credential: { kind: 'token', tokenSecret: 'BENCH_OKTA_TOKEN' }, selectedGroups: [org.everyoneGroupId],
+      attributeMap: { department: 'department', title: 'jobTitle' }, groups: { mode: 'regex', pattern: '^Intranet-', keepLocalGroups: false }, schedule: { kind: 'off' },
+    } as ConnectionProfileInput),
+    new Date().toISOString(),
+  );
+  await measure('(e) full sync, Okta', USERS, counted, async () => {
+    const run = await startRun(counted.deps, { connection: 'Bench Okta', trigger: 'manual', startedBy: 'cli:tester' });
+    return awaitRun(app, definitions, run.runId, { queueWorkers: WORKERS, timeoutMs: 60 * 60_000, log: hostLog });
+  }, (run) => [check(run.counts.created === USERS, `created ${run.counts.created} of ${USERS}`)], { fake: 'okta', kindOf: oktaRequestKind([org.everyoneGroupId]) });
 }
 
 /** The source alone: the real Graph adapter reading every page of a full listing, nothing stored. */
@@ -315,7 +364,7 @@ async function workerScaling(): Promise<void> {
     await measure(`full sync, ${workers} queue worker(s)`, WORKER_USERS, counted, async () => {
       const run = await startRun(counted.deps, { connection: 'Bench Workers', trigger: 'manual', startedBy: 'cli:tester' });
       return awaitRun(app, definitions, run.runId, { queueWorkers: workers, timeoutMs: 60 * 60_000, log: hostLog });
-    }, (run) => [check(run.counts.created === WORKER_USERS, `created ${run.counts.created} of ${WORKER_USERS}`)]);
+    }, (run) => [check(run.counts.created === WORKER_USERS, `created ${run.counts.created} of ${WORKER_USERS}`)], GRAPH_LOG);
     const last = results.at(-1)!;
     workerRuns.push({ workers, users: WORKER_USERS, wallMs: last.wallMs, usersPerSecond: last.usersPerSecond });
   }
@@ -329,6 +378,9 @@ function benchEnv(prefix: string): Record<string, string> {
     USERSYNC_NAME_PREFIX: prefix,
     BENCH_ENTRA_SECRET: SECRET,
     BENCH_CSV_PASSWORD: 'Bench-initial-password-2026',
+    BENCH_OKTA_TOKEN: OKTA_TOKEN,
+    // The Okta fake is plain HTTP.
+    USERSYNC_ALLOW_INSECURE_HTTP: 'true',
   };
 }
 
@@ -376,6 +428,7 @@ async function userRowsWrittenSince(app: ComposedApp, run: Run): Promise<number>
 
 interface FakeProcess {
   url: string;
+  oktaUrl: string;
   pid: number | undefined;
   rpc<T = unknown>(command: Record<string, unknown>): Promise<T>;
   close(): Promise<void>;
@@ -388,10 +441,10 @@ async function startFake(): Promise<FakeProcess> {
   });
   const pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
   let nextId = 1;
-  const url = await new Promise<string>((resolve, reject) => {
+  const { url, oktaUrl } = await new Promise<{ url: string; oktaUrl: string }>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`graph fake exited (${code ?? 'signal'})`)));
-    child.on('message', (message: { ready?: boolean; url?: string; id?: number; ok?: boolean; error?: string }) => {
-      if (message.ready && message.url) return resolve(message.url);
+    child.on('message', (message: { ready?: boolean; url?: string; oktaUrl?: string; id?: number; ok?: boolean; error?: string }) => {
+      if (message.ready && message.url && message.oktaUrl) return resolve({ url: message.url, oktaUrl: message.oktaUrl });
       const waiter = message.id === undefined ? undefined : pending.get(message.id);
       if (!waiter || message.id === undefined) return;
       pending.delete(message.id);
@@ -401,6 +454,7 @@ async function startFake(): Promise<FakeProcess> {
   });
   return {
     url,
+    oktaUrl,
     pid: child.pid,
     rpc: <T>(command: Record<string, unknown>) =>
       new Promise<T>((resolve, reject) => {
@@ -454,12 +508,22 @@ function printSummary(): void {
       lines.push(`${r.scenario} / floor for the ${r.tableWrites} rows it wrote${r === full ? ' (+ source)' : ''} = ${seconds(r.wallMs)} s / ${seconds(rowsFloor)} s = **${(r.wallMs / rowsFloor).toFixed(2)}×**`);
     }
   }
+  const withProvider = results.filter((r) => r.provider);
+  if (withProvider.length) {
+    lines.push(`\n| scenario | directory latency | wall s | directory requests | by kind | per 1,000 users | longest sequence | latency floor s |`);
+    lines.push('|---|---:|---:|---:|---|---:|---:|---:|');
+    for (const r of withProvider) {
+      const p = r.provider!;
+      const kinds = Object.entries(p.byKind).map(([kind, count]) => `${kind} ${count}`).join(', ');
+      lines.push(`| ${r.scenario} | ${LATENCY_MS} ms | ${seconds(r.wallMs)} | ${p.total} | ${kinds} | ${p.perThousandUsers} | ${p.longestSequence} | ${seconds(p.latencyFloorMs)} |`);
+    }
+  }
   if (workerRuns.length) {
     lines.push('\n| queue workers | users | wall s | users/s |');
     lines.push('|---:|---:|---:|---:|');
     for (const w of workerRuns) lines.push(`| ${w.workers} | ${w.users} | ${seconds(w.wallMs)} | ${w.usersPerSecond} |`);
   }
   console.log(lines.join('\n'));
-  if (options.json) writeFileSync(options.json, JSON.stringify({ startedAt, users: USERS, groups: GROUPS, workers: WORKERS, heapMb: options['heap-mb'], results, floors, workerRuns }, null, 2));
+  if (options.json) writeFileSync(options.json, JSON.stringify({ startedAt, users: USERS, groups: GROUPS, workers: WORKERS, heapMb: options['heap-mb'], latencyMs: LATENCY_MS, results, floors, workerRuns }, null, 2));
 }
 

@@ -3,6 +3,7 @@ import { Client, GraphError, PageIterator, RetryHandlerOptions } from '@microsof
 import { TokenCredentialAuthenticationProvider } from '@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials/index.js';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { certificateThumbprint, startGraphServer, type FakeTenant, type GraphServer } from './graph-server.js';
+import { answeredAtOnce, delayedRequest } from './latency-checks.js';
 
 // The fake through the REAL SDKs. The worker trusts the fake's certificate through NODE_EXTRA_CA_CERTS (global setup).
 
@@ -562,5 +563,15 @@ describe('groups/delta through @microsoft/microsoft-graph-client', () => {
     } finally {
       tenant.grantedRoles = roles;
     }
+  });
+});
+
+describe('latency (the benchmark\'s round trip)', () => {
+  it('answers a Graph request no sooner than the latency, and the token request at once', async () => {
+    const credential = secretCredential(CONTOSO, 'contoso-app', 'contoso-secret');
+    await expect(answeredAtOnce(server, () => credential.getToken(`${server.url}/.default`))).resolves.toMatchObject({ token: expect.stringMatching(/^fake\./) });
+    // The token comes from the credential's cache: the Graph request is the only one.
+    const logged = await delayedRequest(server, 250, () => graphClient(credential).api('/users').select('id').get());
+    expect(logged?.path).toBe('/v1.0/users?$select=id');
   });
 });

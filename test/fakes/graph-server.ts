@@ -2,6 +2,7 @@ import { randomBytes, randomUUID, X509Certificate } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { roundTrip } from './latency.js';
 
 /**
  * A fake Microsoft Entra ID token authority and Microsoft Graph v1.0, on one HTTPS server, for any number of
@@ -110,6 +111,9 @@ export interface GraphServerRequest {
   /** Path with the query string, as received (e.g. `/v1.0/users?$select=id&$top=999`). */
   path: string;
   authorization?: string;
+  /** When the request arrived and when its answer was sent (`performance.now()` of the fake's process, ms). */
+  startedAt: number;
+  endedAt?: number;
 }
 
 export interface GraphServer {
@@ -127,6 +131,11 @@ export interface GraphServer {
   failAfter(requestsFromNow: number, status?: number, message?: string): void;
   /** Ends `failAfter` and any remaining `throttle`. */
   heal(): void;
+  /**
+   * Every Graph request (not the authority's: token, metadata) is answered `ms` later, as a real service's round trip
+   * is (the benchmark's `--latency-ms`); 0, the default, answers at once.
+   */
+  setLatency(ms: number): void;
   /**
    * Invalidates every `/users/delta` and `/groups/delta` token issued so far (deltaLinks and nextLinks), of one tenant or of all: using one
    * answers 410 Gone with code `syncStateNotFound`, as Graph does when its sync state is gone. New rounds work.
@@ -587,6 +596,7 @@ export async function startGraphServer(tls: { cert: string; key: string }): Prom
   const requests: GraphServerRequest[] = [];
   let throttled = { remaining: 0, retryAfterSeconds: 0 };
   let failure: { after: number; status: number; message?: string } | undefined;
+  let latencyMs = 0;
   let url = '';
 
   const findTenant = (tenantId: string): Tenant | undefined => tenants.get(tenantId.toLowerCase());
@@ -975,10 +985,12 @@ export async function startGraphServer(tls: { cert: string; key: string }): Prom
 
   async function dispatch(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const target = request.url ?? '/';
-    requests.push({ method: request.method ?? 'GET', path: target, ...(request.headers.authorization ? { authorization: request.headers.authorization } : {}) });
+    const logged: GraphServerRequest = { method: request.method ?? 'GET', path: target, ...(request.headers.authorization ? { authorization: request.headers.authorization } : {}), startedAt: performance.now() };
+    requests.push(logged);
     const parsed = new URL(target, url);
     const rawQuery = (target.split('?')[1] ?? '').split('&').filter(Boolean);
     const isGraph = parsed.pathname.toLowerCase().startsWith('/v1.0/');
+    if (isGraph) await roundTrip(latencyMs);
     try {
       const matching = routes.flatMap((route) => {
         const match = route.pattern.exec(parsed.pathname);
@@ -1004,6 +1016,8 @@ export async function startGraphServer(tls: { cert: string; key: string }): Prom
         sendJson(response, 500, graphErrorBody(request, 'InternalServerError', error instanceof Error ? error.message : String(error)), graphHeaders(request));
       }
     }
+    // Every answer is sent by now (handlers end the response before they return).
+    logged.endedAt = performance.now();
   }
 
   const server = https.createServer({ cert: tls.cert, key: tls.key }, (request, response) => void dispatch(request, response));
@@ -1035,6 +1049,9 @@ export async function startGraphServer(tls: { cert: string; key: string }): Prom
     heal() {
       failure = undefined;
       throttled = { remaining: 0, retryAfterSeconds: 0 };
+    },
+    setLatency(ms) {
+      latencyMs = ms;
     },
     expireDeltaTokens(tenantId) {
       const expired = tenantId === undefined ? [...tenants.values()] : [findTenant(tenantId)];

@@ -1,6 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import okta from '@okta/okta-sdk-nodejs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { answeredAtOnce, delayedRequest } from './latency-checks.js';
 import { startOktaServer, type OktaServer } from './okta-server.js';
 
 // The fake through the REAL @okta/okta-sdk-nodejs 8.
@@ -347,5 +348,22 @@ describe('OAuth service app (PrivateKey mode)', () => {
     const unproven = await fetch(`${server.url}/api/v1/users`, { headers: { Authorization: `DPoP ${token}` } });
     expect(unproven.status).toBe(400);
     expect(unproven.headers.get('www-authenticate')).toContain('error="invalid_dpop_proof"');
+  });
+});
+
+describe('latency (the benchmark\'s round trip)', () => {
+  it('answers an API request no sooner than the latency, and the token endpoint at once', async () => {
+    const refused = await answeredAtOnce(server, () =>
+      fetch(`${server.url}/oauth2/v1/token`, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: 'grant_type=client_credentials' }),
+    );
+    expect(refused.status).toBe(401);
+    expect(await refused.json()).toMatchObject({ error: 'invalid_client' });
+
+    let members: string[] = [];
+    const logged = await delayedRequest(server, 250, async () => {
+      members = (await collect(await sswsClient().groupApi.listGroupUsers({ groupId: '00g-ops' }))).map((user) => user.id ?? '');
+    });
+    expect(members).toEqual(['00u05']);
+    expect(logged?.path).toBe('/api/v1/groups/00g-ops/users');
   });
 });

@@ -1,6 +1,7 @@
 import { createHash, createPublicKey, randomBytes, verify as verifySignature, type JsonWebKey, type KeyObject } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { roundTrip } from './latency.js';
 
 /**
  * A fake Okta org (management API `/api/v1` and the org authorization server's `/oauth2/v1/token`) on a plain HTTP
@@ -152,6 +153,9 @@ export interface OktaServerRequest {
   retryCount?: number;
   /** The status answered. */
   status?: number;
+  /** When the request arrived and when its answer was sent (`performance.now()` of the fake's process, ms). */
+  startedAt: number;
+  endedAt?: number;
 }
 
 export interface OktaThrottleOptions {
@@ -198,6 +202,8 @@ export interface OktaServer {
   failAfter(requestsFromNow: number, status?: number, errorSummary?: string): void;
   /** Ends `failAfter` and any remaining `throttle`. */
   heal(): void;
+  /** Every API request (not the token endpoint's) is answered `ms` later, as a real org's round trip is; 0 (default): at once. */
+  setLatency(ms: number): void;
   /**
    * Requests per minute per bucket before a genuine 429 (reset at the end of the minute):
    * `users` (/api/v1/users…) 600, `groups` (/api/v1/groups…) 500. Mutable.
@@ -286,6 +292,7 @@ export async function startOktaServer(): Promise<OktaServer> {
   let failCountdown: number | undefined;
   let failStatus = 500;
   let failSummary = 'Internal Server Error';
+  let latencyMs = 0;
   let url = '';
 
   const now = (): Date => new Date(pinnedClock ?? Date.now());
@@ -413,10 +420,12 @@ export async function startOktaServer(): Promise<OktaServer> {
       dpop: typeof request.headers.dpop === 'string',
       ...(request.headers.authorization === undefined ? {} : { authorization: request.headers.authorization }),
       ...(typeof retryCount === 'string' ? { retryCount: Number(retryCount) } : {}),
+      startedAt: performance.now(),
     };
     requests.push(log);
     const exchange: Exchange = { request, response, method: log.method, path, params, log };
     const body = await readBody(request);
+    if (path !== TOKEN_PATH) await roundTrip(latencyMs);
     try {
       if (path === TOKEN_PATH) {
         if (exchange.method !== 'POST') throw new HttpProblem(405, oktaError('E0000022', 'The endpoint does not support the provided HTTP method'));
@@ -427,6 +436,9 @@ export async function startOktaServer(): Promise<OktaServer> {
     } catch (error) {
       if (!(error instanceof HttpProblem)) throw error;
       send(exchange, error.status, error.body, error.headers);
+    } finally {
+      // Every answer is sent by now (handlers end the response before they return).
+      log.endedAt = performance.now();
     }
   }
 
@@ -837,6 +849,9 @@ export async function startOktaServer(): Promise<OktaServer> {
     heal() {
       failCountdown = undefined;
       throttled = 0;
+    },
+    setLatency(ms) {
+      latencyMs = ms;
     },
     rateLimits,
     requests,
