@@ -63,7 +63,7 @@ const csv: UiSchema = {
 };
 
 const entra: UiSchema = {
-  'ui:order': ['name', 'type', 'enabled', 'tenantId', 'clientId', 'credential', 'selectedGroups', 'includeMailEnabledGroups', 'usernameAttribute', 'schedule', 'guests', 'groups', 'orgChart', 'attributeMap', 'cloud', 'graphBaseUrl', 'authorityHost', 'disableGuard'],
+  'ui:order': ['name', 'type', 'enabled', 'tenantId', 'clientId', 'credential', 'selectedGroups', 'includeMailEnabledGroups', 'usernameAttribute', 'schedule', 'guests', 'groups', 'orgChart', 'attributeMap', 'cloud', 'graphBaseUrl', 'authorityHost', 'listingConcurrency', 'disableGuard'],
   tenantId: field('Tenant', 'The directory (tenant) id, or a verified domain such as contoso.onmicrosoft.com.'),
   clientId: field('Application (client) id', 'Of the app registration that reads the directory.'),
   credential: choice('Credential', undefined, [
@@ -79,10 +79,11 @@ const entra: UiSchema = {
   cloud: field('Cloud', undefined, { 'ui:enumNames': ['Global', 'US Government', 'China (21Vianet)'] }),
   graphBaseUrl: field('Graph endpoint', 'Only to override the cloud’s.'),
   authorityHost: field('Sign-in endpoint', 'Only to override the cloud’s.'),
+  listingConcurrency: field('Listing concurrency', 'How many page chains read the tenant at once (default 8, within Graph’s throttling limits; README “Scale”).'),
 };
 
 const okta: UiSchema = {
-  'ui:order': ['name', 'type', 'enabled', 'orgUrl', 'credential', 'selectedGroups', 'usernameAttribute', 'schedule', 'groups', 'orgChart', 'attributeMap', 'disableGuard'],
+  'ui:order': ['name', 'type', 'enabled', 'orgUrl', 'credential', 'selectedGroups', 'usernameAttribute', 'schedule', 'groups', 'orgChart', 'attributeMap', 'listingConcurrency', 'disableGuard'],
   orgUrl: field('Org URL', 'e.g. https://example.okta.com'),
   credential: choice('Credential', undefined, [
     field('API token', 'Tokens expire after 30 days unused and end with the user who made them.', { kind: hidden, tokenSecret: secret('API token setting') }),
@@ -97,6 +98,7 @@ const okta: UiSchema = {
   usernameAttribute: field('Username from'),
   attributeMap,
   orgChart,
+  listingConcurrency: field('Listing concurrency', 'How many page chains read the org at once (default 2, within Okta’s rate limits; README “Scale”).'),
 };
 
 const BY_TYPE: Record<ConnectionType, UiSchema> = { csv, entra, okta };
