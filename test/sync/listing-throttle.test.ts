@@ -116,7 +116,7 @@ describe('throttling of one chain slows every chain of the run (Microsoft Graph)
     return t;
   }
 
-  /** Graph requests (not the sign-in's) from `from` on. */
+  /** How many Graph requests (not the sign-in's) the fake has received. */
   const graphRequests = () => server.requests.filter((request) => request.path.startsWith('/v1.0/')).length;
 
   /** The run after each delivery, and how GET /runs/{id} answered after the first. */
@@ -202,22 +202,21 @@ describe('throttling of one chain slows every chain of the run (Microsoft Graph)
     // Another instance's chain is throttled while this job stores its first page.
     const runs = driven.deps.runs;
     let armed = false;
-    const deps: SyncDependencies = {
-      ...driven.deps,
-      runs: {
-        ...runs,
-        get: (id) => runs.get(id),
-        getPage: (id, chain, page) => runs.getPage(id, chain, page),
-        putPage: (id, page) => runs.putPage(id, page),
-        update: async (id, change) => {
-          if (!armed) {
-            armed = true;
-            await runs.update(id, (current) => ({ ...current, throttledUntil: '2026-11-21T10:01:00.000Z' }));
-          }
-          return runs.update(id, change);
-        },
-      },
+    const update: typeof runs.update = async (id, change) => {
+      if (!armed) {
+        armed = true;
+        await runs.update(id, (current) => ({ ...current, throttledUntil: '2026-11-21T10:01:00.000Z' }));
+      }
+      return runs.update(id, change);
     };
+    const withThrottle = new Proxy(runs, {
+      get(target, property) {
+        if (property === 'update') return update;
+        const value = Reflect.get(target, property) as unknown;
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const deps: SyncDependencies = { ...driven.deps, runs: withThrottle };
     await handle(deps, users);
     expect((await runs.get(started.runId))?.chains?.users).toMatchObject({ state: 'listing', pages: 1 });
     expect(driven.queue.sent).toEqual([{ queue: 'pages', message: { runId: started.runId, chain: 'users', page: 1, cursor: expect.anything() }, delaySeconds: 60, visibleAt: START + 60_000 }]);
