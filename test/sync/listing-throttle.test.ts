@@ -10,7 +10,7 @@ import { startRun } from '../../shared/sync/pipeline/start-run.js';
 import type { JobQueue, JobQueueName, SendOptions } from '../../shared/sync/ports.js';
 import type { Run } from '../../shared/sync/run-model.js';
 import { startGraphServer, type FakeTenant, type GraphServer } from '../fakes/graph-server.js';
-import { startOktaServer, type OktaServer } from '../fakes/okta-server.js';
+import { startOktaServer, type OktaServer, type OktaThrottleOptions } from '../fakes/okta-server.js';
 import { handle, outcomeOf, type Outcome, type QueuedJob } from '../support/step-driver.js';
 import { auditOf, createTestApp, putProfile, SMALL_DIRECTORY_GUARD, type TestApp } from '../support/test-app.js';
 
@@ -236,7 +236,8 @@ describe('Okta rate limits slow every chain of the run', () => {
   afterAll(() => server.close());
   afterEach(() => server.heal());
 
-  it('a 429 with X-Rate-Limit-Remaining 0 and X-Rate-Limit-Reset sets the run\'s throttledUntil, and the run waits it out', async () => {
+  /** A run whose first Okta request meets `throttle`, driven to its end; the run after its first delivery. */
+  async function syncThrottled(throttle: OktaThrottleOptions): Promise<{ driven: Driven; run: Run; first: Run }> {
     const t = await createTestApp({ OKTA_TOKEN: TOKEN, USERSYNC_ALLOW_INSECURE_HTTP: 'true', USERSYNC_PAGE_SIZE: '2' });
     await putProfile(t, {
       name: 'OktaSlow',
@@ -249,18 +250,33 @@ describe('Okta rate limits slow every chain of the run', () => {
     } as ConnectionProfileInput);
     const driven = virtual(t);
     const started = await startRun(driven.deps, { connection: 'OktaSlow', trigger: 'manual', startedBy: 'cli:tester' });
-    // Reset 30 s after the fake's Date: the SDK's reckoning adds a second for clocks that differ below one.
-    server.throttle(1, { resetSeconds: 30 });
+    server.throttle(1, throttle);
     const seen: Run[] = [];
     const before = server.requests.length;
     await drive(driven, () => server.requests.length - before, async () => {
       seen.push((await driven.deps.runs.get(started.runId))!);
     });
-    expect(seen[0]?.throttledUntil).toBe('2026-11-21T10:00:31.000Z');
-    const run = await driven.deps.runs.get(started.runId);
+    const run = (await driven.deps.runs.get(started.runId))!;
     expect(run).toMatchObject({ state: 'succeeded', counts: { created: 6 } });
     expect(driven.throws).toEqual([]);
+    return { driven, run, first: seen[0]! };
+  }
+
+  it("a 429 with X-Rate-Limit-Remaining 0 and X-Rate-Limit-Reset sets the run's throttledUntil, and the run waits it out", async () => {
+    // Reset 30 s after the fake's Date: the SDK's reckoning adds a second for clocks that differ below one.
+    const { driven, first } = await syncThrottled({ resetSeconds: 30 });
+    expect(first.throttledUntil).toBe('2026-11-21T10:00:31.000Z');
     expect(driven.requestTimes.slice(1).every((time) => time >= START + 31_000)).toBe(true);
     expect(driven.queue.sent.filter((job) => job.delaySeconds === 31)).not.toHaveLength(0);
+  });
+
+  it('an answer with the budget spent (X-Rate-Limit-Remaining 0) makes the run wait for the reset before the next request', async () => {
+    const { driven, first } = await syncThrottled({ resetSeconds: 30, answer: true });
+    // The first request was answered; the next one waited for the reset (31 s by the fake's Date, less the moments since).
+    const until = Date.parse(first.throttledUntil ?? '');
+    expect(until).toBeGreaterThan(START + 30_000);
+    expect(until).toBeLessThanOrEqual(START + 31_000);
+    expect(driven.requestTimes[0]).toBe(START);
+    expect(driven.requestTimes.slice(1).every((time) => time >= until)).toBe(true);
   });
 });

@@ -33,9 +33,11 @@ function pacedRequestExecutor(Base: typeof okta.DefaultRequestExecutor): typeof 
 
     override async fetch(request: RequestOptions) {
       if (this.remaining !== undefined && this.limit !== undefined && this.remaining <= this.limit * SLOW_DOWN_BELOW) {
-        const wait = this.resetAt - Date.now();
-        if (wait > 0) throw throttled(request, wait, `only ${this.remaining} of ${this.limit} requests are left until the rate limit resets`);
+        const { remaining, limit } = this;
+        // Told once: from here the run waits as a whole, and a request still sent is answered 429 at worst.
         this.remaining = undefined;
+        const wait = this.resetAt - Date.now();
+        if (wait > 0) throw throttled(request, wait, `only ${remaining} of ${limit} requests are left until the rate limit resets`);
       }
       const response = await super.fetch(request);
       if (response.status === 429) {
@@ -44,10 +46,11 @@ function pacedRequestExecutor(Base: typeof okta.DefaultRequestExecutor): typeof 
       }
       const remaining = Number(response.headers.get('x-rate-limit-remaining'));
       const limit = Number(response.headers.get('x-rate-limit-limit'));
-      const reset = Number(response.headers.get('x-rate-limit-reset'));
       if (Number.isFinite(remaining) && response.headers.has('x-rate-limit-remaining')) this.remaining = remaining;
       if (Number.isFinite(limit) && limit > 0) this.limit = limit;
-      if (Number.isFinite(reset) && reset > 0) this.resetAt = reset * 1000;
+      // The reset by the org's own clock (its Date header), as the SDK reckons a 429's wait: our clock may differ.
+      const untilReset = this.validateRetryResponseHeaders(response) && response.headers.has('date') ? this.getRetryDelayMs(response) : Number.NaN;
+      if (Number.isFinite(untilReset)) this.resetAt = Date.now() + untilReset;
       return response;
     }
   };
