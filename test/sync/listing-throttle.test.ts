@@ -192,6 +192,15 @@ describe('throttling of one chain slows every chain of the run (Microsoft Graph)
     expect((await auditOf(t, run.runId)).filter((record) => record.action === 'listing-throttled')).toHaveLength(8);
   });
 
+  it('a Retry-After longer than 15 minutes is waited out 15 minutes at a time', async () => {
+    const { driven, run, seen } = await syncThrottled(() => server.throttle(1, 3600));
+    expect(run).toMatchObject({ state: 'succeeded', counts: { created: 10 } });
+    expect(seen[0]?.throttledUntil).toBe('2026-11-21T10:15:00.000Z');
+    const delayed = driven.queue.sent.filter((job) => job.delaySeconds !== undefined);
+    expect(delayed).toHaveLength(4);
+    expect(delayed.every((job) => job.delaySeconds === 900)).toBe(true);
+  });
+
   it('a chain between two pages waits for a throttle another chain met meanwhile', async () => {
     const t = await appWith();
     const driven = virtual(t);
