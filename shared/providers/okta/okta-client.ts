@@ -40,18 +40,21 @@ function pacedRequestExecutor(Base: typeof okta.DefaultRequestExecutor): typeof 
         if (wait > 0) throw throttled(request, wait, `only ${remaining} of ${limit} requests are left until the rate limit resets`);
       }
       const response = await super.fetch(request);
-      if (response.status === 429) {
-        const wait = this.validateRetryResponseHeaders(response) ? this.getRetryDelayMs(response) : DEFAULT_THROTTLE_MS;
-        throw throttled(request, wait, 'HTTP 429, rate limit exceeded');
-      }
+      if (response.status === 429) throw throttled(request, this.untilReset(response) ?? DEFAULT_THROTTLE_MS, 'HTTP 429, rate limit exceeded');
       const remaining = Number(response.headers.get('x-rate-limit-remaining'));
       const limit = Number(response.headers.get('x-rate-limit-limit'));
       if (Number.isFinite(remaining) && response.headers.has('x-rate-limit-remaining')) this.remaining = remaining;
       if (Number.isFinite(limit) && limit > 0) this.limit = limit;
-      // The reset by the org's own clock (its Date header), as the SDK reckons a 429's wait: our clock may differ.
-      const untilReset = this.validateRetryResponseHeaders(response) && response.headers.has('date') ? this.getRetryDelayMs(response) : Number.NaN;
-      if (Number.isFinite(untilReset)) this.resetAt = Date.now() + untilReset;
+      const untilReset = this.untilReset(response);
+      if (untilReset !== undefined) this.resetAt = Date.now() + untilReset;
       return response;
+    }
+
+    /** The time until `X-Rate-Limit-Reset` by the org's own clock (its Date header; ours may differ), as the SDK reckons a 429's wait. */
+    private untilReset(response: Awaited<ReturnType<okta.DefaultRequestExecutor['fetch']>>): number | undefined {
+      if (!this.validateRetryResponseHeaders(response) || !response.headers.has('date')) return undefined;
+      const ms = this.getRetryDelayMs(response);
+      return Number.isFinite(ms) ? ms : undefined;
     }
   };
 }
