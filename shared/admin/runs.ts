@@ -3,6 +3,7 @@ import { AppError } from '../errors/app-error.js';
 import type { SyncDependencies } from '../sync/dependencies.js';
 import { addCounts, emptyCounts, type ActionCounts, type Decision } from '../sync/model.js';
 import { cancelRun } from '../sync/pipeline/cancel-run.js';
+import { throttledUntil } from '../sync/pipeline/listing-throttle.js';
 import { confirmRun } from '../sync/pipeline/confirm-run.js';
 import { startOrResumeRun } from '../sync/pipeline/resume-run.js';
 import { readPlan, runFilesExpired } from '../sync/pipeline/staging.js';
@@ -31,6 +32,8 @@ export interface RunProgress {
    * and activations come at its end —, the run's own once it has ended.
    */
   counts: ActionCounts;
+  /** While the directory throttles the listing: until when every chain waits (the run's throttledUntil, in the future). */
+  throttledUntil?: string;
 }
 
 export type RunView = Run & { progress: RunProgress };
@@ -39,7 +42,8 @@ export type RunView = Run & { progress: RunProgress };
 export async function runView(deps: SyncDependencies, run: Run): Promise<RunView> {
   const ongoing = !isTerminal(run.state) && run.listing !== 'in-progress';
   const counts = ongoing ? (await deps.runs.listShardResults(run.runId)).reduce((sum, shard) => addCounts(sum, shard.counts), emptyCounts()) : run.counts;
-  return { ...run, progress: { pagesRead: run.pagesFetched, shardsDone: run.shardsDone, shards: SHARD_COUNT, counts } };
+  const throttled = run.listing === 'in-progress' && !isTerminal(run.state) && throttledUntil(deps, run) !== undefined;
+  return { ...run, progress: { pagesRead: run.pagesFetched, shardsDone: run.shardsDone, shards: SHARD_COUNT, counts, ...(throttled ? { throttledUntil: run.throttledUntil } : {}) } };
 }
 
 /** An operation on the run its route names, answered by one use case. */

@@ -31,6 +31,8 @@ export type AuditAction =
   | 'run-confirmed'
   | 'run-superseded'
   | 'run-cancelled'
+  /** The directory throttled the listing: every chain waits (once per throttle, not per page). */
+  | 'listing-throttled'
   | 'connection-saved'
   | 'connection-deleted';
 

@@ -53,13 +53,17 @@ function waitShowingProgress(client: AdminClient, io: CliIo, runId: string): Pro
   return client.waitForRun(runId, progress ? { onProgress } : {});
 }
 
-/** `reconciling: 12 page(s) read, 5 of 16 shards done; so far 40 created, 2 updated` */
-export function progressLine({ state, progress: { pagesRead, shardsDone, shards, counts } }: RunView): string {
+/** Who throttles a listing, by the profile's type. */
+const DIRECTORY_NAMES: Record<Run['profile']['type'], string> = { entra: 'Microsoft Graph', okta: 'Okta', csv: 'the CSV server' };
+
+/** `reconciling: 12 page(s) read, 5 of 16 shards done; so far 40 created, 2 updated` (`listing, throttled by Microsoft Graph until 18:42:10 UTC: …`) */
+export function progressLine({ state, profile, progress: { pagesRead, shardsDone, shards, counts, throttledUntil } }: RunView): string {
   const soFar = Object.entries(counts)
     .filter(([, count]) => count > 0)
     .map(([action, count]) => `${count} ${action}`)
     .join(', ');
-  return `${state}: ${pagesRead} page(s) read, ${shardsDone} of ${shards} shards done${soFar ? `; so far ${soFar}` : ''}`;
+  const throttled = throttledUntil ? `, throttled by ${DIRECTORY_NAMES[profile.type]} until ${throttledUntil.slice(11, 19)} UTC` : '';
+  return `${state}${throttled}: ${pagesRead} page(s) read, ${shardsDone} of ${shards} shards done${soFar ? `; so far ${soFar}` : ''}`;
 }
 
 export async function cancelCommand({ args: [id = ''] }: CommandInput, { client, io }: CliContext): Promise<number> {

@@ -17,6 +17,8 @@ export type ErrorCode =
   | 'connection-disabled'
   | 'secret-missing'
   | 'source-unavailable'
+  /** The directory asked us to slow down (HTTP 429, a spent rate limit): details.retryAfterMs says how long. */
+  | 'source-throttled'
   | 'source-auth-failed'
   | 'source-not-found'
   | 'source-insecure-url'

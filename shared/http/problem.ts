@@ -38,6 +38,7 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   'no-groups-selected': 422,
   'source-auth-failed': 502,
   'source-unavailable': 502,
+  'source-throttled': 502,
   'source-not-found': 502,
   'source-tls-failed': 502,
   'source-private-address': 422,

@@ -182,6 +182,11 @@ export interface LicenceLedger {
 
 export type JobQueueName = 'pages' | 'reconcile' | 'finalise';
 
+export interface SendOptions {
+  /** Seconds before the message can be received (a page waiting out its directory's throttling); at most 7 days. */
+  delaySeconds?: number;
+}
+
 export interface JobQueue {
-  send(queue: JobQueueName, message: unknown): Promise<void>;
+  send(queue: JobQueueName, message: unknown, options?: SendOptions): Promise<void>;
 }

@@ -64,6 +64,11 @@ export interface Run {
    * listings had chains (their one chain is `main`).
    */
   chains?: Record<string, ListingChain>;
+  /**
+   * Until when the directory asked the run to slow down (ISO; HTTP 429 and Retry-After, a spent Okta rate
+   * limit): no chain reads a page before it (see pipeline/listing-throttle.ts). The latest throttle's, kept after it.
+   */
+  throttledUntil?: string;
   /** `complete` only after every page of every chain was read: only then may finalise disable anyone. */
   listing: 'in-progress' | 'complete' | 'failed';
   shardsDone: number;

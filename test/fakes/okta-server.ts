@@ -164,6 +164,8 @@ export interface OktaThrottleOptions {
    * `reset − Date + 1 s` before its retry: 2 s with 1, 1 s with 0, about 0 with −1.
    */
   resetSeconds?: number;
+  /** Answer the requests as usual, only with the budget spent (`X-Rate-Limit-Remaining: 0`), instead of 429. */
+  answer?: boolean;
 }
 
 export interface OktaServer {
@@ -193,7 +195,7 @@ export interface OktaServer {
   setClock(date: Timestamp | null): void;
   /** The server clock. */
   now(): Date;
-  /** The next `count` API requests answer 429 E0000047 with X-Rate-Limit-Remaining 0. */
+  /** The next `count` API requests answer 429 E0000047 (or, with `answer`, as usual) with X-Rate-Limit-Remaining 0. */
   throttle(count: number, options?: OktaThrottleOptions): void;
   /**
    * After `requestsFromNow` more API requests, every API request answers `status` (E0000009, with `errorSummary` if
@@ -289,6 +291,7 @@ export async function startOktaServer(): Promise<OktaServer> {
   let pinnedClock: number | undefined;
   let throttled = 0;
   let throttleResetSeconds = 1;
+  let throttleAnswers = false;
   let failCountdown: number | undefined;
   let failStatus = 500;
   let failSummary = 'Internal Server Error';
@@ -545,12 +548,9 @@ export async function startOktaServer(): Promise<OktaServer> {
     }
     if (throttled > 0) {
       throttled -= 1;
-      fail(
-        new HttpProblem(429, oktaError('E0000047', 'API call exceeded rate limit due to too many requests.'), {
-          'X-Rate-Limit-Remaining': '0',
-          'X-Rate-Limit-Reset': String(Math.floor(nowMs / 1000) + throttleResetSeconds),
-        }),
-      );
+      const spent = { 'X-Rate-Limit-Remaining': '0', 'X-Rate-Limit-Reset': String(Math.floor(nowMs / 1000) + throttleResetSeconds) };
+      if (throttleAnswers) Object.assign(baseHeaders, spent);
+      else fail(new HttpProblem(429, oktaError('E0000047', 'API call exceeded rate limit due to too many requests.'), spent));
     }
     if (limits.exceeded) fail(new HttpProblem(429, oktaError('E0000047', 'API call exceeded rate limit due to too many requests.')));
 
@@ -840,6 +840,7 @@ export async function startOktaServer(): Promise<OktaServer> {
     throttle(count, options = {}) {
       throttled = count;
       throttleResetSeconds = options.resetSeconds ?? 1;
+      throttleAnswers = options.answer ?? false;
     },
     failAfter(requestsFromNow, status = 500, errorSummary = 'Internal Server Error') {
       failCountdown = requestsFromNow;

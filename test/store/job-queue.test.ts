@@ -46,6 +46,11 @@ export function describeJobQueueContract(name: string, make: () => Promise<JobQu
       expect(await harness.drain('pages')).toEqual([{ runId: 'r1', page: 2, cursor: { offset: 1024, line: 17 } }]);
       expect(await harness.drain('reconcile')).toEqual([]);
     });
+
+    it('a message sent with a delay is not received before it', async () => {
+      await harness.queue.send('pages', { runId: 'r1', page: 3, cursor: null }, { delaySeconds: 600 });
+      expect(await harness.peekRaw('pages')).toEqual([]);
+    });
   });
 }
 

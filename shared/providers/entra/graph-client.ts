@@ -13,8 +13,15 @@ const CLOUDS = {
 
 /** Graph's largest page. */
 export const GRAPH_MAX_PAGE = 999;
-/** The SDK honours Retry-After on 429/503/504; after these retries the page job's own redelivery takes over. */
+/** The SDK honours Retry-After on 503/504; after these retries the page job's own redelivery takes over. */
 const RETRIES = 8;
+/**
+ * A 429 is not retried here: it reaches the page job as `source-throttled`, which makes every chain of the run
+ * wait (the SDK's backoff would slow this one request only, while the other chains, on other instances, go on).
+ */
+const retryOptions = () => new RetryHandlerOptions(1, RETRIES, (_delay, _attempt, _request, _options, response) => response?.status !== 429);
+/** What to wait when Graph throttles without saying how long. */
+const DEFAULT_THROTTLE_MS = 10_000;
 
 export interface GraphPage<T> {
   value: T[];
@@ -64,14 +71,14 @@ export async function get<T>(client: Client, url: string, headers: Record<string
   return (await client
     .api(url)
     .headers(headers)
-    .middlewareOptions([new RetryHandlerOptions(1, RETRIES)])
+    .middlewareOptions([retryOptions()])
     .get()) as T;
 }
 
 export async function post<T>(client: Client, url: string, body: unknown): Promise<T> {
   return (await client
     .api(url)
-    .middlewareOptions([new RetryHandlerOptions(1, RETRIES)])
+    .middlewareOptions([retryOptions()])
     .post(body)) as T;
 }
 
@@ -102,6 +109,10 @@ export function graphFailure(error: unknown, profile: EntraProfile): AppError {
   }
   if (error instanceof GraphError && error.statusCode > 0) {
     const status = error.statusCode;
+    if (status === 429) {
+      const retryAfterMs = retryAfterMsOf(error.headers?.get('retry-after'));
+      return new AppError('source-throttled', `Microsoft Graph is throttling tenant ${profile.tenantId} (HTTP 429, wait ${Math.ceil(retryAfterMs / 1000)} s).`, { transient: true, details: { retryAfterMs } });
+    }
     const what = `${error.code ?? 'error'}: ${error.message}`;
     if (status === 401 || status === 403) {
       return new AppError('source-auth-failed', `Microsoft Graph refused the request (${what}). Grant the app admin consent for User.Read.All, Group.Read.All and GroupMember.Read.All.`);
@@ -110,4 +121,11 @@ export function graphFailure(error: unknown, profile: EntraProfile): AppError {
     return new AppError('source-unavailable', `Microsoft Graph answered HTTP ${status} (${what}).`, { transient: status === 429 || status >= 500 });
   }
   return new AppError('source-unavailable', `Could not reach Microsoft Graph: ${message}`, { transient: true });
+}
+
+/** Retry-After as seconds or an HTTP date. */
+function retryAfterMsOf(header: string | null | undefined): number {
+  if (!header) return DEFAULT_THROTTLE_MS;
+  const ms = /^\d+$/.test(header.trim()) ? Number(header) * 1000 : Date.parse(header) - Date.now();
+  return Number.isFinite(ms) ? Math.max(0, ms) : DEFAULT_THROTTLE_MS;
 }

@@ -6,6 +6,8 @@ import { AppError, isAppError } from '../../errors/app-error.js';
 
 /** Below this share of the minute's budget, wait for the window to reset instead of spending it. */
 const SLOW_DOWN_BELOW = 0.1;
+/** What to wait when a 429 does not say until when. */
+const DEFAULT_THROTTLE_MS = 10_000;
 
 /**
  * The Okta SDK is loaded on first use: it is the largest module the app imports (~90 MB resident), and most
@@ -18,8 +20,10 @@ function loadSdk(): NonNullable<typeof sdk> {
 }
 
 /**
- * Paces requests by Okta's rate-limit headers: when the remaining budget of the window runs low it
- * waits for `X-Rate-Limit-Reset` before sending more. A 429 is still retried by the SDK.
+ * Paces requests by Okta's rate-limit headers, for the whole run rather than this process: a 429, or a request
+ * about to be sent while the window's remaining budget is low, throws `source-throttled` with the time until
+ * `X-Rate-Limit-Reset`, and every chain of the run waits that long (the SDK's own 429 retries are off: they
+ * would slow this one request while the run's other chains, on other instances, go on).
  */
 function pacedRequestExecutor(Base: typeof okta.DefaultRequestExecutor): typeof okta.DefaultRequestExecutor {
   return class PacedRequestExecutor extends Base {
@@ -29,20 +33,36 @@ function pacedRequestExecutor(Base: typeof okta.DefaultRequestExecutor): typeof 
 
     override async fetch(request: RequestOptions) {
       if (this.remaining !== undefined && this.limit !== undefined && this.remaining <= this.limit * SLOW_DOWN_BELOW) {
-        const wait = this.resetAt - Date.now();
-        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(wait, 60_000)));
+        const { remaining, limit } = this;
+        // Told once: from here the run waits as a whole, and a request still sent is answered 429 at worst.
         this.remaining = undefined;
+        const wait = this.resetAt - Date.now();
+        if (wait > 0) throw throttled(request, wait, `only ${remaining} of ${limit} requests are left until the rate limit resets`);
       }
       const response = await super.fetch(request);
+      if (response.status === 429) throw throttled(request, this.untilReset(response) ?? DEFAULT_THROTTLE_MS, 'HTTP 429, rate limit exceeded');
       const remaining = Number(response.headers.get('x-rate-limit-remaining'));
       const limit = Number(response.headers.get('x-rate-limit-limit'));
-      const reset = Number(response.headers.get('x-rate-limit-reset'));
       if (Number.isFinite(remaining) && response.headers.has('x-rate-limit-remaining')) this.remaining = remaining;
       if (Number.isFinite(limit) && limit > 0) this.limit = limit;
-      if (Number.isFinite(reset) && reset > 0) this.resetAt = reset * 1000;
+      const untilReset = this.untilReset(response);
+      if (untilReset !== undefined) this.resetAt = Date.now() + untilReset;
       return response;
     }
+
+    /** The time until `X-Rate-Limit-Reset` by the org's own clock (its Date header; ours may differ), as the SDK reckons a 429's wait. */
+    private untilReset(response: Awaited<ReturnType<okta.DefaultRequestExecutor['fetch']>>): number | undefined {
+      if (!this.validateRetryResponseHeaders(response) || !response.headers.has('date')) return undefined;
+      const ms = this.getRetryDelayMs(response);
+      return Number.isFinite(ms) ? ms : undefined;
+    }
   };
+}
+
+function throttled(request: RequestOptions, waitMs: number, why: string): AppError {
+  const host = request.url ? new URL(request.url).host : 'Okta';
+  const retryAfterMs = Math.max(0, waitMs);
+  return new AppError('source-throttled', `${host} is throttling this app (${why}; wait ${Math.ceil(retryAfterMs / 1000)} s).`, { transient: true, details: { retryAfterMs } });
 }
 
 /** Okta clients, one per org and credential: an API token or an OAuth 2.0 service app's private key, from an app setting. */
@@ -63,7 +83,7 @@ export class OktaClients {
     if (!client) {
       const { credential } = profile;
       // No cache: a single read must see the latest state (collections are never cached anyway).
-      const base = { orgUrl: url.origin, cacheMiddleware: null, requestExecutor: new PacedRequestExecutor({ maxRetries: 4, requestTimeout: 0 }) };
+      const base = { orgUrl: url.origin, cacheMiddleware: null, requestExecutor: new PacedRequestExecutor({ maxRetries: 0, requestTimeout: 0 }) };
       client =
         credential.kind === 'token'
           ? new Client({ ...base, token: this.options.secrets.resolve(credential.tokenSecret) })

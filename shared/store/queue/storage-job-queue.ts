@@ -1,6 +1,6 @@
 import type { QueueServiceClient } from '@azure/storage-queue';
 import type { StorageNames } from '../../config/settings.js';
-import type { JobQueue, JobQueueName } from '../../sync/ports.js';
+import type { JobQueue, JobQueueName, SendOptions } from '../../sync/ports.js';
 
 /** Job messages as base64 JSON, the Functions host's default queue encoding (host.json messageEncoding). */
 export class StorageJobQueue implements JobQueue {
@@ -9,9 +9,10 @@ export class StorageJobQueue implements JobQueue {
     private readonly names: StorageNames,
   ) {}
 
-  async send(queue: JobQueueName, message: unknown): Promise<void> {
+  async send(queue: JobQueueName, message: unknown, options: SendOptions = {}): Promise<void> {
     const text = Buffer.from(JSON.stringify(message)).toString('base64');
-    await this.queues.getQueueClient(this.queueName(queue)).sendMessage(text);
+    const { delaySeconds } = options;
+    await this.queues.getQueueClient(this.queueName(queue)).sendMessage(text, delaySeconds ? { visibilityTimeout: Math.ceil(delaySeconds) } : {});
   }
 
   private queueName(queue: JobQueueName): string {

@@ -164,5 +164,7 @@ function runFrom(entity: Record<string, unknown>): Run {
   if (confirmedBy) run.confirmedBy = confirmedBy;
   const finaliseStartedAt = text('finaliseStartedAt');
   if (finaliseStartedAt) run.finaliseStartedAt = finaliseStartedAt;
+  const throttledUntil = text('throttledUntil');
+  if (throttledUntil) run.throttledUntil = throttledUntil;
   return run;
 }

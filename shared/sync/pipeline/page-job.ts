@@ -7,6 +7,7 @@ import { isUnreadable } from '../model.js';
 import { isTerminal, MAIN_CHAIN, type PageRecord, type Run } from '../run-model.js';
 import { removeWorkingFiles, stageEntries } from './staging.js';
 import { chainsOf, initialChains, resumeChains, startChains, withChainEnded, withPagesRead } from './listing-chains.js';
+import { deferWhileThrottled, throttleOf, waitOutThrottle } from './listing-throttle.js';
 
 /**
  * How long one page job goes on reading pages itself before it hands the rest of the listing to a new
@@ -21,7 +22,8 @@ type Read = { page: SourcePage } | { error: unknown };
  * Reads the job's chain of the listing page by page from the job's page: stages each page's entries by shard
  * and records the page, until the chain ends (then the next waiting chain starts, and after the last chain
  * one reconcile job per shard is queued) or the time budget is spent (then it queues the chain's next page).
- * A page already recorded (a redelivered job) is not read again.
+ * A page already recorded (a redelivered job) is not read again. While the directory throttles the run
+ * (listing-throttle.ts) the chain's next page waits in a delayed message instead of being read.
  */
 export async function runPageJob(deps: SyncDependencies, job: PageJob, delivery: Delivery): Promise<void> {
   const run = await deps.runs.get(job.runId);
@@ -39,6 +41,7 @@ export async function runPageJob(deps: SyncDependencies, job: PageJob, delivery:
     if (state !== 'waiting') await resumeChains(deps, run);
     return;
   }
+  if (await deferWhileThrottled(deps, run, job)) return;
   const source = deps.sources(run.profile);
   // Settled, not rejected: a read made ahead may fail while this job is still storing the previous page.
   const read = (page: number, cursor: unknown): Promise<Read> =>
@@ -62,6 +65,11 @@ export async function runPageJob(deps: SyncDependencies, job: PageJob, delivery:
     const result = await (ahead && sameCursor(ahead.cursor, from) ? ahead.read : read(at, from));
     ahead = undefined;
     if ('error' in result) {
+      const retryAfterMs = throttleOf(result.error);
+      if (retryAfterMs !== undefined) {
+        await waitOutThrottle(deps, run.runId, { runId: run.runId, chain, page: at, cursor: from }, retryAfterMs, describeError(result.error).message);
+        return 'stop';
+      }
       if (at !== job.page) throw result.error;
       await pageFailed(deps, run, job, delivery, result.error);
       return 'stop';
@@ -110,8 +118,11 @@ export async function runPageJob(deps: SyncDependencies, job: PageJob, delivery:
       await endChain(deps, run.runId, chain, 'complete');
       return;
     }
+    const next = { runId: run.runId, chain, page: page + 1, cursor: record.next };
+    // Another chain was throttled meanwhile: this one waits too.
+    if (await deferWhileThrottled(deps, latest, next)) return;
     if (deps.clock().getTime() >= deadline) {
-      await deps.queue.send('pages', { runId: run.runId, chain, page: page + 1, cursor: record.next });
+      await deps.queue.send('pages', next);
       return;
     }
     page += 1;

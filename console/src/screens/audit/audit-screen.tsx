@@ -35,6 +35,7 @@ const AUDIT_ACTIONS = [
   'run-confirmed',
   'run-superseded',
   'run-cancelled',
+  'listing-throttled',
   'connection-saved',
   'connection-deleted',
 ] as const satisfies readonly AuditAction[];

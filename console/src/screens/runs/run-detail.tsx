@@ -70,6 +70,12 @@ function RunPage({ run, refresh }: { run: RunView; refresh: () => void }) {
         {active ? (
           <p>
             {run.progress.pagesRead} page(s) read · {run.progress.shardsDone} of {run.progress.shards} shards done · so far: {countsText(run.progress.counts)}
+            {run.progress.throttledUntil ? (
+              <>
+                {' '}
+                · throttled by the directory until <Time iso={run.progress.throttledUntil} />
+              </>
+            ) : null}
           </p>
         ) : (
           <p>
