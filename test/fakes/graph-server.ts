@@ -135,7 +135,12 @@ export interface GraphServer {
    * carry `Retry-After: 0` so the SDK's retries are quick.
    */
   failAfter(requestsFromNow: number, status?: number, message?: string): void;
-  /** Ends `failAfter` and any remaining `throttle`. */
+  /**
+   * Calls `listener` with the path of each Graph request once it is answered (each request of a batch too), e.g. to
+   * change the directory between two requests of a listing; undefined stops it.
+   */
+  onAnswered(listener: ((path: string) => void) | undefined): void;
+  /** Ends `failAfter`, any remaining `throttle` and the `onAnswered` listener. */
   heal(): void;
   /**
    * Every Graph request (not the authority's: token, metadata) is answered `ms` later, as a real service's round trip
@@ -605,6 +610,7 @@ export async function startGraphServer(tls: { cert: string; key: string }): Prom
   let throttled: { remaining: number; retryAfterSeconds: number; only?: RegExp } = { remaining: 0, retryAfterSeconds: 0 };
   let failure: { after: number; status: number; message?: string } | undefined;
   let latencyMs = 0;
+  let answered: ((path: string) => void) | undefined;
   let url = '';
 
   const findTenant = (tenantId: string): Tenant | undefined => tenants.get(tenantId.toLowerCase());
@@ -1043,6 +1049,7 @@ export async function startGraphServer(tls: { cert: string; key: string }): Prom
         sendJson(response, 500, graphErrorBody(request, 'InternalServerError', error instanceof Error ? error.message : String(error)), graphHeaders(request));
       }
     }
+    if (isGraph) answered?.(target);
   }
 
   const server = https.createServer({ cert: tls.cert, key: tls.key }, (request, response) => void dispatch(request, response));
@@ -1071,9 +1078,13 @@ export async function startGraphServer(tls: { cert: string; key: string }): Prom
     failAfter(requestsFromNow, status = 500, message) {
       failure = { after: requestsFromNow, status, ...(message === undefined ? {} : { message }) };
     },
+    onAnswered(listener) {
+      answered = listener;
+    },
     heal() {
       failure = undefined;
       throttled = { remaining: 0, retryAfterSeconds: 0 };
+      answered = undefined;
     },
     setLatency(ms) {
       latencyMs = ms;
