@@ -8,7 +8,7 @@ import { bucketOf } from '../sync/rules/partitioning.js';
  * the directory batches (Graph). The cursor holds the position: at most one page of the group list is queued
  * (and at most a batch of groups part read, with their next pages), so it fits in a queue message.
  */
-const group = z.object({ id: z.string(), name: z.string(), next: z.string().optional() });
+const queuedGroup = z.object({ id: z.string(), name: z.string(), next: z.string().optional() });
 export const groupWalkSchema = z.object({
   phase: z.literal('groups'),
   /** The next page of the group list. */
@@ -16,9 +16,9 @@ export const groupWalkSchema = z.object({
   /** Whether the group list has been read from its start. */
   listed: z.boolean(),
   /** Groups whose members are still to read; `next`: the next page of a group read in part. */
-  queue: z.array(group),
+  queue: z.array(queuedGroup),
   /** A cursor written before the queue held part-read groups: the group being read, read first. */
-  current: group.optional(),
+  current: queuedGroup.optional(),
   /** A walk of one of `of` listing chains keeps the groups whose id hashes to `index` (absent: every group). */
   share: z.object({ index: z.number().int().min(0), of: z.number().int().min(1) }).optional(),
 });
@@ -55,7 +55,7 @@ export interface GroupLists {
   keptGroups(next: string | undefined): Promise<ListPage<{ id: string; name: string }>>;
   /** A page of a group's members (user ids); undefined when the group is gone (deleted since it was listed). */
   members(groupId: string, next: string | undefined): Promise<ListPage<string> | undefined>;
-  /** Where the directory batches requests: a page of each of up to `batchSize` groups in one request, in order. */
+  /** Where the directory batches requests: a page of each of up to `size` groups in one request, in order. */
   batch?: { size: number; members(reads: MembersRead[]): Promise<(ListPage<string> | undefined)[]> };
 }
 
@@ -93,11 +93,11 @@ async function step(lists: GroupLists, cursor: GroupWalk, ref: string, entries: 
       for (const key of page?.items ?? []) entries.push({ kind: 'membership', key, ref: `${ref} (group ${group.id})`, group: group.name });
       if (page?.next) partRead.push({ id: group.id, name: group.name, next: page.next });
     });
-    // Part-read groups go first, so a large group is read to its end before the queue moves on.
+    // Part-read groups go first: the next read takes them all again, so the cursor never holds more than a batch of next links.
     next = { phase: 'groups', listed: cursor.listed, queue: [...partRead, ...pending.slice(reads.length)], ...(cursor.listNext ? { listNext: cursor.listNext } : {}), ...shared };
   } else {
     const page = await lists.keptGroups(cursor.listNext);
-    const queue = share ? page.items.filter((item) => bucketOf(item.id) % share.of === share.index) : page.items;
+    const queue = share ? page.items.filter((group) => bucketOf(group.id) % share.of === share.index) : page.items;
     next = { phase: 'groups', listed: true, queue, ...(page.next ? { listNext: page.next } : {}), ...shared };
   }
   return next.listed && !next.listNext && !next.queue.length ? undefined : next;
