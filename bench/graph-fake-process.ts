@@ -59,7 +59,11 @@ process.on('message', (message: Command) => {
           message.fake === 'graph'
             ? server.requests.splice(0)
             : okta.requests.splice(0).map((request) => ({ ...request, path: `${request.path}?${new URLSearchParams(request.query).toString()}` }));
-        const requests: LoggedRequest[] = taken.map(({ method, path, startedAt, endedAt }) => ({ method, path, startedAt, ...(endedAt === undefined ? {} : { endedAt }) }));
+        const requests: LoggedRequest[] = taken.map((request) => {
+          const { method, path, startedAt, endedAt } = request;
+          const subRequests = 'subRequests' in request ? request.subRequests : undefined;
+          return { method, path, startedAt, ...(endedAt === undefined ? {} : { endedAt }), ...(subRequests ? { subRequests } : {}) };
+        });
         send({ id: message.id, ok: true, requests });
         return;
       }

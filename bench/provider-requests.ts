@@ -10,6 +10,8 @@ export interface LoggedRequest {
   path: string;
   startedAt: number;
   endedAt?: number;
+  /** A batch's requests (Graph `$batch`), their paths with their queries. */
+  subRequests?: string[];
 }
 
 export type RequestKind = 'users' | 'group members' | 'managers' | 'groups' | 'delta' | 'batch' | 'other';
@@ -18,6 +20,8 @@ export interface ProviderRequests {
   /** Directory requests (the token endpoint and the authority's metadata are not counted: they are not delayed). */
   total: number;
   byKind: Partial<Record<RequestKind, number>>;
+  /** The requests inside batches, by kind (a batch is one round trip in `total`, and its requests the work it did). */
+  batchedByKind: Partial<Record<RequestKind, number>>;
   /**
    * The most requests that did not overlap in time (each began after the one before had been answered): with
    * one page chain every request; with several chains at once, about the longest chain's.
@@ -62,14 +66,19 @@ export function oktaRequestKind(selectedGroupIds: readonly string[]): (pathWithQ
 
 export function summariseRequests(log: readonly LoggedRequest[], kindOf: (pathWithQuery: string) => RequestKind | undefined): ProviderRequests {
   const byKind: Partial<Record<RequestKind, number>> = {};
+  const batchedByKind: Partial<Record<RequestKind, number>> = {};
   const counted: { startedAt: number; endedAt: number }[] = [];
   for (const request of log) {
     const kind = kindOf(request.path);
     if (kind === undefined) continue;
     byKind[kind] = (byKind[kind] ?? 0) + 1;
+    for (const sub of request.subRequests ?? []) {
+      const subKind = kindOf(sub) ?? 'other';
+      batchedByKind[subKind] = (batchedByKind[subKind] ?? 0) + 1;
+    }
     counted.push({ startedAt: request.startedAt, endedAt: request.endedAt ?? Number.POSITIVE_INFINITY });
   }
-  return { total: counted.length, byKind, longestSequence: longestSequence(counted) };
+  return { total: counted.length, byKind, batchedByKind, longestSequence: longestSequence(counted) };
 }
 
 /** The largest set of pairwise non-overlapping intervals: earliest end first, greedily (optimal for intervals). */

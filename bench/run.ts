@@ -265,8 +265,14 @@ async function providerRequests(providerLog: ProviderLog, users: number): Promis
 }
 
 function describeProvider(provider: NonNullable<ScenarioResult['provider']>): string {
-  const kinds = Object.entries(provider.byKind).map(([kind, count]) => `${kind} ${count}`).join(', ');
-  return `directory requests ${provider.total} (${kinds}; ${provider.perThousandUsers} per 1,000 users), longest sequence ${provider.longestSequence} → latency floor ${(provider.latencyFloorMs / 1000).toFixed(1)} s at ${LATENCY_MS} ms`;
+  return `directory requests ${provider.total} (${kindsOf(provider)}; ${provider.perThousandUsers} per 1,000 users), longest sequence ${provider.longestSequence} → latency floor ${(provider.latencyFloorMs / 1000).toFixed(1)} s at ${LATENCY_MS} ms`;
+}
+
+/** Requests by kind, and what the batches among them held (`batch 6 [group members 20]`). */
+function kindsOf(provider: ProviderRequests): string {
+  const list = (counts: Partial<Record<RequestKind, number>>): string => Object.entries(counts).map(([kind, count]) => `${kind} ${count}`).join(', ');
+  const batched = list(provider.batchedByKind);
+  return `${list(provider.byKind)}${batched ? ` [in batches: ${batched}]` : ''}`;
 }
 
 /** The same directory as an Okta org (flat groups, the built-in Everyone selected), synced in full once. */
@@ -514,8 +520,7 @@ function printSummary(): void {
     lines.push('|---|---:|---:|---:|---|---:|---:|---:|');
     for (const r of withProvider) {
       const p = r.provider!;
-      const kinds = Object.entries(p.byKind).map(([kind, count]) => `${kind} ${count}`).join(', ');
-      lines.push(`| ${r.scenario} | ${LATENCY_MS} ms | ${seconds(r.wallMs)} | ${p.total} | ${kinds} | ${p.perThousandUsers} | ${p.longestSequence} | ${seconds(p.latencyFloorMs)} |`);
+      lines.push(`| ${r.scenario} | ${LATENCY_MS} ms | ${seconds(r.wallMs)} | ${p.total} | ${kindsOf(p)} | ${p.perThousandUsers} | ${p.longestSequence} | ${seconds(p.latencyFloorMs)} |`);
     }
   }
   if (workerRuns.length) {

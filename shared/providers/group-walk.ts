@@ -4,18 +4,21 @@ import { bucketOf } from '../sync/rules/partitioning.js';
 
 /**
  * The groups phase of a directory read through its API, with group sync on: list the directory's groups a
- * page at a time, queue those group sync keeps, then read each one's members in turn. The cursor holds the
- * position: at most one page of the group list is queued, so it fits in a queue message.
+ * page at a time, queue those group sync keeps, then read their members — several groups in one request where
+ * the directory batches (Graph). The cursor holds the position: at most one page of the group list is queued
+ * (and at most a batch of groups part read, with their next pages), so it fits in a queue message.
  */
+const queuedGroup = z.object({ id: z.string(), name: z.string(), next: z.string().optional() });
 export const groupWalkSchema = z.object({
   phase: z.literal('groups'),
   /** The next page of the group list. */
   listNext: z.string().optional(),
   /** Whether the group list has been read from its start. */
   listed: z.boolean(),
-  queue: z.array(z.object({ id: z.string(), name: z.string() })),
-  /** The group whose members are being read, and their next page. */
-  current: z.object({ id: z.string(), name: z.string(), next: z.string().optional() }).optional(),
+  /** Groups whose members are still to read; `next`: the next page of a group read in part. */
+  queue: z.array(queuedGroup),
+  /** A cursor written before the queue held part-read groups: the group being read, read first. */
+  current: queuedGroup.optional(),
   /** A walk of one of `of` listing chains keeps the groups whose id hashes to `index` (absent: every group). */
   share: z.object({ index: z.number().int().min(0), of: z.number().int().min(1) }).optional(),
 });
@@ -40,12 +43,20 @@ export interface ListPage<T> {
   next?: string | undefined;
 }
 
+/** A group to read a page of members of: from its first page, or from `next`. */
+export interface MembersRead {
+  id: string;
+  next?: string | undefined;
+}
+
 /** The two lists a directory gives the walk. */
 export interface GroupLists {
   /** A page of the directory's groups, only those group sync keeps. */
   keptGroups(next: string | undefined): Promise<ListPage<{ id: string; name: string }>>;
-  /** A page of a group's members (user ids). */
-  members(groupId: string, next: string | undefined): Promise<ListPage<string>>;
+  /** A page of a group's members (user ids); undefined when the group is gone (deleted since it was listed). */
+  members(groupId: string, next: string | undefined): Promise<ListPage<string> | undefined>;
+  /** Where the directory batches requests: a page of each of up to `size` groups in one request, in order. */
+  batch?: { size: number; members(reads: MembersRead[]): Promise<(ListPage<string> | undefined)[]> };
 }
 
 /**
@@ -67,23 +78,27 @@ export async function walkGroups(
   }
 }
 
-/** One request: a page of the current group's members, or else a page of the group list. */
+/** One request: a page of members of the queued groups (one, or a batch), or else a page of the group list. */
 async function step(lists: GroupLists, cursor: GroupWalk, ref: string, entries: SourceEntry[]): Promise<GroupWalk | undefined> {
-  const current = cursor.current ?? cursor.queue[0];
   const { share } = cursor;
   const shared = share ? { share } : {};
+  const pending = cursor.current ? [cursor.current, ...cursor.queue] : cursor.queue;
   let next: GroupWalk;
-  if (current) {
-    const queue = cursor.current ? cursor.queue : cursor.queue.slice(1);
-    const page = await lists.members(current.id, cursor.current?.next);
-    for (const key of page.items) entries.push({ kind: 'membership', key, ref: `${ref} (group ${current.id})`, group: current.name });
-    next = page.next
-      ? { ...cursor, queue, current: { id: current.id, name: current.name, next: page.next } }
-      : { phase: 'groups', listed: cursor.listed, queue, ...(cursor.listNext ? { listNext: cursor.listNext } : {}), ...shared };
+  if (pending.length) {
+    const reads = pending.slice(0, lists.batch?.size ?? 1);
+    const pages = lists.batch && reads.length > 1 ? await lists.batch.members(reads) : [await lists.members(reads[0]!.id, reads[0]!.next)];
+    const partRead: GroupWalk['queue'] = [];
+    reads.forEach((group, index) => {
+      const page = pages[index];
+      for (const key of page?.items ?? []) entries.push({ kind: 'membership', key, ref: `${ref} (group ${group.id})`, group: group.name });
+      if (page?.next) partRead.push({ id: group.id, name: group.name, next: page.next });
+    });
+    // Part-read groups go first: the next read takes them all again, so the cursor never holds more than a batch of next links.
+    next = { phase: 'groups', listed: cursor.listed, queue: [...partRead, ...pending.slice(reads.length)], ...(cursor.listNext ? { listNext: cursor.listNext } : {}), ...shared };
   } else {
     const page = await lists.keptGroups(cursor.listNext);
     const queue = share ? page.items.filter((group) => bucketOf(group.id) % share.of === share.index) : page.items;
     next = { phase: 'groups', listed: true, queue, ...(page.next ? { listNext: page.next } : {}), ...shared };
   }
-  return next.listed && !next.listNext && !next.queue.length && !next.current ? undefined : next;
+  return next.listed && !next.listNext && !next.queue.length ? undefined : next;
 }

@@ -23,11 +23,14 @@ describe('provider requests of a benchmark scenario', () => {
       '/v1.0/users/u1?$select=id,mail',
       '/v1.0/$batch',
     ]);
+    log.at(-1)!.subRequests = ['/v1.0/groups/g3/transitiveMembers/microsoft.graph.user?$select=id&$top=999&$count=true', '/v1.0/groups/g4/transitiveMembers/microsoft.graph.user?$select=id&$top=999&$count=true&$skiptoken=x'];
     log.splice(1, 0, { method: 'POST', path: '/tenant/oauth2/v2.0/token?client-request-id=x', startedAt: 1, endedAt: 2 });
 
     const summary = summariseRequests(log, graphRequestKind);
 
     expect(summary.byKind).toEqual({ delta: 2, groups: 2, users: 3, 'group members': 2, managers: 1, batch: 1 });
+    // A batch is one round trip; what it held is counted apart.
+    expect(summary.batchedByKind).toEqual({ 'group members': 2 });
     expect(summary.total).toBe(11);
     expect(summary.longestSequence).toBe(11);
   });
@@ -61,6 +64,6 @@ describe('provider requests of a benchmark scenario', () => {
     expect(summary.total).toBe(13);
     expect(summary.longestSequence).toBe(5);
     expect(summariseRequests(users, graphRequestKind).longestSequence).toBe(5);
-    expect(summariseRequests([], graphRequestKind)).toEqual({ total: 0, byKind: {}, longestSequence: 0 });
+    expect(summariseRequests([], graphRequestKind)).toEqual({ total: 0, byKind: {}, batchedByKind: {}, longestSequence: 0 });
   });
 });

@@ -255,6 +255,59 @@ describe('Microsoft Graph through @microsoft/microsoft-graph-client', () => {
   });
 });
 
+describe('JSON batching ($batch) through @microsoft/microsoft-graph-client', () => {
+  type Answer = { id: string; status: number; headers: Record<string, string>; body: { value?: { id: string }[]; '@odata.nextLink'?: string; '@odata.count'?: number; error?: { code: string } } };
+  let graph: Client | undefined;
+  // One client, so its token is acquired once.
+  const client = () => (graph ??= graphClient(secretCredential(CONTOSO, 'contoso-app', 'contoso-secret')));
+  const members = (group: string, id: string) => ({ id, method: 'GET', url: `/groups/${group}/transitiveMembers/microsoft.graph.user?$select=id&$top=2&$count=true`, headers: { ConsistencyLevel: 'eventual' } });
+  const batch = async (requests: object[]) =>
+    ((await client().api('/$batch').middlewareOptions([new RetryHandlerOptions(0, 0)]).post({ requests })) as { responses: Answer[] }).responses;
+
+  it('answers up to 20 requests in one round trip, each as if sent alone (paging, $count, 404), logged as one request with its requests', async () => {
+    await client().api('/groups/all').get(); // token acquired
+    const before = server.requests.length;
+    const requests = Array.from({ length: 20 }, (_, index) => members(['all', 'eng', 'ops', 'nope'][index % 4]!, `r${index}`));
+    const responses = await batch(requests);
+    expect(responses.map((answer) => answer.id)).toEqual(requests.map((request) => request.id));
+    const all = responses[0]!;
+    expect(all).toMatchObject({ status: 200, body: { '@odata.count': 5, value: [{ id: 'u1' }, { id: 'u2' }] } });
+    // A page's next link is absolute, as from a request sent alone: read it alone, or in a later batch.
+    expect(all.body['@odata.nextLink']).toMatch(new RegExp(`^${server.url}/v1\\.0/groups/all/transitiveMembers/microsoft\\.graph\\.user\\?`));
+    const next = (await client().api(all.body['@odata.nextLink']!).headers({ ConsistencyLevel: 'eventual' }).get()) as { value: { id: string }[] };
+    expect(next.value.map((user) => user.id)).toEqual(['u3', 'u4']);
+    expect(responses[1]).toMatchObject({ status: 200, body: { value: [{ id: 'u3' }, { id: 'u4' }] } });
+    expect(responses[3]).toMatchObject({ status: 404, body: { error: { code: 'Request_ResourceNotFound' } } });
+    const logged = server.requests.slice(before, before + 1)[0]!;
+    expect(logged.path).toBe('/v1.0/$batch');
+    expect(logged.subRequests).toHaveLength(20);
+    expect(logged.subRequests![0]).toBe('/v1.0/groups/all/transitiveMembers/microsoft.graph.user?$select=id&$top=2&$count=true');
+  });
+
+  it('refuses 21 requests, and a request without ConsistencyLevel its $count, on its own', async () => {
+    const error = await graphError(batch(Array.from({ length: 21 }, (_, index) => members('all', `r${index}`))));
+    expect(error).toMatchObject({ statusCode: 400, code: 'BadRequest', message: 'Number of requests inside batch exceeds the limit.' });
+    const [counted, refused] = await batch([members('all', 'a'), { ...members('all', 'b'), headers: {} }]);
+    expect(counted).toMatchObject({ status: 200 });
+    expect(refused).toMatchObject({ status: 400, body: { error: { code: 'Request_BadRequest' } } });
+  });
+
+  it('throttles a request of a batch on its own, with its own Retry-After; the batch is one delayed round trip', async () => {
+    await client().api('/groups/all').get();
+    server.throttle(1, 7, /\/groups\/eng\//);
+    try {
+      const [all, eng, ops] = await batch([members('all', 'a'), members('eng', 'b'), members('ops', 'c')]);
+      expect(all).toMatchObject({ status: 200 });
+      expect(eng).toMatchObject({ status: 429, headers: { 'retry-after': '7' }, body: { error: { code: 'TooManyRequests' } } });
+      expect(ops).toMatchObject({ status: 200 });
+    } finally {
+      server.heal();
+    }
+    const logged = await delayedRequest(server, 250, () => batch([members('all', 'a'), members('eng', 'b')]));
+    expect(logged?.path).toBe('/v1.0/$batch');
+  });
+});
+
 describe('users/delta and checkMemberGroups through @microsoft/microsoft-graph-client', () => {
   type DeltaPage = { '@odata.context': string; value: Record<string, unknown>[]; '@odata.nextLink'?: string; '@odata.deltaLink'?: string };
   const DELTA = '44444444-4444-4444-4444-444444444444';

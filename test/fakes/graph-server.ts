@@ -2,6 +2,7 @@ import { randomBytes, randomUUID, X509Certificate } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { answerBatch, parseBatch, underVersion } from './graph-batch.js';
 import { roundTrip } from './latency.js';
 
 /**
@@ -17,7 +18,7 @@ import { roundTrip } from './latency.js';
  *
  * Graph routes: `GET /users`, `GET /users/delta`, `POST /users/{id}/checkMemberGroups`, `GET /groups`, `GET /groups/delta`,
  * `GET /groups/{id}`, `GET /groups/{id}/members` and `…/transitiveMembers` (optionally cast to `microsoft.graph.user` /
- * `microsoft.graph.group`).
+ * `microsoft.graph.group`), and `POST /$batch` (JSON batching, graph-batch.ts: each request answered as if sent alone).
  *
  * `/users/delta` tracks changes made through `addUser`, `updateUser` and `removeUser` (not direct edits of the objects in
  * `users`): each change takes the tenant's next version, removed users stay as tombstones, and a delta token holds
@@ -114,6 +115,8 @@ export interface GraphServerRequest {
   /** When the request arrived and when its answer was sent (`performance.now()` of the fake's process, ms). */
   startedAt: number;
   endedAt?: number;
+  /** A `$batch`'s requests (their paths, as `path`): the batch is one round trip, they are its work. */
+  subRequests?: string[];
 }
 
 export interface GraphServer {
@@ -121,15 +124,23 @@ export interface GraphServer {
   readonly url: string;
   addTenant(tenantId: string, app: { clientId: string; clientSecret?: string; certificateThumbprint?: string }): FakeTenant;
   tenant(tenantId: string): FakeTenant;
-  /** The next `count` Graph requests get 429 TooManyRequests with `Retry-After: retryAfterSeconds`. */
-  throttle(count: number, retryAfterSeconds?: number): void;
+  /**
+   * The next `count` Graph requests (those whose path matches `only`, if given) get 429 TooManyRequests with
+   * `Retry-After: retryAfterSeconds`; a request in a `$batch` is throttled on its own, as Graph does.
+   */
+  throttle(count: number, retryAfterSeconds?: number, only?: RegExp): void;
   /**
    * After `requestsFromNow` more Graph requests (whatever their outcome), every Graph request fails with `status`
    * and Graph's error body (its `message`, if given: e.g. one that echoes a credential) until `heal()`. 503 and 504
    * carry `Retry-After: 0` so the SDK's retries are quick.
    */
   failAfter(requestsFromNow: number, status?: number, message?: string): void;
-  /** Ends `failAfter` and any remaining `throttle`. */
+  /**
+   * Calls `listener` with the path of each Graph request once it is answered (each request of a batch too), e.g. to
+   * change the directory between two requests of a listing; undefined stops it.
+   */
+  onAnswered(listener: ((path: string) => void) | undefined): void;
+  /** Ends `failAfter`, any remaining `throttle` and the `onAnswered` listener. */
   heal(): void;
   /**
    * Every Graph request (not the authority's: token, metadata) is answered `ms` later, as a real service's round trip
@@ -504,6 +515,8 @@ interface Exchange {
   rawQuery: string[];
   /** The route pattern's capture groups (undefined when an optional group did not match). */
   params: (string | undefined)[];
+  /** The request's entry in the request log (a request of a batch has none of its own). */
+  logged?: GraphServerRequest;
 }
 
 interface GraphExchange extends Exchange {
@@ -594,9 +607,10 @@ export async function startGraphServer(tls: { cert: string; key: string }): Prom
   const tenants = new Map<string, Tenant>();
   const tokens = new Map<string, Token>();
   const requests: GraphServerRequest[] = [];
-  let throttled = { remaining: 0, retryAfterSeconds: 0 };
+  let throttled: { remaining: number; retryAfterSeconds: number; only?: RegExp } = { remaining: 0, retryAfterSeconds: 0 };
   let failure: { after: number; status: number; message?: string } | undefined;
   let latencyMs = 0;
+  let answered: ((path: string) => void) | undefined;
   let url = '';
 
   const findTenant = (tenantId: string): Tenant | undefined => tenants.get(tenantId.toLowerCase());
@@ -938,7 +952,7 @@ export async function startGraphServer(tls: { cert: string; key: string }): Prom
   /** Graph's gate for every `/v1.0` route: fault injection, then the bearer token, then admin consent. */
   function graph(roles: string[], handle: (exchange: GraphExchange) => Promise<void> | void): Route['handle'] {
     return (exchange) => {
-      injectFaults();
+      injectFaults(exchange.request.url ?? '');
       const tenant = authenticate(exchange.request);
       if (!roles.some((role) => tenant.grantedRoles.includes(role))) {
         throw new GraphFailure(403, 'Authorization_RequestDenied', 'Insufficient privileges to complete the operation.');
@@ -947,12 +961,12 @@ export async function startGraphServer(tls: { cert: string; key: string }): Prom
     };
   }
 
-  function injectFaults(): void {
+  function injectFaults(path: string): void {
     if (failure) {
       if (failure.after > 0) failure.after -= 1;
       else throw new GraphFailure(failure.status, errorCodeFor(failure.status), failure.message ?? `The fake Graph server was told to fail (HTTP ${failure.status}).`, failure.status === 503 || failure.status === 504 ? { 'retry-after': '0' } : {});
     }
-    if (throttled.remaining > 0) {
+    if (throttled.remaining > 0 && (!throttled.only || throttled.only.test(path))) {
       throttled.remaining -= 1;
       throw new GraphFailure(429, 'TooManyRequests', 'Too many requests.', { 'retry-after': String(throttled.retryAfterSeconds) });
     }
@@ -968,6 +982,16 @@ export async function startGraphServer(tls: { cert: string; key: string }): Prom
     return issued.tenant;
   }
 
+  /** `POST /$batch`: the batch passes with the caller's token; each of its requests meets Graph's gate on its own. */
+  async function batch(exchange: Exchange): Promise<void> {
+    authenticate(exchange.request);
+    const parsed = parseBatch(await readBody(exchange.request));
+    if (typeof parsed === 'string') throw new GraphFailure(400, 'BadRequest', parsed);
+    if (exchange.logged) exchange.logged.subRequests = parsed.map((request) => underVersion(request.url));
+    const responses = await answerBatch(parsed, exchange.request.headers.authorization, answer);
+    sendJson(exchange.response, 200, { responses }, graphHeaders(exchange.request));
+  }
+
   const routes: Route[] = [
     { method: 'GET', pattern: /^\/([^/]+)\/v2\.0\/\.well-known\/openid-configuration$/, handle: openIdConfiguration },
     { method: 'GET', pattern: /^\/([^/]+)\/discovery\/v2\.0\/keys$/, handle: keys },
@@ -981,16 +1005,25 @@ export async function startGraphServer(tls: { cert: string; key: string }): Prom
     { method: 'GET', pattern: /^\/v1\.0\/groups\/(?!delta(?:\(\))?$|microsoft\.graph\.delta)([^/]+)$/i, handle: graph(ROLES.groups, getGroup) },
     { method: 'GET', pattern: /^\/v1\.0\/groups\/([^/]+)\/members(?:\/microsoft\.graph\.(user|group))?$/i, handle: graph(ROLES.groups, listMembers(false)) },
     { method: 'GET', pattern: /^\/v1\.0\/groups\/([^/]+)\/transitiveMembers(?:\/microsoft\.graph\.(user|group))?$/i, handle: graph(ROLES.groups, listMembers(true)) },
+    { method: 'POST', pattern: /^\/v1\.0\/\$batch$/i, handle: batch },
   ];
 
   async function dispatch(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const target = request.url ?? '/';
     const logged: GraphServerRequest = { method: request.method ?? 'GET', path: target, ...(request.headers.authorization ? { authorization: request.headers.authorization } : {}), startedAt: performance.now() };
     requests.push(logged);
+    if (new URL(target, url).pathname.toLowerCase().startsWith('/v1.0/')) await roundTrip(latencyMs);
+    await answer(request, response, logged);
+    // Every answer is sent by now (handlers end the response before they return).
+    logged.endedAt = performance.now();
+  }
+
+  /** Routes one request (a batch's too) to its handler, and answers a failure as Graph or Entra would. */
+  async function answer(request: IncomingMessage, response: ServerResponse, logged?: GraphServerRequest): Promise<void> {
+    const target = request.url ?? '/';
     const parsed = new URL(target, url);
     const rawQuery = (target.split('?')[1] ?? '').split('&').filter(Boolean);
     const isGraph = parsed.pathname.toLowerCase().startsWith('/v1.0/');
-    if (isGraph) await roundTrip(latencyMs);
     try {
       const matching = routes.flatMap((route) => {
         const match = route.pattern.exec(parsed.pathname);
@@ -998,7 +1031,7 @@ export async function startGraphServer(tls: { cert: string; key: string }): Prom
       });
       const found = matching.find(({ route }) => route.method === request.method);
       if (found) {
-        await found.route.handle({ request, response, url: parsed, rawQuery, params: found.params });
+        await found.route.handle({ request, response, url: parsed, rawQuery, params: found.params, ...(logged ? { logged } : {}) });
       } else if (matching.length > 0) {
         throw isGraph ? new GraphFailure(405, 'Request_BadRequest', 'Specified HTTP method is not allowed for the request target.') : new EntraFailure(405, 'invalid_request', 900561, 'The endpoint only accepts POST requests.');
       } else if (isGraph) {
@@ -1016,8 +1049,7 @@ export async function startGraphServer(tls: { cert: string; key: string }): Prom
         sendJson(response, 500, graphErrorBody(request, 'InternalServerError', error instanceof Error ? error.message : String(error)), graphHeaders(request));
       }
     }
-    // Every answer is sent by now (handlers end the response before they return).
-    logged.endedAt = performance.now();
+    if (isGraph) answered?.(target);
   }
 
   const server = https.createServer({ cert: tls.cert, key: tls.key }, (request, response) => void dispatch(request, response));
@@ -1040,15 +1072,19 @@ export async function startGraphServer(tls: { cert: string; key: string }): Prom
       if (!tenant) throw new Error(`No tenant ${tenantId}`);
       return tenant;
     },
-    throttle(count, retryAfterSeconds = 0) {
-      throttled = { remaining: count, retryAfterSeconds };
+    throttle(count, retryAfterSeconds = 0, only) {
+      throttled = { remaining: count, retryAfterSeconds, ...(only ? { only } : {}) };
     },
     failAfter(requestsFromNow, status = 500, message) {
       failure = { after: requestsFromNow, status, ...(message === undefined ? {} : { message }) };
     },
+    onAnswered(listener) {
+      answered = listener;
+    },
     heal() {
       failure = undefined;
       throttled = { remaining: 0, retryAfterSeconds: 0 };
+      answered = undefined;
     },
     setLatency(ms) {
       latencyMs = ms;

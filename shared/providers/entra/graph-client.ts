@@ -82,6 +82,34 @@ export async function post<T>(client: Client, url: string, body: unknown): Promi
     .post(body)) as T;
 }
 
+/** Graph's limit of requests in one JSON batch (`POST /$batch`). */
+export const GRAPH_MAX_BATCH = 20;
+
+/** One request's answer in a JSON batch: each succeeds or fails on its own (a 429 carries its own Retry-After). */
+export interface BatchAnswer<T> {
+  status: number;
+  body?: T;
+}
+
+/**
+ * Up to GRAPH_MAX_BATCH GETs in one round trip (Graph JSON batching); the answers in the order asked. `url` is
+ * relative to the version (`/groups/…`), or an absolute `@odata.nextLink` of this client's Graph.
+ */
+export async function getBatch<T>(client: Client, requests: { url: string; headers?: Record<string, string> }[]): Promise<BatchAnswer<T>[]> {
+  const sent = requests.map(({ url, headers }, index) => ({ id: String(index), method: 'GET', url: versionRelative(url), ...(headers ? { headers } : {}) }));
+  const { responses } = await post<{ responses: (BatchAnswer<T> & { id: string })[] }>(client, '/$batch', { requests: sent });
+  // Graph answers in any order; a request it did not answer at all reads as a failure of its own.
+  const byId = new Map(responses.map((answer) => [answer.id, answer]));
+  return sent.map(({ id }) => byId.get(id) ?? { status: 0 });
+}
+
+/** `https://graph…/v1.0/groups/…?…` → `/groups/…?…`: a batch names its requests relative to the version. */
+function versionRelative(url: string): string {
+  if (url.startsWith('/')) return url;
+  const { pathname, search } = new URL(url);
+  return `${pathname.replace(/^\/(v1\.0|beta)(?=\/)/, '')}${search}`;
+}
+
 /** Whether Graph answered `status` (e.g. 404 for an object that is gone). */
 export function isGraphStatus(error: unknown, status: number): error is GraphError {
   return error instanceof GraphError && error.statusCode === status;
