@@ -164,5 +164,6 @@ function runFrom(entity: Record<string, unknown>): Run {
   if (confirmedBy) run.confirmedBy = confirmedBy;
   const finaliseStartedAt = text('finaliseStartedAt');
   if (finaliseStartedAt) run.finaliseStartedAt = finaliseStartedAt;
+  if (typeof entity.shards === 'number') run.shards = entity.shards;
   return run;
 }

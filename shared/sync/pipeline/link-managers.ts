@@ -1,7 +1,7 @@
 import type { AuditRecord, AuditStamp } from '../../audit/audit-log.js';
 import pLimit from 'p-limit';
 import type { SyncDependencies } from '../dependencies.js';
-import { SHARD_COUNT } from '../rules/partitioning.js';
+import { shardsOf } from '../rules/partitioning.js';
 import { resolveOrgChart, type OrgNode } from '../rules/org-chart.js';
 import type { Run } from '../run-model.js';
 
@@ -13,9 +13,9 @@ export async function linkManagers(deps: SyncDependencies, run: Run, stamp: Audi
   // Shards are read a few at a time, one range query each, and kept only as org-chart nodes, not whole users.
   const limit = pLimit(4);
   const shards = await Promise.all(
-    Array.from({ length: SHARD_COUNT }, (_, shard) =>
+    Array.from({ length: shardsOf(run) }, (_, shard) =>
       limit(async () =>
-        (await deps.users.listShard(run.directoryKey, shard)).map(
+        (await deps.users.listShard(run.directoryKey, shard, shardsOf(run))).map(
           (user): OrgNode => ({ key: user.key, username: user.username, ...(user.manager ? { manager: user.manager } : {}), ...(user.managerKey ? { managerKey: user.managerKey } : {}) }),
         ),
       ),
