@@ -68,10 +68,14 @@ export class LiveHeapPeak {
   private peak = 0;
   private readonly observer = new PerformanceObserver((list) => {
     const major = list.getEntries().some((entry) => (entry as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR);
-    if (major) this.peak = Math.max(this.peak, getHeapStatistics().used_heap_size);
+    if (!major) return;
+    const used = getHeapStatistics().used_heap_size;
+    this.peak = Math.max(this.peak, used);
+    this.onMajorGc?.(Math.round(used / 1024 / 1024));
   });
 
-  constructor() {
+  /** `onMajorGc` hears each major GC's figure (MB), to tell which phase of a run holds the memory. */
+  constructor(private readonly onMajorGc?: (mb: number) => void) {
     this.observer.observe({ entryTypes: ['gc'] });
   }
 

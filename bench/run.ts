@@ -133,13 +133,13 @@ const azurite = await startAzurite(options['cpu-prof'] ? { nodeArgs: ['--cpu-pro
 const fake = await startFake();
 await fake.rpc({ type: 'set-latency', ms: LATENCY_MS });
 const sampler = new RssSampler({ 'bench (pipeline)': process.pid, azurite: azurite.pid, 'graph fake': fake.pid });
-const liveHeap = new LiveHeapPeak();
+const liveHeap = new LiveHeapPeak((heapMb) => hostLog(`heap after major GC ${heapMb} MB`));
 const startedAt = new Date();
 log(`usersync bench ${startedAt.toISOString()}: ${USERS} users, ${GROUPS} groups, ${WORKERS} queue workers, directory latency ${LATENCY_MS} ms; scenarios ${[...SCENARIOS].join(',')}`);
 
 try {
   const env = benchEnv('bench');
-  const app = composeApp(env);
+  const app = composeApp(env, { log: hostLog });
   await app.ensureStorage();
   const counted = countingDeps(app.deps);
   const definitions = functionDefinitions({ ...app, deps: counted.deps });

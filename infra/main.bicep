@@ -257,6 +257,10 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
           value: '1000'
         }
         {
+          name: 'USERSYNC_SHARD_BYTES'
+          value: '6000000'
+        }
+        {
           name: 'USERSYNC_ALLOW_INSECURE_HTTP'
           value: 'false'
         }

@@ -8,7 +8,7 @@ import { confirmRun } from '../sync/pipeline/confirm-run.js';
 import { startOrResumeRun } from '../sync/pipeline/resume-run.js';
 import { readPlan, runFilesExpired } from '../sync/pipeline/staging.js';
 import { startRun } from '../sync/pipeline/start-run.js';
-import { SHARD_COUNT } from '../sync/rules/partitioning.js';
+import { shardsOf } from '../sync/rules/partitioning.js';
 import { isTerminal, RUN_ID_PATTERN, type Run } from '../sync/run-model.js';
 import { flag, pageLimit, runId, segment, text } from './fields.js';
 import { ADMIN, defineOperation, READER, type AdminContext, type HttpBinding, type Role } from './operation.js';
@@ -38,12 +38,12 @@ export interface RunProgress {
 
 export type RunView = Run & { progress: RunProgress };
 
-/** A run with its progress. Summing the shard rows on read (≤ 16 rows of the run's partition) costs a reconcile job no extra write. */
+/** A run with its progress. Summing the shard rows on read (a row a shard, in the run's partition) costs a reconcile job no extra write. */
 export async function runView(deps: SyncDependencies, run: Run): Promise<RunView> {
   const ongoing = !isTerminal(run.state) && run.listing !== 'in-progress';
   const counts = ongoing ? (await deps.runs.listShardResults(run.runId)).reduce((sum, shard) => addCounts(sum, shard.counts), emptyCounts()) : run.counts;
   const throttled = run.listing === 'in-progress' && !isTerminal(run.state) && throttledUntil(deps, run) !== undefined;
-  return { ...run, progress: { pagesRead: run.pagesFetched, shardsDone: run.shardsDone, shards: SHARD_COUNT, counts, ...(throttled ? { throttledUntil: run.throttledUntil } : {}) } };
+  return { ...run, progress: { pagesRead: run.pagesFetched, shardsDone: run.shardsDone, shards: shardsOf(run), counts, ...(throttled ? { throttledUntil: run.throttledUntil } : {}) } };
 }
 
 /** An operation on the run its route names, answered by one use case. */
@@ -117,7 +117,7 @@ export const runOperations = {
       throw new AppError('run-files-expired', `Run ${run.runId}'s plan was deleted with its files after ${deps.archiveDays} days (USERSYNC_ARCHIVE_DAYS).`);
     }
     const changes: PlannedChange[] = [];
-    for (let shard = 0; shard < SHARD_COUNT; shard++) {
+    for (let shard = 0; shard < shardsOf(run); shard++) {
       const plan = await readPlan(deps.runFiles, run.runId, shard);
       for (const decision of plan ? [...plan.decisions, ...plan.sourceDisables, ...plan.pendingDisables] : []) {
         if (decision.action !== 'unchanged') changes.push(plannedChange(decision));

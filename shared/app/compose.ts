@@ -67,6 +67,7 @@ export function composeApp(env: Record<string, string | undefined>, options: { l
     sources: (profile) => withRedactedErrors(sourcesByType[profile.type], () => secretNamesOf(profile).flatMap((name) => (secrets.has(name) ? [secrets.resolve(name)] : []))),
     secrets,
     archiveDays: config.archiveDays,
+    shardBytes: config.shardBytes,
     clock: () => new Date(),
     log: options.log ?? (() => undefined),
     runFinished: (run) => runSummaryEvent(telemetry, run),

@@ -23,6 +23,8 @@ export const settingsSchema = z.object({
     .regex(/^[a-z][a-z0-9]{1,23}$/, 'use 2–24 lowercase letters or digits, starting with a letter')
     .default('usersync'),
   USERSYNC_PAGE_SIZE: z.coerce.number().int().min(1).max(5000).default(1000),
+  /** Bytes of staged listing a reconcile shard takes at most (sync/rules/partitioning.ts shardCountFor): ~7,500 Entra users (800 bytes each). */
+  USERSYNC_SHARD_BYTES: z.coerce.number().int().min(1).default(6_000_000),
   USERSYNC_ALLOW_INSECURE_HTTP: booleanSetting,
   /**
    * Lets a remote CSV URL reach private, loopback or reserved addresses (an HR system on a private endpoint):
@@ -85,6 +87,8 @@ export interface AppConfig {
   easyAuth: boolean;
   names: StorageNames;
   pageSize: number;
+  /** Bytes of staged listing a reconcile shard takes at most: how a run chooses its shard count. */
+  shardBytes: number;
   /** Test-only switch: lets a CSV profile read a plain http:// URL. */
   allowInsecureHttp: boolean;
   /** Private, loopback or reserved addresses a remote CSV source may resolve to: all (true), none (false) or those listed. */
@@ -158,6 +162,7 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     easyAuth: env.WEBSITE_AUTH_ENABLED?.toLowerCase() === 'true',
     names: storageNames(settings.USERSYNC_NAME_PREFIX),
     pageSize: settings.USERSYNC_PAGE_SIZE,
+    shardBytes: settings.USERSYNC_SHARD_BYTES,
     allowInsecureHttp: settings.USERSYNC_ALLOW_INSECURE_HTTP,
     allowPrivateSources: settings.USERSYNC_ALLOW_PRIVATE_SOURCES,
     archiveDays: settings.USERSYNC_ARCHIVE_DAYS,

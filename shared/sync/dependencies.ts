@@ -20,6 +20,8 @@ export interface SyncDependencies {
   secrets: SecretResolver;
   /** Days a run's files (archived input, plans) are kept: USERSYNC_ARCHIVE_DAYS. */
   archiveDays: number;
+  /** Bytes of staged listing one reconcile shard takes at most (USERSYNC_SHARD_BYTES): sets a run's shard count. */
+  shardBytes: number;
   clock: () => Date;
   /** Operational log lines; never personal data or secrets. */
   log: (line: string) => void;

@@ -65,8 +65,8 @@ export interface RunStore {
 }
 
 export interface UserStore {
-  /** Every user of one shard's partitions (see sync/rules/partitioning.ts): one partition-key range query. */
-  listShard(directoryKey: string, shard: number): Promise<StoredUser[]>;
+  /** Every user of one shard (of `shards`, default 16) of partitions (see sync/rules/partitioning.ts): one partition-key range query. */
+  listShard(directoryKey: string, shard: number, shards?: number): Promise<StoredUser[]>;
   get(directoryKey: string, key: string): Promise<StoredUser | undefined>;
   /** Writes users (insert or replace), batched per partition. */
   write(users: readonly StoredUser[]): Promise<void>;

@@ -71,6 +71,8 @@ export interface Run {
   throttledUntil?: string;
   /** `complete` only after every page of every chain was read: only then may finalise disable anyone. */
   listing: 'in-progress' | 'complete' | 'failed';
+  /** The shards it reconciles in, chosen at its start from the directory's size; absent on runs started before: 16. */
+  shards?: number;
   shardsDone: number;
   counts: ActionCounts;
   /** Skipped records by reason code (`missing-email`: 3…). */

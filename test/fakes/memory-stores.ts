@@ -72,8 +72,8 @@ export class MemoryUserStore implements UserStore {
   /** Rows by directory key, then source key; stored as JSON, as a table row keeps no undefined field. */
   private readonly rows = new Map<string, Map<string, string>>();
 
-  async listShard(directoryKey: string, shard: number): Promise<StoredUser[]> {
-    return [...(this.rows.get(directoryKey) ?? new Map<string, string>())].filter(([key]) => shardOf(key) === shard).map(([, row]) => parse(row));
+  async listShard(directoryKey: string, shard: number, shards?: number): Promise<StoredUser[]> {
+    return [...(this.rows.get(directoryKey) ?? new Map<string, string>())].filter(([key]) => shardOf(key, shards) === shard).map(([, row]) => parse(row));
   }
 
   async get(directoryKey: string, key: string): Promise<StoredUser | undefined> {

@@ -9,6 +9,8 @@ import {
   shardLabel,
   shardOf,
   shardOfBucket,
+  shardCountFor,
+  shardsOf,
 } from '../../shared/sync/rules/partitioning.js';
 
 describe('bucketOf', () => {
@@ -81,6 +83,33 @@ describe('shards', () => {
     expect(bucketsOfShard(0)).toEqual(Array.from({ length: 16 }, (_, i) => i));
     expect(bucketsOfShard(1)).toEqual(Array.from({ length: 16 }, (_, i) => 16 + i));
     expect(bucketsOfShard(15)).toEqual(Array.from({ length: 16 }, (_, i) => 240 + i));
+  });
+
+  it.each([16, 32, 64, 128, 256])('of %i shards: each a contiguous range of buckets, together every bucket once, every key in its shard', (shards) => {
+    const all = Array.from({ length: shards }, (_, shard) => bucketsOfShard(shard, shards));
+    expect(all.flat()).toEqual(Array.from({ length: BUCKET_COUNT }, (_, i) => i));
+    for (const [shard, buckets] of all.entries()) for (const bucket of buckets) expect(shardOfBucket(bucket, shards)).toBe(shard);
+    fc.assert(
+      fc.property(fc.string({ maxLength: 40 }), (key) => {
+        expect(bucketsOfShard(shardOf(key, shards), shards)).toContain(bucketOf(key));
+      }),
+    );
+  });
+
+  it.each<[number, number, number]>([
+    [0, 1_000, 16],
+    [16_000, 1_000, 16],
+    [16_001, 1_000, 32],
+    [64_000, 1_000, 64],
+    [100_000, 1_000, 128],
+    [10_000_000, 1_000, 256],
+  ])('a listing of %i bytes at %i bytes a shard reconciles in %i shards (16 to 256, a power of two)', (bytes, perShard, shards) => {
+    expect(shardCountFor(bytes, perShard)).toBe(shards);
+  });
+
+  it('a run recorded before runs chose their count has 16', () => {
+    expect(shardsOf({})).toBe(16);
+    expect(shardsOf({ shards: 64 })).toBe(64);
   });
 
   it('places every key in a bucket its shard lists', () => {

@@ -1,11 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { SHARD_COUNT } from '../../shared/sync/rules/partitioning.js';
+import { SHARD_COUNT, shardOf } from '../../shared/sync/rules/partitioning.js';
 import type { SourceEntry } from '../../shared/sync/model.js';
-import { paths, readStagedEntries, shardOfEntry, stageEntries } from '../../shared/sync/pipeline/staging.js';
+import { bucketOfEntry, paths, readStagedEntries, stageEntries } from '../../shared/sync/pipeline/staging.js';
 import { createTestApp } from '../support/test-app.js';
 
 function user(key: string, firstName = 'Zoë'): SourceEntry {
   return { kind: 'user', key, ref: `row ${key}`, user: { username: key, email: `${key}@example.org`, firstName, lastName: 'Ünal €', active: true, attributes: { office: '東京' } } };
+}
+
+function shardOfEntry(entry: SourceEntry): number {
+  return shardOf(entry.key ?? entry.ref);
 }
 
 async function readAllShards(files: Parameters<typeof readStagedEntries>[0], runId: string): Promise<SourceEntry[][]> {
@@ -24,7 +28,8 @@ describe('staging a run’s pages (one file per page, one section per shard) on 
     expect((await app.deps.runFiles.list(paths.pages(runId))).map((file) => file.path)).toEqual([0, 1, 2].map((page) => paths.page(runId, page)));
     const byShard = await readAllShards(app.deps.runFiles, runId);
     for (const [shard, entries] of byShard.entries()) {
-      const expected = pages.flat().filter((entry) => shardOfEntry(entry) === shard);
+      // Page by page, bucket by bucket (a shard is a range of buckets), in the page's order within a bucket.
+      const expected = pages.flatMap((entries) => entries.filter((entry) => shardOfEntry(entry) === shard).sort((a, b) => bucketOfEntry(a) - bucketOfEntry(b)));
       expect(entries).toEqual(expected);
     }
     expect(byShard.flat()).toHaveLength(pages.flat().length);

@@ -166,5 +166,6 @@ function runFrom(entity: Record<string, unknown>): Run {
   if (finaliseStartedAt) run.finaliseStartedAt = finaliseStartedAt;
   const throttledUntil = text('throttledUntil');
   if (throttledUntil) run.throttledUntil = throttledUntil;
+  if (typeof entity.shards === 'number') run.shards = entity.shards;
   return run;
 }

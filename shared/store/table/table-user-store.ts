@@ -15,9 +15,9 @@ type UserEntity = Record<string, string> & { partitionKey: string; rowKey: strin
 export class TableUserStore implements UserStore {
   constructor(private readonly table: TableClient) {}
 
-  async listShard(directoryKey: string, shard: number): Promise<StoredUser[]> {
+  async listShard(directoryKey: string, shard: number, shards?: number): Promise<StoredUser[]> {
     const users: StoredUser[] = [];
-    const buckets = bucketsOfShard(shard);
+    const buckets = bucketsOfShard(shard, shards);
     // Directory keys have a fixed shape (`dk` + hex, or `local`): no other directory's partitions sort inside the range.
     const filter = `PartitionKey ge ${odata(partitionOf(directoryKey, buckets[0]!))} and PartitionKey le ${odata(partitionOf(directoryKey, buckets.at(-1)!))}`;
     for await (const entity of this.table.listEntities<UserEntity>({ queryOptions: { filter } })) users.push(fromEntity(entity));

@@ -5,7 +5,7 @@ import type { SyncDependencies } from '../dependencies.js';
 import type { FinaliseJob } from './jobs.js';
 import { addCounts, emptyCounts, type Decision } from '../model.js';
 import type { PlannedDecision } from '../rules/decide.js';
-import { SHARD_COUNT } from '../rules/partitioning.js';
+import { shardsOf } from '../rules/partitioning.js';
 import { linkManagers } from './link-managers.js';
 import { applyDecisions } from './apply-decisions.js';
 import { seatsFreed } from '../rules/licences.js';
@@ -24,7 +24,7 @@ export async function runFinaliseJob(deps: SyncDependencies, job: FinaliseJob): 
   const run = await deps.runs.get(job.runId);
   if (!run || isTerminal(run.state)) return;
   const results = await deps.runs.listShardResults(run.runId);
-  if (results.length < SHARD_COUNT) return;
+  if (results.length < shardsOf(run)) return;
 
   const counts = emptyCounts();
   const skipReasons: Record<string, number> = {};
@@ -256,7 +256,7 @@ function movesLinks(decision: Decision): boolean {
 type PlanSummary = Pick<ShardPlan, 'shard' | 'sourceDisables' | 'pendingDisables' | 'enabledBefore' | 'blockedInScope'> & { movesLinks: boolean };
 
 /**
- * The shards' plans, read two at a time and cut down to what finalise uses: holding all sixteen whole
+ * The shards' plans, read two at a time and cut down to what finalise uses: holding all the whole
  * plans of a first 100,000-user sync at once took hundreds of megabytes.
  */
 async function shardPlans(deps: SyncDependencies, run: Run, shards: readonly number[]): Promise<PlanSummary[]> {

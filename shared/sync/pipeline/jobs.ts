@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { SHARD_COUNT } from '../rules/partitioning.js';
+import { MAX_SHARDS } from '../rules/partitioning.js';
 import { MAIN_CHAIN, RUN_ID_PATTERN } from '../run-model.js';
 
 /** Queue message shapes, decoded with zod by the triggers. */
@@ -19,7 +19,8 @@ export type PageJob = z.infer<typeof pageJobSchema>;
 
 export const reconcileJobSchema = z.object({
   runId,
-  shard: z.number().int().min(0).max(SHARD_COUNT - 1),
+  /** Of the run's shards (its `shards`): the job checks it against the run. */
+  shard: z.number().int().min(0).max(MAX_SHARDS - 1),
 });
 export type ReconcileJob = z.infer<typeof reconcileJobSchema>;
 

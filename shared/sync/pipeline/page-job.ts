@@ -2,7 +2,7 @@ import { describeError, isAppError, type RunError } from '../../errors/app-error
 import type { SyncDependencies } from '../dependencies.js';
 import type { SourcePage } from '../directory-source.js';
 import type { Delivery, PageJob } from './jobs.js';
-import { SHARD_COUNT } from '../rules/partitioning.js';
+import { decideShards } from './shard-plan.js';
 import { isUnreadable } from '../model.js';
 import { isTerminal, MAIN_CHAIN, type PageRecord, type Run } from '../run-model.js';
 import { removeWorkingFiles, stageEntries } from './staging.js';
@@ -202,5 +202,6 @@ async function restartAsFull(deps: SyncDependencies, run: Run, reason: string): 
 
 /** Queuing a shard twice is harmless: its plan is made once and applied once. */
 async function queueShards(deps: SyncDependencies, runId: string): Promise<void> {
-  await Promise.all(Array.from({ length: SHARD_COUNT }, (_, shard) => deps.queue.send('reconcile', { runId, shard })));
+  const shards = (await decideShards(deps, runId)) ?? 0;
+  await Promise.all(Array.from({ length: shards }, (_, shard) => deps.queue.send('reconcile', { runId, shard })));
 }

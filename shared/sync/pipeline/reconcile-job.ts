@@ -4,8 +4,8 @@ import type { SyncDependencies } from '../dependencies.js';
 import type { Delivery, ReconcileJob } from './jobs.js';
 import { seatsFreed } from '../rules/licences.js';
 import { emptyCounts } from '../model.js';
-import { SHARD_COUNT } from '../rules/partitioning.js';
-import { isTerminal, type ShardResult } from '../run-model.js';
+import { shardsOf } from '../rules/partitioning.js';
+import { isTerminal, type Run, type ShardResult } from '../run-model.js';
 import { countPlan, countSkipReasons, loadOrMakePlan } from './shard-plan.js';
 import { removeWorkingFiles } from './staging.js';
 
@@ -19,6 +19,8 @@ export async function runReconcileJob(deps: SyncDependencies, job: ReconcileJob,
   if (!run || isTerminal(run.state)) return;
   // Shards are queued only once the listing has ended; a stray earlier message must not plan on half a listing.
   if (run.listing === 'in-progress') return;
+  // Not one of this run's shards (a message made up or damaged): a row for it would never be counted.
+  if (job.shard >= shardsOf(run)) return;
   if (!(await shardRecorded(deps, run.runId, job.shard))) {
     try {
       const plan = await loadOrMakePlan(deps, run, job.shard);
@@ -50,7 +52,7 @@ export async function runReconcileJob(deps: SyncDependencies, job: ReconcileJob,
       await deps.runs.putShardResult(run.runId, failedShard(job.shard, describeError(error)));
     }
   }
-  await countShards(deps, run.runId);
+  await countShards(deps, run);
 }
 
 /**
@@ -59,11 +61,11 @@ export async function runReconcileJob(deps: SyncDependencies, job: ReconcileJob,
  */
 export async function recordPoisonedShard(deps: SyncDependencies, job: ReconcileJob, error: RunError): Promise<void> {
   const run = await deps.runs.get(job.runId);
-  if (!run || isTerminal(run.state) || run.listing === 'in-progress') return;
+  if (!run || isTerminal(run.state) || run.listing === 'in-progress' || job.shard >= shardsOf(run)) return;
   if (!(await shardRecorded(deps, run.runId, job.shard))) {
     await deps.runs.putShardResult(run.runId, failedShard(job.shard, error));
   }
-  await countShards(deps, run.runId);
+  await countShards(deps, run);
 }
 
 function failedShard(shard: number, error: RunError): ShardResult {
@@ -71,15 +73,17 @@ function failedShard(shard: number, error: RunError): ShardResult {
 }
 
 /** Records how many shards are done; whoever completes the set queues finalise (twice is harmless). */
-async function countShards(deps: SyncDependencies, runId: string): Promise<void> {
+async function countShards(deps: SyncDependencies, run: Run): Promise<void> {
+  const { runId } = run;
+  const shards = shardsOf(run);
   const finished = (await deps.runs.listShardResults(runId)).length;
   // A run that ended meanwhile (cancelled, failed) stays ended: moving it to finalising would revive it.
   const updated = await deps.runs.update(runId, (current) =>
     current.shardsDone >= finished || isTerminal(current.state)
       ? undefined
-      : { ...current, shardsDone: finished, ...(finished >= SHARD_COUNT ? { state: 'finalising' as const } : {}) },
+      : { ...current, shardsDone: finished, ...(finished >= shards ? { state: 'finalising' as const } : {}) },
   );
-  if (finished >= SHARD_COUNT && updated && !isTerminal(updated.state)) await deps.queue.send('finalise', { runId });
+  if (finished >= shards && updated && !isTerminal(updated.state)) await deps.queue.send('finalise', { runId });
 }
 
 async function shardRecorded(deps: SyncDependencies, runId: string, shard: number): Promise<boolean> {

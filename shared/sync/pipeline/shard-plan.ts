@@ -6,11 +6,29 @@ import { grantSeats, seatsWanted } from '../rules/licences.js';
 import { LOCAL_DIRECTORY, countedAs, emptyCounts, isUnreadable, type ActionCounts, type Decision, type SourceEntry, type StoredUser } from '../model.js';
 import { hashPassword } from '../rules/passwords.js';
 import type { ClaimOutcome, UsernameOwner } from '../ports.js';
+import { SHARD_COUNT, shardCountFor, shardsOf } from '../rules/partitioning.js';
 import type { Run } from '../run-model.js';
-import { readPlan, readStagedEntries, writePlan, type ShardPlan } from './staging.js';
+import { readPlan, readStagedEntries, stagedListing, writePlan, type ShardPlan } from './staging.js';
 
 /**
- * A shard's plan: its staged source entries decided against the stored users of its 16 partitions,
+ * The run's shard count, chosen once its listing has ended — from what the listing staged, so a shard's
+ * memory stays about the same whatever the directory's size, with no estimate asked of the source — and
+ * recorded on the run row; every job of the run, and every redelivery, uses the recorded count (the
+ * first recorded wins). Undefined when the run is gone.
+ */
+export async function decideShards(deps: SyncDependencies, runId: string): Promise<number | undefined> {
+  const run = await deps.runs.get(runId);
+  if (!run) return undefined;
+  if (run.shards !== undefined) return run.shards;
+  const staged = await stagedListing(deps.runFiles, runId);
+  const chosen = staged.bucketed ? shardCountFor(staged.bytes, deps.shardBytes) : SHARD_COUNT;
+  const recorded = await deps.runs.update(runId, (current) => (current.shards === undefined ? { ...current, shards: chosen } : undefined));
+  deps.log(`run ${runId}: the listing staged ${Math.round(staged.bytes / 1_000_000)} MB, reconciled in ${recorded && shardsOf(recorded)} shards`);
+  return recorded && shardsOf(recorded);
+}
+
+/**
+ * A shard's plan: its staged source entries decided against the stored users of its partitions,
  * with usernames claimed and licences taken. Made once per shard and stored; every delivery of the
  * shard's job applies that same plan.
  */
@@ -27,7 +45,7 @@ export async function loadOrMakePlan(deps: SyncDependencies, run: Run, shard: nu
 }
 
 async function makePlan(deps: SyncDependencies, run: Run, shard: number): Promise<ShardPlan> {
-  const entries = await readStagedEntries(deps.runFiles, run.runId, shard);
+  const entries = await readStagedEntries(deps.runFiles, run.runId, shard, shardsOf(run));
   const byKey = new Map<string, SourceEntry[]>();
   const unkeyed: Extract<SourceEntry, { kind: 'invalid' }>[] = [];
   const unreadable: Record<string, number> = {};
@@ -124,7 +142,7 @@ function presetManagerLinks(decisions: PlannedDecision[]): void {
   }
 }
 
-/** Up to this many keys, point reads cost Azurite less than a range query over the shard (~6,000 rows at 100k users). */
+/** Up to this many keys, point reads cost Azurite less than a range query over the shard (~6,000 rows). */
 const POINT_READS_PER_SHARD = 256;
 
 /**
@@ -135,7 +153,7 @@ const POINT_READS_PER_SHARD = 256;
 async function readStoredUsers(deps: SyncDependencies, run: Run, shard: number, keys: readonly string[]): Promise<Map<string, StoredUser>> {
   const stored = new Map<string, StoredUser>();
   if (run.kind === 'full' || keys.length > POINT_READS_PER_SHARD) {
-    for (const user of await deps.users.listShard(run.directoryKey, shard)) stored.set(user.key, user);
+    for (const user of await deps.users.listShard(run.directoryKey, shard, shardsOf(run))) stored.set(user.key, user);
     return stored;
   }
   const reads = pLimit(8);

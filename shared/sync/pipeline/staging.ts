@@ -5,7 +5,7 @@ import type { FileStore } from '../ports.js';
 import { MAIN_CHAIN, newRunId, type RunState } from '../run-model.js';
 import type { Decision, SourceEntry } from '../model.js';
 import { decisionSchema, sourceEntrySchema } from '../model-schemas.js';
-import { SHARD_COUNT, shardLabel, shardOf } from '../rules/partitioning.js';
+import { BUCKET_COUNT, MAX_SHARDS, SHARD_COUNT, bucketOf, shardLabel } from '../rules/partitioning.js';
 
 /**
  * A run's files in the runs container (every one of them is deleted once the run is older than
@@ -13,7 +13,7 @@ import { SHARD_COUNT, shardLabel, shardOf } from '../rules/partitioning.js';
  *   {runId}/input.csv                 the exact bytes a CSV run read (removed at the end: it may hold passwords)
  *   {runId}/input.utf8.csv            its UTF-8 copy when it was in another encoding (removed at the end)
  *   {runId}/archive.csv               the input kept for roll-back: UTF-8, the password column's values blank
- *   {runId}/pages/page-NNNNNN.json    a page's entries, one section per shard (see stageEntries); a chain's
+ *   {runId}/pages/page-NNNNNN.json    a page's entries, one section per bucket (see stageEntries); a chain's
  *                                     other than main: page-{chain}-NNNNNN.json
  *   {runId}/plans/shard-NN.json       what reconciling shard NN decided (made once, then applied)
  */
@@ -28,31 +28,35 @@ export const paths = {
   plan: (runId: string, shard: number) => `${runId}/plans/shard-${shardLabel(shard)}.json`,
 };
 
-/** The metadata of a staged page: where each shard's section starts, and the end (SHARD_COUNT + 1 byte offsets). */
+/**
+ * The metadata of a staged page: where each section starts, and the end (BUCKET_COUNT + 1 byte offsets;
+ * pages staged before runs chose their shard count have SHARD_COUNT + 1, a section per shard of 16).
+ */
 const SECTIONS = 'sections';
 
-/** The shard an entry is reconciled in: its key's, or (for a record without one) its reference's. */
-export function shardOfEntry(entry: SourceEntry): number {
-  return shardOf(entry.key ?? entry.ref);
+/** The bucket an entry is reconciled in (within its shard): its key's, or (for a record without one) its reference's. */
+export function bucketOfEntry(entry: SourceEntry): number {
+  return bucketOf(entry.key ?? entry.ref);
 }
 
 /**
- * Writes a page's entries as one file: shard by shard, each section a JSON array, with the sections'
- * byte offsets in the file's metadata, so each shard's job reads only its own bytes. One file per page
- * (not per page and shard) keeps a 100,000-user run at hundreds of files to write, list and delete.
- * Content and metadata are written together, so a page staged twice (a redelivered job) is consistent.
+ * Writes a page's entries as one file: bucket by bucket, each section a JSON array, with the sections'
+ * byte offsets in the file's metadata. A shard is a contiguous range of buckets whatever the run's shard
+ * count, so each shard's job reads only its own bytes, one range. One file per page (not per page and
+ * shard) keeps a 100,000-user run at hundreds of files to write, list and delete. Content and metadata
+ * are written together, so a page staged twice (a redelivered job) is consistent.
  */
 export async function stageEntries(files: FileStore, runId: string, page: number, entries: readonly SourceEntry[], chain = MAIN_CHAIN): Promise<void> {
-  const byShard = Array.from({ length: SHARD_COUNT }, (): SourceEntry[] => []);
-  for (const entry of entries) byShard[shardOfEntry(entry)]!.push(entry);
-  const sections = byShard.map((list) => (list.length ? JSON.stringify(list) : ''));
+  const byBucket = Array.from({ length: BUCKET_COUNT }, (): SourceEntry[] => []);
+  for (const entry of entries) byBucket[bucketOfEntry(entry)]!.push(entry);
+  const sections = byBucket.map((list) => (list.length ? JSON.stringify(list) : ''));
   const offsets = [0];
   for (const section of sections) offsets.push(offsets.at(-1)! + Buffer.byteLength(section));
   await files.put(paths.page(runId, page, chain), sections.join(''), { [SECTIONS]: offsets.join(',') });
 }
 
-/** The entries every staged page of the run holds for one shard. */
-export async function readStagedEntries(files: FileStore, runId: string, shard: number): Promise<SourceEntry[]> {
+/** The entries every staged page of the run holds for one shard of `shards`. */
+export async function readStagedEntries(files: FileStore, runId: string, shard: number, shards = SHARD_COUNT): Promise<SourceEntry[]> {
   const pages = await files.list(paths.pages(runId));
   // A few at a time: a large listing stages hundreds of pages, and several shards read at once.
   const limit = pLimit(8);
@@ -60,19 +64,41 @@ export async function readStagedEntries(files: FileStore, runId: string, shard: 
     pages.map((page) =>
       limit(async () => {
         const offsets = (page.metadata[SECTIONS] ?? '').split(',').map(Number);
-        const [start, end] = [offsets[shard], offsets[shard + 1]];
-        if (offsets.length !== SHARD_COUNT + 1 || start === undefined || end === undefined || !(end >= start)) {
+        const perShard = (offsets.length - 1) / shards;
+        // The shard's sections, and where each ends: one contiguous range of the file.
+        const bounds = offsets.slice(shard * perShard, (shard + 1) * perShard + 1);
+        const [start, end] = [bounds[0], bounds.at(-1)];
+        const known = offsets.length === BUCKET_COUNT + 1 || (offsets.length === SHARD_COUNT + 1 && shards === SHARD_COUNT);
+        if (!known || start === undefined || end === undefined || bounds.some((offset, i) => !(offset >= (bounds[i - 1] ?? 0)))) {
           throw new AppError('run-file-invalid', `The staged page ${page.path} has no valid section offsets.`);
         }
         if (end === start) return [];
         const bytes = await files.getRange(page.path, start, end - start);
         // Gone since the listing: only finalise removes staging, once the run has ended (the job then stops).
         if (!bytes) throw new Error(`The staged page ${page.path} disappeared while it was read.`);
-        return parseRunFile(stagedSectionSchema, bytes, `The staged page ${page.path}`);
+        return bounds.slice(1).flatMap((sectionEnd, i) =>
+          sectionEnd === bounds[i] ? [] : parseRunFile(stagedSectionSchema, bytes.subarray(bounds[i]! - start, sectionEnd - start), `The staged page ${page.path}`),
+        );
       }),
     ),
   );
   return sections.flat();
+}
+
+/**
+ * The size of what the run's listing staged (each page's last offset is its length), and whether every
+ * page has a section per bucket: a page staged before runs chose their shard count has one per shard of
+ * 16, so its run can only be reconciled in 16.
+ */
+export async function stagedListing(files: FileStore, runId: string): Promise<{ bytes: number; bucketed: boolean }> {
+  let bytes = 0;
+  let bucketed = true;
+  for (const page of await files.list(paths.pages(runId))) {
+    const offsets = (page.metadata[SECTIONS] ?? '').split(',');
+    bytes += Number(offsets.at(-1)) || 0;
+    if (offsets.length !== BUCKET_COUNT + 1) bucketed = false;
+  }
+  return { bytes, bucketed };
 }
 
 /**
@@ -131,7 +157,7 @@ const count = z.number().int().nonnegative();
 
 /** ShardPlan as stored; test/sync/model-schemas.test.ts keeps the two equal. */
 export const shardPlanSchema = z.object({
-  shard: z.number().int().min(0).max(SHARD_COUNT - 1),
+  shard: z.number().int().min(0).max(MAX_SHARDS - 1),
   plannedAt: z.string(),
   decisions: z.array(decisionSchema),
   sourceDisables: z.array(decisionSchema),

@@ -1,12 +1,12 @@
 import type { StoredUser } from '../model.js';
 
-/** What the org chart needs of a user: a directory's worth fits in memory. */
+/** What the org chart needs of a user. */
 export type OrgNode = Pick<StoredUser, 'key' | 'username' | 'manager' | 'managerKey'>;
 
 /**
  * The org chart of one directory: each user's `manager` (a username or a source key, as the directory
- * gives it) resolved to the manager's user. Pure: finalise feeds it every user of the directory, after
- * all shards are applied, so a manager created in the same run is found in the same run.
+ * gives it) resolved to the manager's user. Pure. Finalise builds it (ManagerIndex) after all shards are
+ * applied, so a manager created in the same run is found in the same run.
  */
 export interface OrgChart {
   /** The resolved manager key of every user that has one. */
@@ -18,18 +18,70 @@ export interface OrgChart {
 }
 
 export function resolveOrgChart(users: readonly OrgNode[]): OrgChart {
-  const byKey = new Map(users.map((user) => [user.key, user]));
-  const byUsername = new Map(users.map((user) => [user.username.toLowerCase(), user.key]));
+  const index = new ManagerIndex();
+  for (const user of users) index.want(user);
+  for (const user of users) index.see(user);
   const managerOf = new Map<string, string>();
   const unresolved: OrgChart['unresolved'] = [];
   for (const user of users) {
     if (!user.manager) continue;
-    const reference = user.manager.trim();
-    const managerKey = byKey.has(reference) ? reference : byKey.has(reference.toLowerCase()) ? reference.toLowerCase() : byUsername.get(reference.toLowerCase());
-    if (managerKey === undefined || managerKey === user.key) unresolved.push({ key: user.key, username: user.username, manager: reference });
+    const managerKey = index.resolve(user);
+    if (managerKey === undefined) unresolved.push({ key: user.key, username: user.username, manager: user.manager.trim() });
     else managerOf.set(user.key, managerKey);
   }
-  return { managerOf, unresolved, cycles: findCycles(managerOf) };
+  return { managerOf, unresolved, cycles: index.cycles() };
+}
+
+/**
+ * The org chart in passes over a directory too large to hold at once (finalise reads it shard by shard):
+ * `want` every user's manager reference, then `see` every user, then `resolve` each user's manager and
+ * find the `cycles`. It keeps only the users a reference may name (a directory's managers), not everyone.
+ */
+export class ManagerIndex {
+  /** Every reference, as given (trimmed) and lower-cased: a key or a username. */
+  private readonly wanted = new Set<string>();
+  private readonly keys = new Set<string>();
+  private readonly usernames = new Map<string, string>();
+  /** The users a reference may name, by key: the only users a cycle can hold. */
+  private readonly managers = new Map<string, OrgNode>();
+
+  want(user: OrgNode): void {
+    if (!user.manager) return;
+    const reference = user.manager.trim();
+    this.wanted.add(reference);
+    this.wanted.add(reference.toLowerCase());
+  }
+
+  see(user: OrgNode): void {
+    const username = user.username.toLowerCase();
+    const byKey = this.wanted.has(user.key);
+    const byUsername = this.wanted.has(username);
+    if (byKey) this.keys.add(user.key);
+    if (byUsername) this.usernames.set(username, user.key);
+    if (byKey || byUsername) this.managers.set(user.key, user);
+  }
+
+  /** The key of the user's manager: the user whose key, or else username, the reference is; undefined when none (or the user itself). */
+  resolve(user: OrgNode): string | undefined {
+    if (!user.manager) return undefined;
+    const reference = user.manager.trim();
+    const lower = reference.toLowerCase();
+    const managerKey = this.keys.has(reference) ? reference : this.keys.has(lower) ? lower : this.usernames.get(lower);
+    return managerKey === user.key ? undefined : managerKey;
+  }
+
+  usernameOf(key: string): string | undefined {
+    return this.managers.get(key)?.username;
+  }
+
+  cycles(): string[][] {
+    const managerOf = new Map<string, string>();
+    for (const manager of this.managers.values()) {
+      const managerKey = this.resolve(manager);
+      if (managerKey !== undefined) managerOf.set(manager.key, managerKey);
+    }
+    return findCycles(managerOf);
+  }
 }
 
 /** Walks each chain once (every key is settled the first time it is seen), so this is linear. */
