@@ -178,7 +178,7 @@ describe('message-invalid', () => {
     const queueFunctions = t.definitions.filter(isQueueFunction);
     const malformed: Record<string, unknown[]> = {
       pageJob: [{ runId: '20261121T100000000Z-abcdef' }, 'not json', { runId: 'not-a-run-id', page: 0 }],
-      reconcileJob: [{ runId: '20261121T100000000Z-abcdef', shard: 16 }, { runId: '20261121T100000000Z-abcdef', shard: -1 }],
+      reconcileJob: [{ runId: '20261121T100000000Z-abcdef', shard: 256 }, { runId: '20261121T100000000Z-abcdef', shard: -1 }],
       finaliseJob: [{}, 42],
     };
     for (const [name, messages] of Object.entries(malformed)) {
