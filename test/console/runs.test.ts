@@ -197,6 +197,16 @@ describe('a running run', () => {
       expect([...(await usersOf(s.t, 'Live')).keys()].sort()).toEqual(['ann', 'bob']);
     }));
 
+  it('says until when the directory throttles the listing, while it does', () =>
+    whileRunning(async (s) => {
+      const live = s.page.locator('.run-state');
+      // What a page job records when the directory answers 429 (listing-throttle.ts), ten minutes ahead.
+      const until = new Date(Date.now() + 10 * 60_000);
+      await s.t.app.deps.runs.update(runIdOf(s), (run) => ({ ...run, throttledUntil: until.toISOString() }));
+      await expect.poll(() => live.textContent()).toMatch(/0 of 16 shards done · so far: .* · throttled by the directory until /);
+      expect(await live.locator('time').last().getAttribute('datetime')).toBe(until.toISOString());
+    }));
+
   it('is cancelled from its page after a confirmation: it ends cancelled and disables no one', () =>
     whileRunning(async (s) => {
       const { page } = s;
