@@ -12,6 +12,16 @@ export interface BenchDirectory {
 /** Managers have this many direct reports: a 100,000-user tree is 6 levels deep. */
 const SPAN = 8;
 
+/**
+ * UPNs start as people's do (first.last@): the managers are read in ranges of UPN, so a directory of `user1`,
+ * `user2`… would put everyone in one range. Initials about as often as in given names.
+ */
+const GIVEN_NAMES = [
+  'anna', 'alex', 'amir', 'ava', 'ben', 'beth', 'chris', 'clara', 'carlos', 'dan', 'diana', 'david', 'emma', 'eli',
+  'finn', 'grace', 'hugo', 'hana', 'ines', 'james', 'julia', 'john', 'jana', 'kim', 'kate', 'leo', 'lina', 'mark',
+  'maria', 'mia', 'nina', 'olga', 'paul', 'rosa', 'ravi', 'sara', 'sam', 'tom', 'tina', 'vera', 'will', 'yuki', 'zoe',
+];
+
 /** Graph ids are GUIDs; deterministic ones keep runs comparable. */
 function objectId(kind: 'u' | 'g', tag: number, index: number): string {
   const head = kind === 'u' ? '00000000' : '99999999';
@@ -34,10 +44,11 @@ export function generateDirectory(users: number, groups: number, tag = 1): Bench
   const userList: FakeUserInput[] = [];
   for (let i = 0; i < users; i++) {
     const dept = (teams > 0 ? i % teams : i) % depts;
+    const upn = `${GIVEN_NAMES[i % GIVEN_NAMES.length]}.${i}@t${tag}.bench.example`;
     userList.push({
       id: objectId('u', tag, i),
-      userPrincipalName: `user${i}@t${tag}.bench.example`,
-      mail: `user${i}@t${tag}.bench.example`,
+      userPrincipalName: upn,
+      mail: upn,
       givenName: `Given${i}`,
       surname: `Surname${i}`,
       department: `Department ${dept}`,

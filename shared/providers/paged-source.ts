@@ -47,6 +47,10 @@ export abstract class PagedDirectorySource<Profile extends GroupScopedProfile, C
   protected abstract listing(client: Client, profile: Profile): Listing<Cursor>;
   /** A full run's chains and where each starts, in the order they start; the first carries the checkpoint. */
   protected abstract chainStarts(profile: Profile): Record<string, Cursor>;
+  /** Chains earlier versions started that this one no longer does, so that their runs still finish. */
+  protected retiredChainStarts(_profile: Profile): Record<string, Cursor> {
+    return {};
+  }
   /** A failure as an AppError an admin can act on, never holding a secret. */
   protected abstract failure(error: unknown, profile: Profile): AppError;
   abstract testConnection(profile: ConnectionProfile): Promise<{ detail: string; warnings: string[] }>;
@@ -62,7 +66,7 @@ export abstract class PagedDirectorySource<Profile extends GroupScopedProfile, C
       throw new AppError('no-groups-selected', `No ${this.selectedGroupKind} is selected for "${profile.name}", so no users sync (select at least one group).`);
     }
     const starts = this.chainStarts(profile);
-    const start = chain === MAIN_CHAIN ? undefined : starts[chain];
+    const start = chain === MAIN_CHAIN ? undefined : (starts[chain] ?? this.retiredChainStarts(profile)[chain]);
     if (chain !== MAIN_CHAIN && !start) throw new AppError('message-invalid', `The listing of "${profile.name}" has no chain "${chain}".`);
     return this.withClient(profile, async (client) => {
       const listing = this.listing(client, profile);

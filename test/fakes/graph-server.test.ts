@@ -185,6 +185,32 @@ describe('Microsoft Graph through @microsoft/microsoft-graph-client', () => {
     ]);
   });
 
+  it('answers at most 100 users a page when expanding, whatever $top says; filters on userPrincipalName ge/le only, not with advanced queries', async () => {
+    const wide = server.addTenant('7e57e57e-0000-4000-8000-000000000100', { clientId: 'wide-app', clientSecret: 'wide-secret' });
+    for (let i = 0; i < 250; i++) wide.addUser({ id: `w${i}`, userPrincipalName: `${i % 2 ? 'Z' : 'a'}${i}@wide.example` });
+    const client = graphClient(secretCredential(wide.tenantId, 'wide-app', 'wide-secret'));
+    type Page = { value: { id: string }[]; '@odata.nextLink'?: string };
+    const sizes = async (first: Promise<unknown>): Promise<number[]> => {
+      let page = (await first) as Page;
+      const counts = [page.value.length];
+      while (page['@odata.nextLink']) {
+        page = (await client.api(page['@odata.nextLink']).get()) as Page;
+        counts.push(page.value.length);
+      }
+      return counts;
+    };
+    expect(await sizes(client.api('/users').select('id').expand('manager($select=id)').top(999).get())).toEqual([100, 100, 50]);
+    expect(await sizes(client.api('/users').select('id').top(999).get())).toEqual([250]);
+    // Case-insensitive: 'Z…' sorts after 'm' (in code points it would sort before 'a').
+    expect(await sizes(client.api('/users').select('id').expand('manager').filter("userPrincipalName ge 'm'").top(999).get())).toEqual([100, 25]);
+    expect(await sizes(client.api('/users').select('id').expand('manager').filter("userPrincipalName ge 'a' and userPrincipalName le 'm'").get())).toEqual([100, 25]);
+    for (const filter of ["userPrincipalName lt 'm'", "userPrincipalName gt 'm'", "startswith(displayName,'a')", "userPrincipalName ne 'm'"]) {
+      expect(await graphError(client.api('/users').select('id').filter(filter).get())).toMatchObject({ statusCode: 400, code: 'Request_UnsupportedQuery' });
+    }
+    const advanced = client.api('/users').header('ConsistencyLevel', 'eventual').select('id').expand('manager').count(true).get();
+    expect(await graphError(advanced)).toMatchObject({ statusCode: 400, code: 'Request_UnsupportedQuery' });
+  });
+
   it('gives GraphErrors for a missing group (404), missing consent (403) and a bad token (401)', async () => {
     const client = graphClient(secretCredential(CONTOSO, 'contoso-app', 'contoso-secret'));
     const notFound = await graphError(client.api('/groups/nope/transitiveMembers/microsoft.graph.user').get());

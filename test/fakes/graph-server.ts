@@ -594,6 +594,8 @@ type TokenState = SkipState | DeltaState | GroupSkipState | GroupDeltaState;
 
 const GRAPH_CONTENT_TYPE = 'application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8';
 const MAX_PAGE = 999;
+/** Graph's cap on a page of directory objects with `$expand` (https://learn.microsoft.com/en-us/graph/query-parameters#expand-parameter). */
+const EXPAND_MAX_PAGE = 100;
 const DEFAULT_PAGE = 100;
 const ROLES = {
   users: ['User.Read.All', 'User.ReadWrite.All', 'Directory.Read.All', 'Directory.ReadWrite.All'],
@@ -717,16 +719,33 @@ export async function startGraphServer(tls: { cert: string; key: string }): Prom
 
   function listUsers(exchange: GraphExchange): void {
     const query = exchange.url.searchParams;
-    rejectFilter(query, []);
+    const inRange = upnRange(query.get('$filter'));
     const select = selection(query, [USER_PROPERTIES], USER_DEFAULT_SELECT, 'user');
     const manager = managerExpansion(query.get('$expand'));
-    sendPage(exchange, 'users', [...exchange.tenant.users.values()], (user) => {
+    if (manager && (query.get('$count') !== null || query.get('$orderby') !== null)) {
+      // Advanced queries (ConsistencyLevel: eventual with $count, $orderby with $filter) do not combine with $expand.
+      throw new GraphFailure(400, 'Request_UnsupportedQuery', '$expand is not supported with advanced queries.');
+    }
+    const users = usersWhere(exchange.tenant, query.get('$filter') ?? '', inRange);
+    // Graph known issue 13635: $expand on directory objects returns at most 100 objects a page, whatever $top says.
+    const toItem = (user: FakeUser): object => {
       const item = project(userProperties(user), select);
       const boss = user.managerId === undefined ? undefined : exchange.tenant.users.get(user.managerId);
       if (!manager || !boss) return item;
       return { ...item, manager: { '@odata.type': '#microsoft.graph.user', ...project(userProperties(boss), manager) } };
-    });
+    };
+    sendPage(exchange, 'users', users, toItem, manager ? EXPAND_MAX_PAGE : MAX_PAGE);
   }
+
+  /** A filter's users, kept until the tenant changes: a 100,000-user directory is filtered once, not on every page. */
+  function usersWhere(tenant: Tenant, filter: string, keep: (upn: string) => boolean): FakeUser[] {
+    let cached = filtered.get(tenant);
+    if (cached?.version !== tenant.version) filtered.set(tenant, (cached = { version: tenant.version, users: new Map() }));
+    let users = cached.users.get(filter);
+    if (!users) cached.users.set(filter, (users = [...tenant.users.values()].filter((user) => keep(user.userPrincipalName))));
+    return users;
+  }
+  const filtered = new WeakMap<Tenant, { version: number; users: Map<string, FakeUser[]> }>();
 
   function listGroups(exchange: GraphExchange): void {
     const query = exchange.url.searchParams;
@@ -926,9 +945,9 @@ export async function startGraphServer(tls: { cert: string; key: string }): Prom
    * Only the page's items go through `toItem`: projecting a whole large directory for every page is what made
    * paging 100,000 users slow.
    */
-  function sendPage<T>(exchange: Exchange, entitySet: string, items: readonly T[], toItem: (item: T) => object = (item) => item as object): void {
+  function sendPage<T>(exchange: Exchange, entitySet: string, items: readonly T[], toItem: (item: T) => object = (item) => item as object, maxPage = MAX_PAGE): void {
     const query = exchange.url.searchParams;
-    const top = pageSize(query.get('$top'));
+    const top = Math.min(pageSize(query.get('$top')), maxPage);
     const offset = skipOffset(query.get('$skiptoken'));
     const page = items.slice(offset, offset + top);
     const body: Record<string, unknown> = { '@odata.context': `${url}/v1.0/$metadata#${entitySet}` };
@@ -1132,6 +1151,23 @@ function managerExpansion(expand: string | null): string[] | undefined {
   if (match[1] === undefined) return USER_DEFAULT_SELECT;
   return selection(new URLSearchParams({ $select: match[1] }), [USER_PROPERTIES], USER_DEFAULT_SELECT, 'user');
 }
+
+/**
+ * `/users`' `$filter`: none, or comparisons of userPrincipalName with `ge` and `le` joined by `and` (both work by
+ * default, without advanced query parameters; `lt`, `gt` do not exist on directory objects). Strings compare
+ * case-insensitively, as Entra's do: not in code-point order, so a client cannot count on JavaScript's.
+ */
+function upnRange(filter: string | null): (upn: string) => boolean {
+  if (filter === null) return () => true;
+  const clauses = filter.trim().split(/\s+and\s+/i).map((clause) => /^userPrincipalName\s+(ge|le)\s+'((?:[^']|'')*)'$/i.exec(clause.trim()));
+  if (!clauses.every(Boolean)) {
+    throw new GraphFailure(400, 'Request_UnsupportedQuery', `Unsupported or invalid query filter clause specified for property 'userPrincipalName' of resource 'User': '${filter}'.`);
+  }
+  const bounds = clauses.map((match) => ({ op: match![1]!.toLowerCase(), value: match![2]!.replaceAll("''", "'") }));
+  return (upn) => bounds.every(({ op, value }) => (op === 'ge' ? UPN_ORDER.compare(upn, value) >= 0 : UPN_ORDER.compare(upn, value) <= 0));
+}
+
+const UPN_ORDER = new Intl.Collator('en', { sensitivity: 'accent' });
 
 /** Only the given `$filter` expressions are supported; returns the one used. */
 function rejectFilter(query: URLSearchParams, supported: string[]): string | undefined {

@@ -77,6 +77,8 @@ describe('a listing read as several page chains at once', () => {
     return JSON.parse(text) as unknown;
   }
 
+  const chainNames = (phase: string, count: number): string[] => Array.from({ length: count }, (_, index) => `${phase}-${index}`);
+
   let a: FakeTenant;
   let reference: unknown;
   beforeAll(async () => {
@@ -93,7 +95,7 @@ describe('a listing read as several page chains at once', () => {
     reference = comparable(outcome);
   });
 
-  // 2: the managers chain waits for a place; 5: the groups spread over three chains.
+  // 2: the managers chains wait for a place; 5: the groups spread over three chains, the managers over five.
   it.each([2, 5])('listingConcurrency %i: chains interleaved in a random order, duplicated and concurrent give the users, audit trail and counts of one chain', async (listingConcurrency) => {
     await fc.assert(
       fc.asyncProperty(
@@ -105,9 +107,9 @@ describe('a listing read as several page chains at once', () => {
             modeOf: (_job, index) => modes[index % modes.length]!,
             pick: (pending, step) => picks[step % picks.length]! % pending,
           });
-          // users, max(1, concurrency - 2) shares of the groups, managers.
+          // users, max(1, concurrency - 2) shares of the groups, concurrency ranges of the managers.
           const groupChains = Math.max(1, listingConcurrency - 2);
-          expect(Object.keys(run.chains ?? {})).toEqual(['users', ...Array.from({ length: groupChains }, (_, g) => `groups-${g}`), 'managers']);
+          expect(Object.keys(run.chains ?? {})).toEqual(['users', ...chainNames('groups', groupChains), ...chainNames('managers', listingConcurrency)]);
           expect(Object.values(run.chains ?? {}).every((chain) => chain.state === 'complete' && chain.pages > 0)).toBe(true);
           expect(comparable(await outcomeOf(app.deps, 'Chains', run))).toEqual(reference);
           expect(app.finished).toHaveLength(1);
@@ -129,20 +131,42 @@ describe('a listing read as several page chains at once', () => {
     expect(comparable(await outcomeOf(app.deps, 'Chains', run!))).toEqual(reference);
   });
 
+  it('a run started before the managers were split (one chain, managers, over every user) finishes with the same outcome', async () => {
+    const app = stepped(await appFor(a));
+    const started = await startRun(app.deps, { connection: 'Chains', trigger: 'manual', startedBy: 'cli:tester' });
+    // As the earlier version stored and queued it: one managers chain where the ranges are now.
+    const ranges = (name: string | undefined) => Boolean(name?.startsWith('managers-'));
+    await app.deps.runs.update(started.runId, (run) => ({
+      ...run,
+      chains: { ...Object.fromEntries(Object.entries(run.chains ?? {}).filter(([name]) => !ranges(name))), managers: { state: 'listing', pages: 0 } },
+    }));
+    const kept = app.queue.pending.filter((job) => !ranges((job.message as { chain?: string }).chain));
+    app.queue.pending.splice(0, app.queue.pending.length, ...kept, { queue: 'pages', message: { runId: started.runId, chain: 'managers', page: 0, cursor: null } });
+    await drive(app);
+    const run = await app.deps.runs.get(started.runId);
+    expect(run).toMatchObject({ state: 'succeeded', listing: 'complete', chains: { managers: { state: 'complete' } } });
+    expect(Object.keys(run?.chains ?? {}).filter(ranges)).toEqual([]);
+    expect(comparable(await outcomeOf(app.deps, 'Chains', run!))).toEqual(reference);
+  });
+
   it('at most listingConcurrency chains list at once; the pages read count every chain', async () => {
     const startWith = async (listingConcurrency: number) => {
       const app = stepped(await appFor(a, { listingConcurrency }));
       return { app, run: await startRun(app.deps, { connection: 'Chains', trigger: 'manual', startedBy: 'cli:tester' }) };
     };
     const states = (run: Run) => Object.fromEntries(Object.entries(run.chains ?? {}).map(([name, chain]) => [name, chain.state]));
-    expect(states((await startWith(3)).run)).toEqual({ users: 'listing', 'groups-0': 'listing', managers: 'listing' });
-    // The default for Entra, 8: users, managers and six shares of the groups, all at once.
+    expect(states((await startWith(3)).run)).toEqual({ users: 'listing', 'groups-0': 'listing', 'managers-0': 'listing', 'managers-1': 'waiting', 'managers-2': 'waiting' });
+    // The default for Entra, 8: users, six shares of the groups and the first range of managers at once; seven wait.
     const byDefault = stepped(await appFor(a));
     const defaultRun = await startRun(byDefault.deps, { connection: 'Chains', trigger: 'manual', startedBy: 'cli:tester' });
-    expect(states(defaultRun)).toEqual({ users: 'listing', ...Object.fromEntries(Array.from({ length: 6 }, (_, g) => [`groups-${g}`, 'listing'])), managers: 'listing' });
+    expect(states(defaultRun)).toEqual({
+      users: 'listing',
+      ...Object.fromEntries(chainNames('groups', 6).map((name) => [name, 'listing'])),
+      ...Object.fromEntries(chainNames('managers', 8).map((name, m) => [name, m ? 'waiting' : 'listing'])),
+    });
     expect(() => parseProfile(profile(a, { listingConcurrency: 0 }))).toThrow(/listingConcurrency/);
     const { app: waiting, run } = await startWith(2);
-    expect(states(run)).toEqual({ users: 'listing', 'groups-0': 'listing', managers: 'waiting' });
+    expect(states(run)).toEqual({ users: 'listing', 'groups-0': 'listing', 'managers-0': 'waiting', 'managers-1': 'waiting' });
     // Only the listing chains' first pages are queued; the waiting one starts when one of them ends.
     expect(waiting.queue.pending.map((job) => job.message)).toEqual([
       { runId: run.runId, chain: 'users', page: 0, cursor: null },
@@ -169,13 +193,13 @@ describe('a listing read as several page chains at once', () => {
     const run = await startRun(app.deps, { connection: 'Chains', trigger: 'manual', startedBy: 'cli:tester' });
     const [users] = app.queue.pending.splice(0, 1);
     await handle(app.deps, users!);
-    // The users chain ended and started the waiting managers chain; the worker crashed before the message was sent.
-    expect((await app.deps.runs.get(run.runId))?.chains).toMatchObject({ users: { state: 'complete' }, managers: { state: 'listing' } });
-    const lost = app.queue.pending.findIndex((job) => (job.message as { chain?: string }).chain === 'managers');
+    // The users chain ended and started the first waiting managers chain; the worker crashed before the message was sent.
+    expect((await app.deps.runs.get(run.runId))?.chains).toMatchObject({ users: { state: 'complete' }, 'managers-0': { state: 'listing' } });
+    const lost = app.queue.pending.findIndex((job) => (job.message as { chain?: string }).chain === 'managers-0');
     expect(lost).toBeGreaterThanOrEqual(0);
     app.queue.pending.splice(lost, 1);
     await handle(app.deps, users!);
-    expect(app.queue.pending.map((job) => job.message)).toContainEqual({ runId: run.runId, chain: 'managers', page: 0, cursor: null });
+    expect(app.queue.pending.map((job) => job.message)).toContainEqual({ runId: run.runId, chain: 'managers-0', page: 0, cursor: null });
     await drive(app);
     expect(await app.deps.runs.get(run.runId)).toMatchObject({ state: 'succeeded', listing: 'complete' });
   });

@@ -124,8 +124,8 @@ describe('throttling of one chain slows every chain of the run (Microsoft Graph)
     const t = await appWith();
     const driven = virtual(t);
     const started = await startRun(driven.deps, { connection: 'Throttled', trigger: 'manual', startedBy: 'cli:tester' });
-    // The managers chain is delivered first, and its first request is the one throttled.
-    driven.queue.pending.sort((a, b) => Number(chainOf(b) === 'managers') - Number(chainOf(a) === 'managers'));
+    // The first managers chain is delivered first, and its first request is the one throttled.
+    driven.queue.pending.sort((a, b) => Number(chainOf(b) === 'managers-0') - Number(chainOf(a) === 'managers-0'));
     arm(driven);
     const seen: Run[] = [];
     let firstAnswer: unknown;
@@ -151,21 +151,21 @@ describe('throttling of one chain slows every chain of the run (Microsoft Graph)
   it('after a 429 with Retry-After on one chain, no chain reads before the retry time; the run ends with the same users', async () => {
     const plain = await syncThrottled(() => undefined);
     expect(plain.run).toMatchObject({ state: 'succeeded', counts: { created: 10 } });
-    expect(Object.keys(plain.run.chains ?? {})).toEqual(['users', 'groups-0', 'groups-1', 'managers']);
+    expect(Object.keys(plain.run.chains ?? {})).toEqual(['users', 'groups-0', 'groups-1', 'managers-0', 'managers-1', 'managers-2', 'managers-3']);
 
     const { t, driven, run, seen, firstAnswer } = await syncThrottled(() => server.throttle(1, 30));
     expect(run).toMatchObject({ state: 'succeeded', listing: 'complete', counts: { created: 10 } });
     expect(driven.throws).toEqual([]);
     expect(comparable(await outcomeOf(driven.deps, 'Throttled', run))).toEqual(comparable(await outcomeOf(plain.driven.deps, 'Throttled', plain.run)));
 
-    // The first Graph request (the managers chain's) was throttled; every later one waited the 30 s.
+    // The first Graph request (the first managers chain's) was throttled; every later one waited the 30 s.
     const retryAt = START + 30_000;
     expect(driven.requestTimes[0]).toBe(START);
     expect(driven.requestTimes.slice(1).length).toBeGreaterThan(5);
     expect(driven.requestTimes.slice(1).every((time) => time >= retryAt)).toBe(true);
-    // Each chain's page waited in a message delayed until then, not in a failed delivery.
+    // Each listing chain's page waited in a message delayed until then, not in a failed delivery (the waiting ones start later).
     const delayed = driven.queue.sent.filter((job) => job.delaySeconds !== undefined);
-    expect(delayed.map(chainOf).sort()).toEqual(['groups-0', 'groups-1', 'managers', 'users']);
+    expect(delayed.map(chainOf).sort()).toEqual(['groups-0', 'groups-1', 'managers-0', 'users']);
     expect(delayed.every((job) => job.delaySeconds === 30 && job.visibleAt === retryAt)).toBe(true);
 
     // While throttled, the run says so: on its row, over GET /runs/{id}, in the CLI's status line.

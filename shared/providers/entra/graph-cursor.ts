@@ -10,7 +10,8 @@ export const cursorSchema = z.discriminatedUnion('phase', [
   /** `member`: the selected group's name when group sync keeps it, so its memberships come with its users. */
   z.object({ phase: z.literal('users'), group: z.number().int().min(0), next: z.string().optional(), member: z.string().optional() }),
   groupWalkSchema,
-  z.object({ phase: z.literal('managers'), next: z.string().optional() }),
+  /** `from`, `to`: a chain's range of userPrincipalName (graph-managers.ts); absent, every user. */
+  z.object({ phase: z.literal('managers'), next: z.string().optional(), from: z.string().optional(), to: z.string().optional() }),
   /** An incremental run: the users delta's pages, then the groups delta's (for membership changes). */
   z.object({ phase: z.literal('changes'), next: z.string(), groups: z.string() }),
   z.object({ phase: z.literal('member-changes'), next: z.string(), users: z.string() }),

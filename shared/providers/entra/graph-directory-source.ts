@@ -10,6 +10,7 @@ import { get, GRAPH_MAX_PAGE, graphFailure, GraphClients, type GraphPage } from 
 import { afterUsers, cursorSchema, type Cursor, type PhaseCursor } from './graph-cursor.js';
 import { changesPage, latestCheckpoint, memberChangesPage, resumeFrom } from './graph-delta.js';
 import { availableGraphGroups, groupsPage, selectedGroupMembership, type GraphGroup } from './graph-groups.js';
+import { managerChains, managersPage } from './graph-managers.js';
 import { mapGraphUser, userSelect, type GraphUser } from './map-graph-user.js';
 
 /**
@@ -69,21 +70,29 @@ export class GraphDirectorySource extends PagedDirectorySource<EntraProfile, Cli
       phases: {
         users: (cursor, ref) => this.usersPage(client, profile, cursor, ref),
         groups: (cursor, ref) => groupsPage(client, profile, cursor, ref, this.pageSize),
-        managers: (cursor, ref) => this.managersPage(client, cursor, ref),
+        managers: (cursor, ref) => managersPage(client, cursor, ref, this.pageSize),
         changes: (cursor, ref) => changesPage(client, profile, cursor, ref),
         'member-changes': (cursor, ref) => memberChangesPage(client, profile, cursor, ref),
       },
     };
   }
 
-  /** Users (of the selected groups), the kept groups' members over the chains left, managers. */
+  /**
+   * Users (of the selected groups), the kept groups' members over the chains left, managers over as many chains as
+   * may run at once (at 100 users a page the longest list: its chains take the slots the short group chains free).
+   */
   protected chainStarts(profile: EntraProfile): Record<string, Cursor> {
     const others = profile.orgChart ? 2 : 1;
     return {
       users: { phase: 'users', group: 0 },
       ...(profile.groups.mode !== 'off' ? groupWalkChains(listingConcurrencyOf(profile), others) : {}),
-      ...(profile.orgChart ? { managers: { phase: 'managers' } } : {}),
+      ...(profile.orgChart ? managerChains(listingConcurrencyOf(profile)) : {}),
     };
+  }
+
+  /** Runs started before the managers phase was split read it as one chain, `managers`, over every user. */
+  protected override retiredChainStarts(profile: EntraProfile): Record<string, Cursor> {
+    return profile.orgChart ? { managers: { phase: 'managers' } } : {};
   }
 
   private async usersPage(client: Client, profile: EntraProfile, start: PhaseCursor<'users'>, ref: string): Promise<SourcePage> {
@@ -105,14 +114,5 @@ export class GraphDirectorySource extends PagedDirectorySource<EntraProfile, Cli
         ? { phase: 'users', group: cursor.group + 1 }
         : afterUsers(profile);
     return { entries, next };
-  }
-
-  private async managersPage(client: Client, cursor: PhaseCursor<'managers'>, ref: string): Promise<SourcePage> {
-    const url = cursor.next ?? `/users?$select=id&$expand=manager($select=id)&$top=${this.pageSize}`;
-    const page: GraphPage<{ id: string; manager?: { id?: string } }> = await get(client, url);
-    const entries: SourceEntry[] = page.value
-      .filter((user) => user.manager?.id)
-      .map((user) => ({ kind: 'manager', key: user.id, ref, manager: user.manager!.id! }));
-    return { entries, next: page['@odata.nextLink'] ? { phase: 'managers', next: page['@odata.nextLink'] } : null };
   }
 }
