@@ -21,6 +21,8 @@ export type ErrorCode =
   | 'source-throttled'
   | 'source-auth-failed'
   | 'source-not-found'
+  /** The directory refused a query it documents (e.g. a range of userPrincipalName): the sentence names the workaround. */
+  | 'source-query-refused'
   | 'source-insecure-url'
   | 'source-private-address'
   | 'source-tls-failed'

@@ -40,6 +40,7 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   'source-unavailable': 502,
   'source-throttled': 502,
   'source-not-found': 502,
+  'source-query-refused': 502,
   'source-tls-failed': 502,
   'source-private-address': 422,
 };

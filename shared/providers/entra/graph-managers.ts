@@ -1,7 +1,8 @@
 import type { Client } from '@microsoft/microsoft-graph-client';
 import type { SourcePage } from '../../sync/directory-source.js';
 import type { SourceEntry } from '../../sync/model.js';
-import { get, type GraphPage } from './graph-client.js';
+import { AppError } from '../../errors/app-error.js';
+import { get, isGraphStatus, type GraphPage } from './graph-client.js';
 import type { PhaseCursor } from './graph-cursor.js';
 
 /**
@@ -29,11 +30,24 @@ export function managerChains(count: number): Record<string, PhaseCursor<'manage
 /** A page of users and their managers, of the cursor's range (none: every user, as runs of earlier versions read). */
 export async function managersPage(client: Client, cursor: PhaseCursor<'managers'>, ref: string, pageSize: number): Promise<SourcePage> {
   const url = cursor.next ?? `/users?$select=id&$expand=manager($select=id)&$top=${pageSize}${rangeFilter(cursor)}`;
-  const page: GraphPage<{ id: string; manager?: { id?: string } }> = await get(client, url);
+  const page = await get<GraphPage<{ id: string; manager?: { id?: string } }>>(client, url).catch((error: unknown) => {
+    throw isGraphStatus(error, 400) && (cursor.from || cursor.to) ? rangeRefused(error.message) : error;
+  });
   const entries: SourceEntry[] = page.value
     .filter((user) => user.manager?.id)
     .map((user) => ({ kind: 'manager', key: user.id, ref, manager: user.manager!.id! }));
   return { entries, next: page['@odata.nextLink'] ? { ...cursor, next: page['@odata.nextLink'] } : null };
+}
+
+/**
+ * Graph's pages on userPrincipalName's `ge`/`le` disagree (the user resource lists them; the advanced-queries table
+ * does not): should a tenant refuse the range, the admin is told how to read the managers in one chain instead.
+ */
+function rangeRefused(detail: string): AppError {
+  return new AppError(
+    'source-query-refused',
+    `Microsoft Graph refused to list users by a range of userPrincipalName (${detail}), which is how the managers are read in several chains at once. Set the profile's listingConcurrency to 1 to read them in one chain (slower), or orgChart to false.`,
+  );
 }
 
 function rangeFilter({ from, to }: PhaseCursor<'managers'>): string {

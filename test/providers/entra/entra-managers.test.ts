@@ -88,6 +88,19 @@ describe('the managers phase read as ranges of userPrincipalName', () => {
     if (concurrency > 1) expect(Math.max(...reads.map((read) => read.pages))).toBeLessThan(6);
   });
 
+  it('a tenant that refuses the range is told how to read the managers in one chain', async () => {
+    const run = runWith(8);
+    server.failAfter(0, 400, "Unsupported or invalid query filter clause specified for property 'userPrincipalName'.");
+    try {
+      const refused = source.readPage({ run, chain: 'managers-1', page: 0, cursor: null });
+      await expect(refused).rejects.toMatchObject({ code: 'source-query-refused', message: expect.stringContaining("Set the profile's listingConcurrency to 1") });
+      // One chain has no range: Graph's refusal is then the usual failure.
+      await expect(source.readPage({ run: runWith(1), chain: 'managers-0', page: 0, cursor: null })).rejects.not.toMatchObject({ code: 'source-query-refused' });
+    } finally {
+      server.heal();
+    }
+  });
+
   it("a run's managers chain from before the split reads every user, 100 a page", async () => {
     const { managers, pages } = await readChain(runWith(8), 'managers');
     expect(managers.map(([user]) => user).sort()).toEqual(everyone());
