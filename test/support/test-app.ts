@@ -110,3 +110,27 @@ export function csvProfile(name: string, blobName: string, extra: Partial<Connec
     ...extra,
   } as ConnectionProfileInput;
 }
+
+/**
+ * An Entra profile reaching a tenant of the Graph fake (at `graphUrl`, which also signs in), its client secret in the
+ * app setting `secretName`, syncing the fake's group `all`: the base of the Entra pipeline tests, `extra` on top.
+ */
+export function fakeEntraProfile(
+  name: string,
+  fake: { tenantId: string; clientId: string; graphUrl: string; secretName: string },
+  extra: Partial<ConnectionProfileInput> = {},
+): ConnectionProfileInput {
+  return {
+    name,
+    type: 'entra',
+    schedule: { kind: 'off' },
+    disableGuard: SMALL_DIRECTORY_GUARD,
+    tenantId: fake.tenantId,
+    clientId: fake.clientId,
+    credential: { kind: 'secret', secretName: fake.secretName },
+    selectedGroups: ['all'],
+    graphBaseUrl: fake.graphUrl,
+    authorityHost: fake.graphUrl,
+    ...extra,
+  } as ConnectionProfileInput;
+}

@@ -6,7 +6,7 @@ import type { SyncDependencies } from '../../shared/sync/dependencies.js';
 import { MAIN_CHAIN, type Run } from '../../shared/sync/run-model.js';
 import { startGraphServer, type FakeTenant, type GraphServer } from '../fakes/graph-server.js';
 import { drive, handle, outcomeOf, stepped, steppedSync, type DeliveryMode, type Outcome, type SteppedApp } from '../support/step-driver.js';
-import { auditOf, createTestApp, putProfile, syncNow, usersOf, SMALL_DIRECTORY_GUARD, type TestApp } from '../support/test-app.js';
+import { auditOf, createTestApp, putProfile, syncNow, usersOf, fakeEntraProfile, type TestApp } from '../support/test-app.js';
 import { startRun } from '../../shared/sync/pipeline/start-run.js';
 
 /**
@@ -39,21 +39,12 @@ describe('a listing read as several page chains at once', () => {
   }
 
   const profile = (a: FakeTenant, extra: Partial<ConnectionProfileInput> = {}): ConnectionProfileInput =>
-    ({
-      name: 'Chains',
-      type: 'entra',
-      schedule: { kind: 'off' },
-      disableGuard: SMALL_DIRECTORY_GUARD,
-      tenantId: a.tenantId,
-      clientId: a.clientId,
-      credential: { kind: 'secret', secretName: 'CHAINS_SECRET' },
+    fakeEntraProfile('Chains', { ...a, graphUrl: server.url, secretName: 'CHAINS_SECRET' }, {
       selectedGroups: ['all', 'more'],
       attributeMap: { department: 'department' },
       groups: { mode: 'regex', pattern: '^Intranet-', keepLocalGroups: false },
-      graphBaseUrl: server.url,
-      authorityHost: server.url,
       ...extra,
-    }) as ConnectionProfileInput;
+    });
 
   async function appFor(a: FakeTenant, extra: Partial<ConnectionProfileInput> = {}): Promise<TestApp> {
     const t = await createTestApp({ CHAINS_SECRET: SECRET, USERSYNC_PAGE_SIZE: '2' });

@@ -12,7 +12,7 @@ import type { Run } from '../../shared/sync/run-model.js';
 import { startGraphServer, type FakeTenant, type GraphServer } from '../fakes/graph-server.js';
 import { startOktaServer, type OktaServer, type OktaThrottleOptions } from '../fakes/okta-server.js';
 import { handle, outcomeOf, type Outcome, type QueuedJob } from '../support/step-driver.js';
-import { auditOf, createTestApp, putProfile, SMALL_DIRECTORY_GUARD, type TestApp } from '../support/test-app.js';
+import { auditOf, createTestApp, putProfile, fakeEntraProfile, SMALL_DIRECTORY_GUARD, type TestApp } from '../support/test-app.js';
 
 /**
  * Issue 16: a directory's throttling slows the whole run, not the one chain that was told. The run is driven
@@ -98,21 +98,14 @@ describe('throttling of one chain slows every chain of the run (Microsoft Graph)
 
   async function appWith(): Promise<TestApp> {
     const t = await createTestApp({ THROTTLE_SECRET: SECRET, USERSYNC_PAGE_SIZE: '2' });
-    await putProfile(t, {
-      name: 'Throttled',
-      type: 'entra',
-      schedule: { kind: 'off' },
-      disableGuard: SMALL_DIRECTORY_GUARD,
-      tenantId: tenant.tenantId,
-      clientId: tenant.clientId,
-      credential: { kind: 'secret', secretName: 'THROTTLE_SECRET' },
-      selectedGroups: ['all'],
-      attributeMap: { department: 'department' },
-      groups: { mode: 'regex', pattern: '^Intranet-', keepLocalGroups: false },
-      graphBaseUrl: server.url,
-      authorityHost: server.url,
-      listingConcurrency: 4,
-    } as ConnectionProfileInput);
+    await putProfile(
+      t,
+      fakeEntraProfile('Throttled', { ...tenant, graphUrl: server.url, secretName: 'THROTTLE_SECRET' }, {
+        attributeMap: { department: 'department' },
+        groups: { mode: 'regex', pattern: '^Intranet-', keepLocalGroups: false },
+        listingConcurrency: 4,
+      }),
+    );
     return t;
   }
 

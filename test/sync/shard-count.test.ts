@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { ConnectionProfileInput } from '../../shared/connections/profile.js';
 import { paths } from '../../shared/sync/pipeline/staging.js';
 import type { SyncDependencies } from '../../shared/sync/dependencies.js';
 import type { FileStore } from '../../shared/sync/ports.js';
@@ -8,7 +7,7 @@ import { BUCKET_COUNT, SHARD_COUNT, shardOfBucket } from '../../shared/sync/rule
 import type { Run } from '../../shared/sync/run-model.js';
 import { startGraphServer, type FakeTenant, type GraphServer } from '../fakes/graph-server.js';
 import { outcomeOf, stepped, steppedSync, type DriveOptions, type Outcome, type QueuedJob, type SteppedApp } from '../support/step-driver.js';
-import { createTestApp, putProfile, SMALL_DIRECTORY_GUARD } from '../support/test-app.js';
+import { createTestApp, putProfile, fakeEntraProfile } from '../support/test-app.js';
 
 /**
  * Issue 16: a run reconciles in as many shards as its listing calls for (16 to 256, a power of two, chosen
@@ -49,20 +48,13 @@ describe('the shard count grows with the listing', () => {
 
   async function appFor(a: FakeTenant, bytes: string | undefined): Promise<SteppedApp> {
     const t = await createTestApp({ SHARDS_SECRET: SECRET, USERSYNC_PAGE_SIZE: '5', ...(bytes ? { USERSYNC_SHARD_BYTES: bytes } : {}) });
-    await putProfile(t, {
-      name: 'Shards',
-      type: 'entra',
-      schedule: { kind: 'off' },
-      disableGuard: SMALL_DIRECTORY_GUARD,
-      tenantId: a.tenantId,
-      clientId: a.clientId,
-      credential: { kind: 'secret', secretName: 'SHARDS_SECRET' },
-      selectedGroups: ['all'],
-      attributeMap: { department: 'department' },
-      groups: { mode: 'regex', pattern: '^Intranet-', keepLocalGroups: false },
-      graphBaseUrl: server.url,
-      authorityHost: server.url,
-    } as ConnectionProfileInput);
+    await putProfile(
+      t,
+      fakeEntraProfile('Shards', { ...a, graphUrl: server.url, secretName: 'SHARDS_SECRET' }, {
+        attributeMap: { department: 'department' },
+        groups: { mode: 'regex', pattern: '^Intranet-', keepLocalGroups: false },
+      }),
+    );
     return stepped(t);
   }
 

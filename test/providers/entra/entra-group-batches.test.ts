@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { ConnectionProfileInput } from '../../../shared/connections/profile.js';
 import { startGraphServer, type FakeTenant, type GraphServer, type GraphServerRequest } from '../../fakes/graph-server.js';
-import { createTestApp, putProfile, syncNow, usersOf, SMALL_DIRECTORY_GUARD, type TestApp } from '../../support/test-app.js';
+import { createTestApp, putProfile, syncNow, usersOf, fakeEntraProfile, type TestApp } from '../../support/test-app.js';
 
 /**
  * Issue 16: the groups phase reads the members of up to 20 groups in one Graph `$batch`, through the real Graph
@@ -49,20 +48,13 @@ describe('group memberships read in Graph batches', () => {
   /** One group chain (users and groups-0), so one walk queues every kept group: more than one batch's worth. */
   async function appFor(a: FakeTenant): Promise<TestApp> {
     const t = await createTestApp({ BATCHES_SECRET: SECRET, USERSYNC_PAGE_SIZE: '2' });
-    await putProfile(t, {
-      name: 'Batches',
-      type: 'entra',
-      schedule: { kind: 'off' },
-      disableGuard: SMALL_DIRECTORY_GUARD,
-      tenantId: a.tenantId,
-      clientId: a.clientId,
-      credential: { kind: 'secret', secretName: 'BATCHES_SECRET' },
-      selectedGroups: ['all'],
-      groups: { mode: 'regex', pattern: '^Intranet-', keepLocalGroups: false },
-      listingConcurrency: 2,
-      graphBaseUrl: server.url,
-      authorityHost: server.url,
-    } as ConnectionProfileInput);
+    await putProfile(
+      t,
+      fakeEntraProfile('Batches', { ...a, graphUrl: server.url, secretName: 'BATCHES_SECRET' }, {
+        groups: { mode: 'regex', pattern: '^Intranet-', keepLocalGroups: false },
+        listingConcurrency: 2,
+      }),
+    );
     return t;
   }
 

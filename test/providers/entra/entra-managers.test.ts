@@ -5,7 +5,7 @@ import { parseProfile } from '../../../shared/connections/profile.js';
 import { GraphDirectorySource } from '../../../shared/providers/entra/graph-directory-source.js';
 import type { Run } from '../../../shared/sync/run-model.js';
 import { startGraphServer, type FakeTenant, type GraphServer } from '../../fakes/graph-server.js';
-import { SMALL_DIRECTORY_GUARD } from '../../support/test-app.js';
+import { fakeEntraProfile } from '../../support/test-app.js';
 
 /**
  * Issue 16: Graph answers 100 users a page when expanding their managers, so the managers phase is read as several
@@ -42,20 +42,7 @@ describe('the managers phase read as ranges of userPrincipalName', () => {
   const runWith = (listingConcurrency: number): Run =>
     ({
       kind: 'full',
-      profile: parseProfile({
-        name: 'Managers',
-        type: 'entra',
-        schedule: { kind: 'off' },
-        disableGuard: SMALL_DIRECTORY_GUARD,
-        tenantId: tenant.tenantId,
-        clientId: tenant.clientId,
-        credential: { kind: 'secret', secretName: 'MANAGERS_SECRET' },
-        selectedGroups: ['all'],
-        attributeMap: {},
-        graphBaseUrl: server.url,
-        authorityHost: server.url,
-        listingConcurrency,
-      }),
+      profile: parseProfile(fakeEntraProfile('Managers', { ...tenant, graphUrl: server.url, secretName: 'MANAGERS_SECRET' }, { listingConcurrency })),
     }) as Run;
 
   /** Reads a chain to its end: the manager entries (user id → manager id, in order) and the pages it took. */
