@@ -33,7 +33,7 @@ describe('a daily schedule in a time zone, across DST changes, through the local
     for (const end = now + 48 * 3_600_000; now < end; now += 15 * 60_000) {
       await host.fireTimer('timerTick');
       const active = (await t.app.deps.connections.get(name))?.state.activeRunId;
-      if (active) await awaitRunEnd(t, active);
+      if (active) await awaitRunEnd(t, active, 150_000);
     }
     const runs = await t.app.deps.runs.list({ connection: name, limit: 10 });
     expect(runs.map((run) => run.startedAt).sort()).toEqual(expected);
