@@ -18,6 +18,7 @@ import { TableLicenceLedger } from '../store/table/table-licence-ledger.js';
 import type { SyncDependencies } from '../sync/dependencies.js';
 import type { DirectorySource } from '../sync/directory-source.js';
 import { withRedactedErrors } from '../providers/redacting-source.js';
+import { pushOnlySource } from '../sync/push/push-only.js';
 import { secretNamesOf, type ConnectionProfile } from '../connections/profile.js';
 
 export interface ComposedApp {
@@ -51,7 +52,7 @@ export function composeApp(env: Record<string, string | undefined>, options: { l
   });
   const entra: DirectorySource = new GraphDirectorySource(secrets, config.pageSize);
   const oktaSource: DirectorySource = new OktaDirectorySource({ secrets, allowInsecureHttp: config.allowInsecureHttp, clock: () => new Date() }, config.pageSize);
-  const sourcesByType: Record<ConnectionProfile['type'], DirectorySource> = { csv, entra, okta: oktaSource };
+  const sourcesByType: Record<ConnectionProfile['type'], DirectorySource> = { csv, entra, okta: oktaSource, scim: pushOnlySource };
   const telemetry = startTelemetry(config.appInsightsConnectionString);
   const deps: SyncDependencies = {
     connections: new TableConnectionStore(clients.table(names.connectionsTable)),

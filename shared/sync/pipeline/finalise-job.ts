@@ -1,6 +1,7 @@
 import pLimit from 'p-limit';
 import type { AuditStamp } from '../../audit/audit-log.js';
 import type { ErrorCode } from '../../errors/app-error.js';
+import { disableGuardOf } from '../../connections/profile.js';
 import type { SyncDependencies } from '../dependencies.js';
 import type { FinaliseJob } from './jobs.js';
 import { addCounts, emptyCounts, type Decision } from '../model.js';
@@ -64,7 +65,7 @@ export async function runFinaliseJob(deps: SyncDependencies, job: FinaliseJob): 
   }
   const disables = [...plans.flatMap((plan) => plan.sourceDisables), ...(mayDisable ? plans.flatMap((plan) => plan.pendingDisables) : [])];
   const enabledBefore = await enabledUsersBefore(deps, run, plans, disables.length);
-  const verdict = disableGuardVerdict(run.profile.disableGuard, disables.length, enabledBefore);
+  const verdict = disableGuardVerdict(disableGuardOf(run.profile), disables.length, enabledBefore);
   const acting = await beginActing(deps, run);
   if (!acting) return;
   // Whether the run was confirmed is read from the marked row, not from `run`: a worker that read the run

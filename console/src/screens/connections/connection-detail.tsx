@@ -45,7 +45,7 @@ function ConnectionPage({ connection, reload }: { connection: Connection; reload
         <dt>Type</dt>
         <dd>{CONNECTION_TYPES.find((choice) => choice.type === connection.type)?.label}</dd>
         <dt>Schedule</dt>
-        <dd>{scheduleText(profile.schedule)}</dd>
+        <dd>{profile.type === 'scim' ? 'Pushed over SCIM as changes happen' : scheduleText(profile.schedule)}</dd>
         <dt>State</dt>
         <dd>{profile.enabled ? 'Enabled' : 'Disabled: it does not run on its schedule'}</dd>
         <dt>Running now</dt>
@@ -80,7 +80,7 @@ function ConnectionPage({ connection, reload }: { connection: Connection; reload
       ) : null}
       {admin ? <Actions connection={connection} reload={reload} /> : null}
       {admin && profile.type === 'csv' && profile.source.kind === 'blob' ? <CsvUpload connection={connection} /> : null}
-      {admin && profile.type !== 'csv' ? <GroupPicker connection={connection} onSaved={reload} /> : null}
+      {admin && (profile.type === 'entra' || profile.type === 'okta') ? <GroupPicker connection={connection} onSaved={reload} /> : null}
       <details>
         <summary>Profile settings</summary>
         <p className="muted">Secrets are not part of a profile: it names the app settings that hold them.</p>
