@@ -13,7 +13,7 @@ import { createTestApp, type TestApp } from '../support/test-app.js';
  */
 describe('GET /api/connection-schema', () => {
   let t: TestApp;
-  let schemas: Record<'csv' | 'entra' | 'okta', Schema>;
+  let schemas: Record<'csv' | 'entra' | 'okta' | 'scim', Schema>;
   const valid = (type: keyof typeof schemas, profile: unknown) => new Validator(schemas[type], '7', false).validate(profile).valid;
 
   beforeAll(async () => {
