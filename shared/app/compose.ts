@@ -19,6 +19,8 @@ import type { SyncDependencies } from '../sync/dependencies.js';
 import type { DirectorySource } from '../sync/directory-source.js';
 import { withRedactedErrors } from '../providers/redacting-source.js';
 import { pushOnlySource } from '../sync/push/push-only.js';
+import { pushedDirectories } from '../sync/push/pushed-directories.js';
+import type { PushedDirectories } from '../sync/push/pushed-directory.js';
 import { secretNamesOf, type ConnectionProfile } from '../connections/profile.js';
 
 export interface ComposedApp {
@@ -26,6 +28,8 @@ export interface ComposedApp {
   deps: SyncDependencies;
   /** Uploaded CSV files (the "intranet DMS"). */
   csvFiles: FileStore;
+  /** The users and groups of a `scim` connection, which its provider pushes (the SCIM endpoint's port). */
+  pushedDirectories: PushedDirectories;
   ensureStorage(): Promise<void>;
   /** Sends what telemetry is still batched; call before the process exits. */
   close(): Promise<void>;
@@ -73,5 +77,5 @@ export function composeApp(env: Record<string, string | undefined>, options: { l
     log: options.log ?? (() => undefined),
     runFinished: (run) => runSummaryEvent(telemetry, run),
   };
-  return { config, deps, csvFiles, ensureStorage: () => ensureStorage(clients, names), close: () => telemetry.shutdown() };
+  return { config, deps, csvFiles, pushedDirectories: pushedDirectories(deps), ensureStorage: () => ensureStorage(clients, names), close: () => telemetry.shutdown() };
 }

@@ -55,6 +55,7 @@ export type ErrorCode =
   | 'user-exists'
   | 'mutability'
   | 'group-not-found'
+  | 'group-exists'
   | 'member-invalid'
   /** A pushed user changed by other requests on every try: the client should retry (transient). */
   | 'user-busy'

@@ -164,11 +164,17 @@ export interface Group {
   origin: string;
   connection: string;
   createdAt: string;
+  /** A group a `scim` connection pushed: its id there, stable across renames (only the group's current name holds it). */
+  id?: string;
+  /** The client's own id of that group, as it sent it. */
+  externalId?: string;
 }
 
 export interface GroupStore {
   /** Creates the group unless one of that name (case-insensitively) exists; true when it created it. */
   createIfAbsent(group: Group): Promise<boolean>;
+  /** Creates or replaces the group of that name (case-insensitively). */
+  put(group: Group): Promise<void>;
   get(name: string): Promise<Group | undefined>;
   list(): Promise<Group[]>;
   /** Removes a group (an admin's local one: a sync never deletes groups); no error when it is gone already. */
