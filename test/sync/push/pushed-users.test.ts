@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { putProfile, usersOf } from '../../support/test-app.js';
+import { auditOf, csvProfile, putProfile, syncNow, uploadCsv, usersOf } from '../../support/test-app.js';
 import { auditOfConnection, person, refusal, scimApp } from './push-support.js';
 
 describe('a pushed directory: users', () => {
@@ -73,6 +73,19 @@ describe('a pushed directory: users', () => {
     expect(conflict).toMatchObject({ action: 'conflict', subject: 'eve-ext', actor: 'scim:Pushed', reason: 'username-owned-by-directory' });
     expect(await t.app.deps.users.get(hr.directoryKey, 'eve')).toEqual(pulled);
     expect(await directory.getUser('eve-ext')).toBeUndefined();
+  });
+
+  it('a pull run later for the same person conflicts per user, with a reason, as two pull directories do', async () => {
+    const { t, directory } = await scimApp();
+    await directory.createUser(person('zoe@contoso.com', {}, 'zoe'));
+    await putProfile(t, csvProfile('HR', 'hr.csv'));
+    await uploadCsv(t, 'hr.csv', 'username,email,firstName,lastName\nzoe@contoso.com,zoe@contoso.com,Zoe,Pull\nyan@contoso.com,yan@contoso.com,Yan,Pull\n');
+    const run = await syncNow(t, 'HR');
+    expect(run).toMatchObject({ state: 'succeeded', counts: { created: 1, conflict: 1 } });
+    const [conflict] = (await auditOf(t, run.runId)).filter((record) => record.action === 'conflict');
+    expect(conflict).toMatchObject({ username: 'zoe@contoso.com', reason: 'username-owned-by-directory' });
+    expect(conflict?.detail).toContain('the directory "Pushed"');
+    expect((await directory.getUser('zoe'))?.user).toMatchObject({ lastName: 'Last', connection: 'Pushed' });
   });
 
   it('with no licence free, a new user is created blocked; a disable frees the seat', async () => {
