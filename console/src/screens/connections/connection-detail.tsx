@@ -108,15 +108,21 @@ function Actions({ connection, reload }: { connection: Connection; reload: () =>
       const run = await api<OutputOf<'connections.sync'>>('POST', `${path}/sync`, { query: { dryRun: dryRun || undefined } });
       navigate(`/runs/${encodeURIComponent(run.runId)}`);
     });
+  // A SCIM connection is pushed to: it has no run to start (the API refuses it: push-only).
+  const runs = connection.profile.type !== 'scim';
   return (
     <section aria-label="Actions">
       <div className="toolbar">
-        <button type="button" className="primary" disabled={busy} onClick={() => void sync(false)}>
-          Sync now
-        </button>
-        <button type="button" disabled={busy} onClick={() => void sync(true)}>
-          Dry run
-        </button>
+        {runs ? (
+          <>
+            <button type="button" className="primary" disabled={busy} onClick={() => void sync(false)}>
+              Sync now
+            </button>
+            <button type="button" disabled={busy} onClick={() => void sync(true)}>
+              Dry run
+            </button>
+          </>
+        ) : null}
         <button
           type="button"
           disabled={busy}
@@ -129,7 +135,7 @@ function Actions({ connection, reload }: { connection: Connection; reload: () =>
         >
           Test connection
         </button>
-        <button
+        {runs ? <button
           type="button"
           disabled={busy}
           onClick={() =>
@@ -141,7 +147,7 @@ function Actions({ connection, reload }: { connection: Connection; reload: () =>
           }
         >
           Reset
-        </button>
+        </button> : null}
         <Link className="button" to={`/connections/${encodeURIComponent(connection.name)}/edit`}>
           Edit
         </Link>
