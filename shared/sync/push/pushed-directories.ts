@@ -1,3 +1,4 @@
+import { usableConnection } from '../../connections/usable-connection.js';
 import { AppError } from '../../errors/app-error.js';
 import type { SyncDependencies } from '../dependencies.js';
 import type { PushedDirectories, PushedDirectory, PushedGroup, PushedGroupInput, PushedUser, PushedUserInput, UserLookup } from './pushed-directory.js';
@@ -6,15 +7,15 @@ import { changeUser, newUserId, notFound, pushedUserOf, pushRequest, sourceOf, t
 
 /**
  * The pushed directory of a `scim` connection, by name: `connection-not-found` when there is no such
- * connection or it is not a `scim` one, `connection-disabled` while its profile is disabled. Read per request,
+ * connection or it is not a `scim` one, `connection-disabled` while its profile is disabled (and
+ * `profile-invalid` while it breaks a rule added since it was saved, as for a run). Read per request,
  * so a profile saved meanwhile (a new attribute map, group settings) applies to the next request.
  */
 export function pushedDirectories(deps: SyncDependencies): PushedDirectories {
   return async (name) => {
-    const connection = await deps.connections.get(name);
-    if (!connection || connection.profile.type !== 'scim') throw new AppError('connection-not-found', `There is no SCIM connection named "${name}".`);
+    const connection = await usableConnection(deps, name);
     const { profile } = connection;
-    if (connection.problems) throw new AppError('connection-disabled', `The connection profile "${profile.name}" must be saved again, corrected, before it takes changes.`);
+    if (profile.type !== 'scim') throw new AppError('connection-not-found', `There is no SCIM connection named "${name}" ("${profile.name}" is a ${profile.type} connection).`);
     if (!profile.enabled) throw new AppError('connection-disabled', `The connection "${profile.name}" is disabled; enable it to take changes from its provider.`);
     return new Directory({ deps, profile, directoryKey: connection.directoryKey });
   };
