@@ -123,7 +123,7 @@ async function writeOnce(
     if (ours) throw new AppError('user-exists', `"${profile.name}" already has a user with the username "${claimed.username}".`, { details: { username: claimed.username } });
     throw new AppError('username-taken', claimed.detail, { details: { connection: claimed.holder.connection, reason: claimed.reason } });
   }
-  const operationId = `${request.run.runId}:${id}:${current?.etag ?? 'new'}`;
+  const operationId = seatOperation(request, id, current);
   const [planned] = await grantLicences(deps, { operationId, dryRun: false }, [claimed!]);
   if (!planned || !('user' in planned)) throw new Error(`A pushed change of "${id}" decided ${planned?.action}.`);
   if (externalId !== undefined) planned.user.externalId = externalId;
@@ -135,7 +135,15 @@ async function writeOnce(
 async function disableOnce(target: PushTarget, request: PushRequest, current: VersionedUser): Promise<PushedUser | 'changed'> {
   if (current.user.status === 'disabled') return pushedUserOf(current.user);
   const decision = disableDecision(current.user, { ref: current.user.sourceRef, reason: 'removed-from-directory', at: request.stamp.at });
-  return write(target, request, decision, current, `${request.run.runId}:${current.user.key}:${current.etag}`);
+  return write(target, request, decision, current, seatOperation(request, current.user.key, current));
+}
+
+/**
+ * The licence operation of one try of a request: keyed by the user's version, so a try takes (or frees) a
+ * seat once. Short: the ledger row remembers the last 2,000 operation ids.
+ */
+function seatOperation(request: PushRequest, id: string, current: VersionedUser | undefined): string {
+  return `scim:${createHash('sha256').update(`${request.run.runId}\u0000${id}\u0000${current?.etag ?? 'new'}`).digest('base64url').slice(0, 16)}`;
 }
 
 /** The one write path, writing only over the version read; a seat taken for a write that lost is given back. */
