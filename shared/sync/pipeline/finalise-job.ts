@@ -9,7 +9,7 @@ import type { PlannedDecision } from '../rules/decide.js';
 import { shardsOf } from '../rules/partitioning.js';
 import { linkManagers } from './link-managers.js';
 import { applyDecisions } from './apply-decisions.js';
-import { seatsFreed } from '../rules/licences.js';
+import { activationOf, seatsFreed } from '../rules/licences.js';
 import { isTerminal, summarise, type HeldDisables, type Run } from '../run-model.js';
 import { disableGuardVerdict, HELD_SAMPLE_SIZE, heldWarning } from '../rules/disable-guard.js';
 import { statusChange } from '../rules/field-changes.js';
@@ -293,15 +293,7 @@ async function activateBlocked(deps: SyncDependencies, run: Run, plans: readonly
     activated++;
     // Activated before the run was held (this is its confirm's finalise): counted, but recorded then.
     if (user.status !== 'blocked') continue;
-    activations.push({
-      action: 'activate',
-      key: user.key,
-      ref: user.sourceRef,
-      user: { ...user, status: 'active', updatedAt: stamp.at },
-      changedFields: ['status'],
-      changes: [statusChange('blocked', 'active')],
-      reason: 'licence-available',
-    });
+    activations.push(activationOf(user, stamp.at));
   }
   await applyDecisions(deps, run, activations, stamp);
   return activated;

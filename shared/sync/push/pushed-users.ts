@@ -10,6 +10,7 @@ import { claimUsernames, grantLicences } from '../pipeline/shard-plan.js';
 import type { VersionedUser } from '../ports.js';
 import { decideEntries, disableDecision, type DecisionContext, type PlannedDecision } from '../rules/decide.js';
 import { selectGroups } from '../rules/groups.js';
+import { activationOf } from '../rules/licences.js';
 import { newRunId } from '../run-model.js';
 import type { PushedUser, PushedUserInput } from './pushed-directory.js';
 
@@ -66,7 +67,7 @@ function canonicalJson(value: unknown): string {
 }
 
 /** A user's change: undefined when the user is already as asked (nothing written). */
-export type UserChange = (current: VersionedUser | undefined) => Promise<{ source: SourceUser; externalId?: string } | { disable: true } | undefined>;
+export type UserChange = (current: VersionedUser | undefined) => Promise<{ source: SourceUser; externalId?: string } | { disable: true } | { activate: true } | undefined>;
 
 /**
  * Reads the user, asks `change` what it should become, decides and writes it if the user is unchanged since
@@ -77,10 +78,16 @@ export async function changeUser(target: PushTarget, request: PushRequest, id: s
     const current = await target.deps.users.getVersioned(target.directoryKey, id);
     const wanted = await change(current);
     if (!wanted) return current && pushedUserOf(current.user);
-    const outcome = 'disable' in wanted ? await disableOnce(target, request, current!) : await writeOnce(target, request, id, current, wanted);
-    if (outcome !== 'changed') return outcome;
-    // Random backoff, growing: racers that lost together do not all read again at the same instant.
-    await setTimeout(Math.random() * Math.min(100, 5 * 2 ** attempt));
+    const outcome =
+      'disable' in wanted ? await disableOnce(target, request, current!) : 'activate' in wanted ? await activateOnce(target, request, current!) : await writeOnce(target, request, id, current, wanted);
+    if (outcome === 'changed') {
+      // Random backoff, growing: racers that lost together do not all read again at the same instant.
+      await setTimeout(Math.random() * Math.min(100, 5 * 2 ** attempt));
+      continue;
+    }
+    // What a run's finalise does for the blocked users in scope: one pushed active is given a licence if one is free.
+    if ('source' in wanted && wanted.source.active && outcome.user.status === 'blocked') return (await activate(target, request, id)) ?? outcome;
+    return outcome;
   }
   throw new AppError('user-busy', `The user "${id}" was changed by other requests ${MAX_TRIES} times while this one was applied; send it again.`, { transient: true });
 }
@@ -146,6 +153,27 @@ function seatOperation(request: PushRequest, id: string, current: VersionedUser 
   return `scim:${createHash('sha256').update(`${request.run.runId}\u0000${id}\u0000${current?.etag ?? 'new'}`).digest('base64url').slice(0, 16)}`;
 }
 
+function activate(target: PushTarget, request: PushRequest, id: string): Promise<PushedUser | undefined> {
+  return changeUser(target, request, id, async (current) => (current?.user.status === 'blocked' ? { activate: true } : undefined));
+}
+
+/** A blocked user activated if a licence is free (else answered as it is). */
+async function activateOnce(target: PushTarget, request: PushRequest, current: VersionedUser): Promise<PushedUser | 'changed'> {
+  const operationId = seatOperation(request, current.user.key, current);
+  if ((await target.deps.licences.take(operationId, 1)) === 0) return pushedUserOf(current.user);
+  return write(target, request, { ...activationOf(current.user, request.stamp.at), seat: 1 }, current, operationId);
+}
+
+/** A seat a disable freed goes to the connection's oldest blocked user, as a run's finalise hands them out. */
+async function activateOldestBlocked(target: PushTarget, request: PushRequest): Promise<void> {
+  if (target.deps.licences.limit === undefined) return; // no limit: no one is blocked
+  let oldest: StoredUser | undefined;
+  for await (const user of target.deps.users.list(target.directoryKey)) {
+    if (user.status === 'blocked' && (!oldest || user.createdAt < oldest.createdAt || (user.createdAt === oldest.createdAt && user.key < oldest.key))) oldest = user;
+  }
+  if (oldest) await activate(target, request, oldest.key);
+}
+
 /** The one write path, writing only over the version read; a seat taken for a write that lost is given back. */
 async function write(target: PushTarget, request: PushRequest, decision: PlannedDecision, current: VersionedUser | undefined, operationId: string): Promise<PushedUser | 'changed'> {
   const { deps } = target;
@@ -155,7 +183,10 @@ async function write(target: PushTarget, request: PushRequest, decision: Planned
     if (seat === 1) await deps.licences.release(`${operationId}:lost`, 1);
     return 'changed';
   }
-  if (seat === -1) await deps.licences.release(`${operationId}:freed`, 1);
+  if (seat === -1) {
+    await deps.licences.release(`${operationId}:freed`, 1);
+    await activateOldestBlocked(target, request);
+  }
   if (!('user' in decision)) throw new Error('A pushed write without a user.');
   return pushedUserOf(decision.user);
 }

@@ -88,16 +88,26 @@ describe('a pushed directory: users', () => {
     expect((await directory.getUser('zoe'))?.user).toMatchObject({ lastName: 'Last', connection: 'Pushed' });
   });
 
-  it('with no licence free, a new user is created blocked; a disable frees the seat', async () => {
+  it('with no licence free, a new user is created blocked; a disable frees the seat for the oldest blocked user; a blocked user pushed again gets a seat if one is free', async () => {
     const { t, directory } = await scimApp({ USERSYNC_LICENCE_LIMIT: '1' });
     const first = await directory.createUser(person('fay@contoso.com'));
     const second = await directory.createUser(person('gus@contoso.com'));
-    expect([first.user.status, second.user.status]).toEqual(['active', 'blocked']);
+    const third = await directory.createUser(person('hal@contoso.com'));
+    expect([first.user.status, second.user.status, third.user.status]).toEqual(['active', 'blocked', 'blocked']);
     expect(second.active).toBe(true);
     expect((await auditOfConnection(t)).find((record) => record.subject === second.id)).toMatchObject({ action: 'blocked', reason: 'licence-limit' });
+
     await directory.disableUser(first.id);
-    expect(await t.app.deps.licences.used()).toBe(0);
-    expect((await directory.createUser(person('hal@contoso.com'))).user.status).toBe('active');
+    expect(await t.app.deps.licences.used()).toBe(1);
+    expect((await directory.getUser(second.id))?.user.status).toBe('active');
+    expect((await directory.getUser(third.id))?.user.status).toBe('blocked');
+    expect((await auditOfConnection(t)).find((record) => record.subject === second.id && record.action === 'activated')).toMatchObject({ reason: 'licence-available', actor: 'scim:Pushed' });
+
+    // A seat freed elsewhere (a pull run's leaver; here a recount): hal's next push takes it.
+    await t.app.deps.licences.reset(0);
+    const pushed = await directory.updateUser(third.id, (current) => ({ user: { ...current.user, active: true, attributes: { office: 'Leeds' } } }));
+    expect(pushed.user).toMatchObject({ status: 'active', attributes: { office: 'Leeds' } });
+    expect(await t.app.deps.licences.used()).toBe(1);
   });
 
   it("links the manager at once when the manager's id is a user of this directory", async () => {
