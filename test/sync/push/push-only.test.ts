@@ -47,6 +47,12 @@ describe('a scim connection has nothing to run', () => {
     expect((await t.app.deps.connections.get('Pushed'))?.state).toEqual({});
   });
 
+  it('connection list shows it as pushed, with no next run', async () => {
+    const listed = await cliOn(host.t, 'connection', 'list');
+    expect(listed.code).toBe(0);
+    expect(listed.out.find((line) => line.startsWith('Pushed '))).toMatch(/^Pushed +scim +yes +pushed \(SCIM\) +- +- +- +-$/);
+  });
+
   it('connection test says where the endpoint is, and whether the token setting is there (never the token)', async () => {
     const ok = await cliOn(host.t, 'connection', 'test', 'Pushed');
     expect(ok.code).toBe(0);
