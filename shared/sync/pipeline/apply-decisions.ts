@@ -13,21 +13,25 @@ export type RunRef = Pick<Run, 'runId' | 'connection' | 'directoryKey'>;
  * leaves what applying it once does. Audit records go first: if a user write then fails, the
  * redelivered job writes both again. `stamp` is who and when, the same on every delivery (the time
  * the plan was made, or finalise began), so a redelivery's records have the same keys.
- * `write` stores the users (an upsert, unless given): a pushed change writes its one user only if the row
- * is still as it read it, and stops — answering false — when another write came first (shared/sync/push/).
+ *
+ * A pushed change (shared/sync/push/) has no plan to apply again: it gives `writeIfUnchanged`, which
+ * writes its one user first, only if the row is still as it read it. When another write came first it
+ * answers false and nothing else is written — no record of a change that did not happen; the request
+ * decides again on the newer user.
  */
 export async function applyDecisions(
   deps: SyncDependencies,
   run: RunRef,
   decisions: readonly PlannedDecision[],
   stamp: AuditStamp,
-  write: (users: StoredUser[]) => Promise<boolean> = async (users) => (await deps.users.write(users), true),
+  writeIfUnchanged?: (users: StoredUser[]) => Promise<boolean>,
 ): Promise<boolean> {
-  await deps.audit.write(decisions.map((decision) => auditRecordOf(run, decision, stamp)));
-  await createGroups(deps, run, decisions, stamp);
   const users: StoredUser[] = [];
   for (const decision of decisions) if ('user' in decision) users.push(decision.user);
-  if (!(await write(users))) return false;
+  if (writeIfUnchanged && !(await writeIfUnchanged(users))) return false;
+  await deps.audit.write(decisions.map((decision) => auditRecordOf(run, decision, stamp)));
+  await createGroups(deps, run, decisions, stamp);
+  if (!writeIfUnchanged) await deps.users.write(users);
   // A renamed user's old name is free only once the new one is stored.
   for (const decision of decisions) {
     if ('previousUsername' in decision && decision.previousUsername) {

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import type { ScimProfile } from '../../../shared/connections/profile.js';
+import { changeUser, MAX_TRIES, pushRequest, sourceOf } from '../../../shared/sync/push/pushed-users.js';
 import { auditOf, csvProfile, putProfile, syncNow, uploadCsv, usersOf } from '../../support/test-app.js';
 import { auditOfConnection, person, refusal, scimApp } from './push-support.js';
 
@@ -134,6 +136,24 @@ describe('a pushed directory: users', () => {
     const updates = (await auditOfConnection(t)).filter((record) => record.action === 'updated');
     expect(updates).toHaveLength(50);
     expect(new Set(updates.map((record) => record.runId)).size).toBe(50);
+  });
+
+  it('a user another writer changes between every read and write: user-busy (transient) after the last try, nothing of the request written or audited', async () => {
+    const { t, directory } = await scimApp();
+    await directory.createUser(person('kim@contoso.com', {}, 'kim'));
+    const connection = (await t.app.deps.connections.get('Pushed'))!;
+    const target = { deps: t.app.deps, profile: connection.profile as ScimProfile, directoryKey: connection.directoryKey };
+    let interfered = 0;
+    const busy = await refusal(
+      changeUser(target, pushRequest(target), 'kim', async (current) => {
+        await t.app.deps.users.write([{ ...current!.user, attributes: { writer: String(++interfered) } }]);
+        return { source: sourceOf(target, person('kim@contoso.com', { attributes: { mine: 'yes' } }), current!.user) };
+      }),
+    );
+    expect(busy).toMatchObject({ code: 'user-busy', transient: true });
+    expect(interfered).toBe(MAX_TRIES);
+    expect((await directory.getUser('kim'))?.user.attributes).toEqual({ writer: String(MAX_TRIES) });
+    expect((await auditOfConnection(t)).filter((record) => record.action !== 'created')).toEqual([]);
   });
 
   it('the port of a connection that is not scim, or missing, is connection-not-found; a disabled one, connection-disabled', async () => {
