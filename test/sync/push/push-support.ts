@@ -1,13 +1,17 @@
 import type { AuditRecord } from '../../../shared/audit/audit-log.js';
+import type { ConnectionProfileInput } from '../../../shared/connections/profile.js';
 import { AppError } from '../../../shared/errors/app-error.js';
 import type { SourceUser } from '../../../shared/sync/model.js';
 import type { PushedDirectory, PushedUserInput } from '../../../shared/sync/push/pushed-directory.js';
 import { createTestApp, putProfile, type TestApp } from '../../support/test-app.js';
 
 /** A test app with one `scim` connection and its pushed directory. */
-export async function scimApp(env: Record<string, string> = {}, profile: Record<string, unknown> = {}): Promise<{ t: TestApp; directory: PushedDirectory }> {
+export async function scimApp(
+  env: Record<string, string> = {},
+  profile: Partial<Extract<ConnectionProfileInput, { type: 'scim' }>> = {},
+): Promise<{ t: TestApp; directory: PushedDirectory }> {
   const t = await createTestApp({ SCIM_TOKEN: 'scim-token-value', TEST_DEFAULT_PASSWORD: 'Push-Initial-Pa55', ...env });
-  await putProfile(t, { name: 'Pushed', type: 'scim', tokenSecret: 'SCIM_TOKEN', ...profile } as never);
+  await putProfile(t, { name: 'Pushed', type: 'scim', tokenSecret: 'SCIM_TOKEN', ...profile });
   return { t, directory: await t.app.pushedDirectories('Pushed') };
 }
 
