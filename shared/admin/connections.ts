@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { z } from 'zod';
 import { actorName } from '../audit/audit-log.js';
-import { parseProfile, profileJsonSchemas } from '../connections/profile.js';
+import { parseProfile, profileJsonSchemas, scheduleOf } from '../connections/profile.js';
 import { AppError } from '../errors/app-error.js';
 import type { SyncDependencies } from '../sync/dependencies.js';
 import type { StoredConnection } from '../sync/ports.js';
@@ -20,7 +20,7 @@ import { ADMIN, defineOperation, READER, type HttpBinding, type Role } from './o
  * run); absent when none will (schedule `off`, or the profile disabled).
  */
 export function connectionView({ profile, directoryKey, createdAt, updatedAt, state, problems }: StoredConnection, now: Date) {
-  const next = profile.enabled ? nextRunAt(profile.schedule, state, now) : undefined;
+  const next = profile.enabled ? nextRunAt(scheduleOf(profile), state, now) : undefined;
   return { name: profile.name, type: profile.type, directoryKey, createdAt, updatedAt, state, ...(next ? { nextRunAt: next.toISOString() } : {}), profile, ...(problems ? { problems } : {}) };
 }
 

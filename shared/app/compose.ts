@@ -18,6 +18,9 @@ import { TableLicenceLedger } from '../store/table/table-licence-ledger.js';
 import type { SyncDependencies } from '../sync/dependencies.js';
 import type { DirectorySource } from '../sync/directory-source.js';
 import { withRedactedErrors } from '../providers/redacting-source.js';
+import { pushOnlySource } from '../sync/push/push-only.js';
+import { pushedDirectories } from '../sync/push/pushed-directories.js';
+import type { PushedDirectories } from '../sync/push/pushed-directory.js';
 import { secretNamesOf, type ConnectionProfile } from '../connections/profile.js';
 
 export interface ComposedApp {
@@ -25,6 +28,8 @@ export interface ComposedApp {
   deps: SyncDependencies;
   /** Uploaded CSV files (the "intranet DMS"). */
   csvFiles: FileStore;
+  /** The users and groups of a `scim` connection, which its provider pushes (the SCIM endpoint's port). */
+  pushedDirectories: PushedDirectories;
   ensureStorage(): Promise<void>;
   /** Sends what telemetry is still batched; call before the process exits. */
   close(): Promise<void>;
@@ -51,7 +56,7 @@ export function composeApp(env: Record<string, string | undefined>, options: { l
   });
   const entra: DirectorySource = new GraphDirectorySource(secrets, config.pageSize);
   const oktaSource: DirectorySource = new OktaDirectorySource({ secrets, allowInsecureHttp: config.allowInsecureHttp, clock: () => new Date() }, config.pageSize);
-  const sourcesByType: Record<ConnectionProfile['type'], DirectorySource> = { csv, entra, okta: oktaSource };
+  const sourcesByType: Record<ConnectionProfile['type'], DirectorySource> = { csv, entra, okta: oktaSource, scim: pushOnlySource };
   const telemetry = startTelemetry(config.appInsightsConnectionString);
   const deps: SyncDependencies = {
     connections: new TableConnectionStore(clients.table(names.connectionsTable)),
@@ -72,5 +77,5 @@ export function composeApp(env: Record<string, string | undefined>, options: { l
     log: options.log ?? (() => undefined),
     runFinished: (run) => runSummaryEvent(telemetry, run),
   };
-  return { config, deps, csvFiles, ensureStorage: () => ensureStorage(clients, names), close: () => telemetry.shutdown() };
+  return { config, deps, csvFiles, pushedDirectories: pushedDirectories(deps), ensureStorage: () => ensureStorage(clients, names), close: () => telemetry.shutdown() };
 }

@@ -236,7 +236,7 @@ async function connectionList(_input: CommandInput, { client, io }: CliContext):
       profile.name,
       profile.type,
       profile.enabled ? 'yes' : 'no',
-      describeSchedule(profile.schedule),
+      'schedule' in profile ? describeSchedule(profile.schedule) : 'pushed (SCIM)',
       state.lastRunId ?? '-',
       state.lastRunStatus ?? '-',
       state.activeRunId ?? '-',
@@ -343,7 +343,7 @@ function shownValue(value: string | undefined): string {
   return value === undefined ? '(none)' : JSON.stringify(value);
 }
 
-function describeSchedule(schedule: OutputOf<'connections.get'>['profile']['schedule']): string {
+function describeSchedule(schedule: Extract<OutputOf<'connections.get'>['profile'], { schedule: unknown }>['schedule']): string {
   switch (schedule.kind) {
     case 'off':
       return 'off';

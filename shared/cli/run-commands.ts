@@ -54,7 +54,7 @@ function waitShowingProgress(client: AdminClient, io: CliIo, runId: string): Pro
 }
 
 /** Who throttles a listing, by the profile's type. */
-const DIRECTORY_NAMES: Record<Run['profile']['type'], string> = { entra: 'Microsoft Graph', okta: 'Okta', csv: 'the CSV server' };
+const DIRECTORY_NAMES: Record<Run['profile']['type'], string> = { entra: 'Microsoft Graph', okta: 'Okta', csv: 'the CSV server', scim: 'the SCIM client' };
 
 /** `reconciling: 12 page(s) read, 5 of 16 shards done; so far 40 created, 2 updated` (`listing, throttled by Microsoft Graph until 18:42:10 UTC: …`) */
 export function progressLine({ state, profile, progress: { pagesRead, shardsDone, shards, counts, throttledUntil } }: RunView): string {

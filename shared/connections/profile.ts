@@ -197,7 +197,31 @@ const oktaProfileSchema = z.strictObject({
   listingConcurrency: z.number().int().min(1).max(16).optional(),
 });
 
-export const connectionProfileSchema = z.discriminatedUnion('type', [csvProfileSchema, entraProfileSchema, oktaProfileSchema]);
+/** A SCIM attribute (`title`, `name.givenName`) or an extension's, by its schema URN (`urn:…:User:department`). */
+const scimAttributeName = z
+  .string()
+  .max(256)
+  .regex(/^(urn:[A-Za-z0-9._:-]+:)?[A-Za-z][A-Za-z0-9_$-]*(\.[A-Za-z][A-Za-z0-9_$-]*)?$/, 'a SCIM attribute such as title or urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department');
+
+/**
+ * A directory that pushes its users to us over SCIM 2.0 (Entra provisioning, Okta) at /scim/v2/{name}: no
+ * schedule and no run — each request is one change —, so no disable guard either (a pushed disable is one
+ * explicit user, not a mass disable of a listing).
+ */
+const scimProfileSchema = z.strictObject({
+  name: profileName,
+  type: z.literal('scim'),
+  enabled: z.boolean().default(true),
+  /** App setting holding the bearer token the provider sends (compared in constant time). */
+  tokenSecret: secretName,
+  /** SCIM attribute → directory field, for what is not username, email, names, active or manager. */
+  attributeMap: z.record(scimAttributeName, fieldName).default({}),
+  groups: groupSettingsSchema.default({ mode: 'off', keepLocalGroups: false }),
+  /** Link each user to the manager the provider sends (the enterprise extension's `manager`). */
+  orgChart: z.boolean().default(true),
+});
+
+export const connectionProfileSchema = z.discriminatedUnion('type', [csvProfileSchema, entraProfileSchema, oktaProfileSchema, scimProfileSchema]);
 
 export type ConnectionProfile = z.infer<typeof connectionProfileSchema>;
 
@@ -217,12 +241,23 @@ export function profileJsonSchemas(): Record<ConnectionProfile['type'], z.core.J
         if (def.type === 'union' && 'discriminator' in def && typeof def.discriminator === 'string') jsonSchema.discriminator = { propertyName: def.discriminator };
       },
     });
-  return { csv: schemaOf(csvProfileSchema), entra: schemaOf(entraProfileSchema), okta: schemaOf(oktaProfileSchema) };
+  return { csv: schemaOf(csvProfileSchema), entra: schemaOf(entraProfileSchema), okta: schemaOf(oktaProfileSchema), scim: schemaOf(scimProfileSchema) };
 }
 
 export type CsvProfile = z.infer<typeof csvProfileSchema>;
 export type EntraProfile = z.infer<typeof entraProfileSchema>;
 export type OktaProfile = z.infer<typeof oktaProfileSchema>;
+export type ScimProfile = z.infer<typeof scimProfileSchema>;
+
+/** When the profile runs by itself: never, for a `scim` profile (its changes are pushed). */
+export function scheduleOf(profile: ConnectionProfile): Schedule {
+  return profile.type === 'scim' ? { kind: 'off' } : profile.schedule;
+}
+
+/** The profile's disable guard; a `scim` profile has none to set, as it never runs (each pushed disable is one explicit user). */
+export function disableGuardOf(profile: ConnectionProfile): DisableGuard {
+  return profile.type === 'scim' ? DEFAULT_DISABLE_GUARD : profile.disableGuard;
+}
 
 /** Every app setting a profile names: a run does not start while one is missing. */
 export function secretNamesOf(profile: ConnectionProfile): string[] {
@@ -236,6 +271,8 @@ export function secretNamesOf(profile: ConnectionProfile): string[] {
       return [profile.credential.kind === 'secret' ? profile.credential.secretName : profile.credential.certificateSecret];
     case 'okta':
       return [profile.credential.kind === 'token' ? profile.credential.tokenSecret : profile.credential.privateKeySecret];
+    case 'scim':
+      return [profile.tokenSecret];
   }
 }
 export type ConnectionProfileInput = z.input<typeof connectionProfileSchema>;
@@ -247,10 +284,10 @@ export type ConnectionProfileInput = z.input<typeof connectionProfileSchema>;
  * use ~2,000 of them. Okta's list endpoints allow 500–600 requests a minute per org for every app together:
  * 2 chains use ~600, and the SDK waits out its X-Rate-Limit-Reset when that runs out.
  */
-export const LISTING_CONCURRENCY = { csv: 1, entra: 8, okta: 2 } as const;
+export const LISTING_CONCURRENCY = { csv: 1, entra: 8, okta: 2, scim: 1 } as const;
 
 export function listingConcurrencyOf(profile: ConnectionProfile): number {
-  return (profile.type === 'csv' ? undefined : profile.listingConcurrency) ?? LISTING_CONCURRENCY[profile.type];
+  return (profile.type === 'csv' || profile.type === 'scim' ? undefined : profile.listingConcurrency) ?? LISTING_CONCURRENCY[profile.type];
 }
 
 /** A stored profile: what the admin wrote plus the key the system gave it. */

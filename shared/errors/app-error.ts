@@ -48,6 +48,17 @@ export type ErrorCode =
   | 'client-header-missing'
   | 'username-taken'
   | 'user-not-found'
+  /** A `scim` connection: its users are pushed to it (SCIM), so a run has nothing to read. */
+  | 'push-only'
+  /** Pushed directories (shared/sync/push/): what decide() would skip, an id already used, a changed externalId, … */
+  | 'user-invalid'
+  | 'user-exists'
+  | 'mutability'
+  | 'group-not-found'
+  | 'group-exists'
+  | 'member-invalid'
+  /** A pushed user changed by other requests on every try: the client should retry (transient). */
+  | 'user-busy'
   | 'account-invalid'
   | 'no-groups-selected'
   | 'checkpoint-expired'

@@ -21,6 +21,7 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   'run-files-expired': 410,
   'run-not-active': 409,
   'connection-disabled': 409,
+  'push-only': 409,
   'body-too-large': 413,
   'media-type-unsupported': 415,
   'directory-owned': 409,

@@ -73,6 +73,7 @@ export const storedUserSchema = z.looseObject({
   groups: z.array(z.string()).optional(),
   localGroups: z.array(z.string()).optional(),
   roles: z.array(z.string()).optional(),
+  externalId: z.string().optional(),
 });
 
 export const decisionSchema = z.discriminatedUnion('action', [

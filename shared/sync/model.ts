@@ -110,6 +110,8 @@ export interface StoredUser {
   localGroups?: string[];
   /** Roles are managed in the intranet only: sync never changes them. */
   roles?: string[];
+  /** A pushed (SCIM) user's id in the client, when it sent one on create: then also the user's key. Never changes. */
+  externalId?: string;
 }
 
 /** Who holds a username, for conflict messages. */

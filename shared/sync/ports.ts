@@ -70,12 +70,24 @@ export interface UserStore {
   get(directoryKey: string, key: string): Promise<StoredUser | undefined>;
   /** Writes users (insert or replace), batched per partition. */
   write(users: readonly StoredUser[]): Promise<void>;
+  /** One user and its version (ETag): changes with every write of the row. */
+  getVersioned(directoryKey: string, key: string): Promise<VersionedUser | undefined>;
+  /**
+   * Optimistic write of one user: only if its row is still at version `ifMatch`, or, `ifAbsent`, has no row.
+   * `changed`: another write came first (or the row was created, or removed, meanwhile); nothing was written.
+   */
+  replace(user: StoredUser, condition: { ifMatch: string } | { ifAbsent: true }): Promise<{ written: true; etag: string } | { written: false; changed: true }>;
   /** Sets (or clears) the resolved manager link of users, touching no other field. */
   setManagerLinks(directoryKey: string, links: readonly { key: string; managerKey?: string }[]): Promise<void>;
   /** Removes one user row (only adoption moves a user; sync never deletes). */
   delete(directoryKey: string, key: string): Promise<void>;
   /** All users of a directory, or of every directory, partition by partition. */
   list(directoryKey?: string): AsyncIterable<StoredUser>;
+}
+
+export interface VersionedUser {
+  user: StoredUser;
+  etag: string;
 }
 
 /** A stored file's path and the metadata written with it. */
@@ -152,11 +164,17 @@ export interface Group {
   origin: string;
   connection: string;
   createdAt: string;
+  /** A group a `scim` connection pushed: its id there, stable across renames (only the group's current name holds it). */
+  id?: string;
+  /** The client's own id of that group, as it sent it. */
+  externalId?: string;
 }
 
 export interface GroupStore {
   /** Creates the group unless one of that name (case-insensitively) exists; true when it created it. */
   createIfAbsent(group: Group): Promise<boolean>;
+  /** Creates or replaces the group of that name (case-insensitively). */
+  put(group: Group): Promise<void>;
   get(name: string): Promise<Group | undefined>;
   list(): Promise<Group[]>;
   /** Removes a group (an admin's local one: a sync never deletes groups); no error when it is gone already. */

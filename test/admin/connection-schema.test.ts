@@ -13,7 +13,7 @@ import { createTestApp, type TestApp } from '../support/test-app.js';
  */
 describe('GET /api/connection-schema', () => {
   let t: TestApp;
-  let schemas: Record<'csv' | 'entra' | 'okta', Schema>;
+  let schemas: Record<'csv' | 'entra' | 'okta' | 'scim', Schema>;
   const valid = (type: keyof typeof schemas, profile: unknown) => new Validator(schemas[type], '7', false).validate(profile).valid;
 
   beforeAll(async () => {
@@ -24,10 +24,11 @@ describe('GET /api/connection-schema', () => {
   });
 
   it('answers a schema per type, to a Reader, in which only what has no default is required', () => {
-    expect(Object.keys(schemas).sort()).toEqual(['csv', 'entra', 'okta']);
+    expect(Object.keys(schemas).sort()).toEqual(['csv', 'entra', 'okta', 'scim']);
     expect(schemas.csv).toMatchObject({ type: 'object', required: ['name', 'type', 'source'], additionalProperties: false, properties: { type: { const: 'csv' } } });
     expect(schemas.entra.required).toEqual(['name', 'type', 'tenantId', 'clientId', 'credential']);
     expect(schemas.okta.required).toEqual(['name', 'type', 'orgUrl', 'credential']);
+    expect(schemas.scim.required).toEqual(['name', 'type', 'tokenSecret']);
   });
 
   it('keeps the discriminator of each choice (source, schedule, credential), so a form shows the option the data holds', () => {

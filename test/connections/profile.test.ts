@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { newDirectoryKey, parseProfile, readStoredProfile, type ConnectionProfile, type FieldProblem } from '../../shared/connections/profile.js';
+import { newDirectoryKey, parseProfile, readStoredProfile, scheduleOf, type ConnectionProfile, type FieldProblem } from '../../shared/connections/profile.js';
 import { AppError } from '../../shared/errors/app-error.js';
 
 const minimal = { name: 'HR export', type: 'csv', source: { kind: 'blob', blobName: 'people.csv' } };
@@ -102,7 +102,7 @@ describe('parseProfile', () => {
     ['daily, zone defaulted', { kind: 'daily', hour: 6 }],
   ])('accepts the schedule %s', (_name, schedule) => {
     const parsed = parseProfile({ ...minimal, schedule });
-    expect(parsed.schedule).toEqual(
+    expect(scheduleOf(parsed)).toEqual(
       (schedule as { kind: string }).kind === 'daily' ? { timeZone: 'UTC', ...(schedule as object) } : schedule,
     );
   });

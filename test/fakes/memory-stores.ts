@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import type { ClaimOutcome, FileInfo, FileStore, LicenceLedger, UsernameClaim, UsernameClaims, UsernameOwner, UserStore } from '../../shared/sync/ports.js';
+import type { ClaimOutcome, FileInfo, FileStore, LicenceLedger, UsernameClaim, UsernameClaims, UsernameOwner, UserStore, VersionedUser } from '../../shared/sync/ports.js';
 import type { StoredUser } from '../../shared/sync/model.js';
 import { shardOf } from '../../shared/sync/rules/partitioning.js';
 
@@ -71,6 +71,9 @@ export class MemoryFileStore implements FileStore {
 export class MemoryUserStore implements UserStore {
   /** Rows by directory key, then source key; stored as JSON, as a table row keeps no undefined field. */
   private readonly rows = new Map<string, Map<string, string>>();
+  /** Each row's ETag: a new one with every write, as Table Storage gives. */
+  private readonly etags = new Map<string, string>();
+  private writes = 0;
 
   async listShard(directoryKey: string, shard: number, shards?: number): Promise<StoredUser[]> {
     return [...(this.rows.get(directoryKey) ?? new Map<string, string>())].filter(([key]) => shardOf(key, shards) === shard).map(([, row]) => parse(row));
@@ -82,7 +85,22 @@ export class MemoryUserStore implements UserStore {
   }
 
   async write(users: readonly StoredUser[]): Promise<void> {
-    for (const user of users) this.directory(user.directoryKey).set(user.key, JSON.stringify(user));
+    for (const user of users) {
+      this.directory(user.directoryKey).set(user.key, JSON.stringify(user));
+      this.etags.set(rowId(user.directoryKey, user.key), `W/"${++this.writes}"`);
+    }
+  }
+
+  async getVersioned(directoryKey: string, key: string): Promise<VersionedUser | undefined> {
+    const user = await this.get(directoryKey, key);
+    return user && { user, etag: this.etags.get(rowId(directoryKey, key))! };
+  }
+
+  async replace(user: StoredUser, condition: { ifMatch: string } | { ifAbsent: true }): Promise<{ written: true; etag: string } | { written: false; changed: true }> {
+    const current = this.etags.get(rowId(user.directoryKey, user.key));
+    if ('ifMatch' in condition ? current !== condition.ifMatch : current !== undefined) return { written: false, changed: true };
+    await this.write([user]);
+    return { written: true, etag: this.etags.get(rowId(user.directoryKey, user.key))! };
   }
 
   async setManagerLinks(directoryKey: string, links: readonly { key: string; managerKey?: string }[]): Promise<void> {
@@ -96,6 +114,7 @@ export class MemoryUserStore implements UserStore {
 
   async delete(directoryKey: string, key: string): Promise<void> {
     this.rows.get(directoryKey)?.delete(key);
+    this.etags.delete(rowId(directoryKey, key));
   }
 
   async *list(directoryKey?: string): AsyncIterable<StoredUser> {
@@ -109,6 +128,10 @@ export class MemoryUserStore implements UserStore {
     if (!directory) this.rows.set(directoryKey, (directory = new Map()));
     return directory;
   }
+}
+
+function rowId(directoryKey: string, key: string): string {
+  return `${directoryKey}\u0000${key}`;
 }
 
 function parse(row: string): StoredUser {

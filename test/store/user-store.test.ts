@@ -153,6 +153,41 @@ export function describeUserStoreContract(name: string, make: () => Promise<User
       expect(everyone).toEqual(expect.arrayContaining([a, b, onlyA]));
     });
 
+    it('replace writes one user only at the version read: a stale ETag, a row created meanwhile or a plain write in between leave the row as it is', async () => {
+      const dk = directoryKey();
+      const first = minimalUser(dk, 'ivy');
+      expect(await store.getVersioned(dk, 'ivy')).toBeUndefined();
+      const created = await store.replace(first, { ifAbsent: true });
+      expect(created.written).toBe(true);
+      expect(await store.replace({ ...first, email: 'ivy@twice.example.org' }, { ifAbsent: true })).toEqual({ written: false, changed: true });
+
+      const read = await store.getVersioned(dk, 'ivy');
+      expect(read).toEqual({ user: first, etag: created.written ? created.etag : '' });
+      const second = { ...first, email: 'ivy@second.example.org' };
+      const replaced = await store.replace(second, { ifMatch: read!.etag });
+      expect(replaced.written && replaced.etag).not.toBe(read!.etag);
+      expect(await store.replace({ ...first, email: 'ivy@stale.example.org' }, { ifMatch: read!.etag })).toEqual({ written: false, changed: true });
+      expect(await store.get(dk, 'ivy')).toStrictEqual(second);
+
+      const before = await store.getVersioned(dk, 'ivy');
+      await store.write([{ ...second, sourceHash: 'hash-written' }]);
+      expect(await store.replace({ ...second, email: 'ivy@lost.example.org' }, { ifMatch: before!.etag })).toEqual({ written: false, changed: true });
+      await store.setManagerLinks(dk, [{ key: 'ivy', managerKey: 'boss' }]);
+      const linked = await store.getVersioned(dk, 'ivy');
+      expect(linked?.etag).not.toBe(before!.etag);
+      expect(linked?.user).toStrictEqual({ ...second, sourceHash: 'hash-written', managerKey: 'boss' });
+    });
+
+    it('of many replaces at the same version, exactly one is written', async () => {
+      const dk = directoryKey();
+      await store.write([minimalUser(dk, 'jay')]);
+      const { etag } = (await store.getVersioned(dk, 'jay'))!;
+      const outcomes = await Promise.all(Array.from({ length: 10 }, (_, i) => store.replace({ ...minimalUser(dk, 'jay'), email: `jay${i}@example.org` }, { ifMatch: etag })));
+      const winners = outcomes.flatMap((outcome, i) => (outcome.written ? [i] : []));
+      expect(winners).toHaveLength(1);
+      expect((await store.get(dk, 'jay'))?.email).toBe(`jay${winners[0]}@example.org`);
+    });
+
     it('listShard reads exactly the shard’s 16 partitions: not the neighbouring buckets, not a directory whose key sorts next to it', async () => {
       const dk = directoryKey();
       const neighbour = `${dk.slice(0, -1)}${dk.endsWith('f') ? 'e' : 'f'}`;

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { disableGuardOf } from '../../shared/connections/profile.js';
 import { runCli } from '../../shared/cli/cli.js';
 import { localAdminClient } from '../../shared/host/local-admin-client.js';
 import { LocalHost } from '../../shared/host/local-host.js';
@@ -142,7 +143,7 @@ describe('the accidental-disable guard through the real pipeline', () => {
   it('with the default guard, a small directory\'s leaver goes ahead; more than the minimum and the share is held', async () => {
     const everyone = people('small', 6);
     await putProfile(t, csvProfile('Small', 'small.csv', { disableGuard: undefined }));
-    expect((await t.app.deps.connections.get('Small'))?.profile.disableGuard).toEqual(DEFAULT_GUARD);
+    expect(disableGuardOf((await t.app.deps.connections.get('Small'))!.profile)).toEqual(DEFAULT_GUARD);
     await uploadCsv(t, 'small.csv', csv(everyone));
     await syncNow(t, 'Small');
     // 1 of 6 is 17%, more than 10%, but not more than minCount 5: no confirmation for a routine leaver.

@@ -18,6 +18,12 @@ export class TableGroupStore implements GroupStore {
     }
   }
 
+  async put(group: Group): Promise<void> {
+    // Replace, so a field the group no longer has (a renamed group's id) is gone; an undefined one is no column.
+    const columns = Object.fromEntries(Object.entries(group).filter(([, value]) => value !== undefined));
+    await this.table.upsertEntity({ partitionKey: PARTITION, rowKey: rowKeyOf(group.name), ...columns }, 'Replace');
+  }
+
   async get(name: string): Promise<Group | undefined> {
     try {
       return groupOf(await this.table.getEntity<Group>(PARTITION, rowKeyOf(name)));

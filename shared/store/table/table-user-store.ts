@@ -1,7 +1,7 @@
 import type { TableClient } from '@azure/data-tables';
 import type { StoredUser } from '../../sync/model.js';
 import { SHARD_COUNT, bucketLabel, bucketOf, bucketsOfShard } from '../../sync/rules/partitioning.js';
-import type { UserStore } from '../../sync/ports.js';
+import type { UserStore, VersionedUser } from '../../sync/ports.js';
 import { mergeInBatches, upsertInBatches } from './batches.js';
 import { encodeKey, odata, statusOf, withoutServiceColumns } from './keys.js';
 
@@ -9,7 +9,7 @@ import { encodeKey, odata, statusOf, withoutServiceColumns } from './keys.js';
 const JSON_COLUMNS = ['attributes', 'directoryControlled', 'groups', 'localGroups', 'roles', 'mustChangePassword'] as const;
 
 /** A user row: the user's fields as columns (readable in Storage Explorer), structured ones as JSON. */
-type UserEntity = Record<string, string> & { partitionKey: string; rowKey: string };
+type UserEntity = Record<string, string> & { partitionKey: string; rowKey: string; etag?: string };
 
 /** Users, partitioned `{directoryKey}-{bucket}` (see sync/rules/partitioning.ts), RowKey = encoded source key. */
 export class TableUserStore implements UserStore {
@@ -29,6 +29,28 @@ export class TableUserStore implements UserStore {
       return fromEntity(await this.table.getEntity<UserEntity>(partitionOf(directoryKey, bucketOf(key)), encodeKey(key)));
     } catch (error) {
       if (statusOf(error) === 404) return undefined;
+      throw error;
+    }
+  }
+
+  async getVersioned(directoryKey: string, key: string): Promise<VersionedUser | undefined> {
+    try {
+      const entity = await this.table.getEntity<UserEntity>(partitionOf(directoryKey, bucketOf(key)), encodeKey(key));
+      return { user: fromEntity(entity), etag: entity.etag };
+    } catch (error) {
+      if (statusOf(error) === 404) return undefined;
+      throw error;
+    }
+  }
+
+  async replace(user: StoredUser, condition: { ifMatch: string } | { ifAbsent: true }): Promise<{ written: true; etag: string } | { written: false; changed: true }> {
+    try {
+      const response = 'ifMatch' in condition ? await this.table.updateEntity(toEntity(user), 'Replace', { etag: condition.ifMatch }) : await this.table.createEntity(toEntity(user));
+      return { written: true, etag: response.etag ?? '' };
+    } catch (error) {
+      // 412: the row changed since read; 409: created meanwhile; 404: removed meanwhile (adoption).
+      const status = statusOf(error);
+      if (status === 412 || status === 409 || status === 404) return { written: false, changed: true };
       throw error;
     }
   }

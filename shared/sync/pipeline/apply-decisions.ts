@@ -13,19 +13,32 @@ export type RunRef = Pick<Run, 'runId' | 'connection' | 'directoryKey'>;
  * leaves what applying it once does. Audit records go first: if a user write then fails, the
  * redelivered job writes both again. `stamp` is who and when, the same on every delivery (the time
  * the plan was made, or finalise began), so a redelivery's records have the same keys.
+ *
+ * A pushed change (shared/sync/push/) has no plan to apply again: it gives `writeIfUnchanged`, which
+ * writes its one user first, only if the row is still as it read it. When another write came first it
+ * answers false and nothing else is written — no record of a change that did not happen; the request
+ * decides again on the newer user.
  */
-export async function applyDecisions(deps: SyncDependencies, run: RunRef, decisions: readonly PlannedDecision[], stamp: AuditStamp): Promise<void> {
-  await deps.audit.write(decisions.map((decision) => auditRecordOf(run, decision, stamp)));
-  await createGroups(deps, run, decisions, stamp);
+export async function applyDecisions(
+  deps: SyncDependencies,
+  run: RunRef,
+  decisions: readonly PlannedDecision[],
+  stamp: AuditStamp,
+  writeIfUnchanged?: (users: StoredUser[]) => Promise<boolean>,
+): Promise<boolean> {
   const users: StoredUser[] = [];
   for (const decision of decisions) if ('user' in decision) users.push(decision.user);
-  await deps.users.write(users);
+  if (writeIfUnchanged && !(await writeIfUnchanged(users))) return false;
+  await deps.audit.write(decisions.map((decision) => auditRecordOf(run, decision, stamp)));
+  await createGroups(deps, run, decisions, stamp);
+  if (!writeIfUnchanged) await deps.users.write(users);
   // A renamed user's old name is free only once the new one is stored.
   for (const decision of decisions) {
     if ('previousUsername' in decision && decision.previousUsername) {
       await deps.usernames.release(decision.previousUsername, { directoryKey: run.directoryKey, key: decision.key, connection: run.connection });
     }
   }
+  return true;
 }
 
 /**
@@ -42,8 +55,16 @@ async function createGroups(deps: SyncDependencies, run: RunRef, decisions: read
   const existing = new Set((await deps.groups.list()).map((group) => group.name.toLowerCase()));
   const missing = [...wanted].filter(([lower]) => !existing.has(lower)).map(([, name]) => name);
   // Audit first (deterministic key), so a crash between the two still leaves the record.
+  await auditGroupsCreated(deps, run, missing, stamp);
+  for (const name of missing) {
+    await deps.groups.createIfAbsent({ name, origin: run.directoryKey, connection: run.connection, createdAt: stamp.at });
+  }
+}
+
+/** The `group-created` records of groups a directory's sync (or push) creates. */
+export async function auditGroupsCreated(deps: SyncDependencies, run: RunRef, names: readonly string[], stamp: AuditStamp): Promise<void> {
   await deps.audit.write(
-    missing.map((name) => ({
+    names.map((name) => ({
       runId: run.runId,
       connection: run.connection,
       action: 'group-created' as const,
@@ -52,9 +73,6 @@ async function createGroups(deps: SyncDependencies, run: RunRef, decisions: read
       ...stamp,
     })),
   );
-  for (const name of missing) {
-    await deps.groups.createIfAbsent({ name, origin: run.directoryKey, connection: run.connection, createdAt: stamp.at });
-  }
 }
 
 function auditRecordOf(run: RunRef, decision: Decision, stamp: AuditStamp): AuditRecord {

@@ -1,6 +1,7 @@
 import pLimit from 'p-limit';
 import type { AuditStamp } from '../../audit/audit-log.js';
 import type { ErrorCode } from '../../errors/app-error.js';
+import { disableGuardOf } from '../../connections/profile.js';
 import type { SyncDependencies } from '../dependencies.js';
 import type { FinaliseJob } from './jobs.js';
 import { addCounts, emptyCounts, type Decision } from '../model.js';
@@ -8,7 +9,7 @@ import type { PlannedDecision } from '../rules/decide.js';
 import { shardsOf } from '../rules/partitioning.js';
 import { linkManagers } from './link-managers.js';
 import { applyDecisions } from './apply-decisions.js';
-import { seatsFreed } from '../rules/licences.js';
+import { activationOf, seatsFreed } from '../rules/licences.js';
 import { isTerminal, summarise, type HeldDisables, type Run } from '../run-model.js';
 import { disableGuardVerdict, HELD_SAMPLE_SIZE, heldWarning } from '../rules/disable-guard.js';
 import { statusChange } from '../rules/field-changes.js';
@@ -64,7 +65,7 @@ export async function runFinaliseJob(deps: SyncDependencies, job: FinaliseJob): 
   }
   const disables = [...plans.flatMap((plan) => plan.sourceDisables), ...(mayDisable ? plans.flatMap((plan) => plan.pendingDisables) : [])];
   const enabledBefore = await enabledUsersBefore(deps, run, plans, disables.length);
-  const verdict = disableGuardVerdict(run.profile.disableGuard, disables.length, enabledBefore);
+  const verdict = disableGuardVerdict(disableGuardOf(run.profile), disables.length, enabledBefore);
   const acting = await beginActing(deps, run);
   if (!acting) return;
   // Whether the run was confirmed is read from the marked row, not from `run`: a worker that read the run
@@ -292,15 +293,7 @@ async function activateBlocked(deps: SyncDependencies, run: Run, plans: readonly
     activated++;
     // Activated before the run was held (this is its confirm's finalise): counted, but recorded then.
     if (user.status !== 'blocked') continue;
-    activations.push({
-      action: 'activate',
-      key: user.key,
-      ref: user.sourceRef,
-      user: { ...user, status: 'active', updatedAt: stamp.at },
-      changedFields: ['status'],
-      changes: [statusChange('blocked', 'active')],
-      reason: 'licence-available',
-    });
+    activations.push(activationOf(user, stamp.at));
   }
   await applyDecisions(deps, run, activations, stamp);
   return activated;

@@ -101,7 +101,7 @@ async function makePlan(deps: SyncDependencies, run: Run, shard: number): Promis
     }
   }
 
-  const claimed = await grantLicences(deps, run, shard, await claimUsernames(deps, run, decisions, stored));
+  const claimed = await grantLicences(deps, { operationId: `${run.runId}:shard-${shard}`, dryRun: run.dryRun }, await claimUsernames(deps, run, decisions, stored));
   await setInitialPasswords(claimed, byKey, defaultPasswordSecret ? () => deps.secrets.resolve(defaultPasswordSecret) : undefined);
   // Disables the source asked for wait for finalise too: the disable guard weighs every disable of the run at once.
   const sourceDisables = claimed.filter((decision) => decision.action === 'disable');
@@ -171,18 +171,18 @@ function withStoredRelations(entry: Extract<SourceEntry, { kind: 'user' }>, stor
 }
 
 /**
- * Takes a licence for each user about to become active; those the limit leaves without one are still
- * created (or re-enabled) but blocked. A dry run only looks at what is free.
+ * Takes a licence for each user about to become active (once per `operationId`); those the limit leaves
+ * without one are still created (or re-enabled) but blocked. A dry run only looks at what is free.
  */
-async function grantLicences(deps: SyncDependencies, run: Run, shard: number, decisions: PlannedDecision[]): Promise<PlannedDecision[]> {
+export async function grantLicences(deps: SyncDependencies, request: { operationId: string; dryRun: boolean }, decisions: PlannedDecision[]): Promise<PlannedDecision[]> {
   const wanted = seatsWanted(decisions);
   if (wanted === 0) return decisions;
   const { licences } = deps;
-  const granted = run.dryRun
+  const granted = request.dryRun
     ? licences.limit === undefined
       ? wanted
       : Math.max(0, Math.min(wanted, licences.limit - (await licences.used())))
-    : await licences.take(`${run.runId}:shard-${shard}`, wanted);
+    : await licences.take(request.operationId, wanted);
   return grantSeats(decisions, granted);
 }
 
@@ -190,9 +190,9 @@ async function grantLicences(deps: SyncDependencies, run: Run, shard: number, de
  * Claims the username of every user about to get one (new, or renamed): an atomic insert, so of two
  * directories racing for a name exactly one wins; the other's user becomes a conflict.
  */
-async function claimUsernames(
+export async function claimUsernames(
   deps: SyncDependencies,
-  run: Run,
+  run: Pick<Run, 'directoryKey' | 'connection' | 'dryRun'>,
   decisions: PlannedDecision[],
   stored: Map<string, StoredUser>,
 ): Promise<PlannedDecision[]> {

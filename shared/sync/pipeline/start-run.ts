@@ -3,6 +3,7 @@ import { actorName } from '../../audit/audit-log.js';
 import { AppError } from '../../errors/app-error.js';
 import { secretNamesOf, type ConnectionProfile } from '../../connections/profile.js';
 import { usableConnection } from '../../connections/usable-connection.js';
+import { pushOnly } from '../push/push-only.js';
 import type { SecretResolver } from '../../config/secrets.js';
 import type { SyncDependencies } from '../dependencies.js';
 import { emptyCounts } from '../model.js';
@@ -33,6 +34,8 @@ export interface StartRunRequest {
 export async function startRun(deps: SyncDependencies, request: StartRunRequest): Promise<Run> {
   const connection = await usableConnection(deps, request.connection);
   const { profile } = connection;
+  // Before the slot is claimed: a pushed directory has no listing to run.
+  if (profile.type === 'scim') throw pushOnly(profile.name);
   if (!profile.enabled && !request.dryRun) {
     throw new AppError('connection-disabled', `The connection profile "${profile.name}" is disabled; enable it to sync (a dry run is allowed).`);
   }

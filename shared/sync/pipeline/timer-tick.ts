@@ -23,7 +23,8 @@ export async function runTimerTick(deps: SyncDependencies): Promise<{ started: s
   for (const connection of await deps.connections.list()) {
     const { profile, state } = connection;
     if (state.activeRunId) await watchActiveRun(deps, connection, now);
-    if (!profile.enabled) continue;
+    // A `scim` connection has no schedule: its changes are pushed.
+    if (!profile.enabled || profile.type === 'scim') continue;
     const skipped = skippedDailySlot(profile.schedule, state, now);
     if (skipped) await recordSkippedRun(deps, connection, skipped, now);
     if (!isDue(profile.schedule, state, now)) continue;

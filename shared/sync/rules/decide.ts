@@ -252,6 +252,7 @@ function targetUser(
   // What the sync does not own carries over: the password, roles, and the link finalise resolves.
   if (stored?.passwordHash) user.passwordHash = stored.passwordHash;
   if (stored?.roles) user.roles = stored.roles;
+  if (stored?.externalId) user.externalId = stored.externalId;
   if (stored?.managerKey && source.manager) user.managerKey = stored.managerKey;
   // Group sync on: directory groups follow the source; local groups go unless the profile keeps them.
   // Group sync off: memberships stay as they are.

@@ -1,4 +1,6 @@
+import type { Decision, StoredUser } from '../model.js';
 import type { PlannedDecision } from './decide.js';
+import { statusChange } from './field-changes.js';
 
 /**
  * Licences: active users of every directory and local accounts count; disabled and blocked ones do
@@ -36,4 +38,17 @@ export function grantSeats(decisions: readonly PlannedDecision[], granted: numbe
       reason: 'licence-limit',
     };
   });
+}
+
+/** A blocked user given a licence that freed up: the one shape of an activation (a run's finalise, a pushed directory). */
+export function activationOf(user: StoredUser, at: string): Extract<Decision, { user: StoredUser }> {
+  return {
+    action: 'activate',
+    key: user.key,
+    ref: user.sourceRef,
+    user: { ...user, status: 'active', updatedAt: at },
+    changedFields: ['status'],
+    changes: [statusChange('blocked', 'active')],
+    reason: 'licence-available',
+  };
 }

@@ -45,7 +45,7 @@ function ConnectionPage({ connection, reload }: { connection: Connection; reload
         <dt>Type</dt>
         <dd>{CONNECTION_TYPES.find((choice) => choice.type === connection.type)?.label}</dd>
         <dt>Schedule</dt>
-        <dd>{scheduleText(profile.schedule)}</dd>
+        <dd>{profile.type === 'scim' ? 'Pushed over SCIM as changes happen' : scheduleText(profile.schedule)}</dd>
         <dt>State</dt>
         <dd>{profile.enabled ? 'Enabled' : 'Disabled: it does not run on its schedule'}</dd>
         <dt>Running now</dt>
@@ -80,7 +80,7 @@ function ConnectionPage({ connection, reload }: { connection: Connection; reload
       ) : null}
       {admin ? <Actions connection={connection} reload={reload} /> : null}
       {admin && profile.type === 'csv' && profile.source.kind === 'blob' ? <CsvUpload connection={connection} /> : null}
-      {admin && profile.type !== 'csv' ? <GroupPicker connection={connection} onSaved={reload} /> : null}
+      {admin && (profile.type === 'entra' || profile.type === 'okta') ? <GroupPicker connection={connection} onSaved={reload} /> : null}
       <details>
         <summary>Profile settings</summary>
         <p className="muted">Secrets are not part of a profile: it names the app settings that hold them.</p>
@@ -108,15 +108,21 @@ function Actions({ connection, reload }: { connection: Connection; reload: () =>
       const run = await api<OutputOf<'connections.sync'>>('POST', `${path}/sync`, { query: { dryRun: dryRun || undefined } });
       navigate(`/runs/${encodeURIComponent(run.runId)}`);
     });
+  // A SCIM connection is pushed to: it has no run to start (the API refuses it: push-only).
+  const runs = connection.profile.type !== 'scim';
   return (
     <section aria-label="Actions">
       <div className="toolbar">
-        <button type="button" className="primary" disabled={busy} onClick={() => void sync(false)}>
-          Sync now
-        </button>
-        <button type="button" disabled={busy} onClick={() => void sync(true)}>
-          Dry run
-        </button>
+        {runs ? (
+          <>
+            <button type="button" className="primary" disabled={busy} onClick={() => void sync(false)}>
+              Sync now
+            </button>
+            <button type="button" disabled={busy} onClick={() => void sync(true)}>
+              Dry run
+            </button>
+          </>
+        ) : null}
         <button
           type="button"
           disabled={busy}
@@ -129,7 +135,7 @@ function Actions({ connection, reload }: { connection: Connection; reload: () =>
         >
           Test connection
         </button>
-        <button
+        {runs ? <button
           type="button"
           disabled={busy}
           onClick={() =>
@@ -141,7 +147,7 @@ function Actions({ connection, reload }: { connection: Connection; reload: () =>
           }
         >
           Reset
-        </button>
+        </button> : null}
         <Link className="button" to={`/connections/${encodeURIComponent(connection.name)}/edit`}>
           Edit
         </Link>

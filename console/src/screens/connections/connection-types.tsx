@@ -1,6 +1,6 @@
 import { Link } from 'react-router-dom';
 
-/** The three kinds of directory a connection reads, as an admin choosing one needs them explained. */
+/** The kinds of directory a connection reads (or is pushed by), as an admin choosing one needs them explained. */
 export const CONNECTION_TYPES = [
   {
     type: 'csv',
@@ -17,6 +17,11 @@ export const CONNECTION_TYPES = [
     type: 'okta',
     label: 'Okta',
     explain: 'An Okta org, read with an API token or an OAuth service app: the members of the groups you pick.',
+  },
+  {
+    type: 'scim',
+    label: 'SCIM (pushed)',
+    explain: 'Microsoft Entra provisioning or Okta pushes its users and groups to this app at /scim/v2/{name}, with a bearer token you keep in an app setting: changes arrive as they happen, nothing runs on a schedule.',
   },
 ] as const;
 

@@ -89,7 +89,7 @@ const COLUMNS = column.columns([
     cell: ({ row }) => <Link to={`/connections/${encodeURIComponent(row.original.name)}`}>{row.original.name}</Link>,
   }),
   column.accessor('type', { header: 'Type', cell: ({ getValue }) => CONNECTION_TYPES.find((choice) => choice.type === getValue())?.label ?? getValue() }),
-  column.accessor((row) => scheduleText(row.profile.schedule), { id: 'schedule', header: 'Schedule' }),
+  column.accessor((row) => (row.profile.type === 'scim' ? 'Pushed (SCIM)' : scheduleText(row.profile.schedule)), { id: 'schedule', header: 'Schedule' }),
   column.accessor((row) => stateText(row), { id: 'state', header: 'State' }),
   column.accessor((row) => row.state.lastRunEndedAt ?? '', {
     id: 'lastRun',
@@ -122,7 +122,7 @@ function stateText(connection: Connection): string {
   return connection.profile.enabled ? 'Enabled' : 'Disabled';
 }
 
-export function scheduleText(schedule: Connection['profile']['schedule']): string {
+export function scheduleText(schedule: Extract<Connection['profile'], { schedule: unknown }>['schedule']): string {
   switch (schedule.kind) {
     case 'off':
       return 'Manual only';

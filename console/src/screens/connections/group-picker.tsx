@@ -18,7 +18,7 @@ const SHOWN = 50;
 export function GroupPicker({ connection, onSaved }: { connection: Connection; onSaved: () => void }) {
   const id = useId();
   const profile = connection.profile;
-  const saved = profile.type === 'csv' ? [] : profile.selectedGroups;
+  const saved = profile.type === 'entra' || profile.type === 'okta' ? profile.selectedGroups : [];
   const [groups, setGroups] = useState<Group[]>();
   const [selected, setSelected] = useState<string[]>(saved);
   const [search, setSearch] = useState('');

@@ -101,7 +101,14 @@ const okta: UiSchema = {
   listingConcurrency: field('Listing concurrency', 'How many page chains read the org at once (default 2, within Okta’s rate limits; README “Scale”).'),
 };
 
-const BY_TYPE: Record<ConnectionType, UiSchema> = { csv, entra, okta };
+const scim: UiSchema = {
+  'ui:order': ['name', 'type', 'enabled', 'tokenSecret', 'groups', 'orgChart', 'attributeMap'],
+  tokenSecret: secret('Bearer token setting'),
+  attributeMap: field('Attribute mapping', 'SCIM attribute → field in the intranet directory, e.g. title → jobTitle, or urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department → department.'),
+  orgChart,
+};
+
+const BY_TYPE: Record<ConnectionType, UiSchema> = { csv, entra, okta, scim };
 
 /** The form's uiSchema for a type; `editing`: the name is the connection's, not changed here. */
 export function profileUiSchema(type: ConnectionType, editing: boolean): UiSchema {
