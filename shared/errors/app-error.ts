@@ -63,6 +63,17 @@ export type ErrorCode =
   | 'api-answer-invalid'
   | 'sign-in-required'
   | 'function-key-refused'
+  /** A pushed directory (shared/sync/push/pushed-directory.ts): what its port throws. */
+  | 'user-exists'
+  | 'user-invalid'
+  | 'group-not-found'
+  | 'member-invalid'
+  | 'mutability'
+  /** The SCIM endpoint (shared/scim/): a request it cannot read, or a bearer token it does not take. */
+  | 'scim-filter-invalid'
+  | 'scim-path-invalid'
+  | 'scim-value-invalid'
+  | 'scim-unauthorized'
   /** Anything that is not an AppError: a bug, or a failure nothing expected. */
   | 'internal-error';
 

@@ -1,0 +1,35 @@
+import type { ApiResponse } from '../http/problem.js';
+import type { PushedDirectory } from '../sync/push/pushed-directory.js';
+import type { AttributeMap } from './user-resource.js';
+
+/** What the endpoint knows of a `scim` connection: its pushed directory, the app setting of its token, its attribute map. */
+export interface ScimConnection {
+  directory: PushedDirectory;
+  tokenSecret: string;
+  attributeMap: AttributeMap;
+}
+
+/** The `scim` connection of this name, or undefined when there is none (unknown, or of another type). */
+export type ScimConnections = (name: string) => Promise<ScimConnection | undefined>;
+
+/** A request to one resource endpoint, once the caller's token is checked. */
+export interface ResourceRequest {
+  connection: ScimConnection;
+  method: string;
+  /** The resource's id, for `/Users/{id}` and `/Groups/{id}`. */
+  id?: string;
+  query: URLSearchParams;
+  /** The parsed JSON body; throws when there is none or it is not JSON. */
+  body: () => unknown;
+  /** `https://<host>/scim/v2/<connection>`: resources' `meta.location` starts with it. */
+  baseUrl: string;
+}
+
+/**
+ * A resource answered with its version as a weak ETag (RFC 7644 §3.14), which `meta.version` holds too; a
+ * created one is 201 with its `Location` (§3.3).
+ */
+export function scimAnswer(resource: Record<string, unknown>, version: string, created = false): ApiResponse {
+  const location = (resource.meta as { location?: string } | undefined)?.location;
+  return { status: created ? 201 : 200, jsonBody: resource, headers: { etag: version, ...(created && location ? { location } : {}) } };
+}
