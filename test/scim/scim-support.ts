@@ -12,7 +12,24 @@ export const ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0
 export interface ScimAnswer {
   status: number;
   headers: Headers;
-  body: Record<string, any>;
+  body: ScimBody;
+}
+
+/** What the tests read of an answer's JSON (a resource, a ListResponse or an error). */
+export interface ScimBody {
+  [key: string]: unknown;
+  id?: string;
+  externalId?: string;
+  active?: boolean;
+  status?: string;
+  scimType?: string;
+  detail?: string;
+  meta?: { version: string; location: string; created?: string; lastModified?: string; resourceType: string };
+  members?: { value: string }[];
+  totalResults?: number;
+  startIndex?: number;
+  itemsPerPage?: number;
+  Resources?: ScimBody[];
 }
 
 /**

@@ -13,7 +13,7 @@ describe('SCIM Users: the resource both ways', () => {
     expect(created.status).toBe(201);
     expect(created.headers.get('content-type')).toBe('application/scim+json');
     expect(created.headers.get('location')).toBe(`${BASE}/Users/e-1`);
-    expect(created.headers.get('etag')).toBe(created.body.meta.version);
+    expect(created.headers.get('etag')).toBe(created.body.meta?.version);
     const stored = directory.users.get('e-1')!;
     expect(stored.externalId).toBe('e-1');
     expect(stored.user).toMatchObject({
@@ -46,7 +46,7 @@ describe('SCIM Users: the resource both ways', () => {
     expect(created.status).toBe(201);
     expect(created.body.id).toMatch(/^[0-9a-f-]{36}$/);
     expect(created.body.externalId).toBeUndefined();
-    expect(directory.users.get(created.body.id)?.user.username).toBe('bob@example.org');
+    expect(directory.users.get(created.body.id!)?.user.username).toBe('bob@example.org');
   });
 
   it('a User without userName, or of the wrong type, is 400 invalidValue; another media type is 415; bad JSON 400 invalidSyntax', async () => {
