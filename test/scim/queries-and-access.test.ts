@@ -27,7 +27,7 @@ describe('SCIM filters and paging', () => {
   });
 
   it('startIndex is 1-based, count defaults to 100 and is at most 1000; itemsPerPage says how many came', async () => {
-    const { send } = scimEndpoint();
+    const { send, directory } = scimEndpoint();
     for (let i = 0; i < 105; i++) await send('POST', 'Users', { userName: `user${String(i).padStart(3, '0')}@example.org`, externalId: `x${String(i).padStart(3, '0')}` });
     const first = await send('GET', 'Users');
     expect(first.body).toMatchObject({ totalResults: 105, startIndex: 1, itemsPerPage: 100 });
@@ -38,6 +38,8 @@ describe('SCIM filters and paging', () => {
     expect((await send('GET', 'Users?startIndex=0&count=2')).body).toMatchObject({ startIndex: 1, itemsPerPage: 2 });
     expect((await send('GET', 'Users?count=5000')).body).toMatchObject({ itemsPerPage: 105 });
     expect((await send('GET', 'Users?count=0')).body).toMatchObject({ totalResults: 105, itemsPerPage: 0, Resources: [] });
+    for (let i = 105; i < 1005; i++) await directory.createUser({ externalId: `x${i}`, user: { username: `user${i}@example.org`, active: true, attributes: {} } });
+    expect((await send('GET', 'Users?count=5000')).body).toMatchObject({ totalResults: 1005, itemsPerPage: 1000 });
     const wrong = await send('GET', 'Users?count=ten');
     expect([wrong.status, wrong.body.scimType]).toEqual([400, 'invalidValue']);
   });
