@@ -74,6 +74,8 @@ export type ErrorCode =
   | 'scim-path-invalid'
   | 'scim-value-invalid'
   | 'scim-unauthorized'
+  /** An If-Match that names another version of the resource than the stored one. */
+  | 'scim-precondition-failed'
   /** Anything that is not an AppError: a bug, or a failure nothing expected. */
   | 'internal-error';
 

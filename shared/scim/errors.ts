@@ -24,6 +24,7 @@ const SCIM_STATUS: Partial<Record<ErrorCode, { status: number; scimType?: string
   'not-found': { status: 404 },
   'method-not-allowed': { status: 405 },
   'connection-disabled': { status: 403 },
+  'scim-precondition-failed': { status: 412 },
   'body-too-large': { status: 413 },
   'media-type-unsupported': { status: 415 },
 };

@@ -5,11 +5,11 @@ import { groupLookupOf, parseFilter } from './filter.js';
 import { groupInputOf, scimGroupOf } from './group-resource.js';
 import { listResponse, pagingOf, projected } from './list.js';
 import { patched, patchOperationsOf, type PatchOperation } from './patch.js';
-import { scimAnswer, type ResourceRequest } from './resource-request.js';
+import { checkVersion, scimAnswer, type ResourceRequest } from './resource-request.js';
 import { matching, notAllowed } from './users.js';
 
 /** `/Groups` and `/Groups/{id}`: groups of the connection and their members (ids of its users). */
-export async function handleGroups({ connection: { directory }, method, id, query, body, baseUrl }: ResourceRequest): Promise<ApiResponse> {
+export async function handleGroups({ connection: { directory }, method, id, query, ifMatch, body, baseUrl }: ResourceRequest): Promise<ApiResponse> {
   const present = (group: PushedGroup) => projected(scimGroupOf(group, `${baseUrl}/Groups/${encodeURIComponent(group.id)}`, `${baseUrl}/Users`), query);
   const answer = (group: PushedGroup, created = false) => scimAnswer(present(group), group.version, created);
   // Members are read only when the answer shows them: Entra asks with excludedAttributes=members.
@@ -26,11 +26,13 @@ export async function handleGroups({ connection: { directory }, method, id, quer
   if (method === 'GET') return answer(found(await directory.getGroup(id, { members })));
   if (method === 'PUT') {
     const { input, members: memberIds } = groupInputOf(body());
+    if (ifMatch) checkVersion(ifMatch, found(await directory.getGroup(id, { members: false })).version);
     return answer(await directory.updateGroup(id, { input, replaceMembers: memberIds ?? [] }));
   }
   if (method === 'PATCH') {
     const operations = patchOperationsOf(body()).flatMap(memberRemovals);
     const current = found(await directory.getGroup(id, { members: true }));
+    checkVersion(ifMatch, current.version);
     const { input, members: after = [] } = groupInputOf(patched(patchableGroup(current), operations));
     // Only the members the operations added or removed: a concurrent PATCH's members are kept.
     const before = new Set(current.members ?? []);
@@ -40,6 +42,7 @@ export async function handleGroups({ connection: { directory }, method, id, quer
     return answer(await directory.updateGroup(id, { ...(renamed ? { input } : {}), add, remove }));
   }
   if (method === 'DELETE') {
+    if (ifMatch) checkVersion(ifMatch, found(await directory.getGroup(id, { members: false })).version);
     await directory.deleteGroup(id);
     return { status: 204 };
   }

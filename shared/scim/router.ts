@@ -46,7 +46,8 @@ async function respond(connections: ScimConnections, secrets: SecretResolver, re
   if (endpoint === undefined || rest.length > 0) throw notFound(request.url);
   const method = request.method.toUpperCase();
   const baseUrl = `${request.url.origin}/scim/v2/${encodeURIComponent(name!)}`;
-  const resource: ResourceRequest = { connection, method, ...(id === undefined ? {} : { id }), query: request.url.searchParams, body: await bodyOf(request), baseUrl };
+  const ifMatch = request.headers.get('if-match') ?? undefined;
+  const resource: ResourceRequest = { connection, method, ...(id === undefined ? {} : { id }), ...(ifMatch ? { ifMatch } : {}), query: request.url.searchParams, body: await bodyOf(request), baseUrl };
   switch (endpoint.toLowerCase()) {
     case 'users':
       return handleUsers(resource);

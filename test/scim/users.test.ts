@@ -99,4 +99,31 @@ describe('SCIM Users: the resource both ways', () => {
     expect(failed.status).toBe(500);
     expect(failed.body).toEqual({ schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'], status: '500', detail: 'The request failed unexpectedly; see the function logs.' });
   });
+
+  it('If-Match with another version is 412 and changes nothing; the current version (or *) applies', async () => {
+    const { send, patch, directory } = scimEndpoint();
+    const created = await send('POST', 'Users', entraUser('e-1', 'ann@example.org'));
+    const version = created.headers.get('etag')!;
+    await patch('Users/e-1', { op: 'replace', path: 'title', value: 'Lead' });
+    const stale = await send('PATCH', 'Users/e-1', { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [{ op: 'replace', path: 'title', value: 'Stale' }] }, { 'if-match': version });
+    expect([stale.status, stale.body.status]).toEqual([412, '412']);
+    expect((await send('PUT', 'Users/e-1', entraUser('e-1', 'ann@example.org'), { 'if-match': version })).status).toBe(412);
+    expect((await send('DELETE', 'Users/e-1', undefined, { 'if-match': version })).status).toBe(412);
+    expect(directory.users.get('e-1')!).toMatchObject({ active: true, user: { attributes: { jobTitle: 'Lead' } } });
+    const current = directory.users.get('e-1')!.version;
+    const applied = await send('PATCH', 'Users/e-1', { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [{ op: 'replace', path: 'title', value: 'Head' }] }, { 'if-match': current });
+    expect(applied.status).toBe(200);
+    expect((await send('DELETE', 'Users/e-1', undefined, { 'if-match': '*' })).status).toBe(204);
+  });
+
+  it('50 concurrent PATCHes of one user lose none: each is applied to the user as it is when written', async () => {
+    const fields = Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`x${i}`, `f${i}`]));
+    const { send, patch, directory } = scimEndpoint({ title: 'jobTitle', ...fields });
+    await send('POST', 'Users', entraUser('e-1', 'ann@example.org'));
+    const answers = await Promise.all(Array.from({ length: 50 }, (_, i) => patch('Users/e-1', { op: 'Replace', value: { title: `t${i}`, [`x${i}`]: `v${i}` } })));
+    expect(answers.map((answer) => answer.status)).toEqual(Array(50).fill(200));
+    const { attributes } = directory.users.get('e-1')!.user;
+    expect(attributes.jobTitle).toMatch(/^t\d+$/);
+    expect(Object.keys(attributes).filter((key) => key.startsWith('f'))).toHaveLength(50);
+  });
 });
