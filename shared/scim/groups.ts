@@ -4,7 +4,7 @@ import type { PushedGroup } from '../sync/push/pushed-directory.js';
 import { groupLookupOf, parseFilter } from './filter.js';
 import { groupInputOf, scimGroupOf } from './group-resource.js';
 import { listResponse, pagingOf, projected } from './list.js';
-import { patched, patchOperationsOf, type PatchOperation } from './patch.js';
+import { patched, patchOperationsOf } from './patch.js';
 import { checkVersion, scimAnswer, type ResourceRequest } from './resource-request.js';
 import { matching, notAllowed } from './users.js';
 
@@ -30,7 +30,7 @@ export async function handleGroups({ connection: { directory }, method, id, quer
     return answer(await directory.updateGroup(id, { input, replaceMembers: memberIds ?? [] }));
   }
   if (method === 'PATCH') {
-    const operations = patchOperationsOf(body()).flatMap(memberRemovals);
+    const operations = patchOperationsOf(body());
     const current = found(await directory.getGroup(id, { members: true }));
     checkVersion(ifMatch, current.version);
     const { input, members: after = [] } = groupInputOf(patched(patchableGroup(current), operations));
@@ -60,18 +60,12 @@ export async function handleGroups({ connection: { directory }, method, id, quer
   }
 }
 
-/** The group as PATCH sees it: members by their value alone, which a removal by value is compared with. */
+/**
+ * The group as PATCH sees it: members by their value alone, as Entra names those it removes
+ * (`{ op: "Remove", path: "members", value: [{ value: id }] }`; scim-patch compares whole values).
+ */
 function patchableGroup(group: PushedGroup): Record<string, unknown> {
   return { ...scimGroupOf(group, '', ''), members: (group.members ?? []).map((value) => ({ value })) };
-}
-
-/**
- * Entra removes members as `{ op: "Remove", path: "members", value: [{ value: id }] }` and Okta adds a `display`
- * to each: one removal by a `members[value eq "id"]` path each, so that only the value is compared.
- */
-function memberRemovals(operation: PatchOperation): PatchOperation[] {
-  if (operation.op !== 'remove' || operation.path?.toLowerCase() !== 'members' || !Array.isArray(operation.value)) return [operation];
-  return operation.value.map((member: unknown) => ({ op: 'remove', path: `members[value eq ${JSON.stringify(String((member as { value?: unknown })?.value))}]` }));
 }
 
 function found(group: PushedGroup | undefined): PushedGroup {

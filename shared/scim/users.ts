@@ -4,11 +4,11 @@ import type { PushedUser } from '../sync/push/pushed-directory.js';
 import { parseFilter, userLookupOf } from './filter.js';
 import { listResponse, pagingOf, projected } from './list.js';
 import { patched, patchOperationsOf } from './patch.js';
-import { scimAnswer, type ResourceRequest } from './resource-request.js';
+import { checkVersion, scimAnswer, type ResourceRequest } from './resource-request.js';
 import { scimUserOf, userInputOf } from './user-resource.js';
 
 /** `/Users` and `/Users/{id}` (RFC 7644 §3): each a call of the connection's PushedDirectory. */
-export async function handleUsers({ connection, method, id, query, body, baseUrl }: ResourceRequest): Promise<ApiResponse> {
+export async function handleUsers({ connection, method, id, query, ifMatch, body, baseUrl }: ResourceRequest): Promise<ApiResponse> {
   const { directory, attributeMap } = connection;
   const location = (userId: string) => `${baseUrl}/Users/${encodeURIComponent(userId)}`;
   const present = (user: PushedUser) => scimUserOf(user, attributeMap, location(user.id));
@@ -22,13 +22,21 @@ export async function handleUsers({ connection, method, id, query, body, baseUrl
     throw notAllowed('GET, POST');
   }
   if (method === 'GET') return answer(found(await directory.getUser(id)));
-  if (method === 'PUT') return answer(await directory.replaceUser(id, userInputOf(body(), attributeMap)));
+  if (method === 'PUT') {
+    const input = userInputOf(body(), attributeMap);
+    if (ifMatch) checkVersion(ifMatch, found(await directory.getUser(id)).version);
+    return answer(await directory.replaceUser(id, input));
+  }
   if (method === 'PATCH') {
     const operations = patchOperationsOf(body());
     // Applied to the user as it is when written: the port calls this again if another request wrote it first.
-    return answer(await directory.updateUser(id, (current) => userInputOf(patched(present(current), operations), attributeMap)));
+    return answer(await directory.updateUser(id, (current) => {
+      checkVersion(ifMatch, current.version);
+      return userInputOf(patched(present(current), operations), attributeMap);
+    }));
   }
   if (method === 'DELETE') {
+    if (ifMatch) checkVersion(ifMatch, found(await directory.getUser(id)).version);
     await directory.disableUser(id);
     return { status: 204 };
   }
