@@ -72,6 +72,7 @@ export type ErrorCode =
   /** The SCIM endpoint (shared/scim/): a request it cannot read, or a bearer token it does not take. */
   | 'scim-filter-invalid'
   | 'scim-path-invalid'
+  | 'scim-no-target'
   | 'scim-value-invalid'
   | 'scim-unauthorized'
   /** An If-Match that names another version of the resource than the stored one. */

@@ -12,6 +12,7 @@ const SCIM_STATUS: Partial<Record<ErrorCode, { status: number; scimType?: string
   'user-exists': { status: 409, scimType: 'uniqueness' },
   'scim-filter-invalid': { status: 400, scimType: 'invalidFilter' },
   'scim-path-invalid': { status: 400, scimType: 'invalidPath' },
+  'scim-no-target': { status: 400, scimType: 'noTarget' },
   'scim-value-invalid': { status: 400, scimType: 'invalidValue' },
   'user-invalid': { status: 400, scimType: 'invalidValue' },
   'member-invalid': { status: 400, scimType: 'invalidValue' },

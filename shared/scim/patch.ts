@@ -42,9 +42,13 @@ export function patched<T extends Record<string, unknown>>(resource: T, operatio
   }
 }
 
-/** The library's refusal as ours: a path it cannot read or find is `invalidPath`/`noTarget`, a value it cannot apply `invalidValue`. */
+/**
+ * The library's refusal as ours: `noTarget` (a removal without a path, a filter that matches nothing: RFC 7644
+ * §3.5.2.2), a path it cannot read `invalidPath`, a value it cannot apply `invalidValue`.
+ */
 function scimPatchError(error: ScimError): AppError {
   const sentence = error.message.replace(/^Invalid SCIM Patch: /, '');
-  if (error.scimCode === 'noTarget' || /path/i.test(error.message)) return new AppError('scim-path-invalid', `A PATCH operation's path cannot be applied: ${sentence}`);
+  if (error.scimCode === 'noTarget') return new AppError('scim-no-target', `A PATCH operation has no target: ${sentence}`);
+  if (/path/i.test(error.message)) return new AppError('scim-path-invalid', `A PATCH operation's path cannot be applied: ${sentence}`);
   return new AppError('scim-value-invalid', `A PATCH operation cannot be applied: ${sentence}`);
 }

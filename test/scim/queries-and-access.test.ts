@@ -57,14 +57,14 @@ describe('SCIM filters and paging', () => {
 });
 
 describe('SCIM PATCH refusals', () => {
-  it('a PATCH path that cannot be read is 400 invalidPath; a bad op or no Operations is 400; nothing changes', async () => {
+  it('a PATCH path that cannot be read is 400 invalidPath, a removal without a path noTarget; a bad op or no Operations is 400; nothing changes', async () => {
     const { send, patch, directory } = scimEndpoint();
     await send('POST', 'Users', entraUser('e-1', 'ann@example.org'));
     const before = directory.users.get('e-1');
     const badPath = await patch('Users/e-1', { op: 'Replace', path: 'emails[type eq "work"', value: 'x@example.org' });
     expect([badPath.status, badPath.body.scimType]).toEqual([400, 'invalidPath']);
     const noPathRemove = await patch('Users/e-1', { op: 'Remove' });
-    expect([noPathRemove.status, noPathRemove.body.scimType]).toEqual([400, 'invalidPath']);
+    expect([noPathRemove.status, noPathRemove.body.scimType]).toEqual([400, 'noTarget']);
     const badOp = await patch('Users/e-1', { op: 'Frob', path: 'title', value: 'x' });
     expect([badOp.status, badOp.body.scimType]).toEqual([400, 'invalidSyntax']);
     const empty = await send('PATCH', 'Users/e-1', { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [] });
