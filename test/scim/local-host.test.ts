@@ -7,7 +7,8 @@ import { scimConnections } from '../../shared/scim/connections.js';
 import type { ConnectionStore, StoredConnection } from '../../shared/sync/ports.js';
 import { FakePushedDirectory } from '../fakes/pushed-directory.js';
 import { createTestApp, NO_CONSOLE, type TestApp } from '../support/test-app.js';
-import { entraUser, TOKEN } from './scim-support.js';
+import { entraSequence, oktaSequence, type ScimSend } from './provider-sequences.js';
+import { entraUser, TOKEN, type ScimBody } from './scim-support.js';
 
 describe('the SCIM endpoint on the local host, beside the API and the console', () => {
   let t: TestApp;
@@ -39,6 +40,19 @@ describe('the SCIM endpoint on the local host, beside the API and the console', 
     expect(directory.users.get('e-1')?.active).toBe(false);
     const anonymous = await fetch(`${host.httpUrl}/scim/v2/Push/ServiceProviderConfig`);
     expect([anonymous.status, anonymous.headers.get('www-authenticate')]).toEqual([401, 'Bearer']);
+  });
+
+  it("Entra's and Okta's provisioning traffic, as scripted sequences, passes over HTTP", async () => {
+    const send: ScimSend = async (method, path, body) => {
+      const response = await fetch(`${host.httpUrl}/scim/v2/Push/${path}`, {
+        method,
+        headers: { authorization: `Bearer ${TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/scim+json' }) },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      return { status: response.status, headers: response.headers, body: response.status === 204 ? {} : ((await response.json()) as ScimBody) };
+    };
+    await entraSequence(send, 'lh');
+    await oktaSequence(send, 'lh');
   });
 
   it('a body larger than the API takes is 413, as a SCIM error', async () => {
