@@ -79,6 +79,19 @@ describe('SCIM PATCH refusals', () => {
     expect([stranger.status, stranger.body.scimType]).toEqual([400, 'invalidValue']);
     expect((await send('GET', 'Groups/g-2')).status).toBe(404);
   });
+
+  it('a group change with If-Match of another version is 412 and changes nothing', async () => {
+    const { send, patch, directory } = scimEndpoint();
+    await send('POST', 'Users', entraUser('u1', 'u1@example.org'));
+    const created = await send('POST', 'Groups', { displayName: 'Staff', externalId: 'g-1' });
+    await patch('Groups/g-1', { op: 'Add', path: 'members', value: [{ value: 'u1' }] });
+    const stale = { 'if-match': created.headers.get('etag')! };
+    const patchOp = { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [{ op: 'Remove', path: 'members' }] };
+    expect((await send('PATCH', 'Groups/g-1', patchOp, stale)).status).toBe(412);
+    expect((await send('PUT', 'Groups/g-1', { displayName: 'Other' }, stale)).status).toBe(412);
+    expect((await send('DELETE', 'Groups/g-1', undefined, stale)).status).toBe(412);
+    expect(directory.groups.get('g-1')).toMatchObject({ group: { displayName: 'Staff' }, members: new Set(['u1']) });
+  });
 });
 
 describe('SCIM authentication and discovery', () => {
