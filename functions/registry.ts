@@ -2,12 +2,14 @@ import type { ComposedApp } from '../shared/app/compose.js';
 import type { FunctionDefinition } from '../shared/app/registry.js';
 import { defaultConsoleFolder } from '../shared/console/console-files.js';
 import type { CallerTrust } from '../shared/http/caller.js';
+import { scimConnections } from '../shared/scim/connections.js';
 import { consoleFunction } from './console.js';
 import { finaliseJobFunction } from './finalise-job.js';
 import { httpApiFunction } from './http-api.js';
 import { pageJobFunction } from './page-job.js';
 import { poisonJobFunctions } from './poison-jobs.js';
 import { reconcileJobFunction } from './reconcile-job.js';
+import { scimFunction } from './scim.js';
 import { timerTickFunction } from './timer-tick.js';
 
 export interface DefinitionOptions {
@@ -22,7 +24,7 @@ export interface DefinitionOptions {
  * whom Easy Auth names when the platform says it is on, else no one (no role).
  */
 export function functionDefinitions(
-  { deps, config, csvFiles }: Pick<ComposedApp, 'deps' | 'config' | 'csvFiles'>,
+  { deps, config, csvFiles, pushedDirectories }: Pick<ComposedApp, 'deps' | 'config' | 'csvFiles' | 'pushedDirectories'>,
   { localHost = false, consoleFolder = defaultConsoleFolder() }: DefinitionOptions = {},
 ): FunctionDefinition[] {
   const trust: CallerTrust = localHost ? 'local-host' : config.easyAuth ? 'easy-auth' : 'none';
@@ -33,6 +35,7 @@ export function functionDefinitions(
     finaliseJobFunction(deps, config.names.finaliseQueue),
     ...poisonJobFunctions(deps, config.names),
     httpApiFunction({ deps, csvFiles, config }, trust),
+    scimFunction(scimConnections(deps.connections, pushedDirectories), deps.secrets),
     consoleFunction(consoleFolder),
   ];
 }

@@ -333,6 +333,11 @@ resource auth 'Microsoft.Web/sites/config@2024-04-01' = {
       requireAuthentication: true
       // The console: a browser without a session signs in with Entra ID (a request with a bad token is still 401).
       unauthenticatedClientAction: 'RedirectToLoginPage'
+      // The SCIM endpoint (functions/scim.ts): Entra's and Okta's provisioning send the connection's bearer
+      // token, not an Entra sign-in for this app; the app checks that token itself on every request.
+      excludedPaths: [
+        '/scim'
+      ]
     }
     httpSettings: {
       requireHttps: true

@@ -216,7 +216,9 @@ const scimProfileSchema = z.strictObject({
   tokenSecret: secretName,
   /** SCIM attribute → directory field, for what is not username, email, names, active or manager. */
   attributeMap: z.record(scimAttributeName, fieldName).default({}),
-  groups: groupSettingsSchema.default({ mode: 'off', keepLocalGroups: false }),
+  // Every pushed group by default: the provider already chooses which groups it pushes (groups assigned to the
+  // Entra app, Okta's Push Groups), and with `off` a client's member changes would be accepted and not kept.
+  groups: groupSettingsSchema.default({ mode: 'all', keepLocalGroups: false }),
   /** Link each user to the manager the provider sends (the enterprise extension's `manager`). */
   orgChart: z.boolean().default(true),
 });

@@ -74,6 +74,14 @@ export type ErrorCode =
   | 'api-answer-invalid'
   | 'sign-in-required'
   | 'function-key-refused'
+  /** The SCIM endpoint (shared/scim/): a request it cannot read, or a bearer token it does not take. */
+  | 'scim-filter-invalid'
+  | 'scim-path-invalid'
+  | 'scim-no-target'
+  | 'scim-value-invalid'
+  | 'scim-unauthorized'
+  /** An If-Match that names another version of the resource than the stored one. */
+  | 'scim-precondition-failed'
   /** Anything that is not an AppError: a bug, or a failure nothing expected. */
   | 'internal-error';
 

@@ -7,7 +7,7 @@ import { problemOf, type ApiResponse } from './problem.js';
 import { parseQuery } from './query.js';
 
 /** JSON bodies above this are refused (413) before they are parsed; a file a route streams has its own limit. */
-const MAX_BODY_BYTES = 1024 * 1024;
+export const MAX_BODY_BYTES = 1024 * 1024;
 
 export interface ApiRequest {
   method: string;
@@ -102,7 +102,7 @@ function fileResponse({ filename, contentType, content }: FileAnswer): ApiRespon
 }
 
 /** The body as text, refused (413) past MAX_BODY_BYTES without reading further. */
-async function bodyText(body: ApiRequest['body']): Promise<string | undefined> {
+export async function bodyText(body: ApiRequest['body']): Promise<string | undefined> {
   if (body === undefined || typeof body === 'string') {
     if (body !== undefined && Buffer.byteLength(body) > MAX_BODY_BYTES) throw tooLarge();
     return body;

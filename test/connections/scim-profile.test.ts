@@ -22,7 +22,7 @@ describe('the scim profile type', () => {
       enabled: true,
       tokenSecret: 'SCIM_TOKEN',
       attributeMap: {},
-      groups: { mode: 'off', keepLocalGroups: false },
+      groups: { mode: 'all', keepLocalGroups: false },
       orgChart: true,
     });
   });

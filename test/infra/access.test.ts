@@ -78,8 +78,9 @@ describe('Easy Auth', () => {
     expect(valueOf(groupAfter(auth, 'platform:', '{'), 'enabled')).toBe('true');
     const validation = groupAfter(auth, 'globalValidation:', '{');
     expect([valueOf(validation, 'requireAuthentication'), valueOf(validation, 'unauthenticatedClientAction')]).toEqual(['true', "'RedirectToLoginPage'"]);
-    // No path is let through unauthenticated: the console's files and page need a sign-in as the API does.
-    expect(validation).not.toMatch(/excludedPaths/);
+    // Only the SCIM endpoint is let through unauthenticated (it checks its connection's bearer token itself):
+    // the console's files and page need a sign-in as the API does.
+    expect(groupAfter(validation, 'excludedPaths:')).toMatch(/^\[\s*'\/scim'\s*\]$/);
     expect(groupAfter(auth, 'identityProviders:', '{')).toMatch(/^\{\s*azureActiveDirectory:/);
     expect(valueOf(groupAfter(auth, 'registration:', '{'), 'clientId')).toBe('apiAppId');
     expect(groupAfter(auth, 'allowedAudiences:')).toMatch(/^\[\s*apiAppId\s*'api:\/\/\$\{apiAppId\}'\s*\]$/);
