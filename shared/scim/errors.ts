@@ -10,6 +10,7 @@ export const ERROR_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:Error';
 const SCIM_STATUS: Partial<Record<ErrorCode, { status: number; scimType?: string }>> = {
   'username-taken': { status: 409, scimType: 'uniqueness' },
   'user-exists': { status: 409, scimType: 'uniqueness' },
+  'group-exists': { status: 409, scimType: 'uniqueness' },
   'scim-filter-invalid': { status: 400, scimType: 'invalidFilter' },
   'scim-path-invalid': { status: 400, scimType: 'invalidPath' },
   'scim-no-target': { status: 400, scimType: 'noTarget' },
@@ -28,6 +29,8 @@ const SCIM_STATUS: Partial<Record<ErrorCode, { status: number; scimType?: string
   'scim-precondition-failed': { status: 412 },
   'body-too-large': { status: 413 },
   'media-type-unsupported': { status: 415 },
+  // Other requests changed the user on every try: the client retries later (Entra and Okta retry a 503).
+  'user-busy': { status: 503 },
 };
 
 /** A SCIM error body (RFC 7644 §3.12): `status` is a string there; an unexpected failure says nothing of itself. */
