@@ -31,8 +31,30 @@ const PARENT_WATCHDOG =
 
 const LISTENING = /Azurite (Blob|Queue|Table) service is successfully listening at http:\/\/127\.0\.0\.1:(\d+)/g;
 
+/*
+ * Azurite sweeps unreferenced blob and queue extents 10 minutes after it starts, then every 10 minutes, and the
+ * sweep deletes each one by a scan of all extents: quadratic, and it never yields. After 10 minutes of the
+ * test suite (every queue message ever deleted is such an extent) it froze all three services for about 90
+ * seconds, so whichever test ran then timed out. Set before Azurite builds its servers, the constant is the
+ * sweep's interval (read from its own modules, so an Azurite without these files fails to start, loudly).
+ */
+const sweepInterval = (ms: number): string =>
+  'data:text/javascript,' +
+  encodeURIComponent(
+    `import{createRequire}from"node:module";const r=createRequire(process.argv[1]);` +
+      `for(const s of["blob","queue"])r("./"+s+"/utils/constants.js").DEFAULT_GC_INTERVAL_MS=${ms};`,
+  );
+
+export interface AzuriteOptions {
+  /** A folder to persist to; in memory when absent. */
+  location?: string;
+  nodeArgs?: string[];
+  /** How often Azurite sweeps unreferenced extents (its default: 10 minutes; see sweepInterval). */
+  extentSweepIntervalMs?: number;
+}
+
 /** Starts a private Azurite (blob, queue, table) on free ports; in memory unless `location` is given. */
-export async function startAzurite(options: { location?: string; nodeArgs?: string[] } = {}): Promise<AzuriteInstance> {
+export async function startAzurite(options: AzuriteOptions = {}): Promise<AzuriteInstance> {
   const entry = path.join(
     path.dirname(createRequire(import.meta.url).resolve('azurite/package.json')),
     'dist/src/azurite.js',
@@ -42,6 +64,7 @@ export async function startAzurite(options: { location?: string; nodeArgs?: stri
     ...(options.nodeArgs ?? []),
     '--import',
     PARENT_WATCHDOG,
+    ...(options.extentSweepIntervalMs === undefined ? [] : ['--import', sweepInterval(options.extentSweepIntervalMs)]),
     entry,
     '--silent',
     '--disableTelemetry',

@@ -16,7 +16,8 @@ declare module 'vitest' {
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const azurite = await startAzurite();
+  // No extent sweep during the suite: it would freeze Azurite for a minute or more (shared/host/azurite.ts).
+  const azurite = await startAzurite({ extentSweepIntervalMs: 24 * 3_600_000 });
   project.provide('storageConnectionString', azurite.connectionString);
 
   // Node reads NODE_EXTRA_CA_CERTS once, at process start. Vitest 4 builds each fork's environment from
