@@ -79,6 +79,38 @@ describe('the SCIM endpoint on the local host, over the push core, beside the AP
     expect(audit.records.filter((record) => record.username === 'carla@example.org')).toEqual([expect.objectContaining({ action: 'conflict', actor: 'scim:Push' })]);
   });
 
+  it('50 concurrent PATCHes of one user over HTTP leave it as one order of them would have: none lost, none torn, each audited once', async () => {
+    // Each PATCH sets givenName and department to its own number (a torn write would mix two) and adds its own
+    // attribute (a lost update would drop one).
+    const attributeMap = Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`badge${i}`, `badge${i}`]));
+    await putProfile(t, { name: 'Race', type: 'scim', tokenSecret: 'PUSH_SCIM_TOKEN', attributeMap } as ConnectionProfileInput);
+    const headers = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/scim+json' };
+    expect((await fetch(`${host.httpUrl}/scim/v2/Race/Users`, { method: 'POST', headers, body: JSON.stringify(entraUser('e-race', 'race@example.org')) })).status).toBe(201);
+    const answers = await Promise.all(
+      Array.from({ length: 50 }, (_, i) =>
+        fetch(`${host.httpUrl}/scim/v2/Race/Users/e-race`, {
+          method: 'PATCH',
+          headers,
+          body: JSON.stringify({
+            schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+            Operations: [
+              { op: 'Replace', path: 'name.givenName', value: `Racer${i}` },
+              { op: 'Replace', path: 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department', value: `Dept${i}` },
+              { op: 'Add', path: `badge${i}`, value: 'yes' },
+            ],
+          }),
+        }).then((response) => response.status),
+      ),
+    );
+    expect(answers).toEqual(Array.from({ length: 50 }, () => 200));
+    const stored = (await usersOf(t, 'Race')).get('race@example.org')!;
+    const winner = /^Racer(\d+)$/.exec(stored.firstName ?? '')?.[1];
+    expect(winner).toBeDefined();
+    expect(stored.attributes).toEqual({ department: `Dept${winner}`, ...Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`badge${i}`, 'yes'])) });
+    const audit = await t.app.deps.audit.query({ connection: 'Race', limit: 1000 });
+    expect(audit.records.filter((record) => record.username === 'race@example.org' && record.action === 'updated')).toHaveLength(50);
+  });
+
   it('a body larger than the API takes is 413, as a SCIM error', async () => {
     const big = await fetch(`${host.httpUrl}/scim/v2/Push/Users`, {
       method: 'POST',
