@@ -30,6 +30,6 @@ describe('start-up configuration', () => {
     expect(result.status).toBe(0);
     // Outside the Functions runtime the package runs in "test mode" and names each registration it skips.
     const registered = [...`${result.stdout}${result.stderr}`.matchAll(/register function "(\w+)"/g)].map((m) => m[1]);
-    expect(registered).toEqual(['timerTick', 'pageJob', 'reconcileJob', 'finaliseJob', 'pageJobPoison', 'reconcileJobPoison', 'finaliseJobPoison', 'httpApi', 'httpConsole']);
+    expect(registered).toEqual(['timerTick', 'pageJob', 'reconcileJob', 'finaliseJob', 'pageJobPoison', 'reconcileJobPoison', 'finaliseJobPoison', 'httpApi', 'scim', 'httpConsole']);
   });
 });
