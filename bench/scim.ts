@@ -56,6 +56,9 @@ const host = await (async () => {
   return local;
 })();
 
+/** The first answer of each failing status, to say why (printed after the table). */
+const failureSamples = new Map<number, string>();
+
 async function send(method: string, path: string, body: unknown): Promise<{ ok: boolean; ms: number }> {
   const started = performance.now();
   const response = await fetch(`${host.httpUrl}/scim/v2/Push/${path}`, {
@@ -63,7 +66,8 @@ async function send(method: string, path: string, body: unknown): Promise<{ ok: 
     headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/scim+json' },
     body: JSON.stringify(body),
   });
-  await response.arrayBuffer();
+  const text = await response.text();
+  if (!response.ok && !failureSamples.has(response.status)) failureSamples.set(response.status, text.slice(0, 300));
   return { ok: response.ok, ms: performance.now() - started };
 }
 
@@ -122,6 +126,7 @@ console.table(results);
 if (options.json) writeFileSync(options.json, JSON.stringify({ users: USERS, concurrency: CONCURRENCY, loadAverage: load, results }, null, 2));
 const failed = results.reduce((sum, result) => sum + result.failures, 0);
 if (failed > 0) {
-  console.error(`${failed} request(s) did not succeed.`);
+  console.error(`${failed} request(s) did not succeed; the first answer of each status:`);
+  for (const [status, text] of failureSamples) console.error(`  ${status}: ${text}`);
   process.exitCode = 1;
 }

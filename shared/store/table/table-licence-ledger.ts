@@ -4,8 +4,12 @@ import { statusOf, withEtagRetry } from './keys.js';
 
 const PARTITION = 'licence';
 const ROW = 'seats';
-/** Operation ids remembered for idempotence; far more than the jobs of the runs in flight. */
-const REMEMBERED = 2000;
+/**
+ * How much of the operation ids is remembered for idempotence (the newest, as JSON): a string property holds at
+ * most 64 KiB, 32,768 UTF-16 characters, and a longer one fails every write. About 1,100 of a SCIM request's ids
+ * (27 characters each), more than the retries of the pushes and the shard jobs in flight.
+ */
+const REMEMBERED_CHARS = 30_000;
 
 interface LedgerEntity {
   partitionKey: string;
@@ -49,9 +53,7 @@ export class TableLicenceLedger implements LicenceLedger {
       const used = entity?.used ?? 0;
       const amount = delta(used);
       operations[operationId] = amount;
-      const ids = Object.keys(operations);
-      for (const old of ids.slice(0, Math.max(0, ids.length - REMEMBERED))) delete operations[old];
-      const next = { partitionKey: PARTITION, rowKey: ROW, used: used + amount, operations: JSON.stringify(operations) };
+      const next = { partitionKey: PARTITION, rowKey: ROW, used: used + amount, operations: newest(operations, REMEMBERED_CHARS) };
       if (entity?.etag) await this.table.updateEntity(next, 'Replace', { etag: entity.etag });
       else await this.table.createEntity(next);
       return Math.abs(amount);
@@ -66,4 +68,19 @@ export class TableLicenceLedger implements LicenceLedger {
       throw error;
     }
   }
+}
+
+/** The newest operations (insertion order is oldest first) whose JSON fits in `chars`. */
+function newest(operations: Record<string, number>, chars: number): string {
+  const entries = Object.entries(operations);
+  let length = 2; // {}
+  let first = entries.length;
+  while (first > 0) {
+    const [id, amount] = entries[first - 1]!;
+    const entry = JSON.stringify(id).length + 1 + String(amount).length + 1; // "id":amount,
+    if (length + entry > chars) break;
+    length += entry;
+    first -= 1;
+  }
+  return JSON.stringify(Object.fromEntries(entries.slice(first)));
 }
