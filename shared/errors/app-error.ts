@@ -59,6 +59,8 @@ export type ErrorCode =
   | 'member-invalid'
   /** A pushed user changed by other requests on every try: the client should retry (transient). */
   | 'user-busy'
+  /** The one licence count row changed by others on every try (a burst of creates): retry (transient). */
+  | 'licences-busy'
   | 'account-invalid'
   | 'no-groups-selected'
   | 'checkpoint-expired'

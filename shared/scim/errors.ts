@@ -31,6 +31,7 @@ const SCIM_STATUS: Partial<Record<ErrorCode, { status: number; scimType?: string
   'media-type-unsupported': { status: 415 },
   // Other requests changed the user on every try: the client retries later (Entra and Okta retry a 503).
   'user-busy': { status: 503 },
+  'licences-busy': { status: 503 },
 };
 
 /** A SCIM error body (RFC 7644 §3.12): `status` is a string there; an unexpected failure says nothing of itself. */

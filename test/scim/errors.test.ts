@@ -14,6 +14,7 @@ describe('SCIM error bodies of the push core refusals', () => {
     ['user-not-found', 404, undefined],
     ['connection-disabled', 403, undefined],
     ['user-busy', 503, undefined],
+    ['licences-busy', 503, undefined],
   ] as const)('%s → %i %s', (code, status, scimType) => {
     const answer = scimErrorOf(new AppError(code, 'A sentence.'));
     expect(answer.status).toBe(status);

@@ -1,5 +1,6 @@
 import type { TableClient } from '@azure/data-tables';
 import type { LicenceLedger } from '../../sync/ports.js';
+import { AppError } from '../../errors/app-error.js';
 import { statusOf, withEtagRetry } from './keys.js';
 
 const PARTITION = 'licence';
@@ -10,6 +11,8 @@ const ROW = 'seats';
  * (27 characters each), more than the retries of the pushes and the shard jobs in flight.
  */
 const REMEMBERED_CHARS = 30_000;
+/** Tries of one change while others change the row first. */
+const TRIES = 50;
 
 interface LedgerEntity {
   partitionKey: string;
@@ -57,6 +60,11 @@ export class TableLicenceLedger implements LicenceLedger {
       if (entity?.etag) await this.table.updateEntity(next, 'Replace', { etag: entity.etag });
       else await this.table.createEntity(next);
       return Math.abs(amount);
+    }, TRIES).catch((error: unknown) => {
+      // Many writers at once (a provider's burst of SCIM creates) can outlast the tries: the caller retries later.
+      const status = statusOf(error);
+      if (status !== 412 && status !== 409) throw error;
+      throw new AppError('licences-busy', `The licence count changed under ${TRIES} tries in a row; try again in a moment.`, { transient: true });
     });
   }
 
