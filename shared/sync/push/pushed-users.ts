@@ -119,7 +119,7 @@ async function writeOnce(
   const externalId = current?.user.externalId ?? wanted.externalId;
   const ref = `SCIM ${externalId === undefined ? 'id' : 'externalId'} ${id}`;
   const [decided] = decideEntries(id, [{ kind: 'user', key: id, ref, user: wanted.source }], current?.user, context);
-  if (!decided || decided.action === 'unchanged') return pushedUserOf(current!.user);
+  if (!decided || decided.action === 'unchanged') return pushedUserOf(await linkedLate(target, current!.user));
   if (decided.action === 'skip') throw new AppError('user-invalid', decided.detail, { details: { reason: decided.reason } });
   const stored = new Map(current ? [[id, current.user]] : []);
   const [claimed] = await claimUsernames(deps, { directoryKey, connection: profile.name, dryRun: false }, [decided], stored);
@@ -147,7 +147,7 @@ async function disableOnce(target: PushTarget, request: PushRequest, current: Ve
 
 /**
  * The licence operation of one try of a request: keyed by the user's version, so a try takes (or frees) a
- * seat once. Short: the ledger row remembers the last 2,000 operation ids.
+ * seat once. Short: the ledger row remembers the newest ids that fit in one string property.
  */
 function seatOperation(request: PushRequest, id: string, current: VersionedUser | undefined): string {
   return `scim:${createHash('sha256').update(`${request.run.runId}\u0000${id}\u0000${current?.etag ?? 'new'}`).digest('base64url').slice(0, 16)}`;
@@ -197,6 +197,19 @@ async function linkManager(target: PushTarget, user: StoredUser): Promise<void> 
   const manager = user.manager;
   if (!manager || manager === user.key) return;
   if (await target.deps.users.get(target.directoryKey, manager)) user.managerKey = manager;
+}
+
+/**
+ * A report pushed before its manager keeps the manager's id unlinked; when the client sends it again once the
+ * manager exists (Entra sends a reference again until it is set), the link is made then, as finalise would make it.
+ */
+async function linkedLate(target: PushTarget, user: StoredUser): Promise<StoredUser> {
+  if (!user.manager || user.managerKey !== undefined) return user;
+  const linked = { ...user };
+  await linkManager(target, linked);
+  if (linked.managerKey === undefined) return user;
+  await target.deps.users.setManagerLinks(target.directoryKey, [{ key: user.key, managerKey: linked.managerKey }]);
+  return linked;
 }
 
 export function notFound(target: PushTarget, id: string): AppError {

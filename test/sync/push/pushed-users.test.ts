@@ -122,6 +122,18 @@ describe('a pushed directory: users', () => {
     expect(unknown.user.managerKey).toBeUndefined();
   });
 
+  it('a report pushed before its manager is linked when the client sends the same manager again, once the manager exists', async () => {
+    const { t, directory } = await scimApp();
+    const early = await directory.createUser(person('kit@contoso.com', { manager: 'later' }, 'kit'));
+    expect(early.user.managerKey).toBeUndefined();
+    await directory.createUser(person('lee@contoso.com', {}, 'later'));
+    // Entra sends the reference again (the same value: nothing else changes).
+    const again = await directory.updateUser('kit', (current) => ({ user: { ...current.user, active: true, manager: 'later' } }));
+    expect(again.user).toMatchObject({ manager: 'later', managerKey: 'later' });
+    expect(await t.app.deps.users.get((await t.app.deps.connections.get('Pushed'))!.directoryKey, 'kit')).toMatchObject({ managerKey: 'later' });
+    expect(again.version).toBe((await directory.getUser('kit'))!.version);
+  });
+
   it('50 concurrent updates of one user: it ends as one of them would have left it (every value added), and each write is audited once', async () => {
     const { t, directory } = await scimApp();
     await directory.createUser(person('jo@contoso.com', {}, 'jo'));
