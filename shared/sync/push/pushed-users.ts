@@ -201,7 +201,7 @@ async function linkManager(target: PushTarget, user: StoredUser): Promise<void> 
 
 /**
  * A report pushed before its manager keeps the manager's id unlinked; when the client sends it again once the
- * manager exists (Entra sends a reference again until it is set), the link is made then, as finalise would make it.
+ * manager exists, the link is made then, as finalise would make it.
  */
 async function linkedLate(target: PushTarget, user: StoredUser): Promise<StoredUser> {
   if (!user.manager || user.managerKey !== undefined) return user;
