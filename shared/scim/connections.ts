@@ -16,6 +16,6 @@ export function scimConnections(store: ConnectionStore, directories: PushedDirec
     const stored = await store.get(name);
     const profile = scimProfile.safeParse(stored?.profile);
     if (!profile.success) return undefined;
-    return { directory: await directories(name), tokenSecret: profile.data.tokenSecret, attributeMap: profile.data.attributeMap };
+    return { tokenSecret: profile.data.tokenSecret, attributeMap: profile.data.attributeMap, open: () => directories(name) };
   };
 }

@@ -3,11 +3,15 @@ import type { ApiResponse } from '../http/problem.js';
 import type { PushedDirectory } from '../sync/push/pushed-directory.js';
 import type { AttributeMap } from './user-resource.js';
 
-/** What the endpoint knows of a `scim` connection: its pushed directory, the app setting of its token, its attribute map. */
+/** What the endpoint knows of a `scim` connection: the app setting of its token, its attribute map, its pushed directory. */
 export interface ScimConnection {
-  directory: PushedDirectory;
   tokenSecret: string;
   attributeMap: AttributeMap;
+  /**
+   * Its pushed directory, opened only once the caller's token is checked: opening says whether the connection is
+   * disabled (or its profile needs saving again), which a caller without the token must not learn.
+   */
+  open(): Promise<PushedDirectory>;
 }
 
 /** The `scim` connection of this name, or undefined when there is none (unknown, or of another type). */
@@ -15,7 +19,7 @@ export type ScimConnections = (name: string) => Promise<ScimConnection | undefin
 
 /** A request to one resource endpoint, once the caller's token is checked. */
 export interface ResourceRequest {
-  connection: ScimConnection;
+  connection: { directory: PushedDirectory; attributeMap: AttributeMap };
   method: string;
   /** The resource's id, for `/Users/{id}` and `/Groups/{id}`. */
   id?: string;

@@ -47,12 +47,20 @@ async function respond(connections: ScimConnections, secrets: SecretResolver, re
   const method = request.method.toUpperCase();
   const baseUrl = `${request.url.origin}/scim/v2/${encodeURIComponent(name!)}`;
   const ifMatch = request.headers.get('if-match') ?? undefined;
-  const resource: ResourceRequest = { connection, method, ...(id === undefined ? {} : { id }), ...(ifMatch ? { ifMatch } : {}), query: request.url.searchParams, body: await bodyOf(request), baseUrl };
+  const resource = async (): Promise<ResourceRequest> => ({
+    connection: { directory: await connection.open(), attributeMap: connection.attributeMap },
+    method,
+    ...(id === undefined ? {} : { id }),
+    ...(ifMatch ? { ifMatch } : {}),
+    query: request.url.searchParams,
+    body: await bodyOf(request),
+    baseUrl,
+  });
   switch (endpoint.toLowerCase()) {
     case 'users':
-      return handleUsers(resource);
+      return handleUsers(await resource());
     case 'groups':
-      return handleGroups(resource);
+      return handleGroups(await resource());
     case 'serviceproviderconfig':
       return discovery(method, id === undefined ? serviceProviderConfig(baseUrl) : undefined, request.url);
     case 'schemas':

@@ -111,6 +111,18 @@ describe('the SCIM endpoint on the local host, over the push core, beside the AP
     expect(audit.records.filter((record) => record.username === 'race@example.org' && record.action === 'updated')).toHaveLength(50);
   });
 
+  it('a disabled connection answers a caller without its token as any unknown name (401); with the token, 403', async () => {
+    await putProfile(t, { name: 'Paused', type: 'scim', tokenSecret: 'PUSH_SCIM_TOKEN', enabled: false } as ConnectionProfileInput);
+    const users = (token?: string) => fetch(`${host.httpUrl}/scim/v2/Paused/Users`, token ? { headers: { authorization: `Bearer ${token}` } } : {});
+    const nobody = await fetch(`${host.httpUrl}/scim/v2/Nobody/Users`);
+    expect([nobody.status, (await nobody.json()) as unknown]).toEqual([401, expect.objectContaining({ status: '401' })]);
+    for (const answer of [await users(), await users('wrong-token')]) {
+      expect([answer.status, answer.headers.get('www-authenticate'), ((await answer.json()) as { detail: string }).detail]).toEqual([401, 'Bearer', expect.not.stringContaining('Paused')]);
+    }
+    const allowed = await users(TOKEN);
+    expect([allowed.status, ((await allowed.json()) as { detail: string }).detail]).toEqual([403, expect.stringContaining('disabled')]);
+  });
+
   it('a body larger than the API takes is 413, as a SCIM error', async () => {
     const big = await fetch(`${host.httpUrl}/scim/v2/Push/Users`, {
       method: 'POST',
@@ -136,7 +148,8 @@ describe('the registry and the stored profiles', () => {
     };
     const store = { get: async (name: string) => (profiles[name] ? ({ profile: profiles[name] } as unknown as StoredConnection) : undefined) } as unknown as ConnectionStore;
     const connections = scimConnections(store, async (name) => new FakePushedDirectory(name));
-    expect(await connections('Push')).toMatchObject({ tokenSecret: 'PUSH_TOKEN', attributeMap: { title: 'jobTitle' }, directory: { connection: 'Push' } });
+    expect(await connections('Push')).toMatchObject({ tokenSecret: 'PUSH_TOKEN', attributeMap: { title: 'jobTitle' } });
+    expect(await (await connections('Push'))!.open()).toMatchObject({ connection: 'Push' });
     expect(await connections('Hr')).toBeUndefined();
     expect(await connections('Nobody')).toBeUndefined();
   });

@@ -39,7 +39,7 @@ export interface ScimBody {
 export function scimEndpoint(attributeMap: AttributeMap = { title: 'jobTitle' }) {
   const directory = new FakePushedDirectory('Push');
   const secrets = environmentSecrets({ PUSH_SCIM_TOKEN: TOKEN });
-  const fn = scimFunction(async (name) => (name.toLowerCase() === 'push' ? { directory, tokenSecret: 'PUSH_SCIM_TOKEN', attributeMap } : undefined), secrets);
+  const fn = scimFunction(async (name) => (name.toLowerCase() === 'push' ? { tokenSecret: 'PUSH_SCIM_TOKEN', attributeMap, open: async () => directory } : undefined), secrets);
   async function send(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<ScimAnswer> {
     const request = new HttpRequest({
       method,
