@@ -132,8 +132,9 @@ async function claimGroupName(target: PushTarget, request: PushRequest, group: O
     return adopted;
   }
   const row: Group = { ...group, origin: directoryKey, connection: profile.name, createdAt: request.stamp.at };
-  await auditGroupsCreated(deps, request.run, [group.name], request.stamp);
+  // Created first, then audited: a push is never delivered again, so a record must only follow a creation that happened.
   if (!(await deps.groups.createIfAbsent(row))) throw new AppError('group-exists', `A group named "${group.name}" was created at the same moment; group names are unique.`);
+  await auditGroupsCreated(deps, request.run, [group.name], request.stamp);
   return row;
 }
 

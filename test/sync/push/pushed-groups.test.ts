@@ -3,6 +3,15 @@ import { createTestApp } from '../../support/test-app.js';
 import { auditOfConnection, person, refusal, scimApp } from './push-support.js';
 
 describe('a pushed directory: groups', () => {
+  it('two creates of one group name at once: one group, one group-exists, one group-created record', async () => {
+    const { t, directory } = await scimApp({}, { groups: { mode: 'all' } });
+    const outcomes = await Promise.allSettled(Array.from({ length: 2 }, (_, i) => directory.createGroup({ displayName: 'Racing', externalId: `race-${i}` }, [])));
+    expect(outcomes.map((outcome) => outcome.status).sort()).toEqual(['fulfilled', 'rejected']);
+    expect(outcomes.find((outcome) => outcome.status === 'rejected')).toMatchObject({ reason: { code: 'group-exists' } });
+    const created = (await auditOfConnection(t)).filter((record) => record.action === 'group-created');
+    expect(created).toHaveLength(1);
+  });
+
   it('create (group-created), add and remove members (each an audited user change), rename (members move, the old group stays), delete (members leave, the group stays)', async () => {
     const { t, directory } = await scimApp({}, { groups: { mode: 'all' } });
     for (const name of ['amy', 'ben', 'cat']) await directory.createUser(person(`${name}@contoso.com`, {}, name));
